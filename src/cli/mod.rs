@@ -1,0 +1,168 @@
+//! Parsing and dispatch: the one place argv becomes a command, and the one
+//! error path that turns failures into exit codes.
+
+pub mod args;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
+
+use crate::commands;
+use crate::config::{self, Explicit, Loaded, Source};
+use crate::exit::{Exit, Failure};
+use crate::output::{Printer, Report};
+use args::{Cli, Command, GlobalArgs};
+
+/// Everything a command needs besides its own arguments.
+pub struct Ctx {
+    pub global: GlobalArgs,
+    pub loaded: Loaded,
+    pub printer: Printer,
+    pub state_dir: PathBuf,
+    pub url: String,
+}
+
+impl Ctx {
+    pub fn config(&self) -> &config::Config {
+        &self.loaded.config
+    }
+}
+
+/// Entry point of the binary: parse, run, print, and map the outcome to an exit code.
+pub fn main(argv: impl IntoIterator<Item = OsString>) -> std::process::ExitCode {
+    let matches = match Cli::command().try_get_matches_from(argv) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    Exit::Ok.into()
+                }
+                _ => Exit::Usage.into(),
+            };
+        }
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return Exit::Usage.into();
+        }
+    };
+    init_logging(&cli.global);
+    match run(cli, &matches) {
+        Ok(exit) => exit.into(),
+        Err(err) => report_error(&err).into(),
+    }
+}
+
+/// Print the whole cause chain and the next step; pick the exit code.
+fn report_error(err: &anyhow::Error) -> Exit {
+    if err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    }) {
+        return Exit::Ok;
+    }
+    let failure = err.chain().find_map(|c| c.downcast_ref::<Failure>());
+    eprintln!("error: {err:#}");
+    if let Some(next) = failure.and_then(|f| f.next.as_deref()) {
+        eprintln!("next: {next}");
+    }
+    failure.map(|f| f.exit).unwrap_or(Exit::Critical)
+}
+
+fn init_logging(g: &GlobalArgs) {
+    let level = if g.quiet {
+        "error"
+    } else {
+        match g.verbose {
+            0 => "warn",
+            1 => "info",
+            _ => "debug",
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HAL9_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("hal9ctl={level},{level}")));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(!g.no_color && std::env::var_os("NO_COLOR").is_none())
+        .try_init();
+}
+
+fn explicit_config(g: &GlobalArgs, m: &ArgMatches) -> Option<Explicit> {
+    let p = g.config.clone()?;
+    Some(match m.value_source("config") {
+        Some(ValueSource::EnvVariable) => Explicit::Env(p),
+        _ => Explicit::Flag(p),
+    })
+}
+
+fn source_of(m: &ArgMatches, id: &str, flag: &str, env: &str) -> Source {
+    match m.value_source(id) {
+        Some(ValueSource::EnvVariable) => Source::Env(env.to_string()),
+        _ => Source::Flag(flag.to_string()),
+    }
+}
+
+/// Build the context: load config, then apply env and flag overrides, noting their source.
+fn context(global: GlobalArgs, m: &ArgMatches) -> Result<Ctx, Failure> {
+    let mut loaded = config::load(explicit_config(&global, m))?;
+    let url = match &global.url {
+        Some(u) => {
+            loaded
+                .sources
+                .set("server.url", source_of(m, "url", "--url", "HAL9_URL"));
+            loaded.config.server.url = u.trim_end_matches('/').to_string();
+            loaded.config.server.url.clone()
+        }
+        None => loaded.config.server.url.trim_end_matches('/').to_string(),
+    };
+    let state_dir = match &global.state_dir {
+        Some(d) => {
+            loaded.sources.set(
+                "state_dir",
+                source_of(m, "state_dir", "--state-dir", "HAL9_STATE_DIR"),
+            );
+            d.clone()
+        }
+        None => config::default_state_dir(),
+    };
+    let printer = Printer::new(global.output, global.no_color, global.quiet);
+    Ok(Ctx {
+        global,
+        loaded,
+        printer,
+        state_dir,
+        url,
+    })
+}
+
+fn run(cli: Cli, m: &ArgMatches) -> anyhow::Result<Exit> {
+    // Completions need no config: they must work even when the config is broken.
+    if let Command::Completions(a) = &cli.command {
+        commands::completions::run(a.shell)?;
+        return Ok(Exit::Ok);
+    }
+    let ctx = context(cli.global, m)?;
+    let report: Box<dyn Report> = match cli.command {
+        Command::Completions(_) => return Ok(Exit::Ok),
+        Command::Config(a) => Box::new(commands::config::run(&ctx, &a)?),
+        Command::Serve(a) => commands::serve::run(&ctx, &a)?,
+        Command::Signal(a) => Box::new(block_on(commands::signal::run(&ctx, &a))??),
+    };
+    ctx.printer.print(report.as_ref())?;
+    Ok(report.exit())
+}
+
+/// Client commands run on a current-thread runtime: it starts in microseconds,
+/// which matters for a health check that is timed as a whole process.
+pub fn block_on<F: std::future::Future>(f: F) -> anyhow::Result<F::Output> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    Ok(rt.block_on(f))
+}

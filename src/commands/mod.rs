@@ -1,0 +1,6 @@
+//! One module per command: gather → plan → apply, returning a Report.
+
+pub mod completions;
+pub mod config;
+pub mod serve;
+pub mod signal;

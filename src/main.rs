@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    hal9ctl::cli::main(std::env::args_os())
+}

@@ -1,0 +1,31 @@
+//! The yes/no gate in front of destructive actions.
+
+use std::io::{self, BufRead, IsTerminal, Write};
+
+use crate::exit::Failure;
+
+/// Ask before a destructive action. `--yes` answers yes; with no terminal on
+/// stdin and no `--yes` the action is refused, because nobody can answer.
+pub fn confirm(question: &str, yes: bool, retry_hint: &str) -> Result<bool, Failure> {
+    if yes {
+        return Ok(true);
+    }
+    if !io::stdin().is_terminal() {
+        return Err(Failure::critical(format!(
+            "refused: {question} needs confirmation, and stdin is not a terminal"
+        ))
+        .with_next(retry_hint.to_string()));
+    }
+    let mut err = io::stderr().lock();
+    let _ = write!(err, "{question} [y/N] ");
+    let _ = err.flush();
+    let mut line = String::new();
+    io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Failure::critical(format!("could not read the answer: {e}")))?;
+    Ok(matches!(
+        line.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}

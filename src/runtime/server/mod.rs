@@ -1,0 +1,1 @@
+//! The HTTP server (axum) around the engine.

@@ -1,0 +1,177 @@
+//! The network and runtime settings as written in `hal9.toml`.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::layer::Layer;
+
+/// One `[[neurons]]` entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NeuronSpec {
+    pub id: String,
+    pub layer: Layer,
+    pub processor: ProcessorKind,
+    /// Neurons a signal is forwarded to after this one processed it.
+    #[serde(default)]
+    pub forward: Vec<String>,
+    /// Neurons a processing error is sent back to, as a gradient.
+    #[serde(default)]
+    pub backward: Vec<String>,
+    /// `rules` processor: evaluated in order, first match wins.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RuleSpec>,
+    /// `command` processor: program and arguments; the prompt goes to stdin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// `command` processor: per-call timeout (default from `[runtime]`).
+    #[serde(
+        default,
+        with = "humantime_serde_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub timeout: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProcessorKind {
+    Rules,
+    Command,
+}
+
+/// A rule of the `rules` processor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Case-insensitive substring to look for; `*` matches everything.
+    pub pattern: String,
+    /// The output; `{input}` is replaced by the signal content.
+    pub output: String,
+    /// Which of the neuron's forward connections to follow; all when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forward: Option<Vec<String>>,
+}
+
+/// `[runtime]`: caches, breakers and timeouts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RuntimeSettings {
+    /// Response cache TTL per layer; a layer absent here is not cached.
+    pub cache_ttl: CacheTtls,
+    /// Maximum entries per layer cache; eviction brings it down to 90 %.
+    pub cache_capacity: usize,
+    #[serde(with = "humantime_serde")]
+    pub command_timeout: Duration,
+    pub breaker_failures: u32,
+    #[serde(with = "humantime_serde")]
+    pub breaker_open_for: Duration,
+    pub breaker_successes: u32,
+    /// L2 memory: how many entries are kept before the oldest are dropped.
+    pub memory_capacity: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheTtls {
+    #[serde(
+        rename = "L2",
+        with = "humantime_serde_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub l2: Option<Duration>,
+    #[serde(
+        rename = "L3",
+        with = "humantime_serde_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub l3: Option<Duration>,
+    #[serde(
+        rename = "L4",
+        with = "humantime_serde_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub l4: Option<Duration>,
+}
+
+impl CacheTtls {
+    pub fn for_layer(&self, layer: Layer) -> Option<Duration> {
+        match layer {
+            Layer::L2 => self.l2,
+            Layer::L3 => self.l3,
+            Layer::L4 => self.l4,
+            Layer::L1 | Layer::L5 => None,
+        }
+    }
+}
+
+impl Default for CacheTtls {
+    fn default() -> Self {
+        CacheTtls {
+            l2: Some(Duration::from_secs(600)),
+            l3: Some(Duration::from_secs(300)),
+            l4: Some(Duration::from_secs(120)),
+        }
+    }
+}
+
+impl Default for RuntimeSettings {
+    fn default() -> Self {
+        RuntimeSettings {
+            cache_ttl: CacheTtls::default(),
+            cache_capacity: 10_000,
+            command_timeout: Duration::from_secs(30),
+            breaker_failures: 5,
+            breaker_open_for: Duration::from_secs(60),
+            breaker_successes: 3,
+            memory_capacity: 100_000,
+        }
+    }
+}
+
+/// Durations as humantime strings (`30s`, `5m`) in TOML and JSON.
+pub mod humantime_serde {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(*d).to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(&text).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "invalid duration {text:?}: {e} (examples: 30s, 5m, 7d)"
+            ))
+        })
+    }
+}
+
+/// Optional durations as humantime strings.
+pub mod humantime_serde_opt {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => super::humantime_serde::serialize(d, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        let text = Option::<String>::deserialize(d)?;
+        text.map(|t| {
+            humantime::parse_duration(&t).map_err(|e| {
+                serde::de::Error::custom(format!(
+                    "invalid duration {t:?}: {e} (examples: 30s, 5m, 7d)"
+                ))
+            })
+        })
+        .transpose()
+    }
+}

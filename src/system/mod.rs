@@ -1,0 +1,1 @@
+//! Facts about this host: sockets, processes, disks, signals, the audit log. No printing, no policy.
