@@ -1,1 +1,5 @@
-//! Facts about this host: sockets, processes, disks, signals, the audit log. No printing, no policy.
+//! Facts about this host: sockets, processes, disks, signals, the audit log.
+//! No printing, no policy.
+
+pub mod audit;
+pub mod fsio;

@@ -1,0 +1,123 @@
+//! `audit.jsonl`: one line per action hal9ctl took (time, user, host, argv, target, result).
+
+use std::fs::OpenOptions;
+use std::io::{self, BufRead, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+pub const FILE: &str = "audit.jsonl";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// RFC 3339, UTC.
+    pub time: String,
+    pub user: String,
+    pub host: String,
+    pub argv: Vec<String>,
+    /// What was acted on: `pid 1234 (python3)`, `/var/log/hal9/old.log`, `deployment hal9/hal9-server`.
+    pub target: String,
+    /// The action: `kill`, `delete`, `truncate`, `scale`, `restart`, `rollback-step` …
+    pub action: String,
+    /// `ok`, `failed: …`, `refused: …`, `dry-run`.
+    pub result: String,
+}
+
+impl Entry {
+    pub fn new(action: &str, target: impl Into<String>, result: impl Into<String>) -> Entry {
+        Entry {
+            time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+            user: current_user(),
+            host: nix::unistd::gethostname()
+                .map(|h| h.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            argv: std::env::args().collect(),
+            target: target.into(),
+            action: action.to_string(),
+            result: result.into(),
+        }
+    }
+}
+
+fn current_user() -> String {
+    let uid = nix::unistd::getuid();
+    match nix::unistd::User::from_uid(uid) {
+        Ok(Some(u)) => u.name,
+        _ => format!("uid {uid}"),
+    }
+}
+
+/// The audit log of a state dir.
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    path: PathBuf,
+}
+
+impl AuditLog {
+    pub fn new(state_dir: &Path) -> AuditLog {
+        AuditLog {
+            path: state_dir.join(FILE),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Append one entry with a single `write` so concurrent writers never interleave lines.
+    pub fn record(&self, entry: &Entry) -> io::Result<()> {
+        if let Some(dir) = self.path.parent() {
+            super::fsio::ensure_private_dir(dir)?;
+        }
+        let mut line = serde_json::to_vec(entry).map_err(io::Error::other)?;
+        line.push(b'\n');
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(&self.path)?;
+        f.write_all(&line)?;
+        f.sync_data()
+    }
+
+    /// Every entry, oldest first; unreadable lines are skipped and counted.
+    pub fn read(&self) -> io::Result<(Vec<Entry>, usize)> {
+        let f = match std::fs::File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
+            Err(e) => return Err(e),
+        };
+        let mut entries = Vec::new();
+        let mut bad = 0;
+        for line in io::BufReader::new(f).lines() {
+            match serde_json::from_str::<Entry>(&line?) {
+                Ok(e) => entries.push(e),
+                Err(_) => bad += 1,
+            }
+        }
+        Ok((entries, bad))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_and_reads_back_in_order() {
+        let d = tempfile::tempdir().unwrap();
+        let log = AuditLog::new(&d.path().join("state"));
+        log.record(&Entry::new("kill", "pid 42 (python3)", "ok"))
+            .unwrap();
+        log.record(&Entry::new("delete", "/tmp/x.log", "dry-run"))
+            .unwrap();
+        let (entries, bad) = log.read().unwrap();
+        assert_eq!(bad, 0);
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].action, "kill");
+        assert_eq!(entries[1].target, "/tmp/x.log");
+        assert!(humantime::parse_rfc3339(&entries[0].time).is_ok());
+    }
+}

@@ -1,0 +1,157 @@
+//! The command-line conventions: exit codes, config loading and provenance, completions.
+
+use std::fs;
+
+use clap_complete::Shell;
+
+use crate::common::*;
+
+#[test]
+fn usage_errors_exit_64_and_help_exits_0() {
+    let d = tempdir();
+    let o = run(hal9ctl(d.path()).arg("no-such-command"));
+    assert_eq!(o.status.code(), Some(64), "{}", stderr(&o));
+    let o = run(hal9ctl(d.path()).args(["config", "--output", "yaml"]));
+    assert_eq!(o.status.code(), Some(64));
+    let o = run(hal9ctl(d.path()).arg("--help"));
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("Examples:"));
+}
+
+#[test]
+fn config_without_a_file_is_the_embedded_default() {
+    let d = tempdir();
+    let o = run(hal9ctl(d.path()).args(["config", "-o", "json"]));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = json(&o);
+    assert!(v["file"].is_null());
+    assert_eq!(v["config"]["server"]["listen"], "127.0.0.1:8080");
+    let listen = v["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["key"] == "server.listen")
+        .unwrap();
+    assert_eq!(listen["source"]["kind"], "default");
+    let state = v["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["key"] == "state_dir")
+        .unwrap();
+    assert_eq!(state["source"]["kind"], "env");
+    assert_eq!(state["source"]["name"], "HAL9_STATE_DIR");
+}
+
+#[test]
+fn config_file_flag_and_env_provenance() {
+    let d = tempdir();
+    fs::write(
+        d.path().join("hal9.toml"),
+        "[limits]\nrate_limit_rps = 77\n",
+    )
+    .unwrap();
+    let o = run(hal9ctl(d.path()).args(["config", "-o", "json", "--url", "http://127.0.0.1:9999"]));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = json(&o);
+    assert!(v["file"].as_str().unwrap().ends_with("hal9.toml"));
+    assert_eq!(v["config"]["limits"]["rate_limit_rps"], 77);
+    let by_key = |k: &str| {
+        v["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["key"] == k)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_key("limits.rate_limit_rps")["source"]["kind"], "file");
+    assert_eq!(by_key("limits.max_in_flight")["source"]["kind"], "default");
+    assert_eq!(by_key("server.url")["source"]["kind"], "flag");
+    assert_eq!(by_key("server.url")["value"], "http://127.0.0.1:9999");
+
+    let o = run(hal9ctl(d.path())
+        .args(["config", "-o", "json"])
+        .env("HAL9_URL", "http://127.0.0.1:7777"));
+    assert_eq!(
+        json(&o)["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["key"] == "server.url")
+            .unwrap()["source"]["name"],
+        "HAL9_URL"
+    );
+}
+
+#[test]
+fn malformed_config_names_file_line_and_field_and_exits_64() {
+    let d = tempdir();
+    let path = d.path().join("bad.toml");
+    fs::write(
+        &path,
+        "[server]\nlisten = \"127.0.0.1:8080\"\n[limits]\nmax_in_flight = \"many\"\n",
+    )
+    .unwrap();
+    let o = run(hal9ctl(d.path()).args(["config"]).arg("-c").arg(&path));
+    assert_eq!(o.status.code(), Some(64));
+    let err = stderr(&o);
+    assert!(err.contains(path.to_str().unwrap()), "{err}");
+    assert!(err.contains("line 4"), "{err}");
+    assert!(err.contains("limits.max_in_flight"), "{err}");
+    assert!(
+        o.stdout.is_empty(),
+        "nothing on stdout for a failed command"
+    );
+
+    let o = run(hal9ctl(d.path()).args(["config", "-c", "/nonexistent/hal9.toml"]));
+    assert_eq!(o.status.code(), Some(64));
+    assert!(stderr(&o).contains("/nonexistent/hal9.toml"));
+}
+
+#[test]
+fn broken_pipe_is_not_an_error() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let d = tempdir();
+    let mut child = hal9ctl(d.path())
+        .args(["completions", "zsh"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close our end at once: every write the child makes hits EPIPE.
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "stderr: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn checked_in_completions_match_the_parser() {
+    let d = tempdir();
+    for shell in [
+        Shell::Bash,
+        Shell::Zsh,
+        Shell::Fish,
+        Shell::PowerShell,
+        Shell::Elvish,
+    ] {
+        let name = hal9ctl::commands::completions::file_name(shell);
+        let o = run(hal9ctl(d.path()).args(["completions", &shell.to_string()]));
+        assert_eq!(o.status.code(), Some(0));
+        let path = repo_root().join("completions").join(name);
+        let on_disk = fs::read(&path).unwrap_or_default();
+        assert!(
+            on_disk == o.stdout,
+            "completions/{name} is stale or missing; regenerate them with: scripts/gen-completions.sh"
+        );
+    }
+}
