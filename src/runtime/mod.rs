@@ -1,10 +1,12 @@
 //! The HAL9 neuron runtime: a library that `hal9ctl serve` runs.
 
 pub mod api;
+pub mod client;
 pub mod engine;
 pub mod layer;
 pub mod server;
 pub mod spec;
+pub mod state;
 
 pub use engine::{Runtime, SignalError, SpecError};
 pub use layer::Layer;

@@ -1,0 +1,228 @@
+//! A small HTTP client for the runtime's API, used by hal9ctl's commands.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::api::{ErrorBody, HealthBody, Limits, ReadyBody, SignalRequest, SignalResponse};
+
+/// What went wrong talking to the runtime. Callers branch on it: a refused
+/// connection means "down" (CRITICAL), a wrong body means "not HAL9".
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot connect to {url}: {detail}")]
+    Connect { url: String, detail: String },
+    #[error("{url} did not answer within {timeout:?}")]
+    Timeout { url: String, timeout: Duration },
+    #[error("{url} answered {status}: {message}")]
+    Status {
+        url: String,
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("{url} answered with a body that is not the HAL9 runtime's: {detail}")]
+    NotHal9 { url: String, detail: String },
+    #[error("request to {url} failed: {detail}")]
+    Other { url: String, detail: String },
+}
+
+/// An answer and how long it took.
+#[derive(Debug, Clone)]
+pub struct Timed<T> {
+    pub status: u16,
+    pub body: T,
+    pub latency: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct RuntimeClient {
+    base: String,
+    http: reqwest::Client,
+    timeout: Duration,
+}
+
+impl RuntimeClient {
+    pub fn new(base_url: &str, timeout: Duration) -> Result<RuntimeClient, ClientError> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .no_proxy()
+            .build()
+            .map_err(|e| ClientError::Other {
+                url: base_url.to_string(),
+                detail: e.to_string(),
+            })?;
+        Ok(RuntimeClient {
+            base: base_url.trim_end_matches('/').to_string(),
+            http,
+            timeout,
+        })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// `GET /health`. 503 still carries the body, so it is returned, not an error.
+    pub async fn health(&self) -> Result<Timed<HealthBody>, ClientError> {
+        self.send(self.http.get(self.url("/health")), &[200, 503])
+            .await
+    }
+
+    /// `GET /ready`; 503 while starting or draining.
+    pub async fn ready(&self) -> Result<Timed<ReadyBody>, ClientError> {
+        self.send(self.http.get(self.url("/ready")), &[200, 503])
+            .await
+    }
+
+    pub async fn status(&self) -> Result<Timed<serde_json::Value>, ClientError> {
+        self.send(self.http.get(self.url("/api/v1/status")), &[200])
+            .await
+    }
+
+    pub async fn signal(&self, req: &SignalRequest) -> Result<Timed<SignalResponse>, ClientError> {
+        self.send(self.http.post(self.url("/api/v1/signal")).json(req), &[200])
+            .await
+    }
+
+    pub async fn drain(&self, token: &str) -> Result<Timed<serde_json::Value>, ClientError> {
+        self.send(
+            self.http.post(self.url("/admin/drain")).bearer_auth(token),
+            &[200, 202],
+        )
+        .await
+    }
+
+    pub async fn limits(&self, token: &str) -> Result<Timed<Limits>, ClientError> {
+        self.send(
+            self.http.get(self.url("/admin/limits")).bearer_auth(token),
+            &[200],
+        )
+        .await
+    }
+
+    pub async fn set_limits(
+        &self,
+        token: &str,
+        limits: &Limits,
+    ) -> Result<Timed<Limits>, ClientError> {
+        self.send(
+            self.http
+                .put(self.url("/admin/limits"))
+                .bearer_auth(token)
+                .json(limits),
+            &[200],
+        )
+        .await
+    }
+
+    /// Any admin document: `GET path`.
+    pub async fn admin_get<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        path: &str,
+    ) -> Result<Timed<T>, ClientError> {
+        self.send(self.http.get(self.url(path)).bearer_auth(token), &[200])
+            .await
+    }
+
+    /// Any admin document: `PUT path` with a JSON body.
+    pub async fn admin_put<B: Serialize, T: DeserializeOwned>(
+        &self,
+        token: &str,
+        path: &str,
+        body: &B,
+    ) -> Result<Timed<T>, ClientError> {
+        self.send(
+            self.http.put(self.url(path)).bearer_auth(token).json(body),
+            &[200],
+        )
+        .await
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        rb: reqwest::RequestBuilder,
+        ok: &[u16],
+    ) -> Result<Timed<T>, ClientError> {
+        let started = Instant::now();
+        let req = rb.build().map_err(|e| ClientError::Other {
+            url: self.base.clone(),
+            detail: e.to_string(),
+        })?;
+        let url = req.url().to_string();
+        let resp = self
+            .http
+            .execute(req)
+            .await
+            .map_err(|e| self.classify(&url, e))?;
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.map_err(|e| self.classify(&url, e))?;
+        let latency = started.elapsed();
+        if ok.contains(&status) {
+            let body = serde_json::from_slice(&bytes).map_err(|e| ClientError::NotHal9 {
+                url: url.clone(),
+                detail: format!("{e}: {}", snippet(&bytes)),
+            })?;
+            return Ok(Timed {
+                status,
+                body,
+                latency,
+            });
+        }
+        match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(eb) => Err(ClientError::Status {
+                url,
+                status,
+                code: eb.error.code,
+                message: eb.error.message,
+            }),
+            Err(_) => Err(ClientError::Status {
+                url,
+                status,
+                code: String::new(),
+                message: snippet(&bytes),
+            }),
+        }
+    }
+
+    fn classify(&self, url: &str, e: reqwest::Error) -> ClientError {
+        if e.is_timeout() {
+            ClientError::Timeout {
+                url: url.to_string(),
+                timeout: self.timeout,
+            }
+        } else if e.is_connect() {
+            let mut detail = e.to_string();
+            let mut src = std::error::Error::source(&e);
+            while let Some(s) = src {
+                detail = s.to_string();
+                src = s.source();
+            }
+            ClientError::Connect {
+                url: url.to_string(),
+                detail,
+            }
+        } else {
+            ClientError::Other {
+                url: url.to_string(),
+                detail: e.to_string(),
+            }
+        }
+    }
+}
+
+fn snippet(b: &[u8]) -> String {
+    let s = String::from_utf8_lossy(&b[..b.len().min(120)]).replace('\n', " ");
+    if s.is_empty() {
+        "(empty body)".into()
+    } else {
+        s
+    }
+}
