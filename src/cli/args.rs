@@ -97,6 +97,10 @@ hal9ctl signal 'plan the migration' --layer L4\n  hal9ctl signal hello -o json"
     #[command(after_help = "Examples:\n  hal9ctl config\n  hal9ctl -c ./hal9.toml config -o json")]
     Config(ConfigArgs),
 
+    /// Show what hal9ctl did: the audit log timeline
+    #[command(after_help = "Examples:\n  hal9ctl audit\n  hal9ctl audit --since 2h -o json")]
+    Audit(AuditArgs),
+
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  hal9ctl completions bash > /etc/bash_completion.d/hal9ctl\n  \
@@ -143,6 +147,13 @@ pub struct ConfigArgs {
     /// Print the embedded default hal9.toml instead
     #[arg(long)]
     pub default: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    /// Only entries from this long ago until now (e.g. 30m, 2h, 7d)
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub since: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Args)]

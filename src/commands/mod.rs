@@ -1,5 +1,6 @@
 //! One module per command: gather → plan → apply, returning a Report.
 
+pub mod audit;
 pub mod completions;
 pub mod config;
 pub mod serve;
