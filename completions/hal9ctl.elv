@@ -40,6 +40,7 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand signal 'Send a signal to the runtime and show its output and hop-by-hop trace'
             cand config 'Print the effective config and where each value came from'
             cand audit 'Show what hal9ctl did: the audit log timeline'
+            cand runbook 'List the runbooks, or print one'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -131,6 +132,26 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'hal9ctl;runbook'= {
+            cand -c 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
+            cand --config 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
+            cand -o 'Report format'
+            cand --output 'Report format'
+            cand --url 'Local runtime base URL [default: from config, http://127.0.0.1:8080]'
+            cand --state-dir 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]'
+            cand -y 'Assume yes; without it a destructive action needs a terminal prompt'
+            cand --yes 'Assume yes; without it a destructive action needs a terminal prompt'
+            cand --dry-run 'Show the plan, change nothing'
+            cand --no-color 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -v 'More logging on stderr (-v, -vv)'
+            cand --verbose 'More logging on stderr (-v, -vv)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'hal9ctl;completions'= {
             cand -c 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
             cand --config 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
@@ -156,6 +177,7 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand signal 'Send a signal to the runtime and show its output and hop-by-hop trace'
             cand config 'Print the effective config and where each value came from'
             cand audit 'Show what hal9ctl did: the audit log timeline'
+            cand runbook 'List the runbooks, or print one'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -166,6 +188,8 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
         &'hal9ctl;help;config'= {
         }
         &'hal9ctl;help;audit'= {
+        }
+        &'hal9ctl;help;runbook'= {
         }
         &'hal9ctl;help;completions'= {
         }

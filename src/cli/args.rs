@@ -101,6 +101,10 @@ hal9ctl signal 'plan the migration' --layer L4\n  hal9ctl signal hello -o json"
     #[command(after_help = "Examples:\n  hal9ctl audit\n  hal9ctl audit --since 2h -o json")]
     Audit(AuditArgs),
 
+    /// List the runbooks, or print one
+    #[command(after_help = "Examples:\n  hal9ctl runbook\n  hal9ctl runbook port-conflict")]
+    Runbook(RunbookArgs),
+
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  hal9ctl completions bash > /etc/bash_completion.d/hal9ctl\n  \
@@ -154,6 +158,12 @@ pub struct AuditArgs {
     /// Only entries from this long ago until now (e.g. 30m, 2h, 7d)
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub since: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunbookArgs {
+    /// Runbook to print (without .md)
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

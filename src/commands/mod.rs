@@ -3,5 +3,6 @@
 pub mod audit;
 pub mod completions;
 pub mod config;
+pub mod runbook;
 pub mod serve;
 pub mod signal;

@@ -237,6 +237,29 @@ pub fn default_state_dir() -> PathBuf {
     }
 }
 
+/// The dotted leaf keys of the effective config with their values, for
+/// `hal9ctl config`. The network is one value.
+pub fn provenance_keys(v: &serde_json::Value) -> Vec<(String, serde_json::Value)> {
+    fn walk(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
+        match v {
+            serde_json::Value::Object(m) if prefix != "neurons" => {
+                for (k, v) in m {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&key, v, out);
+                }
+            }
+            _ => out.push((prefix.to_string(), v.clone())),
+        }
+    }
+    let mut out = Vec::new();
+    walk("", v, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,27 +311,4 @@ mod tests {
         assert_eq!(c.server, ServerConfig::default());
         assert_eq!(c.neurons, default_neurons());
     }
-}
-
-/// The dotted leaf keys of the effective config with their values, for
-/// `hal9ctl config`. The network is one value.
-pub fn provenance_keys(v: &serde_json::Value) -> Vec<(String, serde_json::Value)> {
-    fn walk(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
-        match v {
-            serde_json::Value::Object(m) if prefix != "neurons" => {
-                for (k, v) in m {
-                    let key = if prefix.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{prefix}.{k}")
-                    };
-                    walk(&key, v, out);
-                }
-            }
-            _ => out.push((prefix.to_string(), v.clone())),
-        }
-    }
-    let mut out = Vec::new();
-    walk("", v, &mut out);
-    out
 }

@@ -5,3 +5,4 @@ mod common;
 
 mod audit;
 mod cli;
+mod runbooks;
