@@ -25,6 +25,9 @@ _hal9ctl() {
             hal9ctl,config)
                 cmd="hal9ctl__subcmd__config"
                 ;;
+            hal9ctl,health)
+                cmd="hal9ctl__subcmd__health"
+                ;;
             hal9ctl,help)
                 cmd="hal9ctl__subcmd__help"
                 ;;
@@ -46,6 +49,9 @@ _hal9ctl() {
             hal9ctl__subcmd__help,config)
                 cmd="hal9ctl__subcmd__help__subcmd__config"
                 ;;
+            hal9ctl__subcmd__help,health)
+                cmd="hal9ctl__subcmd__help__subcmd__health"
+                ;;
             hal9ctl__subcmd__help,help)
                 cmd="hal9ctl__subcmd__help__subcmd__help"
                 ;;
@@ -65,7 +71,7 @@ _hal9ctl() {
 
     case "${cmd}" in
         hal9ctl)
-            opts="-c -o -y -q -v -h -V --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version serve signal config audit runbook completions help"
+            opts="-c -o -y -q -v -h -V --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version serve signal health config audit runbook completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -220,8 +226,70 @@ _hal9ctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hal9ctl__subcmd__health)
+            opts="-n -c -o -y -q -v -h -V --cluster --context --namespace --deployment --watch --wait --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deployment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --watch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hal9ctl__subcmd__help)
-            opts="serve signal config audit runbook completions help"
+            opts="serve signal health config audit runbook completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -263,6 +331,20 @@ _hal9ctl() {
             return 0
             ;;
         hal9ctl__subcmd__help__subcmd__config)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__help__subcmd__health)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -38,6 +38,7 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand --version 'Print version'
             cand serve 'Run the HAL9 neuron runtime (HTTP server)'
             cand signal 'Send a signal to the runtime and show its output and hop-by-hop trace'
+            cand health 'Check the runtime (local, or the Deployment with --cluster) and say what to do next'
             cand config 'Print the effective config and where each value came from'
             cand audit 'Show what hal9ctl did: the audit log timeline'
             cand runbook 'List the runbooks, or print one'
@@ -77,6 +78,33 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand --output 'Report format'
             cand --url 'Local runtime base URL [default: from config, http://127.0.0.1:8080]'
             cand --state-dir 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]'
+            cand -y 'Assume yes; without it a destructive action needs a terminal prompt'
+            cand --yes 'Assume yes; without it a destructive action needs a terminal prompt'
+            cand --dry-run 'Show the plan, change nothing'
+            cand --no-color 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -v 'More logging on stderr (-v, -vv)'
+            cand --verbose 'More logging on stderr (-v, -vv)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'hal9ctl;health'= {
+            cand --context 'kubeconfig context [default: the current context, else in-cluster config]'
+            cand -n 'Namespace [default: from config, hal9]'
+            cand --namespace 'Namespace [default: from config, hal9]'
+            cand --deployment 'Deployment [default: from config, hal9-server]'
+            cand --watch 'Redraw the report every DUR until interrupted'
+            cand --wait 'Return 0 as soon as healthy; 2 when DUR runs out'
+            cand -c 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
+            cand --config 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
+            cand -o 'Report format'
+            cand --output 'Report format'
+            cand --url 'Local runtime base URL [default: from config, http://127.0.0.1:8080]'
+            cand --state-dir 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]'
+            cand --cluster 'Act on the Kubernetes Deployment instead of the local runtime'
             cand -y 'Assume yes; without it a destructive action needs a terminal prompt'
             cand --yes 'Assume yes; without it a destructive action needs a terminal prompt'
             cand --dry-run 'Show the plan, change nothing'
@@ -175,6 +203,7 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
         &'hal9ctl;help'= {
             cand serve 'Run the HAL9 neuron runtime (HTTP server)'
             cand signal 'Send a signal to the runtime and show its output and hop-by-hop trace'
+            cand health 'Check the runtime (local, or the Deployment with --cluster) and say what to do next'
             cand config 'Print the effective config and where each value came from'
             cand audit 'Show what hal9ctl did: the audit log timeline'
             cand runbook 'List the runbooks, or print one'
@@ -184,6 +213,8 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
         &'hal9ctl;help;serve'= {
         }
         &'hal9ctl;help;signal'= {
+        }
+        &'hal9ctl;help;health'= {
         }
         &'hal9ctl;help;config'= {
         }

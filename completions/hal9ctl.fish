@@ -38,6 +38,7 @@ complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -s h -l help -d 'Print hel
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -s V -l version -d 'Print version'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "serve" -d 'Run the HAL9 neuron runtime (HTTP server)'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "signal" -d 'Send a signal to the runtime and show its output and hop-by-hop trace'
+complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "health" -d 'Check the runtime (local, or the Deployment with --cluster) and say what to do next'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "config" -d 'Print the effective config and where each value came from'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "audit" -d 'Show what hal9ctl did: the audit log timeline'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "runbook" -d 'List the runbooks, or print one'
@@ -73,6 +74,24 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand signal" -s q -l quiet -d
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand signal" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand signal" -s h -l help -d 'Print help'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand signal" -s V -l version -d 'Print version'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -l context -d 'kubeconfig context [default: the current context, else in-cluster config]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -s n -l namespace -d 'Namespace [default: from config, hal9]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -l deployment -d 'Deployment [default: from config, hal9-server]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -l watch -d 'Redraw the report every DUR until interrupted' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -l wait -d 'Return 0 as soon as healthy; 2 when DUR runs out' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -s o -l output -d 'Report format' -r -f -a "table\t''
+json\t''"
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -l cluster -d 'Act on the Kubernetes Deployment instead of the local runtime'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -l dry-run -d 'Show the plan, change nothing'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -s q -l quiet -d 'Only errors on stderr'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -s h -l help -d 'Print help'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -s V -l version -d 'Print version'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand config" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand config" -s o -l output -d 'Report format' -r -f -a "table\t''
 json\t''"
@@ -123,10 +142,11 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s q -l qui
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal config audit runbook completions help" -f -a "serve" -d 'Run the HAL9 neuron runtime (HTTP server)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal config audit runbook completions help" -f -a "signal" -d 'Send a signal to the runtime and show its output and hop-by-hop trace'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal config audit runbook completions help" -f -a "config" -d 'Print the effective config and where each value came from'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal config audit runbook completions help" -f -a "audit" -d 'Show what hal9ctl did: the audit log timeline'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal config audit runbook completions help" -f -a "runbook" -d 'List the runbooks, or print one'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal config audit runbook completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal config audit runbook completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health config audit runbook completions help" -f -a "serve" -d 'Run the HAL9 neuron runtime (HTTP server)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health config audit runbook completions help" -f -a "signal" -d 'Send a signal to the runtime and show its output and hop-by-hop trace'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health config audit runbook completions help" -f -a "health" -d 'Check the runtime (local, or the Deployment with --cluster) and say what to do next'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health config audit runbook completions help" -f -a "config" -d 'Print the effective config and where each value came from'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health config audit runbook completions help" -f -a "audit" -d 'Show what hal9ctl did: the audit log timeline'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health config audit runbook completions help" -f -a "runbook" -d 'List the runbooks, or print one'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health config audit runbook completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health config audit runbook completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

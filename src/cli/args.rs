@@ -93,6 +93,14 @@ hal9ctl signal 'plan the migration' --layer L4\n  hal9ctl signal hello -o json"
     )]
     Signal(SignalArgs),
 
+    /// Check the runtime (local, or the Deployment with --cluster) and say what to do next
+    #[command(
+        after_help = "Exit codes: 0 healthy, 1 degraded, 2 unhealthy, 3 the check could not run.\n\n\
+Examples:\n  hal9ctl health\n  hal9ctl health --wait 30s\n  hal9ctl health --cluster -n hal9 --deployment hal9-server\n  \
+hal9ctl health --cluster --watch 5s"
+    )]
+    Health(HealthArgs),
+
     /// Print the effective config and where each value came from
     #[command(after_help = "Examples:\n  hal9ctl config\n  hal9ctl -c ./hal9.toml config -o json")]
     Config(ConfigArgs),
@@ -144,6 +152,40 @@ pub struct SignalArgs {
     /// Enter at this neuron
     #[arg(long, value_name = "ID")]
     pub neuron: Option<String>,
+}
+
+/// Options of commands that can act on the Kubernetes Deployment.
+#[derive(Debug, Clone, Args)]
+pub struct ClusterArgs {
+    /// Act on the Kubernetes Deployment instead of the local runtime
+    #[arg(long)]
+    pub cluster: bool,
+
+    /// kubeconfig context [default: the current context, else in-cluster config]
+    #[arg(long, value_name = "NAME", requires = "cluster")]
+    pub context: Option<String>,
+
+    /// Namespace [default: from config, hal9]
+    #[arg(short = 'n', long, value_name = "NS", requires = "cluster")]
+    pub namespace: Option<String>,
+
+    /// Deployment [default: from config, hal9-server]
+    #[arg(long, value_name = "NAME", requires = "cluster")]
+    pub deployment: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HealthArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// Redraw the report every DUR until interrupted
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, conflicts_with = "wait")]
+    pub watch: Option<Duration>,
+
+    /// Return 0 as soon as healthy; 2 when DUR runs out
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub wait: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod completions;
 pub mod config;
+pub mod health;
 pub mod runbook;
 pub mod serve;
 pub mod signal;

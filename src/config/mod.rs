@@ -26,6 +26,8 @@ pub const EMBEDDED: &str = concat!(
 pub struct Config {
     pub server: ServerConfig,
     pub limits: LimitsConfig,
+    pub emergency: EmergencyConfig,
+    pub cluster: ClusterConfig,
     pub runtime: RuntimeSettings,
     #[serde(default = "default_neurons")]
     pub neurons: Vec<NeuronSpec>,
@@ -47,11 +49,50 @@ pub struct LimitsConfig {
     pub rate_limit_rps: u32,
 }
 
+/// `[emergency]`: what `hal9ctl scale --emergency` raises things to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmergencyConfig {
+    pub max_in_flight: u32,
+    pub rate_limit_rps: u32,
+    /// The replica floor in the cluster; the target is never below 2 × current.
+    pub replicas: i32,
+}
+
+impl Default for EmergencyConfig {
+    fn default() -> Self {
+        EmergencyConfig {
+            max_in_flight: 2048,
+            rate_limit_rps: 10_000,
+            replicas: 20,
+        }
+    }
+}
+
+/// `[cluster]`: where the runtime runs in Kubernetes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterConfig {
+    pub namespace: String,
+    pub deployment: String,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            namespace: "hal9".into(),
+            deployment: "hal9-server".into(),
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
             server: ServerConfig::default(),
             limits: LimitsConfig::default(),
+            emergency: EmergencyConfig::default(),
+            cluster: ClusterConfig::default(),
             runtime: RuntimeSettings::default(),
             neurons: default_neurons(),
         }
