@@ -39,6 +39,8 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand serve 'Run the HAL9 neuron runtime (HTTP server)'
             cand signal 'Send a signal to the runtime and show its output and hop-by-hop trace'
             cand health 'Check the runtime (local, or the Deployment with --cluster) and say what to do next'
+            cand scale 'Add capacity fast (--emergency), undo it (--restore), or scale to N replicas'
+            cand restart 'Restart the runtime without dropping requests (locally), or roll the Deployment (--cluster)'
             cand config 'Print the effective config and where each value came from'
             cand audit 'Show what hal9ctl did: the audit log timeline'
             cand runbook 'List the runbooks, or print one'
@@ -105,6 +107,64 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand --url 'Local runtime base URL [default: from config, http://127.0.0.1:8080]'
             cand --state-dir 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]'
             cand --cluster 'Act on the Kubernetes Deployment instead of the local runtime'
+            cand -y 'Assume yes; without it a destructive action needs a terminal prompt'
+            cand --yes 'Assume yes; without it a destructive action needs a terminal prompt'
+            cand --dry-run 'Show the plan, change nothing'
+            cand --no-color 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -v 'More logging on stderr (-v, -vv)'
+            cand --verbose 'More logging on stderr (-v, -vv)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'hal9ctl;scale'= {
+            cand --context 'kubeconfig context [default: the current context, else in-cluster config]'
+            cand -n 'Namespace [default: from config, hal9]'
+            cand --namespace 'Namespace [default: from config, hal9]'
+            cand --deployment 'Deployment [default: from config, hal9-server]'
+            cand --replicas 'Replica count (with --emergency: the floor; the target is never below 2 x current)'
+            cand --wait 'How long to watch for the new replicas to become ready'
+            cand -c 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
+            cand --config 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
+            cand -o 'Report format'
+            cand --output 'Report format'
+            cand --url 'Local runtime base URL [default: from config, http://127.0.0.1:8080]'
+            cand --state-dir 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]'
+            cand --cluster 'Act on the Kubernetes Deployment instead of the local runtime'
+            cand --emergency 'Emergency capacity: never scales down; raises an HPA''s bounds to match'
+            cand --restore 'Put back what the last emergency scale recorded'
+            cand --force 'Scale even though an HPA manages the Deployment'
+            cand -y 'Assume yes; without it a destructive action needs a terminal prompt'
+            cand --yes 'Assume yes; without it a destructive action needs a terminal prompt'
+            cand --dry-run 'Show the plan, change nothing'
+            cand --no-color 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -v 'More logging on stderr (-v, -vv)'
+            cand --verbose 'More logging on stderr (-v, -vv)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'hal9ctl;restart'= {
+            cand --context 'kubeconfig context [default: the current context, else in-cluster config]'
+            cand -n 'Namespace [default: from config, hal9]'
+            cand --namespace 'Namespace [default: from config, hal9]'
+            cand --deployment 'Deployment [default: from config, hal9-server]'
+            cand --drain-timeout 'How long the old instance may finish in-flight requests [default: from config, 60s]'
+            cand --wait 'How long to wait for the new instance or rollout [default: 30s local, 5m cluster]'
+            cand -c 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
+            cand --config 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
+            cand -o 'Report format'
+            cand --output 'Report format'
+            cand --url 'Local runtime base URL [default: from config, http://127.0.0.1:8080]'
+            cand --state-dir 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]'
+            cand --cluster 'Act on the Kubernetes Deployment instead of the local runtime'
+            cand --force 'Locally: take the port from a foreign process (with the port-conflict safety rules)'
             cand -y 'Assume yes; without it a destructive action needs a terminal prompt'
             cand --yes 'Assume yes; without it a destructive action needs a terminal prompt'
             cand --dry-run 'Show the plan, change nothing'
@@ -204,6 +264,8 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand serve 'Run the HAL9 neuron runtime (HTTP server)'
             cand signal 'Send a signal to the runtime and show its output and hop-by-hop trace'
             cand health 'Check the runtime (local, or the Deployment with --cluster) and say what to do next'
+            cand scale 'Add capacity fast (--emergency), undo it (--restore), or scale to N replicas'
+            cand restart 'Restart the runtime without dropping requests (locally), or roll the Deployment (--cluster)'
             cand config 'Print the effective config and where each value came from'
             cand audit 'Show what hal9ctl did: the audit log timeline'
             cand runbook 'List the runbooks, or print one'
@@ -215,6 +277,10 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
         &'hal9ctl;help;signal'= {
         }
         &'hal9ctl;help;health'= {
+        }
+        &'hal9ctl;help;scale'= {
+        }
+        &'hal9ctl;help;restart'= {
         }
         &'hal9ctl;help;config'= {
         }

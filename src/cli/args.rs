@@ -101,6 +101,23 @@ hal9ctl health --cluster --watch 5s"
     )]
     Health(HealthArgs),
 
+    /// Add capacity fast (--emergency), undo it (--restore), or scale to N replicas
+    #[command(
+        after_help = "Locally, --emergency raises the runtime's admission limits; with --cluster it scales the \
+Deployment, raising the HPA floor so the HPA does not undo it. It never scales down.\n\n\
+Examples:\n  hal9ctl scale --emergency\n  hal9ctl scale --emergency --cluster -n hal9\n  \
+hal9ctl scale --emergency --replicas 40 --cluster --wait 5m\n  hal9ctl scale --restore --cluster\n  \
+hal9ctl scale --replicas 6 --cluster --force"
+    )]
+    Scale(ScaleArgs),
+
+    /// Restart the runtime without dropping requests (locally), or roll the Deployment (--cluster)
+    #[command(
+        after_help = "Examples:\n  hal9ctl restart\n  hal9ctl restart --wait 1m\n  \
+hal9ctl restart --cluster -n hal9 --yes\n  hal9ctl restart --cluster --wait 10m --yes"
+    )]
+    Restart(RestartArgs),
+
     /// Print the effective config and where each value came from
     #[command(after_help = "Examples:\n  hal9ctl config\n  hal9ctl -c ./hal9.toml config -o json")]
     Config(ConfigArgs),
@@ -186,6 +203,51 @@ pub struct HealthArgs {
     /// Return 0 as soon as healthy; 2 when DUR runs out
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub wait: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("mode").required(true).args(["emergency", "restore", "replicas"]).multiple(true)))]
+pub struct ScaleArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// Emergency capacity: never scales down; raises an HPA's bounds to match
+    #[arg(long, conflicts_with = "restore")]
+    pub emergency: bool,
+
+    /// Put back what the last emergency scale recorded
+    #[arg(long, conflicts_with = "replicas")]
+    pub restore: bool,
+
+    /// Replica count (with --emergency: the floor; the target is never below 2 x current)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(1..))]
+    pub replicas: Option<i32>,
+
+    /// How long to watch for the new replicas to become ready
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "2m")]
+    pub wait: Duration,
+
+    /// Scale even though an HPA manages the Deployment
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RestartArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// How long the old instance may finish in-flight requests [default: from config, 60s]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub drain_timeout: Option<Duration>,
+
+    /// How long to wait for the new instance or rollout [default: 30s local, 5m cluster]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub wait: Option<Duration>,
+
+    /// Locally: take the port from a foreign process (with the port-conflict safety rules)
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Args)]

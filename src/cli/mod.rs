@@ -152,6 +152,8 @@ fn run(cli: Cli, m: &ArgMatches) -> anyhow::Result<Exit> {
         Command::Completions(_) => return Ok(Exit::Ok),
         Command::Config(a) => Box::new(commands::config::run(&ctx, &a)?),
         Command::Health(a) => Box::new(block_on(commands::health::run(&ctx, &a))??),
+        Command::Scale(a) => Box::new(block_on(commands::scale::run(&ctx, &a))??),
+        Command::Restart(a) => Box::new(block_on(commands::restart::run(&ctx, &a))??),
         Command::Audit(a) => Box::new(commands::audit::run(&ctx, &a)?),
         Command::Runbook(a) => Box::new(commands::runbook::run(&a)?),
         Command::Serve(a) => commands::serve::run(&ctx, &a)?,

@@ -4,6 +4,8 @@ pub mod audit;
 pub mod completions;
 pub mod config;
 pub mod health;
+pub mod restart;
 pub mod runbook;
+pub mod scale;
 pub mod serve;
 pub mod signal;

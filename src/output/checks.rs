@@ -132,7 +132,7 @@ mod tests {
         let ok = Check::ok("a", "fine");
         let warn = Check::warn("b", "meh", "hal9ctl health");
         let fail = Check::fail("c", "down", "hal9ctl restart");
-        assert_eq!(verdict(&[ok.clone()]), Exit::Ok);
+        assert_eq!(verdict(std::slice::from_ref(&ok)), Exit::Ok);
         assert_eq!(verdict(&[ok.clone(), warn.clone()]), Exit::Warning);
         assert_eq!(verdict(&[warn, fail, ok]), Exit::Critical);
         assert_eq!(verdict(&[]), Exit::Ok);
