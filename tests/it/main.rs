@@ -5,4 +5,5 @@ mod common;
 
 mod audit;
 mod cli;
+mod cluster;
 mod runbooks;
