@@ -5,6 +5,7 @@ pub mod completions;
 pub mod config;
 pub mod health;
 pub mod restart;
+pub mod rollback;
 pub mod runbook;
 pub mod scale;
 pub mod serve;

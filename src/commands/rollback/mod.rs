@@ -1,0 +1,3 @@
+//! `hal9ctl rollback`: migration rollback that journals every step and can be resumed.
+
+pub mod plan;
