@@ -1,3 +1,4 @@
 //! `hal9ctl rollback`: migration rollback that journals every step and can be resumed.
 
+pub mod journal;
 pub mod plan;
