@@ -41,6 +41,7 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand health 'Check the runtime (local, or the Deployment with --cluster) and say what to do next'
             cand scale 'Add capacity fast (--emergency), undo it (--restore), or scale to N replicas'
             cand restart 'Restart the runtime without dropping requests (locally), or roll the Deployment (--cluster)'
+            cand rollback 'Roll the flat → hierarchical migration back, step by step, resumably'
             cand config 'Print the effective config and where each value came from'
             cand audit 'Show what hal9ctl did: the audit log timeline'
             cand runbook 'List the runbooks, or print one'
@@ -178,6 +179,66 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'hal9ctl;rollback'= {
+            cand --strategy 'How to roll back'
+            cand --to-phase 'Phase to roll back to [default: the previous phase]; `flat` turns everything off'
+            cand --steps 'Gradual: number of steps [default: from config, 5]'
+            cand --interval 'Gradual: wait after each step before judging its gates [default: from config, 30s]'
+            cand --components 'Partial: components to roll back'
+            cand --on-failure 'Gradual: what a failed gate does'
+            cand --max-error-percent 'Gate: highest error rate per path, in percent [default: from config, 1]'
+            cand --max-p99 'Gate: highest p99 latency [default: from config, 500ms]'
+            cand -c 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
+            cand --config 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
+            cand -o 'Report format'
+            cand --output 'Report format'
+            cand --url 'Local runtime base URL [default: from config, http://127.0.0.1:8080]'
+            cand --state-dir 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]'
+            cand --resume 'Continue the unfinished rollback from its journal'
+            cand --abort 'Abandon the unfinished rollback, leaving the state where it is'
+            cand -y 'Assume yes; without it a destructive action needs a terminal prompt'
+            cand --yes 'Assume yes; without it a destructive action needs a terminal prompt'
+            cand --dry-run 'Show the plan, change nothing'
+            cand --no-color 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -v 'More logging on stderr (-v, -vv)'
+            cand --verbose 'More logging on stderr (-v, -vv)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand status 'The migration state, and the running or last rollback with its steps'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'hal9ctl;rollback;status'= {
+            cand -c 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
+            cand --config 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
+            cand -o 'Report format'
+            cand --output 'Report format'
+            cand --url 'Local runtime base URL [default: from config, http://127.0.0.1:8080]'
+            cand --state-dir 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]'
+            cand -y 'Assume yes; without it a destructive action needs a terminal prompt'
+            cand --yes 'Assume yes; without it a destructive action needs a terminal prompt'
+            cand --dry-run 'Show the plan, change nothing'
+            cand --no-color 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -v 'More logging on stderr (-v, -vv)'
+            cand --verbose 'More logging on stderr (-v, -vv)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'hal9ctl;rollback;help'= {
+            cand status 'The migration state, and the running or last rollback with its steps'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'hal9ctl;rollback;help;status'= {
+        }
+        &'hal9ctl;rollback;help;help'= {
+        }
         &'hal9ctl;config'= {
             cand -c 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
             cand --config 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
@@ -266,6 +327,7 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand health 'Check the runtime (local, or the Deployment with --cluster) and say what to do next'
             cand scale 'Add capacity fast (--emergency), undo it (--restore), or scale to N replicas'
             cand restart 'Restart the runtime without dropping requests (locally), or roll the Deployment (--cluster)'
+            cand rollback 'Roll the flat → hierarchical migration back, step by step, resumably'
             cand config 'Print the effective config and where each value came from'
             cand audit 'Show what hal9ctl did: the audit log timeline'
             cand runbook 'List the runbooks, or print one'
@@ -281,6 +343,11 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
         &'hal9ctl;help;scale'= {
         }
         &'hal9ctl;help;restart'= {
+        }
+        &'hal9ctl;help;rollback'= {
+            cand status 'The migration state, and the running or last rollback with its steps'
+        }
+        &'hal9ctl;help;rollback;status'= {
         }
         &'hal9ctl;help;config'= {
         }

@@ -41,6 +41,7 @@ complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "signal" -d 'Send a 
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "health" -d 'Check the runtime (local, or the Deployment with --cluster) and say what to do next'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "scale" -d 'Add capacity fast (--emergency), undo it (--restore), or scale to N replicas'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "restart" -d 'Restart the runtime without dropping requests (locally), or roll the Deployment (--cluster)'
+complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "rollback" -d 'Roll the flat → hierarchical migration back, step by step, resumably'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "config" -d 'Print the effective config and where each value came from'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "audit" -d 'Show what hal9ctl did: the audit log timeline'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "runbook" -d 'List the runbooks, or print one'
@@ -134,6 +135,49 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -s q -l quiet -
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -s h -l help -d 'Print help'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -s V -l version -d 'Print version'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l strategy -d 'How to roll back' -r -f -a "immediate\t'One step to the target phase'
+gradual\t'The share moves to the target in N steps, gated on the runtime\'s metrics'
+partial\t'Only the named components'"
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l to-phase -d 'Phase to roll back to [default: the previous phase]; `flat` turns everything off' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l steps -d 'Gradual: number of steps [default: from config, 5]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l interval -d 'Gradual: wait after each step before judging its gates [default: from config, 30s]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l components -d 'Partial: components to roll back' -r -f -a "routing\t'The hierarchical share and the `hierarchical_routing` flag'
+features\t'The layer feature flags'
+state\t'The migrated data (needs the snapshot taken when it was migrated)'"
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l on-failure -d 'Gradual: what a failed gate does' -r -f -a "abort\t'Go straight to the target (immediate)'
+pause\t'Stop and wait for --resume or --abort'"
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l max-error-percent -d 'Gate: highest error rate per path, in percent [default: from config, 1]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l max-p99 -d 'Gate: highest p99 latency [default: from config, 500ms]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -s o -l output -d 'Report format' -r -f -a "table\t''
+json\t''"
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l resume -d 'Continue the unfinished rollback from its journal'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l abort -d 'Abandon the unfinished rollback, leaving the state where it is'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l dry-run -d 'Show the plan, change nothing'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -s q -l quiet -d 'Only errors on stderr'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -s V -l version -d 'Print version'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -f -a "status" -d 'The migration state, and the running or last rollback with its steps'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -s o -l output -d 'Report format' -r -f -a "table\t''
+json\t''"
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -l dry-run -d 'Show the plan, change nothing'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Only errors on stderr'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from help" -f -a "status" -d 'The migration state, and the running or last rollback with its steps'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand config" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand config" -s o -l output -d 'Report format' -r -f -a "table\t''
 json\t''"
@@ -184,13 +228,15 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s q -l qui
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart config audit runbook completions help" -f -a "serve" -d 'Run the HAL9 neuron runtime (HTTP server)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart config audit runbook completions help" -f -a "signal" -d 'Send a signal to the runtime and show its output and hop-by-hop trace'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart config audit runbook completions help" -f -a "health" -d 'Check the runtime (local, or the Deployment with --cluster) and say what to do next'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart config audit runbook completions help" -f -a "scale" -d 'Add capacity fast (--emergency), undo it (--restore), or scale to N replicas'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart config audit runbook completions help" -f -a "restart" -d 'Restart the runtime without dropping requests (locally), or roll the Deployment (--cluster)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart config audit runbook completions help" -f -a "config" -d 'Print the effective config and where each value came from'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart config audit runbook completions help" -f -a "audit" -d 'Show what hal9ctl did: the audit log timeline'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart config audit runbook completions help" -f -a "runbook" -d 'List the runbooks, or print one'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart config audit runbook completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart config audit runbook completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback config audit runbook completions help" -f -a "serve" -d 'Run the HAL9 neuron runtime (HTTP server)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback config audit runbook completions help" -f -a "signal" -d 'Send a signal to the runtime and show its output and hop-by-hop trace'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback config audit runbook completions help" -f -a "health" -d 'Check the runtime (local, or the Deployment with --cluster) and say what to do next'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback config audit runbook completions help" -f -a "scale" -d 'Add capacity fast (--emergency), undo it (--restore), or scale to N replicas'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback config audit runbook completions help" -f -a "restart" -d 'Restart the runtime without dropping requests (locally), or roll the Deployment (--cluster)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback config audit runbook completions help" -f -a "rollback" -d 'Roll the flat → hierarchical migration back, step by step, resumably'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback config audit runbook completions help" -f -a "config" -d 'Print the effective config and where each value came from'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback config audit runbook completions help" -f -a "audit" -d 'Show what hal9ctl did: the audit log timeline'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback config audit runbook completions help" -f -a "runbook" -d 'List the runbooks, or print one'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback config audit runbook completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback config audit runbook completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and __fish_seen_subcommand_from rollback" -f -a "status" -d 'The migration state, and the running or last rollback with its steps'

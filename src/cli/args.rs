@@ -118,6 +118,14 @@ hal9ctl restart --cluster -n hal9 --yes\n  hal9ctl restart --cluster --wait 10m 
     )]
     Restart(RestartArgs),
 
+    /// Roll the flat → hierarchical migration back, step by step, resumably
+    #[command(
+        after_help = "Examples:\n  hal9ctl rollback --strategy immediate\n  hal9ctl rollback --strategy immediate --to-phase flat\n  \
+hal9ctl rollback --strategy gradual --steps 5 --interval 30s\n  \
+hal9ctl rollback --strategy partial --components routing,features\n  hal9ctl rollback --resume\n  hal9ctl rollback status"
+    )]
+    Rollback(RollbackArgs),
+
     /// Print the effective config and where each value came from
     #[command(after_help = "Examples:\n  hal9ctl config\n  hal9ctl -c ./hal9.toml config -o json")]
     Config(ConfigArgs),
@@ -251,6 +259,70 @@ pub struct RestartArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct RollbackArgs {
+    #[command(subcommand)]
+    pub sub: Option<RollbackSub>,
+
+    /// How to roll back
+    #[arg(long, value_enum, required_unless_present_any = ["resume", "abort"])]
+    pub strategy: Option<crate::commands::rollback::plan::Strategy>,
+
+    /// Phase to roll back to [default: the previous phase]; `flat` turns everything off
+    #[arg(long, value_name = "PHASE", value_parser = parse_phase)]
+    pub to_phase: Option<crate::runtime::migration::Phase>,
+
+    /// Gradual: number of steps [default: from config, 5]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub steps: Option<u32>,
+
+    /// Gradual: wait after each step before judging its gates [default: from config, 30s]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub interval: Option<Duration>,
+
+    /// Partial: components to roll back
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST")]
+    pub components: Vec<crate::commands::rollback::plan::Component>,
+
+    /// Continue the unfinished rollback from its journal
+    #[arg(long, conflicts_with_all = ["strategy", "abort"])]
+    pub resume: bool,
+
+    /// Abandon the unfinished rollback, leaving the state where it is
+    #[arg(long, conflicts_with = "strategy")]
+    pub abort: bool,
+
+    /// Gradual: what a failed gate does
+    #[arg(long, value_enum, default_value_t = OnFailure::Abort)]
+    pub on_failure: OnFailure,
+
+    /// Gate: highest error rate per path, in percent [default: from config, 1]
+    #[arg(long, value_name = "PCT")]
+    pub max_error_percent: Option<f64>,
+
+    /// Gate: highest p99 latency [default: from config, 500ms]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub max_p99: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum RollbackSub {
+    /// The migration state, and the running or last rollback with its steps
+    #[command(
+        after_help = "Examples:\n  hal9ctl rollback status\n  hal9ctl rollback status -o json"
+    )]
+    Status,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnFailure {
+    /// Go straight to the target (immediate)
+    Abort,
+    /// Stop and wait for --resume or --abort
+    Pause,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct ConfigArgs {
     /// Print the embedded default hal9.toml instead
     #[arg(long)]
@@ -280,6 +352,11 @@ pub struct CompletionsArgs {
 /// Durations are humantime: `30s`, `5m`, `7d`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 500ms, 30s, 5m, 7d)"))
+}
+
+fn parse_phase(s: &str) -> Result<crate::runtime::migration::Phase, String> {
+    s.parse()
+        .map_err(|e: crate::runtime::migration::state::UnknownPhase| e.to_string())
 }
 
 fn parse_layer(s: &str) -> Result<Layer, String> {

@@ -154,6 +154,10 @@ fn run(cli: Cli, m: &ArgMatches) -> anyhow::Result<Exit> {
         Command::Health(a) => Box::new(block_on(commands::health::run(&ctx, &a))??),
         Command::Scale(a) => Box::new(block_on(commands::scale::run(&ctx, &a))??),
         Command::Restart(a) => Box::new(block_on(commands::restart::run(&ctx, &a))??),
+        Command::Rollback(a) => Box::new(match a.sub {
+            Some(args::RollbackSub::Status) => block_on(commands::rollback::run::status(&ctx))??,
+            None => block_on(commands::rollback::run::run(&ctx, &a))??,
+        }),
         Command::Audit(a) => Box::new(commands::audit::run(&ctx, &a)?),
         Command::Runbook(a) => Box::new(commands::runbook::run(&a)?),
         Command::Serve(a) => commands::serve::run(&ctx, &a)?,

@@ -28,6 +28,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub emergency: EmergencyConfig,
     pub cluster: ClusterConfig,
+    pub rollback: RollbackConfig,
     pub runtime: RuntimeSettings,
     #[serde(default = "default_neurons")]
     pub neurons: Vec<NeuronSpec>,
@@ -86,6 +87,30 @@ impl Default for ClusterConfig {
     }
 }
 
+/// `[rollback]`: defaults and gate thresholds of `hal9ctl rollback`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RollbackConfig {
+    pub steps: u32,
+    #[serde(with = "humantime_serde")]
+    pub interval: Duration,
+    /// Highest error rate per path, in percent, a gradual step may show.
+    pub max_error_percent: f64,
+    #[serde(with = "humantime_serde")]
+    pub max_p99: Duration,
+}
+
+impl Default for RollbackConfig {
+    fn default() -> Self {
+        RollbackConfig {
+            steps: 5,
+            interval: Duration::from_secs(30),
+            max_error_percent: 1.0,
+            max_p99: Duration::from_millis(500),
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -93,6 +118,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             emergency: EmergencyConfig::default(),
             cluster: ClusterConfig::default(),
+            rollback: RollbackConfig::default(),
             runtime: RuntimeSettings::default(),
             neurons: default_neurons(),
         }

@@ -87,6 +87,28 @@ impl RuntimeClient {
             .await
     }
 
+    /// `GET /metrics`, the Prometheus text.
+    pub async fn metrics_text(&self) -> Result<String, ClientError> {
+        let url = self.url("/metrics");
+        let resp = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| self.classify(&url, e))?;
+        let status = resp.status().as_u16();
+        let text = resp.text().await.map_err(|e| self.classify(&url, e))?;
+        if status != 200 {
+            return Err(ClientError::Status {
+                url,
+                status,
+                code: String::new(),
+                message: snippet(text.as_bytes()),
+            });
+        }
+        Ok(text)
+    }
+
     pub async fn drain(&self, token: &str) -> Result<Timed<serde_json::Value>, ClientError> {
         self.send(
             self.http.post(self.url("/admin/drain")).bearer_auth(token),
