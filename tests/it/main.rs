@@ -7,3 +7,4 @@ mod audit;
 mod cli;
 mod cluster;
 mod runbooks;
+mod serve;
