@@ -3,3 +3,8 @@
 
 pub mod audit;
 pub mod fsio;
+pub mod disk;
+pub mod glob;
+pub mod open_files;
+pub mod safe_delete;
+pub mod scan;
