@@ -39,7 +39,8 @@ pub fn usage(path: &Path) -> io::Result<FsUsage> {
     let total = st.blocks() as u64 * frsize;
     let used = (st.blocks() as u64).saturating_sub(st.blocks_free() as u64) * frsize;
     let avail = st.blocks_available() as u64 * frsize;
-    let (mount_point, fs_type) = mount_of(path, device).unwrap_or_else(|| (PathBuf::from("?"), "?".into()));
+    let (mount_point, fs_type) =
+        mount_of(path, device).unwrap_or_else(|| (PathBuf::from("?"), "?".into()));
     Ok(FsUsage {
         device,
         mount_point,

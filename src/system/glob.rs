@@ -8,7 +8,10 @@ enum Token {
     Any,
     One,
     Char(char),
-    Class { negated: bool, ranges: Vec<(char, char)> },
+    Class {
+        negated: bool,
+        ranges: Vec<(char, char)>,
+    },
 }
 
 #[derive(Clone, PartialEq, Eq)]

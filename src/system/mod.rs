@@ -2,8 +2,8 @@
 //! No printing, no policy.
 
 pub mod audit;
-pub mod fsio;
 pub mod disk;
+pub mod fsio;
 pub mod glob;
 pub mod open_files;
 pub mod safe_delete;

@@ -137,6 +137,11 @@ mod tests {
             .expect("deleted file listed");
         assert_eq!(found.path, path);
         assert_eq!(found.size, 8192);
-        assert!(found.holders.iter().any(|h| h.pid == std::process::id() as i32));
+        assert!(
+            found
+                .holders
+                .iter()
+                .any(|h| h.pid == std::process::id() as i32)
+        );
     }
 }

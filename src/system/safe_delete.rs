@@ -78,7 +78,9 @@ pub fn unlink_under(root: &Path, path: &Path, expect: &Identity) -> io::Result<O
             Err(e) => return Err(e.into()),
         };
         if fstat(&dir)?.st_dev as u64 != expect.device {
-            return Ok(Outcome::Changed("a directory on the way is another filesystem".into()));
+            return Ok(Outcome::Changed(
+                "a directory on the way is another filesystem".into(),
+            ));
         }
     }
     let st = match fstatat(&dir, *name, AtFlags::AT_SYMLINK_NOFOLLOW) {
@@ -174,7 +176,10 @@ mod tests {
         std::fs::write(&f, "one").unwrap();
         let id = identity(&f);
         std::fs::write(&f, "changed").unwrap();
-        assert!(matches!(unlink_under(&root, &f, &id).unwrap(), Outcome::Changed(_)));
+        assert!(matches!(
+            unlink_under(&root, &f, &id).unwrap(),
+            Outcome::Changed(_)
+        ));
         assert!(f.exists());
         let id = identity(&f);
         assert_eq!(unlink_under(&root, &f, &id).unwrap(), Outcome::Done);

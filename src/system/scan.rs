@@ -13,9 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::glob::Glob;
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     /// Runtime logs (`*.log`), eligible once older than `--older-than`.
@@ -199,7 +197,11 @@ pub fn scan(roots: &[PathBuf], patterns: &Patterns, progress: &mut dyn FnMut(u64
                     device: md.dev(),
                     inode: md.ino(),
                     size: md.len(),
-                    bytes: if md.nlink() <= 1 { md.blocks() * 512 } else { 0 },
+                    bytes: if md.nlink() <= 1 {
+                        md.blocks() * 512
+                    } else {
+                        0
+                    },
                     mtime: md.mtime(),
                     mtime_nsec: md.mtime_nsec(),
                 });
