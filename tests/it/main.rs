@@ -6,4 +6,5 @@ mod common;
 mod audit;
 mod cli;
 mod cluster;
+mod disk;
 mod runbooks;

@@ -211,7 +211,7 @@ pub fn cleanup(ctx: &Ctx, args: &DiskCleanupArgs) -> anyhow::Result<CleanupRepor
 
     let audit = AuditLog::new(&ctx.state_dir);
     let question = format!(
-        "delete {} and truncate {} files ({}) under {}?",
+        "delete {} files and truncate {} deleted-but-open files ({}) under {}",
         report.deletes(),
         report.truncates(),
         report::human(report.planned_bytes()),

@@ -409,10 +409,14 @@ impl Report for CleanupReport {
         } else {
             "cleanup"
         };
+        let goal = if self.target == 0 {
+            "everything eligible".to_string()
+        } else {
+            format!("until below {}%", self.target)
+        };
         out.push_str(&format!(
-            "{}: target below {}% under {}\n",
+            "{}: {goal} under {}\n",
             st.bold(head),
-            self.target,
             self.root_list()
         ));
         if self.actions.is_empty() {
