@@ -1070,7 +1070,7 @@ _hal9ctl() {
             return 0
             ;;
         hal9ctl__subcmd__serve)
-            opts="-c -o -y -q -v -h -V --listen --drain-timeout --admin-token-file --detach --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version"
+            opts="-c -o -y -q -v -h -V --listen --drain-timeout --admin-token-file --detach --takeover --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -60,6 +60,7 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand --url 'Local runtime base URL [default: from config, http://127.0.0.1:8080]'
             cand --state-dir 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]'
             cand --detach 'Run in the background, log to the state dir, return once /ready answers'
+            cand --takeover 'Start beside a running instance of the same state dir and take over its pid lock when it exits (used by `hal9ctl restart`)'
             cand -y 'Assume yes; without it a destructive action needs a terminal prompt'
             cand --yes 'Assume yes; without it a destructive action needs a terminal prompt'
             cand --dry-run 'Show the plan, change nothing'

@@ -57,6 +57,7 @@ json\t''"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l detach -d 'Run in the background, log to the state dir, return once /ready answers'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l takeover -d 'Start beside a running instance of the same state dir and take over its pid lock when it exits (used by `hal9ctl restart`)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l dry-run -d 'Show the plan, change nothing'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'

@@ -21,7 +21,9 @@
 set -euo pipefail
 
 K8S_SRC_VERSION="${HAL9_K8S_VERSION:-1.20.5+really1.20.2-1.1+deb12u1}"
-CACHE="${HAL9_K8S_CACHE:-$HOME/.cache/hal9/k8s}/${K8S_SRC_VERSION}"
+# Bump PATCHES when the build recipe changes, so stale caches are not reused.
+PATCHES=p1
+CACHE="${HAL9_K8S_CACHE:-$HOME/.cache/hal9/k8s}/${K8S_SRC_VERSION}-${PATCHES}"
 BIN="$CACHE/bin"
 
 log() { printf 'k8s-control-plane: %s\n' "$*" >&2; }
@@ -37,6 +39,7 @@ need_pkgs() {
     command -v curl >/dev/null || missing+=(curl)
     command -v dpkg-source >/dev/null || missing+=(dpkg-dev)
     [ -e /usr/share/keyrings/debian-archive-keyring.gpg ] || missing+=(debian-archive-keyring)
+    [ -d /usr/share/gocode/src/github.com/modern-go/reflect2 ] || missing+=(golang-github-modern-go-reflect2-dev)
     printf '%s\n' "${missing[@]}"
 }
 
@@ -85,6 +88,13 @@ cmd_build() {
     dsc=$(ls "$work"/src/kubernetes_*.dsc | head -1)
     (cd "$work/src" && dpkg-source --no-check -x "$dsc" tree) >>"$work/apt.log" 2>&1 || { tail -20 "$work/apt.log" >&2; die "unpacking failed"; }
     local tree="$work/src/tree"
+    # Kubernetes 1.20 vendors reflect2 1.0.1, which crashes under Go >= 1.18
+    # (reflect.mapiterinit changed): the API server panics encoding any map.
+    # Debian's reflect2 1.0.2 has the fix; swap it into the vendor tree.
+    local r2="$tree/vendor/github.com/modern-go/reflect2"
+    rm -f "$r2"/*.go
+    cp /usr/share/gocode/src/github.com/modern-go/reflect2/*.go "$r2/"
+    rm -f "$r2"/*_test.go
     export GOFLAGS=-mod=vendor GO111MODULE=on GOPROXY=off GOCACHE="$work/gocache" GOPATH="$work/gopath"
     for what in cmd/kube-apiserver cmd/kube-controller-manager; do
         log "building $what (this takes minutes the first time)"

@@ -171,6 +171,11 @@ pub struct ServeArgs {
     /// Run in the background, log to the state dir, return once /ready answers
     #[arg(long)]
     pub detach: bool,
+
+    /// Start beside a running instance of the same state dir and take over its
+    /// pid lock when it exits (used by `hal9ctl restart`)
+    #[arg(long, hide = true)]
+    pub takeover: bool,
 }
 
 #[derive(Debug, Clone, Args)]

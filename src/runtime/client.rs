@@ -45,7 +45,25 @@ pub struct RuntimeClient {
 
 impl RuntimeClient {
     pub fn new(base_url: &str, timeout: Duration) -> Result<RuntimeClient, ClientError> {
-        let http = reqwest::Client::builder()
+        Self::build(base_url, timeout, true)
+    }
+
+    /// A client that opens a new connection per request. With SO_REUSEPORT
+    /// two instances share a port, and a kept-alive connection would only
+    /// ever see one of them.
+    pub fn fresh_connections(
+        base_url: &str,
+        timeout: Duration,
+    ) -> Result<RuntimeClient, ClientError> {
+        Self::build(base_url, timeout, false)
+    }
+
+    fn build(base_url: &str, timeout: Duration, pool: bool) -> Result<RuntimeClient, ClientError> {
+        let mut b = reqwest::Client::builder();
+        if !pool {
+            b = b.pool_max_idle_per_host(0);
+        }
+        let http = b
             .timeout(timeout)
             .connect_timeout(timeout)
             .no_proxy()

@@ -8,3 +8,4 @@ mod cli;
 mod cluster;
 mod disk;
 mod runbooks;
+mod serve;

@@ -156,9 +156,12 @@ fn flat_schema() -> u32 {
     1
 }
 
+/// A runtime with no recorded migration runs the hierarchical architecture
+/// it was built for. It never held flat data, so it has no snapshot to roll
+/// state back to — and a rollback says so instead of pretending.
 impl Default for MigrationDoc {
     fn default() -> Self {
-        MigrationDoc::at_phase(Phase::Flat, 0)
+        MigrationDoc::at_phase(Phase::Full, 0)
     }
 }
 

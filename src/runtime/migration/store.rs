@@ -123,10 +123,10 @@ mod tests {
     fn survives_a_restart_and_refuses_stale_versions() {
         let d = tempfile::tempdir().unwrap();
         let s = MigrationStore::open(d.path()).unwrap();
-        assert_eq!(s.get().phase, Phase::Flat);
-        let next = s.update(&MigrationDoc::at_phase(Phase::Canary, 0)).unwrap();
+        assert_eq!(s.get().phase, Phase::Full);
+        let next = s.update(&MigrationDoc::at_phase(Phase::RampUp, 0)).unwrap();
         assert_eq!(next.version, 1);
-        assert_eq!(s.share_bp(), 500);
+        assert_eq!(s.share_bp(), 7500);
         assert!(matches!(
             s.update(&MigrationDoc::at_phase(Phase::Full, 0)),
             Err(StoreError::Rejected(MigrationError::Stale { .. }))
@@ -134,6 +134,6 @@ mod tests {
         drop(s);
         let again = MigrationStore::open(d.path()).unwrap();
         assert_eq!(again.get(), next);
-        assert_eq!(again.share_bp(), 500);
+        assert_eq!(again.share_bp(), 7500);
     }
 }
