@@ -25,6 +25,9 @@ _hal9ctl() {
             hal9ctl,config)
                 cmd="hal9ctl__subcmd__config"
                 ;;
+            hal9ctl,disk)
+                cmd="hal9ctl__subcmd__disk"
+                ;;
             hal9ctl,health)
                 cmd="hal9ctl__subcmd__health"
                 ;;
@@ -49,6 +52,24 @@ _hal9ctl() {
             hal9ctl,signal)
                 cmd="hal9ctl__subcmd__signal"
                 ;;
+            hal9ctl__subcmd__disk,cleanup)
+                cmd="hal9ctl__subcmd__disk__subcmd__cleanup"
+                ;;
+            hal9ctl__subcmd__disk,help)
+                cmd="hal9ctl__subcmd__disk__subcmd__help"
+                ;;
+            hal9ctl__subcmd__disk,usage)
+                cmd="hal9ctl__subcmd__disk__subcmd__usage"
+                ;;
+            hal9ctl__subcmd__disk__subcmd__help,cleanup)
+                cmd="hal9ctl__subcmd__disk__subcmd__help__subcmd__cleanup"
+                ;;
+            hal9ctl__subcmd__disk__subcmd__help,help)
+                cmd="hal9ctl__subcmd__disk__subcmd__help__subcmd__help"
+                ;;
+            hal9ctl__subcmd__disk__subcmd__help,usage)
+                cmd="hal9ctl__subcmd__disk__subcmd__help__subcmd__usage"
+                ;;
             hal9ctl__subcmd__help,audit)
                 cmd="hal9ctl__subcmd__help__subcmd__audit"
                 ;;
@@ -57,6 +78,9 @@ _hal9ctl() {
                 ;;
             hal9ctl__subcmd__help,config)
                 cmd="hal9ctl__subcmd__help__subcmd__config"
+                ;;
+            hal9ctl__subcmd__help,disk)
+                cmd="hal9ctl__subcmd__help__subcmd__disk"
                 ;;
             hal9ctl__subcmd__help,health)
                 cmd="hal9ctl__subcmd__help__subcmd__health"
@@ -82,6 +106,12 @@ _hal9ctl() {
             hal9ctl__subcmd__help,signal)
                 cmd="hal9ctl__subcmd__help__subcmd__signal"
                 ;;
+            hal9ctl__subcmd__help__subcmd__disk,cleanup)
+                cmd="hal9ctl__subcmd__help__subcmd__disk__subcmd__cleanup"
+                ;;
+            hal9ctl__subcmd__help__subcmd__disk,usage)
+                cmd="hal9ctl__subcmd__help__subcmd__disk__subcmd__usage"
+                ;;
             hal9ctl__subcmd__help__subcmd__rollback,status)
                 cmd="hal9ctl__subcmd__help__subcmd__rollback__subcmd__status"
                 ;;
@@ -104,7 +134,7 @@ _hal9ctl() {
 
     case "${cmd}" in
         hal9ctl)
-            opts="-c -o -y -q -v -h -V --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version serve signal health scale restart rollback config audit runbook completions help"
+            opts="-c -o -y -q -v -h -V --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version serve signal health scale restart rollback disk config audit runbook completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -259,6 +289,188 @@ _hal9ctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hal9ctl__subcmd__disk)
+            opts="-c -o -y -q -v -h -V --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version usage cleanup help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__disk__subcmd__cleanup)
+            opts="-c -o -y -q -v -h -V --target --older-than --include-target-dirs --force --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --older-than)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__disk__subcmd__help)
+            opts="usage cleanup help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__disk__subcmd__help__subcmd__cleanup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__disk__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__disk__subcmd__help__subcmd__usage)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__disk__subcmd__usage)
+            opts="-c -o -y -q -v -h -V --older-than --include-target-dirs --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --older-than)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hal9ctl__subcmd__health)
             opts="-n -c -o -y -q -v -h -V --cluster --context --namespace --deployment --watch --wait --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -322,7 +534,7 @@ _hal9ctl() {
             return 0
             ;;
         hal9ctl__subcmd__help)
-            opts="serve signal health scale restart rollback config audit runbook completions help"
+            opts="serve signal health scale restart rollback disk config audit runbook completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -366,6 +578,48 @@ _hal9ctl() {
         hal9ctl__subcmd__help__subcmd__config)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__help__subcmd__disk)
+            opts="usage cleanup"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__help__subcmd__disk__subcmd__cleanup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__help__subcmd__disk__subcmd__usage)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

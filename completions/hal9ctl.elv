@@ -42,6 +42,7 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand scale 'Add capacity fast (--emergency), undo it (--restore), or scale to N replicas'
             cand restart 'Restart the runtime without dropping requests (locally), or roll the Deployment (--cluster)'
             cand rollback 'Roll the flat → hierarchical migration back, step by step, resumably'
+            cand disk 'Disk use per filesystem, and a safe cleanup of old logs, dumps and build dirs'
             cand config 'Print the effective config and where each value came from'
             cand audit 'Show what hal9ctl did: the audit log timeline'
             cand runbook 'List the runbooks, or print one'
@@ -240,6 +241,86 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
         }
         &'hal9ctl;rollback;help;help'= {
         }
+        &'hal9ctl;disk'= {
+            cand -c 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
+            cand --config 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
+            cand -o 'Report format'
+            cand --output 'Report format'
+            cand --url 'Local runtime base URL [default: from config, http://127.0.0.1:8080]'
+            cand --state-dir 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]'
+            cand -y 'Assume yes; without it a destructive action needs a terminal prompt'
+            cand --yes 'Assume yes; without it a destructive action needs a terminal prompt'
+            cand --dry-run 'Show the plan, change nothing'
+            cand --no-color 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -v 'More logging on stderr (-v, -vv)'
+            cand --verbose 'More logging on stderr (-v, -vv)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand usage 'Filesystems of the cleanup roots, with the reclaimable space per category'
+            cand cleanup 'Delete old logs, rotated logs, crash dumps (and target/ dirs), oldest first, until below --target'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'hal9ctl;disk;usage'= {
+            cand --older-than 'Count runtime logs older than this as reclaimable [default: from config, 7d]'
+            cand -c 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
+            cand --config 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
+            cand -o 'Report format'
+            cand --output 'Report format'
+            cand --url 'Local runtime base URL [default: from config, http://127.0.0.1:8080]'
+            cand --state-dir 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]'
+            cand --include-target-dirs 'Count Rust target/ build dirs as reclaimable'
+            cand -y 'Assume yes; without it a destructive action needs a terminal prompt'
+            cand --yes 'Assume yes; without it a destructive action needs a terminal prompt'
+            cand --dry-run 'Show the plan, change nothing'
+            cand --no-color 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -v 'More logging on stderr (-v, -vv)'
+            cand --verbose 'More logging on stderr (-v, -vv)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'hal9ctl;disk;cleanup'= {
+            cand --target 'Disk-use percentage to get below; 0 removes everything eligible [default: from config, 80]'
+            cand --older-than 'Delete runtime logs older than this [default: from config, 7d]'
+            cand -c 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
+            cand --config 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
+            cand -o 'Report format'
+            cand --output 'Report format'
+            cand --url 'Local runtime base URL [default: from config, http://127.0.0.1:8080]'
+            cand --state-dir 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]'
+            cand --include-target-dirs 'Also delete inside Rust target/ build dirs'
+            cand --force 'Truncate deleted-but-open files anywhere on a cleaned filesystem, not only under a root'
+            cand -y 'Assume yes; without it a destructive action needs a terminal prompt'
+            cand --yes 'Assume yes; without it a destructive action needs a terminal prompt'
+            cand --dry-run 'Show the plan, change nothing'
+            cand --no-color 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -v 'More logging on stderr (-v, -vv)'
+            cand --verbose 'More logging on stderr (-v, -vv)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'hal9ctl;disk;help'= {
+            cand usage 'Filesystems of the cleanup roots, with the reclaimable space per category'
+            cand cleanup 'Delete old logs, rotated logs, crash dumps (and target/ dirs), oldest first, until below --target'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'hal9ctl;disk;help;usage'= {
+        }
+        &'hal9ctl;disk;help;cleanup'= {
+        }
+        &'hal9ctl;disk;help;help'= {
+        }
         &'hal9ctl;config'= {
             cand -c 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
             cand --config 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
@@ -329,6 +410,7 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand scale 'Add capacity fast (--emergency), undo it (--restore), or scale to N replicas'
             cand restart 'Restart the runtime without dropping requests (locally), or roll the Deployment (--cluster)'
             cand rollback 'Roll the flat → hierarchical migration back, step by step, resumably'
+            cand disk 'Disk use per filesystem, and a safe cleanup of old logs, dumps and build dirs'
             cand config 'Print the effective config and where each value came from'
             cand audit 'Show what hal9ctl did: the audit log timeline'
             cand runbook 'List the runbooks, or print one'
@@ -349,6 +431,14 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand status 'The migration state, and the running or last rollback with its steps'
         }
         &'hal9ctl;help;rollback;status'= {
+        }
+        &'hal9ctl;help;disk'= {
+            cand usage 'Filesystems of the cleanup roots, with the reclaimable space per category'
+            cand cleanup 'Delete old logs, rotated logs, crash dumps (and target/ dirs), oldest first, until below --target'
+        }
+        &'hal9ctl;help;disk;usage'= {
+        }
+        &'hal9ctl;help;disk;cleanup'= {
         }
         &'hal9ctl;help;config'= {
         }

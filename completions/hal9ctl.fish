@@ -42,6 +42,7 @@ complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "health" -d 'Check t
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "scale" -d 'Add capacity fast (--emergency), undo it (--restore), or scale to N replicas'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "restart" -d 'Restart the runtime without dropping requests (locally), or roll the Deployment (--cluster)'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "rollback" -d 'Roll the flat → hierarchical migration back, step by step, resumably'
+complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "disk" -d 'Disk use per filesystem, and a safe cleanup of old logs, dumps and build dirs'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "config" -d 'Print the effective config and where each value came from'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "audit" -d 'Show what hal9ctl did: the audit log timeline'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "runbook" -d 'List the runbooks, or print one'
@@ -179,6 +180,54 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_see
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from help" -f -a "status" -d 'The migration state, and the running or last rollback with its steps'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -s o -l output -d 'Report format' -r -f -a "table\t''
+json\t''"
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -l dry-run -d 'Show the plan, change nothing'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -s q -l quiet -d 'Only errors on stderr'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -s h -l help -d 'Print help'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -s V -l version -d 'Print version'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -f -a "usage" -d 'Filesystems of the cleanup roots, with the reclaimable space per category'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -f -a "cleanup" -d 'Delete old logs, rotated logs, crash dumps (and target/ dirs), oldest first, until below --target'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from usage" -l older-than -d 'Count runtime logs older than this as reclaimable [default: from config, 7d]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from usage" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from usage" -s o -l output -d 'Report format' -r -f -a "table\t''
+json\t''"
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from usage" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from usage" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from usage" -l include-target-dirs -d 'Count Rust target/ build dirs as reclaimable'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from usage" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from usage" -l dry-run -d 'Show the plan, change nothing'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from usage" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from usage" -s q -l quiet -d 'Only errors on stderr'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from usage" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from usage" -s h -l help -d 'Print help'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from usage" -s V -l version -d 'Print version'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -l target -d 'Disk-use percentage to get below; 0 removes everything eligible [default: from config, 80]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -l older-than -d 'Delete runtime logs older than this [default: from config, 7d]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -s o -l output -d 'Report format' -r -f -a "table\t''
+json\t''"
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -l include-target-dirs -d 'Also delete inside Rust target/ build dirs'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -l force -d 'Truncate deleted-but-open files anywhere on a cleaned filesystem, not only under a root'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -l dry-run -d 'Show the plan, change nothing'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -s q -l quiet -d 'Only errors on stderr'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -s h -l help -d 'Print help'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -s V -l version -d 'Print version'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from help" -f -a "usage" -d 'Filesystems of the cleanup roots, with the reclaimable space per category'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from help" -f -a "cleanup" -d 'Delete old logs, rotated logs, crash dumps (and target/ dirs), oldest first, until below --target'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand config" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand config" -s o -l output -d 'Report format' -r -f -a "table\t''
 json\t''"
@@ -229,15 +278,18 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s q -l qui
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback config audit runbook completions help" -f -a "serve" -d 'Run the HAL9 neuron runtime (HTTP server)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback config audit runbook completions help" -f -a "signal" -d 'Send a signal to the runtime and show its output and hop-by-hop trace'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback config audit runbook completions help" -f -a "health" -d 'Check the runtime (local, or the Deployment with --cluster) and say what to do next'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback config audit runbook completions help" -f -a "scale" -d 'Add capacity fast (--emergency), undo it (--restore), or scale to N replicas'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback config audit runbook completions help" -f -a "restart" -d 'Restart the runtime without dropping requests (locally), or roll the Deployment (--cluster)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback config audit runbook completions help" -f -a "rollback" -d 'Roll the flat → hierarchical migration back, step by step, resumably'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback config audit runbook completions help" -f -a "config" -d 'Print the effective config and where each value came from'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback config audit runbook completions help" -f -a "audit" -d 'Show what hal9ctl did: the audit log timeline'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback config audit runbook completions help" -f -a "runbook" -d 'List the runbooks, or print one'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback config audit runbook completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback config audit runbook completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback disk config audit runbook completions help" -f -a "serve" -d 'Run the HAL9 neuron runtime (HTTP server)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback disk config audit runbook completions help" -f -a "signal" -d 'Send a signal to the runtime and show its output and hop-by-hop trace'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback disk config audit runbook completions help" -f -a "health" -d 'Check the runtime (local, or the Deployment with --cluster) and say what to do next'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback disk config audit runbook completions help" -f -a "scale" -d 'Add capacity fast (--emergency), undo it (--restore), or scale to N replicas'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback disk config audit runbook completions help" -f -a "restart" -d 'Restart the runtime without dropping requests (locally), or roll the Deployment (--cluster)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback disk config audit runbook completions help" -f -a "rollback" -d 'Roll the flat → hierarchical migration back, step by step, resumably'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback disk config audit runbook completions help" -f -a "disk" -d 'Disk use per filesystem, and a safe cleanup of old logs, dumps and build dirs'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback disk config audit runbook completions help" -f -a "config" -d 'Print the effective config and where each value came from'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback disk config audit runbook completions help" -f -a "audit" -d 'Show what hal9ctl did: the audit log timeline'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback disk config audit runbook completions help" -f -a "runbook" -d 'List the runbooks, or print one'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback disk config audit runbook completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback disk config audit runbook completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and __fish_seen_subcommand_from rollback" -f -a "status" -d 'The migration state, and the running or last rollback with its steps'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and __fish_seen_subcommand_from disk" -f -a "usage" -d 'Filesystems of the cleanup roots, with the reclaimable space per category'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and __fish_seen_subcommand_from disk" -f -a "cleanup" -d 'Delete old logs, rotated logs, crash dumps (and target/ dirs), oldest first, until below --target'

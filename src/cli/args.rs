@@ -126,6 +126,14 @@ hal9ctl rollback --strategy partial --components routing,features\n  hal9ctl rol
     )]
     Rollback(RollbackArgs),
 
+    /// Disk use per filesystem, and a safe cleanup of old logs, dumps and build dirs
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  hal9ctl disk usage /var/log/hal9\n  hal9ctl disk cleanup /var/log/hal9 --dry-run\n  \
+hal9ctl disk cleanup /var/log/hal9 --target 70 --yes"
+    )]
+    Disk(DiskCommand),
+
     /// Print the effective config and where each value came from
     #[command(after_help = "Examples:\n  hal9ctl config\n  hal9ctl -c ./hal9.toml config -o json")]
     Config(ConfigArgs),
@@ -325,6 +333,66 @@ pub enum OnFailure {
     Abort,
     /// Stop and wait for --resume or --abort
     Pause,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum DiskCommand {
+    /// Filesystems of the cleanup roots, with the reclaimable space per category
+    #[command(
+        after_help = "Roots are PATHs, `cleanup.roots` in hal9.toml and the state dir.\n\n\
+Examples:\n  hal9ctl disk usage\n  hal9ctl disk usage /var/log/hal9 /srv/hal9/crash\n  hal9ctl disk usage -o json"
+    )]
+    Usage(DiskUsageArgs),
+
+    /// Delete old logs, rotated logs, crash dumps (and target/ dirs), oldest first, until below --target
+    #[command(
+        after_help = "Never outside the roots, never through a symlink, never across a filesystem boundary, \
+never a file a process holds open. Deleted-but-open files under a root are truncated to zero.\n\
+Exit codes: 0 below target (or nothing needed), 1 still above target after everything eligible, \
+2 refused or failed, 64 bad PATH.\n\n\
+Examples:\n  hal9ctl disk cleanup /var/log/hal9 --dry-run\n  hal9ctl disk cleanup /var/log/hal9 --yes\n  \
+hal9ctl disk cleanup /var/log/hal9 --target 70 --older-than 3d --yes\n  \
+hal9ctl disk cleanup /srv/build --include-target-dirs --target 0 --yes"
+    )]
+    Cleanup(DiskCleanupArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiskUsageArgs {
+    /// Cleanup roots to look at, besides those in config
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Count runtime logs older than this as reclaimable [default: from config, 7d]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub older_than: Option<Duration>,
+
+    /// Count Rust target/ build dirs as reclaimable
+    #[arg(long)]
+    pub include_target_dirs: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiskCleanupArgs {
+    /// Cleanup roots, besides those in config
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Disk-use percentage to get below; 0 removes everything eligible [default: from config, 80]
+    #[arg(long, value_name = "PCT", value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub target: Option<u8>,
+
+    /// Delete runtime logs older than this [default: from config, 7d]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub older_than: Option<Duration>,
+
+    /// Also delete inside Rust target/ build dirs
+    #[arg(long)]
+    pub include_target_dirs: bool,
+
+    /// Truncate deleted-but-open files anywhere on a cleaned filesystem, not only under a root
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -158,6 +158,10 @@ fn run(cli: Cli, m: &ArgMatches) -> anyhow::Result<Exit> {
             Some(args::RollbackSub::Status) => block_on(commands::rollback::run::status(&ctx))??,
             None => block_on(commands::rollback::run::run(&ctx, &a))??,
         }),
+        Command::Disk(args::DiskCommand::Usage(a)) => Box::new(commands::disk::usage(&ctx, &a)?),
+        Command::Disk(args::DiskCommand::Cleanup(a)) => {
+            Box::new(commands::disk::cleanup(&ctx, &a)?)
+        }
         Command::Audit(a) => Box::new(commands::audit::run(&ctx, &a)?),
         Command::Runbook(a) => Box::new(commands::runbook::run(&a)?),
         Command::Serve(a) => commands::serve::run(&ctx, &a)?,

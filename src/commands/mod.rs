@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod completions;
 pub mod config;
+pub mod disk;
 pub mod health;
 pub mod restart;
 pub mod rollback;

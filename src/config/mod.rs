@@ -29,6 +29,7 @@ pub struct Config {
     pub emergency: EmergencyConfig,
     pub cluster: ClusterConfig,
     pub rollback: RollbackConfig,
+    pub cleanup: CleanupConfig,
     pub runtime: RuntimeSettings,
     #[serde(default = "default_neurons")]
     pub neurons: Vec<NeuronSpec>,
@@ -111,6 +112,67 @@ impl Default for RollbackConfig {
     }
 }
 
+/// `[cleanup]`: where `hal9ctl disk cleanup` may delete, and what.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CleanupConfig {
+    /// Directories to clean besides the command's PATH arguments.
+    pub roots: Vec<PathBuf>,
+    /// Also clean the state dir, where the detached runtime logs.
+    pub include_state_dir: bool,
+    /// Disk-use percentage to get below.
+    pub target: u8,
+    #[serde(with = "humantime_serde")]
+    pub older_than: Duration,
+    #[serde(with = "humantime_serde")]
+    pub crash_older_than: Duration,
+    pub log_patterns: Vec<String>,
+    pub rotated_patterns: Vec<String>,
+    pub crash_patterns: Vec<String>,
+    /// Clean Rust `target/` build dirs (also `--include-target-dirs`).
+    pub target_dirs: bool,
+    pub target_dir_markers: Vec<String>,
+}
+
+impl Default for CleanupConfig {
+    fn default() -> Self {
+        let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect();
+        CleanupConfig {
+            roots: Vec::new(),
+            include_state_dir: true,
+            target: 80,
+            older_than: Duration::from_secs(7 * 86_400),
+            crash_older_than: Duration::from_secs(86_400),
+            log_patterns: v(&["*.log"]),
+            rotated_patterns: v(&["*.log.[0-9]*", "*.gz", "*.xz", "*.zst", "*.bz2"]),
+            crash_patterns: v(&["core", "core.[0-9]*", "*.crash", "*.dmp", "hs_err_pid*.log"]),
+            target_dirs: false,
+            target_dir_markers: v(&["CACHEDIR.TAG", ".rustc_info.json"]),
+        }
+    }
+}
+
+impl CleanupConfig {
+    /// The compiled category patterns; an error names the bad pattern.
+    pub fn patterns(&self) -> Result<crate::system::scan::Patterns, String> {
+        let compile = |key: &str, v: &[String]| {
+            v.iter()
+                .map(|p| {
+                    crate::system::glob::Glob::new(p)
+                        .map_err(|e| format!("field `cleanup.{key}`: {e}"))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok(crate::system::scan::Patterns {
+            logs: compile("log_patterns", &self.log_patterns)?,
+            rotated: compile("rotated_patterns", &self.rotated_patterns)?,
+            crash: compile("crash_patterns", &self.crash_patterns)?,
+            target_dirs: self.target_dirs,
+            target_markers: self.target_dir_markers.clone(),
+        })
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -119,6 +181,7 @@ impl Default for Config {
             emergency: EmergencyConfig::default(),
             cluster: ClusterConfig::default(),
             rollback: RollbackConfig::default(),
+            cleanup: CleanupConfig::default(),
             runtime: RuntimeSettings::default(),
             neurons: default_neurons(),
         }
@@ -257,6 +320,13 @@ fn validate(c: &Config) -> Result<(), String> {
     if c.limits.max_in_flight == 0 || c.limits.rate_limit_rps == 0 {
         return Err("field `limits`: max_in_flight and rate_limit_rps must be at least 1".into());
     }
+    if c.cleanup.target > 100 {
+        return Err(format!(
+            "field `cleanup.target`: {} is not a percentage (0-100)",
+            c.cleanup.target
+        ));
+    }
+    c.cleanup.patterns()?;
     Ok(())
 }
 

@@ -2,4 +2,9 @@
 //! No printing, no policy.
 
 pub mod audit;
+pub mod disk;
 pub mod fsio;
+pub mod glob;
+pub mod open_files;
+pub mod safe_delete;
+pub mod scan;

@@ -6,5 +6,6 @@ mod common;
 mod audit;
 mod cli;
 mod cluster;
+mod disk;
 mod runbooks;
 mod serve;
