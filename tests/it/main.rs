@@ -7,5 +7,6 @@ mod audit;
 mod cli;
 mod cluster;
 mod disk;
+mod rollback;
 mod runbooks;
 mod serve;
