@@ -350,7 +350,7 @@ fn kill_9_between_every_pair_of_steps_then_resume_converges() {
 fn ctrl_c_leaves_a_consistent_state_and_exits_130() {
     let s = flat_server(None);
     walk_to(&s, "ramp_up");
-    let mut child = rollback(&s)
+    let child = rollback(&s)
         .args(["--strategy", "gradual", "--steps", "3", "--interval", "5s"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
