@@ -152,6 +152,11 @@ fn run(cli: Cli, m: &ArgMatches) -> anyhow::Result<Exit> {
         Command::Completions(_) => return Ok(Exit::Ok),
         Command::Config(a) => Box::new(commands::config::run(&ctx, &a)?),
         Command::Serve(a) => commands::serve::run(&ctx, &a)?,
+        Command::Emergency(a) => match &a.command {
+            args::EmergencyCommand::PortConflict(pc) => {
+                Box::new(commands::port_conflict::run(&ctx, pc)?)
+            }
+        },
         Command::Signal(a) => Box::new(block_on(commands::signal::run(&ctx, &a))??),
     };
     ctx.printer.print(report.as_ref())?;

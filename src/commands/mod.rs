@@ -2,5 +2,6 @@
 
 pub mod completions;
 pub mod config;
+pub mod port_conflict;
 pub mod serve;
 pub mod signal;

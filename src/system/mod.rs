@@ -3,3 +3,7 @@
 
 pub mod audit;
 pub mod fsio;
+pub mod process;
+pub mod safety;
+pub mod signals;
+pub mod sockets;
