@@ -469,18 +469,12 @@ fn apply(
                     unkillable.len()
                 ));
             }
-            report.next = Some(
-                plan.respawn_warnings
-                    .is_empty()
-                    .then(|| retry_hint(opts, true))
-                    .unwrap_or_else(|| {
-                        facts
-                            .holders
-                            .iter()
-                            .find_map(|h| h.info.supervisor.as_ref().map(|s| s.stop.clone()))
-                            .unwrap_or_else(|| retry_hint(opts, true))
-                    }),
-            );
+            // A supervisor that brought the holder back is the thing to stop next.
+            let supervisor_stop = facts
+                .holders
+                .iter()
+                .find_map(|h| h.info.supervisor.as_ref().map(|s| s.stop.clone()));
+            report.next = Some(supervisor_stop.unwrap_or_else(|| retry_hint(opts, true)));
         }
     }
 }

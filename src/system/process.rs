@@ -202,10 +202,9 @@ fn systemd_unit(cgroup: &str) -> Option<String> {
     cgroup
         .lines()
         .filter_map(|l| l.splitn(3, ':').nth(2))
-        .flat_map(|path| path.split('/'))
-        .filter(|seg| seg.ends_with(".service"))
+        .flat_map(|path| path.rsplit('/'))
         // The innermost service is the one whose restart policy applies.
-        .last()
+        .find(|seg| seg.ends_with(".service"))
         .map(str::to_string)
 }
 
