@@ -508,10 +508,16 @@ fn refusal_next(opts: &Options, facts: &Facts, plan: &Plan) -> String {
 
 fn signal_step(e: &Expected, sig: Signal, who: &str, audit: &AuditLog) -> Done {
     let (ok, result) = match signals::send_checked(e, sig) {
-        Ok(()) => (true, format!("ok ({})", sig.as_str())),
+        Ok(()) => (true, "sent".to_string()),
         Err(err) => (false, format!("failed: {err}")),
     };
-    record(audit, "kill", who, ok, &result);
+    record(
+        audit,
+        "kill",
+        who,
+        ok,
+        &format!("{} {result}", sig.as_str()),
+    );
     Done {
         pid: Some(e.pid),
         step: sig.as_str().to_string(),
@@ -550,10 +556,12 @@ fn drain(ctx: &Ctx) -> Done {
 }
 
 fn record(audit: &AuditLog, action: &str, target: &str, ok: bool, result: &str) {
-    let result = if ok && !result.starts_with("ok") {
-        format!("ok: {result}")
-    } else {
-        result.to_string()
+    let result = match (ok, result.strip_prefix("ok")) {
+        (true, None) => format!("ok: {result}"),
+        (false, _) if !result.starts_with("refused") && !result.starts_with("failed") => {
+            format!("failed: {result}")
+        }
+        _ => result.to_string(),
     };
     if let Err(e) = audit.record(&Entry::new(action, target, result)) {
         notify(&format!(
@@ -777,7 +785,7 @@ impl Report for PortConflictReport {
         for d in &self.done {
             let who = d.pid.map(|p| format!("pid {p}: ")).unwrap_or_default();
             let mark = st.mark(if d.ok { Mark::Ok } else { Mark::Warn });
-            out.push_str(&format!("{mark} {who}{} {}\n", d.step, d.result));
+            out.push_str(&format!("{mark} {who}{}: {}\n", d.step, d.result));
         }
         if let Some(r) = &self.restart {
             let mark = st.mark(if r.ok { Mark::Ok } else { Mark::Fail });

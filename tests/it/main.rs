@@ -4,3 +4,4 @@
 mod common;
 
 mod cli;
+mod port_conflict;
