@@ -458,7 +458,7 @@ fn apply(
             report.exit = Exit::Critical;
             report.still_held_by = still_held_by(opts);
             let who = if report.still_held_by.is_empty() {
-                format!("binding {busy} failed")
+                busy
             } else {
                 report.still_held_by.join(", ")
             };
@@ -577,19 +577,19 @@ fn notify(line: &str) {
 }
 
 /// Bind the port as a new listener would: loopback and wildcard, IPv4 and
-/// (when the host has it) IPv6. Returns the first address still in use.
-pub fn prove_free(opts: &Options) -> Result<(), SocketAddr> {
+/// (when the host has it) IPv6. The error names the first bind that failed.
+pub fn prove_free(opts: &Options) -> Result<(), String> {
     let deadline = Instant::now() + BIND_SETTLE;
     loop {
         match try_bind_all(opts.port, opts.udp) {
             Ok(()) => return Ok(()),
-            Err(addr) if Instant::now() >= deadline => return Err(addr),
+            Err(e) if Instant::now() >= deadline => return Err(e),
             Err(_) => std::thread::sleep(Duration::from_millis(50)),
         }
     }
 }
 
-fn try_bind_all(port: u16, udp: bool) -> Result<(), SocketAddr> {
+fn try_bind_all(port: u16, udp: bool) -> Result<(), String> {
     let addrs = [
         IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V4(Ipv4Addr::UNSPECIFIED),
@@ -597,19 +597,16 @@ fn try_bind_all(port: u16, udp: bool) -> Result<(), SocketAddr> {
     ];
     for ip in addrs {
         let addr = SocketAddr::new(ip, port);
-        let tcp = TcpListener::bind(addr).map(drop);
-        let udp = if udp {
-            UdpSocket::bind(addr).map(drop)
-        } else {
-            Ok(())
-        };
-        for r in [tcp, udp] {
+        let mut binds = vec![(Proto::Tcp, TcpListener::bind(addr).map(drop))];
+        if udp {
+            binds.push((Proto::Udp, UdpSocket::bind(addr).map(drop)));
+        }
+        for (proto, r) in binds {
             match r {
                 Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => return Err(addr),
                 // No IPv6 on this host: nothing can hold the port there either.
-                Err(_) if ip.is_ipv6() => {}
-                Err(_) => return Err(addr),
+                Err(e) if ip.is_ipv6() && e.kind() != std::io::ErrorKind::AddrInUse => {}
+                Err(e) => return Err(format!("binding {proto} {addr} failed: {e}")),
             }
         }
     }
@@ -636,6 +633,14 @@ fn still_held_by(opts: &Options) -> Vec<String> {
             s.proto, s.local, s.uid
         )
     }));
+    out.extend(
+        sockets::tcp_connections_on(opts.port)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(local, remote, state)| {
+                format!("tcp connection {local} -> {remote} ({state}), not a listener")
+            }),
+    );
     out
 }
 

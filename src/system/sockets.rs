@@ -75,6 +75,25 @@ pub fn bound_to(port: u16, udp: bool) -> procfs::ProcResult<Vec<BoundSocket>> {
     Ok(out)
 }
 
+/// TCP sockets using `port` locally that are not listeners (connections,
+/// half-closed ones). They hold no service, but a plain bind of the port fails
+/// while they exist, so they explain a port that is busy with no holder.
+pub fn tcp_connections_on(port: u16) -> procfs::ProcResult<Vec<(SocketAddr, SocketAddr, String)>> {
+    let mut out = Vec::new();
+    for table in [procfs::net::tcp, procfs::net::tcp6] {
+        for e in optional(table())? {
+            if e.state != TcpState::Listen && e.local_address.port() == port {
+                out.push((
+                    e.local_address,
+                    e.remote_address,
+                    format!("{:?}", e.state).to_lowercase(),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// A missing table (IPv6 disabled) is an empty one, not an error.
 fn optional<T>(r: procfs::ProcResult<Vec<T>>) -> procfs::ProcResult<Vec<T>> {
     match r {

@@ -289,9 +289,12 @@ fn nothing_listening_means_the_port_is_free() {
 #[test]
 fn udp_holders_are_found_only_with_udp() {
     let state = tempdir();
-    let port = {
-        let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        s.local_addr().unwrap().port()
+    // The proof binds TCP as well, so the port must be free for both protocols.
+    let port = loop {
+        let p = free_port();
+        if std::net::UdpSocket::bind(("127.0.0.1", p)).is_ok() {
+            break p;
+        }
     };
     let sq = Squatter::spawn(port, "udp", false);
 
@@ -299,7 +302,7 @@ fn udp_holders_are_found_only_with_udp() {
     assert_eq!(holder_pids(&json(&out)), Vec::<i32>::new());
 
     let out = port_conflict(state.path(), port, &["--udp", "--force", "--signal", "INT"]);
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let v = json(&out);
     assert_eq!(holder_pids(&v), vec![sq.parent()]);
     assert_eq!(v["sockets"][0]["proto"], "udp");
