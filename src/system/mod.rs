@@ -6,4 +6,5 @@ pub mod fsio;
 pub mod process;
 pub mod safety;
 pub mod signals;
+pub mod sock_diag;
 pub mod sockets;
