@@ -266,11 +266,14 @@ pub fn run(ctx: &Ctx, args: &PortConflictArgs) -> anyhow::Result<PortConflictRep
     let audit = AuditLog::new(&ctx.state_dir);
     apply(ctx, &opts, &facts, &audit, &mut report);
     if report.outcome == Outcome::Free && args.restart {
-        let r = restart(ctx);
+        let r = restart(ctx, opts.port);
         record(&audit, "restart", "hal9ctl serve --detach", r.ok, &r.detail);
         if !r.ok {
             report.exit = Exit::Warning;
-            report.next = Some("hal9ctl serve --detach".into());
+            report.next = Some(format!(
+                "hal9ctl serve --detach --listen {}",
+                SocketAddr::new(ctx.config().server.listen.ip(), opts.port)
+            ));
         }
         report.restart = Some(r);
     }
@@ -644,54 +647,33 @@ fn still_held_by(opts: &Options) -> Vec<String> {
     out
 }
 
-/// Start the runtime detached with the same state dir and config, then wait for `/ready`.
-fn restart(ctx: &Ctx) -> RestartResult {
-    let exe = match std::env::current_exe() {
-        Ok(e) => e,
+/// Start the runtime detached on the freed port, with the same state dir and
+/// config, then wait for `/ready`.
+fn restart(ctx: &Ctx, port: u16) -> RestartResult {
+    let listen = SocketAddr::new(ctx.config().server.listen.ip(), port);
+    let pid = match crate::commands::restart::local::start_detached(ctx, listen, false) {
+        Ok(pid) => pid,
         Err(e) => {
             return RestartResult {
                 ok: false,
-                detail: format!("cannot find the hal9ctl executable: {e}"),
+                detail: format!("hal9ctl serve --detach failed: {e}"),
             };
         }
     };
-    let mut cmd = std::process::Command::new(exe);
-    cmd.arg("--state-dir").arg(&ctx.state_dir);
-    if let Some(file) = &ctx.loaded.file {
-        cmd.arg("--config").arg(file);
-    }
-    cmd.args(["serve", "--detach"])
-        .stdin(std::process::Stdio::null());
-    let out = match cmd.output() {
-        Ok(o) => o,
-        Err(e) => {
-            return RestartResult {
-                ok: false,
-                detail: format!("cannot start hal9ctl serve --detach: {e}"),
-            };
-        }
+    let ready_ip = if listen.ip().is_unspecified() {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else {
+        listen.ip()
     };
-    if !out.status.success() {
-        return RestartResult {
-            ok: false,
-            detail: format!(
-                "hal9ctl serve --detach failed ({}): {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            ),
-        };
-    }
-    match wait_ready(&ctx.url) {
-        Ok(latency) => RestartResult {
+    let url = format!("http://{}", SocketAddr::new(ready_ip, port));
+    match wait_ready(&url) {
+        Ok(after) => RestartResult {
             ok: true,
-            detail: format!("runtime started and ready at {} after {latency:?}", ctx.url),
+            detail: format!("runtime pid {pid} is ready at {url} (after {after:?})"),
         },
         Err(e) => RestartResult {
             ok: false,
-            detail: format!(
-                "runtime started but {}/ready did not answer ready: {e}",
-                ctx.url
-            ),
+            detail: format!("runtime pid {pid} started, but {url}/ready did not answer ready: {e}"),
         },
     }
 }
