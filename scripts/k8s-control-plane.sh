@@ -253,8 +253,16 @@ wait_ready() {
 start_bg() {
     local dir=$1 name=$2
     shift 2
-    # Not a job-control shell, so setsid execs in place and $! is the daemon's pid.
-    setsid "$@" >"$dir/$name.log" 2>&1 </dev/null &
+    # Every inherited fd above 2 is closed: a daemon must hold neither this
+    # script's locks (fds 8, 9) nor a caller's pipe. Not a job-control shell,
+    # so the subshell and setsid exec in place and $! is the daemon's pid.
+    (
+        for fd in /proc/"$BASHPID"/fd/*; do
+            fd=${fd##*/}
+            if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+        done
+        exec setsid "$@"
+    ) >"$dir/$name.log" 2>&1 </dev/null &
     echo $! >"$dir/$name.pid"
 }
 

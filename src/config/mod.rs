@@ -29,6 +29,7 @@ pub struct Config {
     pub emergency: EmergencyConfig,
     pub cluster: ClusterConfig,
     pub rollback: RollbackConfig,
+    pub health: HealthConfig,
     pub cleanup: CleanupConfig,
     pub runtime: RuntimeSettings,
     #[serde(default = "default_neurons")]
@@ -84,6 +85,39 @@ impl Default for ClusterConfig {
         ClusterConfig {
             namespace: "hal9".into(),
             deployment: "hal9-server".into(),
+        }
+    }
+}
+
+/// `[health]`: thresholds of `hal9ctl health`'s host checks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HealthConfig {
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    pub disk_warn_percent: f64,
+    pub disk_crit_percent: f64,
+    pub memory_warn_percent: f64,
+    pub memory_crit_percent: f64,
+    /// 1-minute load average per core.
+    pub load_warn_per_core: f64,
+    pub load_crit_per_core: f64,
+    /// How far back the runtime log is searched for ERROR and panic lines.
+    #[serde(with = "humantime_serde")]
+    pub log_window: Duration,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        HealthConfig {
+            timeout: Duration::from_secs(2),
+            disk_warn_percent: 80.0,
+            disk_crit_percent: 90.0,
+            memory_warn_percent: 80.0,
+            memory_crit_percent: 90.0,
+            load_warn_per_core: 1.5,
+            load_crit_per_core: 3.0,
+            log_window: Duration::from_secs(300),
         }
     }
 }
@@ -181,6 +215,7 @@ impl Default for Config {
             emergency: EmergencyConfig::default(),
             cluster: ClusterConfig::default(),
             rollback: RollbackConfig::default(),
+            health: HealthConfig::default(),
             cleanup: CleanupConfig::default(),
             runtime: RuntimeSettings::default(),
             neurons: default_neurons(),

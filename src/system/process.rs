@@ -111,6 +111,21 @@ pub fn ancestors_of_self() -> Vec<i32> {
     out
 }
 
+/// Every running `hal9ctl serve`, found by process name, whatever state dir it uses.
+pub fn find_runtimes() -> Vec<i32> {
+    let Ok(all) = procfs::process::all_processes() else {
+        return Vec::new();
+    };
+    let mut pids: Vec<i32> = all
+        .flatten()
+        .filter(|p| p.stat().is_ok_and(|s| s.state != 'Z'))
+        .filter(|p| is_hal9_serve(p.exe().ok().as_deref(), &p.cmdline().unwrap_or_default()))
+        .map(|p| p.pid)
+        .collect();
+    pids.sort_unstable();
+    pids
+}
+
 fn is_hal9_serve(exe: Option<&Path>, cmdline: &[String]) -> bool {
     let named_hal9ctl = |p: &Path| {
         p.file_name()

@@ -153,8 +153,11 @@ impl Server {
             std::fs::write(dir.path().join("hal9.toml"), c).unwrap();
         }
         let mut cmd = hal9ctl(dir.path());
-        cmd.args(["serve", "--listen", "127.0.0.1:0"])
-            .args(extra)
+        cmd.arg("serve");
+        if !extra.contains(&"--listen") {
+            cmd.args(["--listen", "127.0.0.1:0"]);
+        }
+        cmd.args(extra)
             .stdout(std::process::Stdio::null())
             // A file, not a pipe: nobody reads a pipe while the test runs, and
             // a full pipe would block the server on its next log line.

@@ -1,13 +1,14 @@
 //! `hal9ctl health`: local runtime and host, or the Deployment with `--cluster`.
 
 pub mod cluster;
+pub mod local;
 
 use std::time::{Duration, Instant};
 
 use crate::cli::Ctx;
 use crate::cli::args::{ClusterArgs, HealthArgs};
 use crate::cluster::{Target, connect};
-use crate::exit::{Exit, Failure};
+use crate::exit::Exit;
 use crate::output::checks::CheckReport;
 
 /// The cluster target from flags, falling back to config.
@@ -32,10 +33,7 @@ async fn check_once(ctx: &Ctx, args: &HealthArgs) -> anyhow::Result<CheckReport>
         let kube = connect(&t).await?;
         Ok(cluster::check(&kube, &t).await?)
     } else {
-        Err(Failure::usage(
-            "local health checks arrive with the local incident commands; use --cluster",
-        )
-        .into())
+        Ok(local::check(ctx).await)
     }
 }
 

@@ -1,0 +1,205 @@
+//! `hal9ctl health` (local): every verdict against real listeners.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+/// Host thresholds out of the way: these tests judge the runtime checks, and
+/// the test machine's own load must not decide them.
+fn config(port: u16) -> String {
+    format!(
+        "[server]\nlisten = \"127.0.0.1:{port}\"\nurl = \"http://127.0.0.1:{port}\"\n\n[health]\ndisk_warn_percent = 100.0\ndisk_crit_percent = 100.0\nmemory_warn_percent = 100.0\nmemory_crit_percent = 100.0\nload_warn_per_core = 100000.0\nload_crit_per_core = 100000.0\n"
+    )
+}
+
+struct Python(Child);
+
+impl Drop for Python {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A listener the test owns: `http.server` (404 for /health) or one that answers 200 to anything.
+fn python(port: u16, any_200: bool) -> Python {
+    let script = if any_200 {
+        "import http.server,sys\nclass H(http.server.BaseHTTPRequestHandler):\n  def do_GET(self):\n    self.send_response(200); self.end_headers(); self.wfile.write(b'OK')\n  def log_message(self,*a): pass\nhttp.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()\n"
+    } else {
+        "import http.server,sys\nhttp.server.test(HandlerClass=http.server.SimpleHTTPRequestHandler, port=int(sys.argv[1]), bind='127.0.0.1')\n"
+    };
+    let child = Command::new("python3")
+        .args(["-c", script, &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3");
+    let t0 = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "python listener did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Python(child)
+}
+
+fn health(dir: &std::path::Path, extra: &[&str]) -> (Option<i32>, Value) {
+    let o = run(hal9ctl(dir).args(["health", "-o", "json"]).args(extra));
+    (o.status.code(), json(&o))
+}
+
+fn check<'a>(v: &'a Value, name: &str) -> &'a Value {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no check {name}: {v}"))
+}
+
+#[test]
+fn nothing_listening_is_critical() {
+    let d = tempdir();
+    let port = free_port();
+    std::fs::write(d.path().join("hal9.toml"), config(port)).unwrap();
+    let (code, v) = health(d.path(), &[]);
+    assert_eq!(code, Some(2), "{v}");
+    assert_eq!(
+        check(&v, "port owner")["detail"],
+        format!("nothing listens on port {port}")
+    );
+    assert_eq!(check(&v, "GET /health")["status"], "fail");
+    assert_eq!(check(&v, "GET /health")["next"], "hal9ctl restart");
+}
+
+#[test]
+fn a_squatter_on_the_port_is_a_port_conflict() {
+    let d = tempdir();
+    let port = free_port();
+    std::fs::write(d.path().join("hal9.toml"), config(port)).unwrap();
+    let squatter = python(port, false);
+    let (code, v) = health(d.path(), &[]);
+    assert_eq!(code, Some(2), "{v}");
+    let owner = check(&v, "port owner");
+    assert_eq!(owner["status"], "fail");
+    let detail = owner["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&format!("pid {}", squatter.0.id())),
+        "{detail}"
+    );
+    assert!(detail.contains("python3"), "{detail}");
+    assert_eq!(
+        owner["next"],
+        format!("hal9ctl emergency port-conflict --port {port}")
+    );
+    assert_eq!(v["facts"]["listener_pids"], json!([squatter.0.id()]));
+}
+
+#[test]
+fn a_server_that_answers_200_is_not_taken_for_the_runtime() {
+    let d = tempdir();
+    let port = free_port();
+    std::fs::write(d.path().join("hal9.toml"), config(port)).unwrap();
+    let _imposter = python(port, true);
+    let (code, v) = health(d.path(), &[]);
+    assert_eq!(code, Some(2), "{v}");
+    let h = check(&v, "GET /health");
+    assert_eq!(h["status"], "fail");
+    assert!(
+        h["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not the HAL9 runtime"),
+        "{h}"
+    );
+}
+
+#[test]
+fn a_healthy_runtime_is_ok_and_shows_its_pid_and_latency() {
+    let d = tempdir();
+    let port = free_port();
+    let s = Server::start_in(
+        d,
+        Some(&config(port)),
+        &["--listen", &format!("127.0.0.1:{port}")],
+    );
+    let o = run(hal9ctl(s.dir.path()).args(["health", "-o", "json"]));
+    let v = json(&o);
+    assert_eq!(o.status.code(), Some(0), "{v:#}");
+    assert_eq!(v["facts"]["listener_pids"], json!([s.pid()]));
+    assert!(
+        v["facts"]["running_pids"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(s.pid()))
+    );
+    assert!(
+        check(&v, "GET /health")["detail"]
+            .as_str()
+            .unwrap()
+            .contains(" ms (pid ")
+    );
+    for host in ["memory", "load", "state dir", "runtime log", "crash dumps"] {
+        check(&v, host);
+    }
+    // The table form marks every check.
+    let o = run(hal9ctl(s.dir.path()).arg("health"));
+    assert!(stdout(&o).contains("✓  port owner"), "{}", stdout(&o));
+}
+
+const SLOW: &str = "\n[[neurons]]\nid = \"slow\"\nlayer = \"L1\"\nprocessor = \"command\"\ncommand = [\"sh\", \"-c\", \"sleep 3; cat\"]\n";
+
+#[test]
+fn a_draining_runtime_is_a_warning() {
+    let d = tempdir();
+    let port = free_port();
+    let s = Server::start_in(
+        d,
+        Some(&format!("{}{SLOW}", config(port))),
+        &["--listen", &format!("127.0.0.1:{port}")],
+    );
+    let url = format!("{}/api/v1/signal", s.url);
+    let inflight = std::thread::spawn(move || post_json(&url, &json!({"content": "slow"})));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(s.admin("POST", "/admin/drain", None).status, 202);
+    let (code, v) = health(s.dir.path(), &[]);
+    assert_eq!(code, Some(1), "{v:#}");
+    assert_eq!(check(&v, "GET /ready")["status"], "warn");
+    assert!(
+        check(&v, "GET /ready")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("draining")
+    );
+    assert_eq!(inflight.join().unwrap().status, 200);
+}
+
+#[test]
+fn wait_returns_once_healthy_or_2_when_time_runs_out() {
+    let d = tempdir();
+    let port = free_port();
+    std::fs::write(d.path().join("hal9.toml"), config(port)).unwrap();
+    let o = run(hal9ctl(d.path()).args(["health", "--wait", "1s"]));
+    assert_eq!(o.status.code(), Some(2));
+    let waiter = hal9ctl(d.path())
+        .args(["health", "--wait", "20s", "-o", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let s = Server::start_in(d, None, &["--listen", &format!("127.0.0.1:{port}")]);
+    let out = waiter.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    drop(s);
+}
