@@ -440,13 +440,20 @@ cmd_env() {
     cat "$dir/env"
 }
 
-case "${1:-}" in
-install) cmd_install ;;
-build) cmd_build ;;
-start) cmd_start "${2:-}" ;;
-stop) cmd_stop "${2:-}" ;;
-status) cmd_status "${2:-}" ;;
-env) cmd_env "${2:-}" ;;
--h | --help | help) usage 0 ;;
-*) usage ;;
-esac
+# The whole dispatch is one function called on the last line, so bash has
+# read everything before it runs anything: editing or checking out this file
+# during a long build cannot make the running script read garbage.
+main() {
+    case "${1:-}" in
+    install) cmd_install ;;
+    build) cmd_build ;;
+    start) cmd_start "${2:-}" ;;
+    stop) cmd_stop "${2:-}" ;;
+    status) cmd_status "${2:-}" ;;
+    env) cmd_env "${2:-}" ;;
+    -h | --help | help) usage 0 ;;
+    *) usage ;;
+    esac
+}
+
+main "$@"; exit

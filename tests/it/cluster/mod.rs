@@ -470,3 +470,140 @@ fn an_unreachable_api_server_is_unknown_within_ten_seconds() {
     // A bound on the behaviour (exit 3 "within 10 s"), not a performance goal.
     assert!(took < Duration::from_secs(10), "took {took:?}");
 }
+
+#[test]
+fn the_manifests_apply_to_a_real_api_server() {
+    let kc = cluster_or_skip!();
+    let root = repo_root().join("deploy/kubernetes");
+    // The namespace in the manifests is `hal9`; apply into a fresh one so
+    // parallel tests and reruns never share state.
+    let ns = format!("hal9-manifests-{}", std::process::id());
+    let apply = |file: &std::path::Path| {
+        let text = std::fs::read_to_string(file)
+            .unwrap()
+            .replace("namespace: hal9\n", &format!("namespace: {ns}\n"))
+            .replace("name: hal9\n", &format!("name: {ns}\n"));
+        let mut child = std::process::Command::new("kubectl")
+            .args(["--kubeconfig", kc.to_str().unwrap(), "apply", "-f", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("kubectl (on the machine image; scripts/test.sh relies on it)");
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let mut files: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    let mut unserved = Vec::new();
+    for f in &files {
+        let o = apply(f);
+        let err = String::from_utf8_lossy(&o.stderr);
+        if o.status.success() {
+            continue;
+        }
+        // 1.20 serves neither autoscaling/v2 nor policy/v1: say so, apply the compat file.
+        assert!(
+            err.contains("no matches for kind"),
+            "{}: {err}",
+            f.display()
+        );
+        let name = f.file_name().unwrap().to_str().unwrap();
+        eprintln!(
+            "{name}: this API server does not serve its API version; applying deploy/kubernetes/compat instead"
+        );
+        unserved.push(name.to_string());
+    }
+    assert_eq!(
+        unserved,
+        vec!["40-hpa.yaml", "50-pdb.yaml"],
+        "only the HPA v2 and PDB v1 need the compat files on 1.20"
+    );
+    for f in ["compat/40-hpa-v1.yaml", "compat/50-pdb-v1beta1.yaml"] {
+        let o = apply(&root.join(f));
+        assert!(
+            o.status.success(),
+            "{f}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    rt().block_on(async {
+        let c = harness::client(&kc, None).await;
+        let d: kube::Api<k8s_openapi::api::apps::v1::Deployment> =
+            kube::Api::namespaced(c.clone(), &ns);
+        let dep = d.get("hal9-server").await.unwrap();
+        // hal9ctl's selectors come from the Deployment: they must select its own pod template.
+        let sel = dep
+            .spec
+            .as_ref()
+            .unwrap()
+            .selector
+            .match_labels
+            .clone()
+            .unwrap();
+        let labels = dep
+            .spec
+            .as_ref()
+            .unwrap()
+            .template
+            .metadata
+            .as_ref()
+            .unwrap()
+            .labels
+            .clone()
+            .unwrap();
+        assert!(sel.iter().all(|(k, v)| labels.get(k) == Some(v)));
+        let pod = &dep.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+        assert_eq!(pod.termination_grace_period_seconds, Some(60));
+        let ctr = &pod.containers[0];
+        assert_eq!(
+            ctr.readiness_probe
+                .as_ref()
+                .unwrap()
+                .http_get
+                .as_ref()
+                .unwrap()
+                .path
+                .as_deref(),
+            Some("/ready")
+        );
+        assert_eq!(
+            ctr.liveness_probe
+                .as_ref()
+                .unwrap()
+                .http_get
+                .as_ref()
+                .unwrap()
+                .path
+                .as_deref(),
+            Some("/health")
+        );
+        assert!(ctr.lifecycle.as_ref().unwrap().pre_stop.is_some());
+        // hal9ctl sees the HPA through autoscaling/v1 and judges the Deployment.
+        let st = tempdir();
+        let o = run(hal9ctl(st.path()).env("KUBECONFIG", &kc).args([
+            "health",
+            "--cluster",
+            "-n",
+            &ns,
+            "-o",
+            "json",
+        ]));
+        let v = json(&o);
+        assert!(v["facts"]["hpa"]["name"] == "hal9-server", "{v}");
+        let _ = kube::Api::<k8s_openapi::api::core::v1::Namespace>::all(c)
+            .delete(&ns, &Default::default())
+            .await;
+    });
+}
