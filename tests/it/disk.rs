@@ -455,6 +455,11 @@ fn target_dirs_only_when_asked() {
     let (o, v) = cleanup_json(&t, &["--target", "0", "--yes", "--include-target-dirs"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(!target.join("debug/app").exists());
+    assert!(!target.exists(), "the emptied target/ tree is removed");
+    assert!(
+        t.root.join("proj").is_dir(),
+        "but not the project around it"
+    );
     assert_eq!(v["freed"]["by_category"][0]["category"], "build_dir");
 }
 

@@ -5,7 +5,7 @@
 //! below target gets no more deletions. Each batch is one audit entry.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -13,7 +13,10 @@ use super::plan::{Candidate, Plan, Root};
 use crate::system::audit::{AuditLog, Entry};
 use crate::system::disk;
 use crate::system::open_files;
-use crate::system::safe_delete::{Identity, Outcome, truncate_deleted, unlink_under};
+use crate::system::safe_delete::{
+    Identity, Outcome, rmdir_if_empty, truncate_deleted, unlink_under,
+};
+use crate::system::scan::Category;
 
 const BATCH: usize = 256;
 
@@ -73,9 +76,42 @@ pub fn apply(plan: &Plan, roots: &[Root], target: f64, audit: &AuditLog, quiet: 
         }
     }
     bar.finish_and_clear();
+    remove_emptied_build_dirs(plan, &results);
     Applied {
         results,
         audit_errors,
+    }
+}
+
+/// A build dir whose files all went should not linger as a tree of empty
+/// directories: remove those left empty, deepest first, up to `target/` itself.
+fn remove_emptied_build_dirs(plan: &Plan, results: &[Done]) {
+    let mut dirs: Vec<(&Path, PathBuf, u64)> = Vec::new();
+    for (action, result) in plan.actions.iter().zip(results) {
+        let (Candidate::Unlink(f), Done::Deleted) = (action, result) else {
+            continue;
+        };
+        if f.category != Category::BuildDir {
+            continue;
+        }
+        for dir in f.path.ancestors().skip(1) {
+            if dir == f.root || !dir.starts_with(&f.root) {
+                break;
+            }
+            dirs.push((&f.root, dir.to_path_buf(), f.device));
+            if dir.file_name().is_some_and(|n| n == "target") {
+                break;
+            }
+        }
+    }
+    dirs.sort_by(|a, b| {
+        let depth = |p: &Path| p.components().count();
+        depth(&b.1).cmp(&depth(&a.1)).then(a.1.cmp(&b.1))
+    });
+    dirs.dedup_by(|a, b| a.1 == b.1);
+    for (root, dir, device) in dirs {
+        // Best effort: a directory that is not empty simply stays.
+        let _ = rmdir_if_empty(root, &dir, device);
     }
 }
 

@@ -484,11 +484,17 @@ impl Report for CleanupReport {
         }
         render_notes(&mut out, &self.notes, st);
         if self.status != Exit::Ok {
+            let what = if self.target == 0 {
+                "some eligible files could not be cleaned".to_string()
+            } else {
+                format!(
+                    "still at or above {}% after everything eligible",
+                    self.target
+                )
+            };
             out.push_str(&format!(
-                "{} still at or above {}%: {}\n",
-                st.mark(Mark::Warn),
-                self.target,
-                "next: hal9ctl disk usage   # find what else uses the space"
+                "{} {what}\nnext: hal9ctl disk usage -o json   # see what else uses the space\n",
+                st.mark(Mark::Warn)
             ));
         }
         out
