@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 
@@ -32,6 +34,8 @@ pub enum Done {
     Failed(String),
     /// Its filesystem got below target before its turn.
     NotNeeded,
+    /// Ctrl-C came first; running the same command again picks up from here.
+    Interrupted,
 }
 
 pub struct Applied {
@@ -46,6 +50,7 @@ pub fn apply(plan: &Plan, roots: &[Root], target: f64, audit: &AuditLog, quiet: 
     let mut audit_errors = Vec::new();
     let bar = crate::output::progress::bar(plan.actions.len() as u64, quiet);
     bar.set_message("cleaning");
+    let interrupted = interrupt_flag();
     let probe: HashMap<u64, &Path> = roots.iter().map(|r| (r.device, r.path.as_path())).collect();
     for (batch_no, start) in (0..plan.actions.len()).step_by(BATCH).enumerate() {
         let end = (start + BATCH).min(plan.actions.len());
@@ -59,7 +64,9 @@ pub fn apply(plan: &Plan, roots: &[Root], target: f64, audit: &AuditLog, quiet: 
             .iter()
             .zip(&mut results[start..end])
         {
-            *result = if below.contains(&action.device()) {
+            *result = if interrupted.load(Ordering::SeqCst) {
+                Done::Interrupted
+            } else if below.contains(&action.device()) {
                 Done::NotNeeded
             } else {
                 step(action, &held)
@@ -74,6 +81,12 @@ pub fn apply(plan: &Plan, roots: &[Root], target: f64, audit: &AuditLog, quiet: 
         if let Err(e) = audit.record(&entry) {
             audit_errors.push(format!("{}: {e}", audit.path().display()));
         }
+        if interrupted.load(Ordering::SeqCst) {
+            for r in &mut results[end..] {
+                *r = Done::Interrupted;
+            }
+            break;
+        }
     }
     bar.finish_and_clear();
     remove_emptied_build_dirs(plan, &results);
@@ -81,6 +94,24 @@ pub fn apply(plan: &Plan, roots: &[Root], target: f64, audit: &AuditLog, quiet: 
         results,
         audit_errors,
     }
+}
+
+/// Set once Ctrl-C is pressed: the step under way finishes, its batch is
+/// audited, and the rest is left for the next run.
+fn interrupt_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let f = flag.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build();
+        if let Ok(rt) = rt
+            && rt.block_on(tokio::signal::ctrl_c()).is_ok()
+        {
+            f.store(true, Ordering::SeqCst);
+        }
+    });
+    flag
 }
 
 /// A build dir whose files all went should not linger as a tree of empty
@@ -180,9 +211,18 @@ fn batch_entry(no: usize, actions: &[Candidate], results: &[Done]) -> Entry {
         count(|r| matches!(r, Done::Failed(_))),
         count(|r| *r == Done::NotNeeded),
     );
+    let result = if results.contains(&Done::Interrupted) {
+        format!("{result}; interrupted")
+    } else {
+        result
+    };
     Entry::new(
         "disk-cleanup",
-        format!("batch {no}: {}", paths.join(", ")),
+        if paths.is_empty() {
+            format!("batch {no}: no file changed")
+        } else {
+            format!("batch {no}: {}", paths.join(", "))
+        },
         result,
     )
 }
