@@ -135,6 +135,18 @@ impl RuntimeClient {
         .await
     }
 
+    /// Drain one instance by pid; another instance on the same port answers
+    /// 409 `wrong_instance` (use a `fresh_connections` client and retry).
+    pub async fn drain_pid(
+        &self,
+        token: &str,
+        pid: u32,
+    ) -> Result<Timed<serde_json::Value>, ClientError> {
+        let url = self.url(&format!("/admin/drain?pid={pid}"));
+        self.send(self.http.post(url).bearer_auth(token), &[200, 202])
+            .await
+    }
+
     pub async fn limits(&self, token: &str) -> Result<Timed<Limits>, ClientError> {
         self.send(
             self.http.get(self.url("/admin/limits")).bearer_auth(token),

@@ -151,7 +151,9 @@ impl Server {
         cmd.args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped());
+            // A file, not a pipe: nobody reads a pipe while the test runs, and
+            // a full pipe would block the server on its next log line.
+            .stderr(std::fs::File::create(dir.path().join("serve.stderr")).expect("stderr file"));
         let child = cmd.spawn().expect("spawn serve");
         let pid = child.id();
         let mut s = Server {
@@ -177,16 +179,8 @@ impl Server {
                 return s;
             }
             if let Some(st) = s.child.as_mut().unwrap().try_wait().unwrap() {
-                let mut err = String::new();
-                use std::io::Read;
-                s.child
-                    .as_mut()
-                    .unwrap()
-                    .stderr
-                    .take()
-                    .unwrap()
-                    .read_to_string(&mut err)
-                    .unwrap();
+                let err =
+                    std::fs::read_to_string(s.dir.path().join("serve.stderr")).unwrap_or_default();
                 panic!("serve exited at start ({st}): {err}");
             }
             assert!(

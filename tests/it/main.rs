@@ -7,5 +7,7 @@ mod audit;
 mod cli;
 mod cluster;
 mod disk;
+mod restart;
+mod rollback;
 mod runbooks;
 mod serve;

@@ -1,6 +1,7 @@
 //! `hal9ctl restart`: zero-downtime locally, a watched rolling restart in the cluster.
 
 pub mod cluster;
+pub mod local;
 
 use std::time::Duration;
 
@@ -9,7 +10,6 @@ use crate::cli::args::RestartArgs;
 use crate::cluster::connect;
 use crate::commands::health::target;
 use crate::commands::scale::ScaleReport;
-use crate::exit::Failure;
 
 pub async fn run(ctx: &Ctx, a: &RestartArgs) -> anyhow::Result<ScaleReport> {
     if a.cluster.cluster {
@@ -18,8 +18,5 @@ pub async fn run(ctx: &Ctx, a: &RestartArgs) -> anyhow::Result<ScaleReport> {
         let wait = a.wait.unwrap_or(Duration::from_secs(300));
         return Ok(cluster::restart(ctx, &kube, &t, wait).await?);
     }
-    Err(
-        Failure::usage("the local restart arrives with the local incident commands; use --cluster")
-            .into(),
-    )
+    local::restart(ctx, a).await
 }

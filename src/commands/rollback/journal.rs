@@ -86,9 +86,9 @@ pub struct Journal {
     pub status: RollbackStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// Gradual: seconds to wait after each step before the gates.
+    /// Gradual: how long to wait after each step before the gates, in milliseconds.
     #[serde(default)]
-    pub interval_s: u64,
+    pub interval_ms: u64,
     pub steps: Vec<JournalStep>,
 }
 
@@ -201,7 +201,7 @@ mod tests {
             started_by: "op".into(),
             status: RollbackStatus::Running,
             reason: None,
-            interval_s: 1,
+            interval_ms: 1000,
             steps: (0..3)
                 .map(|i| JournalStep {
                     index: i,

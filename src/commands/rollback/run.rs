@@ -222,7 +222,7 @@ pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> 
                 started_by: current_user(),
                 status: RollbackStatus::Running,
                 reason: None,
-                interval_s: interval.as_secs(),
+                interval_ms: interval.as_millis() as u64,
                 steps: steps
                     .into_iter()
                     .enumerate()
@@ -327,7 +327,7 @@ async fn execute(
         if j.strategy == Strategy::Gradual && !last {
             let before = b.scrape().await?;
             let waited = tokio::select! {
-                _ = tokio::time::sleep(Duration::from_secs(j.interval_s)) => true,
+                _ = tokio::time::sleep(Duration::from_millis(j.interval_ms)) => true,
                 _ = wait_flag(&interrupted) => false,
             };
             if !waited {

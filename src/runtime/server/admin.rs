@@ -53,7 +53,28 @@ async fn auth(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Resp
     }
 }
 
-async fn drain(State(st): State<Arc<AppState>>) -> Response {
+#[derive(serde::Deserialize)]
+struct DrainQuery {
+    pid: Option<u32>,
+}
+
+/// `POST /admin/drain[?pid=N]`. Two instances share the port during a
+/// restart, so the caller names the one it means; the other answers 409 and
+/// the caller retries on a new connection.
+async fn drain(
+    State(st): State<Arc<AppState>>,
+    axum::extract::Query(q): axum::extract::Query<DrainQuery>,
+) -> Response {
+    if let Some(pid) = q.pid
+        && pid != std::process::id()
+    {
+        return ApiError::new(
+            StatusCode::CONFLICT,
+            "wrong_instance",
+            format!("this is pid {}, not {pid}", std::process::id()),
+        )
+        .into_response();
+    }
     st.begin_drain();
     (
         StatusCode::ACCEPTED,

@@ -308,7 +308,10 @@ async fn signal(
     let t0 = Instant::now();
     let result = st.runtime.signal_on(&req, path, id).await;
     pm.in_flight.fetch_sub(1, Ordering::Relaxed);
-    st.metrics.record_path(path, result.is_ok(), t0.elapsed());
+    // A path "errs" when the signal failed or any neuron on it failed (a
+    // gradient): a degraded answer is what a rollback gate must catch.
+    let clean = matches!(&result, Ok(r) if r.gradients.is_empty());
+    st.metrics.record_path(path, clean, t0.elapsed());
     if path == Path::Flat && st.migration.shadow() {
         // Shadow mode: the hierarchical path runs too, flat answers, differences are counted.
         let shadow = st
