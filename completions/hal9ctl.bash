@@ -28,6 +28,9 @@ _hal9ctl() {
             hal9ctl,disk)
                 cmd="hal9ctl__subcmd__disk"
                 ;;
+            hal9ctl,emergency)
+                cmd="hal9ctl__subcmd__emergency"
+                ;;
             hal9ctl,health)
                 cmd="hal9ctl__subcmd__health"
                 ;;
@@ -70,6 +73,18 @@ _hal9ctl() {
             hal9ctl__subcmd__disk__subcmd__help,usage)
                 cmd="hal9ctl__subcmd__disk__subcmd__help__subcmd__usage"
                 ;;
+            hal9ctl__subcmd__emergency,help)
+                cmd="hal9ctl__subcmd__emergency__subcmd__help"
+                ;;
+            hal9ctl__subcmd__emergency,port-conflict)
+                cmd="hal9ctl__subcmd__emergency__subcmd__port__subcmd__conflict"
+                ;;
+            hal9ctl__subcmd__emergency__subcmd__help,help)
+                cmd="hal9ctl__subcmd__emergency__subcmd__help__subcmd__help"
+                ;;
+            hal9ctl__subcmd__emergency__subcmd__help,port-conflict)
+                cmd="hal9ctl__subcmd__emergency__subcmd__help__subcmd__port__subcmd__conflict"
+                ;;
             hal9ctl__subcmd__help,audit)
                 cmd="hal9ctl__subcmd__help__subcmd__audit"
                 ;;
@@ -81,6 +96,9 @@ _hal9ctl() {
                 ;;
             hal9ctl__subcmd__help,disk)
                 cmd="hal9ctl__subcmd__help__subcmd__disk"
+                ;;
+            hal9ctl__subcmd__help,emergency)
+                cmd="hal9ctl__subcmd__help__subcmd__emergency"
                 ;;
             hal9ctl__subcmd__help,health)
                 cmd="hal9ctl__subcmd__help__subcmd__health"
@@ -112,6 +130,9 @@ _hal9ctl() {
             hal9ctl__subcmd__help__subcmd__disk,usage)
                 cmd="hal9ctl__subcmd__help__subcmd__disk__subcmd__usage"
                 ;;
+            hal9ctl__subcmd__help__subcmd__emergency,port-conflict)
+                cmd="hal9ctl__subcmd__help__subcmd__emergency__subcmd__port__subcmd__conflict"
+                ;;
             hal9ctl__subcmd__help__subcmd__rollback,status)
                 cmd="hal9ctl__subcmd__help__subcmd__rollback__subcmd__status"
                 ;;
@@ -134,7 +155,7 @@ _hal9ctl() {
 
     case "${cmd}" in
         hal9ctl)
-            opts="-c -o -y -q -v -h -V --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version serve signal health scale restart rollback disk config audit runbook completions help"
+            opts="-c -o -y -q -v -h -V --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version serve signal emergency health scale restart rollback disk config audit runbook completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -471,6 +492,136 @@ _hal9ctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hal9ctl__subcmd__emergency)
+            opts="-c -o -y -q -v -h -V --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version port-conflict help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__emergency__subcmd__help)
+            opts="port-conflict help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__emergency__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__emergency__subcmd__help__subcmd__port__subcmd__conflict)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__emergency__subcmd__port__subcmd__conflict)
+            opts="-c -o -y -q -v -h -V --port --udp --force --signal --grace --restart --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --signal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hal9ctl__subcmd__health)
             opts="-n -c -o -y -q -v -h -V --cluster --context --namespace --deployment --watch --wait --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -534,7 +685,7 @@ _hal9ctl() {
             return 0
             ;;
         hal9ctl__subcmd__help)
-            opts="serve signal health scale restart rollback disk config audit runbook completions help"
+            opts="serve signal emergency health scale restart rollback disk config audit runbook completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -618,6 +769,34 @@ _hal9ctl() {
             return 0
             ;;
         hal9ctl__subcmd__help__subcmd__disk__subcmd__usage)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__help__subcmd__emergency)
+            opts="port-conflict"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__help__subcmd__emergency__subcmd__port__subcmd__conflict)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -38,6 +38,7 @@ complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -s h -l help -d 'Print hel
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -s V -l version -d 'Print version'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "serve" -d 'Run the HAL9 neuron runtime (HTTP server)'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "signal" -d 'Send a signal to the runtime and show its output and hop-by-hop trace'
+complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "emergency" -d 'Repair a local incident now: free the runtime\'s port'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "health" -d 'Check the runtime (local, or the Deployment with --cluster) and say what to do next'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "scale" -d 'Add capacity fast (--emergency), undo it (--restore), or scale to N replicas'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "restart" -d 'Restart the runtime without dropping requests (locally), or roll the Deployment (--cluster)'
@@ -79,6 +80,40 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand signal" -s q -l quiet -d
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand signal" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand signal" -s h -l help -d 'Print help'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand signal" -s V -l version -d 'Print version'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fish_seen_subcommand_from port-conflict help" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fish_seen_subcommand_from port-conflict help" -s o -l output -d 'Report format' -r -f -a "table\t''
+json\t''"
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fish_seen_subcommand_from port-conflict help" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fish_seen_subcommand_from port-conflict help" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fish_seen_subcommand_from port-conflict help" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fish_seen_subcommand_from port-conflict help" -l dry-run -d 'Show the plan, change nothing'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fish_seen_subcommand_from port-conflict help" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fish_seen_subcommand_from port-conflict help" -s q -l quiet -d 'Only errors on stderr'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fish_seen_subcommand_from port-conflict help" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fish_seen_subcommand_from port-conflict help" -s h -l help -d 'Print help'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fish_seen_subcommand_from port-conflict help" -s V -l version -d 'Print version'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fish_seen_subcommand_from port-conflict help" -f -a "port-conflict" -d 'Find who holds the runtime\'s port, stop them safely, and prove the port is free'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fish_seen_subcommand_from port-conflict help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -l port -d 'Port to free [default: the port of server.listen in config, 8080]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -l signal -d 'First signal for processes other than the runtime; SIGKILL follows after --grace' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -l grace -d 'How long a process may take to exit before SIGKILL' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -s o -l output -d 'Report format' -r -f -a "table\t''
+json\t''"
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -l udp -d 'Also look at UDP sockets bound to the port'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -l force -d 'Stop processes other than the HAL9 runtime without asking (safety rules still hold)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -l restart -d 'Once the port is free, start the runtime (`hal9ctl serve --detach`) and wait for /ready'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -l dry-run -d 'Show the plan, change nothing'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -s q -l quiet -d 'Only errors on stderr'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -s h -l help -d 'Print help'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -s V -l version -d 'Print version'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from help" -f -a "port-conflict" -d 'Find who holds the runtime\'s port, stop them safely, and prove the port is free'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -l context -d 'kubeconfig context [default: the current context, else in-cluster config]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -s n -l namespace -d 'Namespace [default: from config, hal9]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -l deployment -d 'Deployment [default: from config, hal9-server]' -r
@@ -278,18 +313,20 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s q -l qui
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback disk config audit runbook completions help" -f -a "serve" -d 'Run the HAL9 neuron runtime (HTTP server)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback disk config audit runbook completions help" -f -a "signal" -d 'Send a signal to the runtime and show its output and hop-by-hop trace'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback disk config audit runbook completions help" -f -a "health" -d 'Check the runtime (local, or the Deployment with --cluster) and say what to do next'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback disk config audit runbook completions help" -f -a "scale" -d 'Add capacity fast (--emergency), undo it (--restore), or scale to N replicas'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback disk config audit runbook completions help" -f -a "restart" -d 'Restart the runtime without dropping requests (locally), or roll the Deployment (--cluster)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback disk config audit runbook completions help" -f -a "rollback" -d 'Roll the flat → hierarchical migration back, step by step, resumably'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback disk config audit runbook completions help" -f -a "disk" -d 'Disk use per filesystem, and a safe cleanup of old logs, dumps and build dirs'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback disk config audit runbook completions help" -f -a "config" -d 'Print the effective config and where each value came from'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback disk config audit runbook completions help" -f -a "audit" -d 'Show what hal9ctl did: the audit log timeline'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback disk config audit runbook completions help" -f -a "runbook" -d 'List the runbooks, or print one'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback disk config audit runbook completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal health scale restart rollback disk config audit runbook completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "serve" -d 'Run the HAL9 neuron runtime (HTTP server)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "signal" -d 'Send a signal to the runtime and show its output and hop-by-hop trace'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "emergency" -d 'Repair a local incident now: free the runtime\'s port'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "health" -d 'Check the runtime (local, or the Deployment with --cluster) and say what to do next'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "scale" -d 'Add capacity fast (--emergency), undo it (--restore), or scale to N replicas'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "restart" -d 'Restart the runtime without dropping requests (locally), or roll the Deployment (--cluster)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "rollback" -d 'Roll the flat → hierarchical migration back, step by step, resumably'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "disk" -d 'Disk use per filesystem, and a safe cleanup of old logs, dumps and build dirs'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "config" -d 'Print the effective config and where each value came from'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "audit" -d 'Show what hal9ctl did: the audit log timeline'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "runbook" -d 'List the runbooks, or print one'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and __fish_seen_subcommand_from emergency" -f -a "port-conflict" -d 'Find who holds the runtime\'s port, stop them safely, and prove the port is free'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and __fish_seen_subcommand_from rollback" -f -a "status" -d 'The migration state, and the running or last rollback with its steps'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and __fish_seen_subcommand_from disk" -f -a "usage" -d 'Filesystems of the cleanup roots, with the reclaimable space per category'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and __fish_seen_subcommand_from disk" -f -a "cleanup" -d 'Delete old logs, rotated logs, crash dumps (and target/ dirs), oldest first, until below --target'

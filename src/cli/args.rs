@@ -93,6 +93,12 @@ hal9ctl signal 'plan the migration' --layer L4\n  hal9ctl signal hello -o json"
     )]
     Signal(SignalArgs),
 
+    /// Repair a local incident now: free the runtime's port
+    #[command(
+        after_help = "Examples:\n  hal9ctl emergency port-conflict --dry-run\n  \
+hal9ctl emergency port-conflict --port 8080 --force --restart"
+    )]
+    Emergency(EmergencyArgs),
     /// Check the runtime (local, or the Deployment with --cluster) and say what to do next
     #[command(
         after_help = "Exit codes: 0 healthy, 1 degraded, 2 unhealthy, 3 the check could not run.\n\n\
@@ -397,6 +403,51 @@ pub struct DiskCleanupArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct EmergencyArgs {
+    #[command(subcommand)]
+    pub command: EmergencyCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum EmergencyCommand {
+    /// Find who holds the runtime's port, stop them safely, and prove the port is free
+    #[command(
+        after_help = "Examples:\n  hal9ctl emergency port-conflict --dry-run\n  \
+hal9ctl emergency port-conflict --port 8080 --force\n  \
+hal9ctl emergency port-conflict --port 5353 --udp --signal INT --grace 10s\n  \
+hal9ctl emergency port-conflict --force --restart"
+    )]
+    PortConflict(PortConflictArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PortConflictArgs {
+    /// Port to free [default: the port of server.listen in config, 8080]
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
+
+    /// Also look at UDP sockets bound to the port
+    #[arg(long)]
+    pub udp: bool,
+
+    /// Stop processes other than the HAL9 runtime without asking (safety rules still hold)
+    #[arg(long)]
+    pub force: bool,
+
+    /// First signal for processes other than the runtime; SIGKILL follows after --grace
+    #[arg(long, value_name = "SIG", default_value = "TERM", value_parser = parse_signal)]
+    pub signal: nix::sys::signal::Signal,
+
+    /// How long a process may take to exit before SIGKILL
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = parse_duration)]
+    pub grace: Duration,
+
+    /// Once the port is free, start the runtime (`hal9ctl serve --detach`) and wait for /ready
+    #[arg(long)]
+    pub restart: bool,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct ConfigArgs {
     /// Print the embedded default hal9.toml instead
     #[arg(long)]
@@ -426,6 +477,10 @@ pub struct CompletionsArgs {
 /// Durations are humantime: `30s`, `5m`, `7d`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 500ms, 30s, 5m, 7d)"))
+}
+
+fn parse_signal(s: &str) -> Result<nix::sys::signal::Signal, String> {
+    crate::system::signals::parse_signal(s)
 }
 
 fn parse_phase(s: &str) -> Result<crate::runtime::migration::Phase, String> {

@@ -165,6 +165,11 @@ fn run(cli: Cli, m: &ArgMatches) -> anyhow::Result<Exit> {
         Command::Audit(a) => Box::new(commands::audit::run(&ctx, &a)?),
         Command::Runbook(a) => Box::new(commands::runbook::run(&a)?),
         Command::Serve(a) => commands::serve::run(&ctx, &a)?,
+        Command::Emergency(a) => match &a.command {
+            args::EmergencyCommand::PortConflict(pc) => {
+                Box::new(commands::port_conflict::run(&ctx, pc)?)
+            }
+        },
         Command::Signal(a) => Box::new(block_on(commands::signal::run(&ctx, &a))??),
     };
     ctx.printer.print(report.as_ref())?;

@@ -154,17 +154,26 @@ async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> 
         ))
         .with_next("hal9ctl config   # shows which file it came from")
     })?;
-    let addr = args.listen.unwrap_or(cfg.server.listen);
-    let std_listener = listener::bind(addr).map_err(|e| bind_failure(addr, &e))?;
-    let bound = std_listener
-        .local_addr()
-        .context("reading the bound address")?;
+    // Everything that can fail on bad input is checked before binding: a
+    // successor that binds and then dies would reset connections steered to it.
     let migration = MigrationStore::open(&sd.root).map_err(|e| {
         Failure::critical(e.to_string()).with_next(format!(
             "inspect or move {}",
             sd.root.join("migration.json").display()
         ))
     })?;
+    let addr = args.listen.unwrap_or(cfg.server.listen);
+    let std_listener = listener::bind(addr).map_err(|e| bind_failure(addr, &e))?;
+    let bound = std_listener
+        .local_addr()
+        .context("reading the bound address")?;
+    if args.takeover
+        && let Err(e) = listener::steer_to_successor(&std_listener)
+    {
+        // Without steering the handover still works; a connection racing the
+        // predecessor's close may be reset.
+        tracing::warn!("cannot steer new connections to this instance: {e}");
+    }
     let limits = Limits {
         max_in_flight: cfg.limits.max_in_flight,
         rate_limit_rps: cfg.limits.rate_limit_rps,

@@ -103,10 +103,15 @@ pub fn http(
         if let Some(b) = body {
             r = r.body(b);
         }
-        let resp = r
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        let resp = r.send().await.unwrap_or_else(|e| {
+            let mut chain = e.to_string();
+            let mut src = std::error::Error::source(&e);
+            while let Some(c) = src {
+                chain.push_str(&format!(": {c}"));
+                src = c.source();
+            }
+            panic!("{method} {url}: {chain}")
+        });
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let body = resp.text().await.unwrap();

@@ -307,8 +307,14 @@ fn a_deleted_but_open_file_under_the_root_is_truncated_and_frees_space() {
 #[test]
 fn a_deleted_but_open_file_outside_the_roots_needs_force() {
     let t = tree();
-    // --force reaches every deleted-but-open file on the cleaned filesystem, so
-    // that part runs only on a private tmpfs, where every such file is ours.
+    // --force reaches every deleted-but-open file on the cleaned filesystems, so
+    // that part runs only on a private tmpfs, where every such file is ours —
+    // and the state dir (on the shared disk) must not be a cleanup root here.
+    fs::write(
+        t.state.join("hal9.toml"),
+        "[cleanup]\ninclude_state_dir = false\n",
+    )
+    .unwrap();
     let private = t.base.join("private");
     let mount = tmpfs(&private, "16m");
     if let Err(why) = &mount {

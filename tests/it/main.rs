@@ -7,6 +7,7 @@ mod audit;
 mod cli;
 mod cluster;
 mod disk;
+mod port_conflict;
 mod restart;
 mod rollback;
 mod runbooks;

@@ -129,7 +129,11 @@ fn audit(ctx: &Ctx, target: &str, result: &str) {
 
 /// Run `hal9ctl serve --detach` (as a successor when `takeover`); it returns
 /// once the new instance answers, or fails with its log tail.
-fn start_detached(ctx: &Ctx, listen: SocketAddr, takeover: bool) -> Result<u32, Failure> {
+pub(crate) fn start_detached(
+    ctx: &Ctx,
+    listen: SocketAddr,
+    takeover: bool,
+) -> Result<u32, Failure> {
     let exe = std::env::current_exe()
         .map_err(|e| Failure::critical(format!("cannot find the hal9ctl binary: {e}")))?;
     let mut cmd = std::process::Command::new(exe);

@@ -171,10 +171,26 @@ pub async fn run(
         "draining: not ready; in-flight requests have {} to finish",
         humantime::format_duration(drain_timeout)
     );
+    // Connections accepted from now on answer exactly one request and close.
+    // They are not handed to the graceful shutdown, which would close them
+    // before their first request is read.
+    let mut late = tokio::task::JoinSet::new();
+    let mut serve_once = |stream: tokio::net::TcpStream| {
+        let _ = stream.set_nodelay(true);
+        let svc = TowerToHyperService::new(app.clone());
+        let conn = hyper::server::conn::http1::Builder::new()
+            .keep_alive(false)
+            .serve_connection(TokioIo::new(stream), svc);
+        late.spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!("connection ended: {e}");
+            }
+        });
+    };
     let handoff_end = tokio::time::Instant::now() + HANDOFF;
     loop {
         tokio::select! {
-            r = listener.accept() => if let Ok((stream, _)) = r { serve(stream) },
+            r = listener.accept() => if let Ok((stream, _)) = r { serve_once(stream) },
             _ = tokio::time::sleep_until(handoff_end) => break,
         }
     }
@@ -182,12 +198,14 @@ pub async fn run(
     loop {
         tokio::select! {
             biased;
-            r = listener.accept() => match r { Ok((stream, _)) => serve(stream), Err(_) => break },
+            r = listener.accept() => match r { Ok((stream, _)) => serve_once(stream), Err(_) => break },
             _ = std::future::ready(()) => break,
         }
     }
     drop(listener);
-    Ok(tokio::time::timeout(drain_timeout, graceful.shutdown())
-        .await
-        .is_ok())
+    let all_done = async {
+        graceful.shutdown().await;
+        while late.join_next().await.is_some() {}
+    };
+    Ok(tokio::time::timeout(drain_timeout, all_done).await.is_ok())
 }
