@@ -348,13 +348,8 @@ fn a_deleted_but_open_file_outside_the_roots_needs_force() {
     assert_eq!(kept["holders"][0]["pid"], holder.pid());
 
     if mount.is_ok() {
-        // Hermetic: the state dir (a root by default) lies on the shared disk,
-        // so leave it out, and the only cleaned filesystem is our tmpfs.
-        let cfg = t.base.join("hal9.toml");
-        fs::write(&cfg, "[cleanup]\ninclude_state_dir = false\n").unwrap();
-        let c = cfg.to_str().unwrap();
         let args = [
-            "-c", c, "cleanup", r, "--target", "0", "--yes", "--force", "-o", "json",
+            "cleanup", r, "--target", "0", "--yes", "--force", "-o", "json",
         ];
         // Look before touching anything: the plan must hold our file and nothing else.
         let o = disk(&t.state, &[&args[..], &["--dry-run"]].concat());
