@@ -355,7 +355,8 @@ Examples:\n  hal9ctl disk usage\n  hal9ctl disk usage /var/log/hal9 /srv/hal9/cr
         after_help = "Never outside the roots, never through a symlink, never across a filesystem boundary, \
 never a file a process holds open. Deleted-but-open files under a root are truncated to zero.\n\
 Exit codes: 0 below target (or nothing needed), 1 still above target after everything eligible, \
-2 refused or failed, 64 bad PATH.\n\n\
+2 refused or failed, 64 bad PATH, 130 interrupted (run it again to continue); \
+with --dry-run, the projected outcome.\n\n\
 Examples:\n  hal9ctl disk cleanup /var/log/hal9 --dry-run\n  hal9ctl disk cleanup /var/log/hal9 --yes\n  \
 hal9ctl disk cleanup /var/log/hal9 --target 70 --older-than 3d --yes\n  \
 hal9ctl disk cleanup /srv/build --include-target-dirs --target 0 --yes"

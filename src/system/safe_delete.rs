@@ -6,6 +6,7 @@
 //! is noticed. Truncating a deleted-but-open file goes through the holder's
 //! `/proc/PID/fd/N`, the only name such a file still has.
 
+use std::ffi::OsString;
 use std::fs::OpenOptions;
 use std::io;
 use std::os::fd::OwnedFd;
@@ -41,49 +42,62 @@ fn dir_flags() -> OFlag {
     OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC
 }
 
-/// Unlink `path`, which must lie under `root` (a canonical directory) and
-/// still be the regular file `expect` describes.
-pub fn unlink_under(root: &Path, path: &Path, expect: &Identity) -> io::Result<Outcome> {
+/// The directory holding `path` (opened without following any symlink from
+/// `root` down, and on `device` all the way) and the last component's name.
+/// `Err(reason)` inside when the path no longer leads there safely.
+fn open_parent(
+    root: &Path,
+    path: &Path,
+    device: u64,
+) -> io::Result<Result<(OwnedFd, OsString), String>> {
     let Ok(rel) = path.strip_prefix(root) else {
-        return Ok(Outcome::Changed(format!("not under {}", root.display())));
+        return Ok(Err(format!("not under {}", root.display())));
     };
-    let parts: Vec<&std::ffi::OsStr> = match rel
-        .components()
-        .map(|c| match c {
-            Component::Normal(n) => Ok(n),
-            _ => Err(()),
-        })
-        .collect()
-    {
-        Ok(p) => p,
-        Err(()) => return Ok(Outcome::Changed("path is not plain".into())),
-    };
+    let mut parts = Vec::new();
+    for c in rel.components() {
+        match c {
+            Component::Normal(n) => parts.push(n),
+            _ => return Ok(Err("path is not plain".into())),
+        }
+    }
     let Some((name, dirs)) = parts.split_last() else {
-        return Ok(Outcome::Changed("path is the root itself".into()));
+        return Ok(Err("path is the root itself".into()));
     };
     let mut dir: OwnedFd = match openat(nix::fcntl::AT_FDCWD, root, dir_flags(), Mode::empty()) {
         Ok(fd) => fd,
-        Err(e) => return Ok(Outcome::Changed(format!("root not openable: {e}"))),
+        Err(e) => return Ok(Err(format!("root not openable: {e}"))),
     };
+    if fstat(&dir)?.st_dev as u64 != device {
+        return Ok(Err("the root is now another filesystem".into()));
+    }
     for part in dirs {
         dir = match openat(&dir, *part, dir_flags(), Mode::empty()) {
             Ok(fd) => fd,
             Err(Errno::ELOOP | Errno::ENOTDIR) => {
-                return Ok(Outcome::Changed(format!(
+                return Ok(Err(format!(
                     "{} is no longer a directory (symlink?)",
                     part.to_string_lossy()
                 )));
             }
-            Err(Errno::ENOENT) => return Ok(Outcome::Changed("gone".into())),
+            Err(Errno::ENOENT) => return Ok(Err("gone".into())),
             Err(e) => return Err(e.into()),
         };
-        if fstat(&dir)?.st_dev as u64 != expect.device {
-            return Ok(Outcome::Changed(
-                "a directory on the way is another filesystem".into(),
-            ));
+        if fstat(&dir)?.st_dev as u64 != device {
+            return Ok(Err("a directory on the way is another filesystem".into()));
         }
     }
-    let st = match fstatat(&dir, *name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+    Ok(Ok((dir, name.to_os_string())))
+}
+
+/// Unlink `path`, which must lie under `root` (a canonical directory) and
+/// still be the regular file `expect` describes.
+pub fn unlink_under(root: &Path, path: &Path, expect: &Identity) -> io::Result<Outcome> {
+    let (dir, name) = match open_parent(root, path, expect.device)? {
+        Ok(found) => found,
+        Err(why) => return Ok(Outcome::Changed(why)),
+    };
+    let name = name.as_os_str();
+    let st = match fstatat(&dir, name, AtFlags::AT_SYMLINK_NOFOLLOW) {
         Ok(st) => st,
         Err(Errno::ENOENT) => return Ok(Outcome::Changed("gone".into())),
         Err(e) => return Err(e.into()),
@@ -101,8 +115,28 @@ pub fn unlink_under(root: &Path, path: &Path, expect: &Identity) -> io::Result<O
     if now != *expect {
         return Ok(Outcome::Changed(describe_change(expect, &now)));
     }
-    unlinkat(&dir, *name, UnlinkatFlags::NoRemoveDir)?;
+    unlinkat(&dir, name, UnlinkatFlags::NoRemoveDir)?;
     Ok(Outcome::Done)
+}
+
+/// Remove `dir` under `root` if it is an empty directory; `false` when it is
+/// not empty, not a directory, or no longer safely reachable.
+pub fn rmdir_if_empty(root: &Path, dir: &Path, device: u64) -> io::Result<bool> {
+    let (parent, name) = match open_parent(root, dir, device)? {
+        Ok(found) => found,
+        Err(_) => return Ok(false),
+    };
+    match fstatat(&parent, name.as_os_str(), AtFlags::AT_SYMLINK_NOFOLLOW) {
+        Ok(st)
+            if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFDIR
+                && st.st_dev == device => {}
+        _ => return Ok(false),
+    }
+    match unlinkat(&parent, name.as_os_str(), UnlinkatFlags::RemoveDir) {
+        Ok(()) => Ok(true),
+        Err(Errno::ENOTEMPTY | Errno::EEXIST | Errno::ENOENT | Errno::EBUSY) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn describe_change(was: &Identity, now: &Identity) -> String {

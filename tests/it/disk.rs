@@ -351,6 +351,16 @@ fn a_deleted_but_open_file_outside_the_roots_needs_force() {
         let args = [
             "cleanup", r, "--target", "0", "--yes", "--force", "-o", "json",
         ];
+        // Look before touching anything: the plan must hold our file and nothing else.
+        let o = disk(&t.state, &[&args[..], &["--dry-run"]].concat());
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let plan = json(&o);
+        let cleaned = plan["filesystems"].as_array().unwrap();
+        assert_eq!(cleaned.len(), 1, "only the private tmpfs: {plan:#}");
+        assert_eq!(cleaned[0]["mount_point"], private.to_str().unwrap());
+        let mine = vec![(elsewhere.display().to_string(), "planned".to_string())];
+        assert_eq!(results(&plan), mine, "{plan:#}");
+
         let o = disk(&t.state, &args);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let v = json(&o);
@@ -461,6 +471,11 @@ fn target_dirs_only_when_asked() {
     let (o, v) = cleanup_json(&t, &["--target", "0", "--yes", "--include-target-dirs"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(!target.join("debug/app").exists());
+    assert!(!target.exists(), "the emptied target/ tree is removed");
+    assert!(
+        t.root.join("proj").is_dir(),
+        "but not the project around it"
+    );
     assert_eq!(v["freed"]["by_category"][0]["category"], "build_dir");
 }
 

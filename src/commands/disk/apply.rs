@@ -5,7 +5,9 @@
 //! below target gets no more deletions. Each batch is one audit entry.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 
@@ -13,7 +15,10 @@ use super::plan::{Candidate, Plan, Root};
 use crate::system::audit::{AuditLog, Entry};
 use crate::system::disk;
 use crate::system::open_files;
-use crate::system::safe_delete::{Identity, Outcome, truncate_deleted, unlink_under};
+use crate::system::safe_delete::{
+    Identity, Outcome, rmdir_if_empty, truncate_deleted, unlink_under,
+};
+use crate::system::scan::Category;
 
 const BATCH: usize = 256;
 
@@ -29,6 +34,8 @@ pub enum Done {
     Failed(String),
     /// Its filesystem got below target before its turn.
     NotNeeded,
+    /// Ctrl-C came first; running the same command again picks up from here.
+    Interrupted,
 }
 
 pub struct Applied {
@@ -43,6 +50,7 @@ pub fn apply(plan: &Plan, roots: &[Root], target: f64, audit: &AuditLog, quiet: 
     let mut audit_errors = Vec::new();
     let bar = crate::output::progress::bar(plan.actions.len() as u64, quiet);
     bar.set_message("cleaning");
+    let interrupted = interrupt_flag();
     let probe: HashMap<u64, &Path> = roots.iter().map(|r| (r.device, r.path.as_path())).collect();
     for (batch_no, start) in (0..plan.actions.len()).step_by(BATCH).enumerate() {
         let end = (start + BATCH).min(plan.actions.len());
@@ -56,7 +64,9 @@ pub fn apply(plan: &Plan, roots: &[Root], target: f64, audit: &AuditLog, quiet: 
             .iter()
             .zip(&mut results[start..end])
         {
-            *result = if below.contains(&action.device()) {
+            *result = if interrupted.load(Ordering::SeqCst) {
+                Done::Interrupted
+            } else if below.contains(&action.device()) {
                 Done::NotNeeded
             } else {
                 step(action, &held)
@@ -71,11 +81,68 @@ pub fn apply(plan: &Plan, roots: &[Root], target: f64, audit: &AuditLog, quiet: 
         if let Err(e) = audit.record(&entry) {
             audit_errors.push(format!("{}: {e}", audit.path().display()));
         }
+        if interrupted.load(Ordering::SeqCst) {
+            for r in &mut results[end..] {
+                *r = Done::Interrupted;
+            }
+            break;
+        }
     }
     bar.finish_and_clear();
+    remove_emptied_build_dirs(plan, &results);
     Applied {
         results,
         audit_errors,
+    }
+}
+
+/// Set once Ctrl-C is pressed: the step under way finishes, its batch is
+/// audited, and the rest is left for the next run.
+fn interrupt_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let f = flag.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build();
+        if let Ok(rt) = rt
+            && rt.block_on(tokio::signal::ctrl_c()).is_ok()
+        {
+            f.store(true, Ordering::SeqCst);
+        }
+    });
+    flag
+}
+
+/// A build dir whose files all went should not linger as a tree of empty
+/// directories: remove those left empty, deepest first, up to `target/` itself.
+fn remove_emptied_build_dirs(plan: &Plan, results: &[Done]) {
+    let mut dirs: Vec<(&Path, PathBuf, u64)> = Vec::new();
+    for (action, result) in plan.actions.iter().zip(results) {
+        let (Candidate::Unlink(f), Done::Deleted) = (action, result) else {
+            continue;
+        };
+        if f.category != Category::BuildDir {
+            continue;
+        }
+        for dir in f.path.ancestors().skip(1) {
+            if dir == f.root || !dir.starts_with(&f.root) {
+                break;
+            }
+            dirs.push((&f.root, dir.to_path_buf(), f.device));
+            if dir.file_name().is_some_and(|n| n == "target") {
+                break;
+            }
+        }
+    }
+    dirs.sort_by(|a, b| {
+        let depth = |p: &Path| p.components().count();
+        depth(&b.1).cmp(&depth(&a.1)).then(a.1.cmp(&b.1))
+    });
+    dirs.dedup_by(|a, b| a.1 == b.1);
+    for (root, dir, device) in dirs {
+        // Best effort: a directory that is not empty simply stays.
+        let _ = rmdir_if_empty(root, &dir, device);
     }
 }
 
@@ -144,9 +211,18 @@ fn batch_entry(no: usize, actions: &[Candidate], results: &[Done]) -> Entry {
         count(|r| matches!(r, Done::Failed(_))),
         count(|r| *r == Done::NotNeeded),
     );
+    let result = if results.contains(&Done::Interrupted) {
+        format!("{result}; interrupted")
+    } else {
+        result
+    };
     Entry::new(
         "disk-cleanup",
-        format!("batch {no}: {}", paths.join(", ")),
+        if paths.is_empty() {
+            format!("batch {no}: no file changed")
+        } else {
+            format!("batch {no}: {}", paths.join(", "))
+        },
         result,
     )
 }

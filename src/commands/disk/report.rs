@@ -374,6 +374,9 @@ impl CleanupReport {
             |f| f.percent_after.unwrap_or(f.plan.percent_before),
             failures,
         );
+        if applied.results.contains(&Done::Interrupted) {
+            self.status = Exit::Interrupted;
+        }
     }
 
     pub fn deletes(&self) -> usize {
@@ -429,6 +432,7 @@ impl Report for CleanupReport {
                     Done::Deleted => (st.mark(Mark::Ok), "deleted".into()),
                     Done::Truncated => (st.mark(Mark::Ok), "truncated".into()),
                     Done::NotNeeded => (st.dim("·"), "not needed".into()),
+                    Done::Interrupted => (st.mark(Mark::Warn), "interrupted".into()),
                     Done::Skipped(why) => (st.mark(Mark::Warn), format!("skipped: {why}")),
                     Done::Failed(why) => (st.mark(Mark::Fail), format!("failed: {why}")),
                 };
@@ -483,12 +487,24 @@ impl Report for CleanupReport {
             )));
         }
         render_notes(&mut out, &self.notes, st);
-        if self.status != Exit::Ok {
+        if self.status == Exit::Interrupted {
             out.push_str(&format!(
-                "{} still at or above {}%: {}\n",
-                st.mark(Mark::Warn),
-                self.target,
-                "next: hal9ctl disk usage   # find what else uses the space"
+                "{} interrupted: what was done is above and in the audit log; \
+run the same command again to continue\n",
+                st.mark(Mark::Warn)
+            ));
+        } else if self.status != Exit::Ok {
+            let what = if self.target == 0 {
+                "some eligible files could not be cleaned".to_string()
+            } else {
+                format!(
+                    "still at or above {}% after everything eligible",
+                    self.target
+                )
+            };
+            out.push_str(&format!(
+                "{} {what}\nnext: hal9ctl disk usage -o json   # see what else uses the space\n",
+                st.mark(Mark::Warn)
             ));
         }
         out
