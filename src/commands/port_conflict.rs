@@ -750,7 +750,8 @@ impl Report for PortConflictReport {
                         .map(|s: &Supervisor| s.name.clone())
                         .unwrap_or_else(|| "-".into()),
                     plan,
-                    h.info.command.clone(),
+                    // One row per holder, even for `python3 -c` with a multi-line script.
+                    h.info.command.replace(char::is_control, " "),
                 ]);
             }
             out.push_str(&t.to_string());

@@ -79,6 +79,15 @@ impl Drop for Squatter {
     }
 }
 
+/// A detached runtime (not our child), killed by PID at the end of the test.
+struct KillOnDrop(i32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = kill(Pid::from_raw(self.0), Signal::SIGKILL);
+    }
+}
+
 /// Alive and not a zombie: a zombie holds no socket.
 fn alive(pid: i32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -319,4 +328,61 @@ fn bad_signal_is_a_usage_error() {
     let out = run(&mut c);
     assert_eq!(out.status.code(), Some(64));
     assert!(stderr(&out).contains("unknown signal"), "{}", stderr(&out));
+}
+
+#[test]
+fn drains_and_stops_the_hal9_runtime_without_force() {
+    let mut server = crate::common::Server::start(None);
+    let pid = server.pid() as i32;
+    let out = port_conflict(server.dir.path(), server.port, &["--url", &server.url]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let v = json(&out);
+    assert_eq!(holder_pids(&v), vec![pid]);
+    assert_eq!(v["holders"][0]["hal9_runtime"], true);
+    assert_eq!(v["plan"]["steps"][0]["action"]["kind"], "drain");
+    let done = v["done"].as_array().unwrap();
+    assert_eq!(done[0]["step"], "drain");
+    assert_eq!(done[0]["ok"], true, "{done:?}");
+    assert_eq!(done[1]["step"], "SIGTERM");
+    assert_eq!(v["outcome"], "free");
+    // SIGTERM lets the runtime finish its drain and exit cleanly.
+    assert!(server.wait().success());
+    let actions: Vec<String> = audit_lines(server.dir.path())
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
+    assert!(actions.contains(&"drain".to_string()), "{actions:?}");
+    assert!(actions.contains(&"kill".to_string()), "{actions:?}");
+}
+
+#[test]
+fn restart_starts_the_runtime_once_the_port_is_free() {
+    let state = tempdir();
+    let port = free_port();
+    let sq = Squatter::spawn(port, "tcp", false);
+    let out = port_conflict(state.path(), port, &["--force", "--restart"]);
+    let info: serde_json::Value = std::fs::read_to_string(state.path().join("runtime.json"))
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap_or_default();
+    let runtime = info["pid"].as_i64().map(|p| p as i32);
+    let _guard = runtime.map(KillOnDrop);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let v = json(&out);
+    assert_eq!(v["restart"]["ok"], true, "{v}");
+    assert!(gone_soon(sq.parent()));
+    let runtime = runtime.expect("runtime.json names the new runtime");
+    assert!(alive(runtime));
+    let ready = crate::common::http(
+        "GET",
+        &format!("http://127.0.0.1:{port}/ready"),
+        None,
+        None,
+        None,
+    );
+    assert_eq!(ready.status, 200);
+    let restarts = audit_lines(state.path())
+        .into_iter()
+        .filter(|e| e["action"] == "restart" && e["result"].as_str().unwrap().starts_with("ok"))
+        .count();
+    assert_eq!(restarts, 1);
 }
