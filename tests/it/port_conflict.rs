@@ -30,6 +30,12 @@ else:
     s = socket.socket()
     s.bind(("127.0.0.1", port))
     s.listen(8)
+if kind == "close-first":
+    print(os.getpid(), flush=True)
+    conn, _ = s.accept()
+    # Closing first leaves this side's connection in TIME_WAIT on the port.
+    conn.close()
+    time.sleep(600)
 if fork and os.fork() == 0:
     print(os.getpid(), flush=True)
 else:
@@ -385,4 +391,31 @@ fn restart_starts_the_runtime_once_the_port_is_free() {
         .filter(|e| e["action"] == "restart" && e["result"].as_str().unwrap().starts_with("ok"))
         .count();
     assert_eq!(restarts, 1);
+}
+
+#[test]
+fn a_port_still_busy_after_the_kill_is_exit_2_naming_what_holds_it() {
+    use std::io::Read;
+    let state = tempdir();
+    let port = free_port();
+    let sq = Squatter::spawn(port, "close-first", false);
+    let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut buf = Vec::new();
+    client.read_to_end(&mut buf).unwrap();
+    drop(client);
+    let out = port_conflict(state.path(), port, &["--force"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let v = json(&out);
+    assert_eq!(holder_pids(&v), vec![sq.parent()]);
+    assert!(gone_soon(sq.parent()));
+    assert_eq!(v["outcome"], "still_held");
+    let held = v["still_held_by"].to_string();
+    assert!(held.contains("not a listener"), "{held}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("port {port} is still held"))
+    );
+    assert!(v["next"].as_str().unwrap().starts_with("hal9ctl "));
 }
