@@ -1249,7 +1249,7 @@ _hal9ctl() {
             return 0
             ;;
         hal9ctl__subcmd__serve)
-            opts="-c -o -y -q -v -h -V --listen --drain-timeout --admin-token-file --detach --takeover --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version"
+            opts="-c -o -y -q -v -h -V --listen --drain-timeout --admin-token-file --detach --takeover --ready-timeout --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1264,6 +1264,10 @@ _hal9ctl() {
                     return 0
                     ;;
                 --admin-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ready-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -54,6 +54,7 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand --listen 'Address to listen on [default: from config, 127.0.0.1:8080]'
             cand --drain-timeout 'How long in-flight requests may run after SIGTERM [default: from config, 60s]'
             cand --admin-token-file 'Admin bearer token file [default: STATE_DIR/admin.token, made on first start]'
+            cand --ready-timeout 'With --detach: how long to wait for /ready before giving up'
             cand -c 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
             cand --config 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
             cand -o 'Report format'

@@ -52,6 +52,7 @@ complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "help" -d 'Print thi
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l listen -d 'Address to listen on [default: from config, 127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l drain-timeout -d 'How long in-flight requests may run after SIGTERM [default: from config, 60s]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l admin-token-file -d 'Admin bearer token file [default: STATE_DIR/admin.token, made on first start]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l ready-timeout -d 'With --detach: how long to wait for /ready before giving up' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -s o -l output -d 'Report format' -r -f -a "table\t''
 json\t''"

@@ -182,6 +182,10 @@ pub struct ServeArgs {
     /// pid lock when it exits (used by `hal9ctl restart`)
     #[arg(long, hide = true)]
     pub takeover: bool,
+
+    /// With --detach: how long to wait for /ready before giving up
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "20s")]
+    pub ready_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Args)]

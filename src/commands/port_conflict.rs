@@ -651,7 +651,12 @@ fn still_held_by(opts: &Options) -> Vec<String> {
 /// config, then wait for `/ready`.
 fn restart(ctx: &Ctx, port: u16) -> RestartResult {
     let listen = SocketAddr::new(ctx.config().server.listen.ip(), port);
-    let pid = match crate::commands::restart::local::start_detached(ctx, listen, false) {
+    let pid = match crate::commands::restart::local::start_detached(
+        ctx,
+        listen,
+        false,
+        std::time::Duration::from_secs(30),
+    ) {
         Ok(pid) => pid,
         Err(e) => {
             return RestartResult {

@@ -305,7 +305,7 @@ pub fn detach(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> {
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let mut child = cmd.spawn().context("starting the runtime")?;
     let pid = child.id();
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + args.ready_timeout;
     let fail = |why: String| -> anyhow::Error {
         let tail = log_tail(&log_path, 15);
         Failure::critical(format!(
@@ -362,9 +362,10 @@ pub fn detach(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> {
                 nix::unistd::Pid::from_raw(pid as i32),
                 nix::sys::signal::Signal::SIGTERM,
             );
-            return Err(fail(
-                "the runtime did not become ready within 20 s, so it was stopped".into(),
-            ));
+            return Err(fail(format!(
+                "the runtime did not become ready within {}, so it was stopped",
+                humantime::format_duration(args.ready_timeout)
+            )));
         }
         std::thread::sleep(Duration::from_millis(50));
     }

@@ -17,6 +17,7 @@ use crate::runtime::api::HealthStatus;
 use crate::runtime::client::{ClientError, RuntimeClient};
 use crate::runtime::state::StateDir;
 use crate::system::audit::{AuditLog, Entry};
+use crate::system::process;
 
 /// What was found before acting.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -63,22 +64,12 @@ pub fn plan(f: &Found, force: bool) -> Plan {
     }
 }
 
-/// Is the process running? A zombie (exited, not yet reaped by its parent) is not.
-pub fn alive(pid: u32) -> bool {
-    match procfs::process::Process::new(pid as i32).and_then(|p| p.stat()) {
-        Ok(stat) => stat.state != 'Z' && stat.state != 'X',
-        Err(_) => false,
-    }
+fn alive(pid: u32) -> bool {
+    process::start_ticks(pid as i32).is_some()
 }
 
-/// The process's start time in clock ticks: with the pid, it names one
-/// process, so a recycled pid is never signalled by mistake.
 fn start_time(pid: u32) -> Option<u64> {
-    procfs::process::Process::new(pid as i32)
-        .ok()?
-        .stat()
-        .ok()
-        .map(|s| s.starttime)
+    process::start_ticks(pid as i32)
 }
 
 fn port_free(addr: SocketAddr) -> bool {
@@ -133,6 +124,7 @@ pub(crate) fn start_detached(
     ctx: &Ctx,
     listen: SocketAddr,
     takeover: bool,
+    wait: Duration,
 ) -> Result<u32, Failure> {
     let exe = std::env::current_exe()
         .map_err(|e| Failure::critical(format!("cannot find the hal9ctl binary: {e}")))?;
@@ -148,6 +140,8 @@ pub(crate) fn start_detached(
         "-o",
         "json",
     ]);
+    cmd.arg("--ready-timeout")
+        .arg(humantime::format_duration(wait).to_string());
     if takeover {
         cmd.arg("--takeover");
     }
@@ -228,6 +222,7 @@ pub async fn restart(ctx: &Ctx, a: &RestartArgs) -> anyhow::Result<ScaleReport> 
     let target = format!("local runtime {}", f.listen);
     let p = plan(&f, a.force);
     let drain_timeout = a.drain_timeout.unwrap_or(ctx.config().server.drain_timeout);
+    let wait = a.wait.unwrap_or(Duration::from_secs(30));
     let changes = match &p {
         Plan::Handover { old_pid, .. } => vec![Change::new("pid", old_pid, "new instance")],
         Plan::ColdStart { .. } => vec![Change::new("pid", "none", "new instance")],
@@ -283,7 +278,7 @@ pub async fn restart(ctx: &Ctx, a: &RestartArgs) -> anyhow::Result<ScaleReport> 
             old_healthy,
         } => {
             let started = start_time(old_pid);
-            let new_pid = match start_detached(ctx, f.listen, true) {
+            let new_pid = match start_detached(ctx, f.listen, true, wait) {
                 Ok(pid) => pid,
                 Err(e) => {
                     audit(
@@ -369,7 +364,7 @@ pub async fn restart(ctx: &Ctx, a: &RestartArgs) -> anyhow::Result<ScaleReport> 
             if stale {
                 clear_stale(&sd);
             }
-            let pid = start_detached(ctx, f.listen, false)
+            let pid = start_detached(ctx, f.listen, false, wait)
                 .map_err(|e| e.with_next(format!("less {}", log_path(&sd))))?;
             audit(ctx, &target, &format!("ok: cold start, pid {pid}"));
             Ok(ScaleReport {

@@ -67,6 +67,39 @@ fn limit_changes(from: Limits, to: Limits) -> Vec<Change> {
     ]
 }
 
+/// Set the limits, audit it, and read them back: a command that prints
+/// success without checking it is a defect.
+async fn set_and_verify(
+    ctx: &Ctx,
+    client: &RuntimeClient,
+    token: &str,
+    wanted: Limits,
+    action: &str,
+) -> Result<(), Failure> {
+    let r = client.set_limits(token, &wanted).await;
+    let result = match &r {
+        Ok(_) => format!(
+            "ok: {} in flight, {} rps",
+            wanted.max_in_flight, wanted.rate_limit_rps
+        ),
+        Err(e) => format!("failed: {e}"),
+    };
+    audit(ctx, action, &result);
+    r.map_err(|e| client_failure(ctx, e))?;
+    let now = client
+        .limits(token)
+        .await
+        .map_err(|e| client_failure(ctx, e))?
+        .body;
+    if now != wanted {
+        return Err(Failure::critical(format!(
+            "the runtime reports {now:?} after we set {wanted:?}"
+        ))
+        .with_next("hal9ctl health"));
+    }
+    Ok(())
+}
+
 pub async fn emergency(ctx: &Ctx) -> Result<ScaleReport, Failure> {
     let client =
         RuntimeClient::new(&ctx.url, Duration::from_secs(5)).map_err(|e| client_failure(ctx, e))?;
@@ -110,32 +143,7 @@ pub async fn emergency(ctx: &Ctx) -> Result<ScaleReport, Failure> {
             ))
         })?;
     }
-    let r = client.set_limits(&token, &wanted).await;
-    audit(
-        ctx,
-        "scale-limits",
-        &r.as_ref()
-            .map(|_| {
-                format!(
-                    "ok: {} in flight, {} rps",
-                    wanted.max_in_flight, wanted.rate_limit_rps
-                )
-            })
-            .unwrap_or_else(|e| format!("failed: {e}")),
-    );
-    r.map_err(|e| client_failure(ctx, e))?;
-    // Verify by reading back: a command that prints success without checking it is a defect.
-    let now = client
-        .limits(&token)
-        .await
-        .map_err(|e| client_failure(ctx, e))?
-        .body;
-    if now != wanted {
-        return Err(Failure::critical(format!(
-            "the runtime reports {now:?} after we set {wanted:?}"
-        ))
-        .with_next("hal9ctl health"));
-    }
+    set_and_verify(ctx, &client, &token, wanted, "scale-limits").await?;
     let undo = Some(format!(
         "hal9ctl scale --restore --state-dir {}",
         ctx.state_dir.display()
@@ -200,25 +208,7 @@ pub async fn restore(ctx: &Ctx) -> Result<ScaleReport, Failure> {
             status: Exit::Ok,
         });
     }
-    let r = client.set_limits(&token, &original).await;
-    audit(
-        ctx,
-        "restore-limits",
-        &r.as_ref()
-            .map(|_| "ok".to_string())
-            .unwrap_or_else(|e| format!("failed: {e}")),
-    );
-    r.map_err(|e| client_failure(ctx, e))?;
-    let now = client
-        .limits(&token)
-        .await
-        .map_err(|e| client_failure(ctx, e))?
-        .body;
-    if now != original {
-        return Err(Failure::critical(format!(
-            "the runtime reports {now:?} after we restored {original:?}"
-        )));
-    }
+    set_and_verify(ctx, &client, &token, original, "restore-limits").await?;
     std::fs::remove_file(&saved).map_err(|e| {
         Failure::new(
             Exit::Warning,
