@@ -58,6 +58,7 @@ Register-ArgumentCompleter -Native -CommandName 'hal9ctl' -ScriptBlock {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on [default: from config, 127.0.0.1:8080]')
             [CompletionResult]::new('--drain-timeout', '--drain-timeout', [CompletionResultType]::ParameterName, 'How long in-flight requests may run after SIGTERM [default: from config, 60s]')
             [CompletionResult]::new('--admin-token-file', '--admin-token-file', [CompletionResultType]::ParameterName, 'Admin bearer token file [default: STATE_DIR/admin.token, made on first start]')
+            [CompletionResult]::new('--migration-source', '--migration-source', [CompletionResultType]::ParameterName, 'Follow the migration state in a Kubernetes ConfigMap instead of the state dir, e.g. configmap:hal9/hal9-migration (in-cluster config works)')
             [CompletionResult]::new('--ready-timeout', '--ready-timeout', [CompletionResultType]::ParameterName, 'With --detach: how long to wait for /ready before giving up')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]')
@@ -254,6 +255,10 @@ Register-ArgumentCompleter -Native -CommandName 'hal9ctl' -ScriptBlock {
             break
         }
         'hal9ctl;rollback' {
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'kubeconfig context [default: the current context, else in-cluster config]')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace [default: from config, hal9]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace [default: from config, hal9]')
+            [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'Deployment [default: from config, hal9-server]')
             [CompletionResult]::new('--strategy', '--strategy', [CompletionResultType]::ParameterName, 'How to roll back')
             [CompletionResult]::new('--to-phase', '--to-phase', [CompletionResultType]::ParameterName, 'Phase to roll back to [default: the previous phase]; `flat` turns everything off')
             [CompletionResult]::new('--steps', '--steps', [CompletionResultType]::ParameterName, 'Gradual: number of steps [default: from config, 5]')
@@ -268,6 +273,7 @@ Register-ArgumentCompleter -Native -CommandName 'hal9ctl' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Report format')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Local runtime base URL [default: from config, http://127.0.0.1:8080]')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'Act on the Kubernetes Deployment instead of the local runtime')
             [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'Continue the unfinished rollback from its journal')
             [CompletionResult]::new('--abort', '--abort', [CompletionResultType]::ParameterName, 'Abandon the unfinished rollback, leaving the state where it is')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Assume yes; without it a destructive action needs a terminal prompt')
@@ -287,12 +293,17 @@ Register-ArgumentCompleter -Native -CommandName 'hal9ctl' -ScriptBlock {
             break
         }
         'hal9ctl;rollback;status' {
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'kubeconfig context [default: the current context, else in-cluster config]')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace [default: from config, hal9]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace [default: from config, hal9]')
+            [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'Deployment [default: from config, hal9-server]')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Report format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Report format')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Local runtime base URL [default: from config, http://127.0.0.1:8080]')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'Act on the Kubernetes Deployment instead of the local runtime')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Assume yes; without it a destructive action needs a terminal prompt')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Assume yes; without it a destructive action needs a terminal prompt')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the plan, change nothing')

@@ -999,12 +999,28 @@ _hal9ctl() {
             return 0
             ;;
         hal9ctl__subcmd__rollback)
-            opts="-c -o -y -q -v -h -V --strategy --to-phase --steps --interval --components --resume --abort --on-failure --max-error-percent --max-p99 --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version status help"
+            opts="-n -c -o -y -q -v -h -V --cluster --context --namespace --deployment --strategy --to-phase --steps --interval --components --resume --abort --on-failure --max-error-percent --max-p99 --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deployment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --strategy)
                     COMPREPLY=($(compgen -W "immediate gradual partial" -- "${cur}"))
                     return 0
@@ -1111,12 +1127,28 @@ _hal9ctl() {
             return 0
             ;;
         hal9ctl__subcmd__rollback__subcmd__status)
-            opts="-c -o -y -q -v -h -V --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version"
+            opts="-n -c -o -y -q -v -h -V --cluster --context --namespace --deployment --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deployment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1249,7 +1281,7 @@ _hal9ctl() {
             return 0
             ;;
         hal9ctl__subcmd__serve)
-            opts="-c -o -y -q -v -h -V --listen --drain-timeout --admin-token-file --detach --takeover --ready-timeout --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version"
+            opts="-c -o -y -q -v -h -V --listen --drain-timeout --admin-token-file --detach --takeover --migration-source --ready-timeout --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1264,6 +1296,10 @@ _hal9ctl() {
                     return 0
                     ;;
                 --admin-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --migration-source)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -52,6 +52,7 @@ complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "help" -d 'Print thi
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l listen -d 'Address to listen on [default: from config, 127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l drain-timeout -d 'How long in-flight requests may run after SIGTERM [default: from config, 60s]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l admin-token-file -d 'Admin bearer token file [default: STATE_DIR/admin.token, made on first start]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l migration-source -d 'Follow the migration state in a Kubernetes ConfigMap instead of the state dir, e.g. configmap:hal9/hal9-migration (in-cluster config works)' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l ready-timeout -d 'With --detach: how long to wait for /ready before giving up' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -s o -l output -d 'Report format' -r -f -a "table\t''
@@ -173,6 +174,9 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -s q -l quiet -
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -s h -l help -d 'Print help'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -s V -l version -d 'Print version'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l context -d 'kubeconfig context [default: the current context, else in-cluster config]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -s n -l namespace -d 'Namespace [default: from config, hal9]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l deployment -d 'Deployment [default: from config, hal9-server]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l strategy -d 'How to roll back' -r -f -a "immediate\t'One step to the target phase'
 gradual\t'The share moves to the target in N steps, gated on the runtime\'s metrics'
 partial\t'Only the named components'"
@@ -191,6 +195,7 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish
 json\t''"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l cluster -d 'Act on the Kubernetes Deployment instead of the local runtime'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l resume -d 'Continue the unfinished rollback from its journal'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l abort -d 'Abandon the unfinished rollback, leaving the state where it is'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
@@ -202,11 +207,15 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -s V -l version -d 'Print version'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -f -a "status" -d 'The migration state, and the running or last rollback with its steps'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -l context -d 'kubeconfig context [default: the current context, else in-cluster config]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -s n -l namespace -d 'Namespace [default: from config, hal9]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -l deployment -d 'Deployment [default: from config, hal9-server]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -s o -l output -d 'Report format' -r -f -a "table\t''
 json\t''"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -l cluster -d 'Act on the Kubernetes Deployment instead of the local runtime'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -l dry-run -d 'Show the plan, change nothing'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'

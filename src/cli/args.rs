@@ -183,6 +183,11 @@ pub struct ServeArgs {
     #[arg(long, hide = true)]
     pub takeover: bool,
 
+    /// Follow the migration state in a Kubernetes ConfigMap instead of the
+    /// state dir, e.g. configmap:hal9/hal9-migration (in-cluster config works)
+    #[arg(long, value_name = "configmap:NS/NAME", value_parser = parse_migration_source)]
+    pub migration_source: Option<(String, String)>,
+
     /// With --detach: how long to wait for /ready before giving up
     #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "20s")]
     pub ready_timeout: Duration,
@@ -287,6 +292,9 @@ pub struct RollbackArgs {
     #[command(subcommand)]
     pub sub: Option<RollbackSub>,
 
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
     /// How to roll back
     #[arg(long, value_enum, required_unless_present_any = ["resume", "abort"])]
     pub strategy: Option<crate::commands::rollback::plan::Strategy>,
@@ -334,7 +342,10 @@ pub enum RollbackSub {
     #[command(
         after_help = "Examples:\n  hal9ctl rollback status\n  hal9ctl rollback status -o json"
     )]
-    Status,
+    Status {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -490,6 +501,18 @@ fn parse_signal(s: &str) -> Result<nix::sys::signal::Signal, String> {
 fn parse_phase(s: &str) -> Result<crate::runtime::migration::Phase, String> {
     s.parse()
         .map_err(|e: crate::runtime::migration::state::UnknownPhase| e.to_string())
+}
+
+fn parse_migration_source(s: &str) -> Result<(String, String), String> {
+    let rest = s
+        .strip_prefix("configmap:")
+        .ok_or("expected configmap:NAMESPACE/NAME")?;
+    match rest.split_once('/') {
+        Some((ns, name)) if !ns.is_empty() && !name.is_empty() => {
+            Ok((ns.to_string(), name.to_string()))
+        }
+        _ => Err("expected configmap:NAMESPACE/NAME".into()),
+    }
 }
 
 fn parse_layer(s: &str) -> Result<Layer, String> {

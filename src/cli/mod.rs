@@ -155,7 +155,9 @@ fn run(cli: Cli, m: &ArgMatches) -> anyhow::Result<Exit> {
         Command::Scale(a) => Box::new(block_on(commands::scale::run(&ctx, &a))??),
         Command::Restart(a) => Box::new(block_on(commands::restart::run(&ctx, &a))??),
         Command::Rollback(a) => Box::new(match a.sub {
-            Some(args::RollbackSub::Status) => block_on(commands::rollback::run::status(&ctx))??,
+            Some(args::RollbackSub::Status { ref cluster }) => {
+                block_on(commands::rollback::run::status(&ctx, cluster))??
+            }
             None => block_on(commands::rollback::run::run(&ctx, &a))??,
         }),
         Command::Disk(args::DiskCommand::Usage(a)) => Box::new(commands::disk::usage(&ctx, &a)?),

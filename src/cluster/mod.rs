@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod facts;
+pub mod migration;
 pub mod rollout;
 
 pub use client::{Kube, Op, Target, api_error, connect};

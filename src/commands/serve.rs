@@ -156,12 +156,15 @@ async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> 
     })?;
     // Everything that can fail on bad input is checked before binding: a
     // successor that binds and then dies would reset connections steered to it.
-    let migration = MigrationStore::open(&sd.root).map_err(|e| {
-        Failure::critical(e.to_string()).with_next(format!(
-            "inspect or move {}",
-            sd.root.join("migration.json").display()
-        ))
-    })?;
+    let migration = match &args.migration_source {
+        None => MigrationStore::open(&sd.root).map_err(|e| {
+            Failure::critical(e.to_string()).with_next(format!(
+                "inspect or move {}",
+                sd.root.join("migration.json").display()
+            ))
+        })?,
+        Some((ns, name)) => follow_configmap(ns, name).await?,
+    };
     let addr = args.listen.unwrap_or(cfg.server.listen);
     let std_listener = listener::bind(addr).map_err(|e| bind_failure(addr, &e))?;
     let bound = std_listener
@@ -208,6 +211,28 @@ async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> 
             None
         }
     };
+    if let Some((ns, name)) = &args.migration_source {
+        let target = crate::cluster::Target {
+            context: None,
+            namespace: ns.clone(),
+            deployment: String::new(),
+        };
+        let kube = crate::cluster::connect(&target).await?;
+        let st = state.clone();
+        tokio::spawn(crate::cluster::migration::follow(
+            kube,
+            name.clone(),
+            move |doc| {
+                tracing::info!(
+                    "migration from the configmap: phase {} at {:.2} % (version {})",
+                    doc.phase,
+                    doc.hierarchical_percent,
+                    doc.version
+                );
+                st.migration.replace(doc);
+            },
+        ));
+    }
     spawn_signal_handler(state.clone());
     tracing::info!(
         "hal9 runtime {} listening on http://{bound} (pid {})",
@@ -230,6 +255,22 @@ async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> 
         drained_cleanly: Some(clean),
         requests_served: Some(state.served.load(std::sync::atomic::Ordering::Relaxed)),
     })
+}
+
+/// The initial migration state from the ConfigMap; the watcher keeps it current.
+async fn follow_configmap(ns: &str, name: &str) -> Result<MigrationStore, Failure> {
+    let target = crate::cluster::Target {
+        context: None,
+        namespace: ns.to_string(),
+        deployment: String::new(),
+    };
+    let kube = crate::cluster::connect(&target).await?;
+    let store = crate::cluster::migration::ConfigMapStore {
+        kube,
+        name: name.to_string(),
+    };
+    let (doc, _, _) = store.get().await?;
+    Ok(MigrationStore::following(store.describe(), doc))
 }
 
 fn spawn_signal_handler(state: Arc<AppState>) {

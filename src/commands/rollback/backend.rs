@@ -108,3 +108,162 @@ impl LocalBackend {
             .map_err(|e| failure(&self.url, e))
     }
 }
+
+/// The cluster: the `hal9-migration` ConfigMap; gates judge the Deployment.
+pub struct ClusterBackend {
+    pub store: crate::cluster::migration::ConfigMapStore,
+    pub target: crate::cluster::Target,
+}
+
+/// Where the migration state lives.
+pub enum Backend {
+    Local(LocalBackend),
+    Cluster(ClusterBackend),
+}
+
+/// What a gate window compares against: metrics at its start, or the
+/// Deployment's restart count at its start.
+pub enum Window {
+    Metrics(Samples),
+    Restarts(i32),
+}
+
+impl Backend {
+    pub fn describe(&self) -> String {
+        match self {
+            Backend::Local(b) => b.url.clone(),
+            Backend::Cluster(c) => c.store.describe(),
+        }
+    }
+
+    pub async fn get(&self) -> Result<MigrationDoc, Failure> {
+        match self {
+            Backend::Local(b) => b.get().await,
+            Backend::Cluster(c) => c.store.get().await.map(|(d, _, _)| d),
+        }
+    }
+
+    pub async fn put(&self, doc: &MigrationDoc) -> Result<MigrationDoc, PutError> {
+        match self {
+            Backend::Local(b) => b.put(doc).await,
+            Backend::Cluster(c) => c.store.put(doc).await.map_err(|e| match e {
+                crate::cluster::migration::PutError::Stale => PutError::Stale,
+                crate::cluster::migration::PutError::Rejected(r) => {
+                    PutError::Other(Failure::critical(format!("refused: {r}")))
+                }
+                crate::cluster::migration::PutError::Other(f) => PutError::Other(f),
+            }),
+        }
+    }
+
+    async fn deployment_facts(
+        c: &ClusterBackend,
+    ) -> Result<crate::cluster::facts::DeploymentFacts, Failure> {
+        crate::cluster::facts::gather(&c.store.kube, &c.target.deployment).await
+    }
+
+    fn restarts(f: &crate::cluster::facts::DeploymentFacts) -> i32 {
+        f.pods
+            .iter()
+            .map(crate::commands::health::cluster::restarts)
+            .sum()
+    }
+
+    pub async fn window_start(&self) -> Result<Window, Failure> {
+        match self {
+            Backend::Local(b) => b.scrape().await.map(Window::Metrics),
+            Backend::Cluster(c) => Self::deployment_facts(c)
+                .await
+                .map(|f| Window::Restarts(Self::restarts(&f))),
+        }
+    }
+
+    /// Judge the window that began at `start`.
+    pub async fn gates(
+        &self,
+        start: &Window,
+        th: super::gates::Thresholds,
+    ) -> Result<Vec<super::gates::Gate>, Failure> {
+        use super::gates::Gate;
+        match (self, start) {
+            (Backend::Local(b), Window::Metrics(before)) => {
+                let after = b.scrape().await?;
+                Ok(super::gates::evaluate(before, &after, b.ready().await, th))
+            }
+            (Backend::Cluster(c), Window::Restarts(before)) => {
+                let f = Self::deployment_facts(c).await?;
+                let desired = crate::cluster::rollout::RolloutFacts::of(&f.deployment).desired;
+                let ready = f
+                    .pods
+                    .iter()
+                    .filter(|p| crate::commands::health::cluster::pod_ready(p))
+                    .count() as i32;
+                let looping: Vec<String> = f
+                    .pods
+                    .iter()
+                    .filter_map(|p| {
+                        crate::commands::health::cluster::waiting_reason(p)
+                            .map(|r| format!("{} {r}", p.metadata.name.clone().unwrap_or_default()))
+                    })
+                    .collect();
+                let now = Self::restarts(&f);
+                Ok(vec![
+                    Gate {
+                        name: "ready pods".into(),
+                        passed: ready >= desired,
+                        value: format!("{ready}/{desired}"),
+                    },
+                    Gate {
+                        name: "crash loops".into(),
+                        passed: looping.is_empty(),
+                        value: if looping.is_empty() {
+                            "none".into()
+                        } else {
+                            looping.join(", ")
+                        },
+                    },
+                    Gate {
+                        name: "new restarts".into(),
+                        passed: now <= *before,
+                        value: format!("{}", now - before),
+                    },
+                ])
+            }
+            _ => Err(Failure::critical(
+                "internal: a gate window of the wrong kind",
+            )),
+        }
+    }
+
+    /// After the last step: the problems that remain, if any.
+    pub async fn verify(&self, th: super::gates::Thresholds) -> Result<Vec<String>, Failure> {
+        let start = self.window_start().await?;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let mut problems: Vec<String> = self
+            .gates(&start, th)
+            .await?
+            .into_iter()
+            .filter(|g| !g.passed)
+            .map(|g| format!("{}: {}", g.name, g.value))
+            .collect();
+        if let Backend::Local(b) = self
+            && b.healthy().await? == HealthStatus::Unhealthy
+        {
+            problems.push("the runtime reports unhealthy".into());
+        }
+        Ok(problems)
+    }
+
+    /// Keep a copy of the journal beside the state, for operators elsewhere.
+    pub async fn checkpoint(&self, journal: &super::journal::Journal) {
+        if let Backend::Cluster(c) = self
+            && let Ok(text) = serde_json::to_string(journal)
+            && let Err(e) = c.store.checkpoint(&text).await
+        {
+            tracing::warn!(
+                "could not write the checkpoint to {}: {e}",
+                c.store.describe()
+            );
+        }
+    }
+}

@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use super::backend::{LocalBackend, PutError};
-use super::gates::{Thresholds, evaluate};
+use super::backend::{Backend, ClusterBackend, LocalBackend, PutError};
+use super::gates::Thresholds;
 use super::journal::{
     GateResult, Journal, JournalDir, JournalStep, LockError, RollbackStatus, StepStatus,
 };
@@ -14,7 +14,6 @@ use super::report::RollbackReport;
 use crate::cli::Ctx;
 use crate::cli::args::{OnFailure, RollbackArgs};
 use crate::exit::{Exit, Failure};
-use crate::runtime::api::HealthStatus;
 use crate::runtime::migration::MigrationDoc;
 use crate::runtime::state::StateDir;
 use crate::system::audit::{AuditLog, Entry, current_user};
@@ -58,7 +57,7 @@ fn interrupt_flag() -> Arc<AtomicBool> {
 
 /// Apply one step idempotently: if the runtime is already there (a resumed
 /// step that had landed), nothing is written; a stale version is re-read once.
-async fn apply_step(b: &LocalBackend, target: &StepTarget) -> Result<MigrationDoc, Failure> {
+async fn apply_step(b: &Backend, target: &StepTarget) -> Result<MigrationDoc, Failure> {
     for _ in 0..3 {
         let cur = b.get().await?;
         if target.reached_by(&cur) {
@@ -87,8 +86,17 @@ fn plan_error(e: PlanError) -> Failure {
     }
 }
 
-pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> {
-    let jd = JournalDir::new(&ctx.state_dir);
+/// The local runtime's admin API, or with `--cluster` the ConfigMap.
+async fn backend(ctx: &Ctx, cluster: &crate::cli::args::ClusterArgs) -> Result<Backend, Failure> {
+    if cluster.cluster {
+        let target = crate::commands::health::target(ctx, cluster);
+        let kube = crate::cluster::connect(&target).await?;
+        let store = crate::cluster::migration::ConfigMapStore {
+            kube,
+            name: crate::cluster::migration::NAME.to_string(),
+        };
+        return Ok(Backend::Cluster(ClusterBackend { store, target }));
+    }
     let token = StateDir::new(&ctx.state_dir).read_token().map_err(|e| {
         Failure::critical(format!(
             "cannot read the admin token in {}: {e}",
@@ -96,7 +104,12 @@ pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> 
         ))
         .with_next("hal9ctl health   # is the runtime running with this --state-dir?")
     })?;
-    let backend = LocalBackend::new(&ctx.url, token)?;
+    Ok(Backend::Local(LocalBackend::new(&ctx.url, token)?))
+}
+
+pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> {
+    let jd = JournalDir::new(&ctx.state_dir);
+    let backend = backend(ctx, &a.cluster).await?;
     let _lock = match jd.lock() {
         Ok(l) => l,
         Err(LockError::Busy(p)) => {
@@ -217,7 +230,7 @@ pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> 
                 ),
                 strategy,
                 components: a.components.clone(),
-                target: ctx.url.clone(),
+                target: backend.describe(),
                 started_at: now(),
                 started_by: current_user(),
                 status: RollbackStatus::Running,
@@ -271,7 +284,7 @@ async fn execute(
     ctx: &Ctx,
     a: &RollbackArgs,
     jd: &JournalDir,
-    b: &LocalBackend,
+    b: &Backend,
     j: &mut Journal,
 ) -> anyhow::Result<RollbackReport> {
     let interrupted = interrupt_flag();
@@ -310,6 +323,7 @@ async fn execute(
         j.steps[i].applied_at = Some(now());
         j.steps[i].version_after = Some(doc.version);
         save(j)?;
+        b.checkpoint(j).await;
         bar.set_position(j.applied() as u64);
         audit(
             ctx,
@@ -325,7 +339,7 @@ async fn execute(
 
         let last = i + 1 == j.steps.len();
         if j.strategy == Strategy::Gradual && !last {
-            let before = b.scrape().await?;
+            let window = b.window_start().await?;
             let waited = tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(j.interval_ms)) => true,
                 _ = wait_flag(&interrupted) => false,
@@ -334,8 +348,7 @@ async fn execute(
                 return interrupted_report(j, jd, b, "interrupted (Ctrl-C) after a completed step")
                     .await;
             }
-            let after = b.scrape().await?;
-            let gates = evaluate(&before, &after, b.ready().await, th);
+            let gates = b.gates(&window, th).await?;
             let failed: Vec<String> = gates
                 .iter()
                 .filter(|g| !g.passed)
@@ -408,25 +421,14 @@ async fn execute(
         .as_deref()
         .is_some_and(|r| r.contains("aborted to the target"));
     // Immediate and final steps: verify health and the per-path error rate on a short window.
-    let before = b.scrape().await?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let after = b.scrape().await?;
-    let gates = evaluate(&before, &after, b.ready().await, th);
-    let health = b.healthy().await?;
-    let mut problems: Vec<String> = gates
-        .iter()
-        .filter(|g| !g.passed)
-        .map(|g| format!("{}: {}", g.name, g.value))
-        .collect();
-    if health == HealthStatus::Unhealthy {
-        problems.push("the runtime reports unhealthy".into());
-    }
+    let problems = b.verify(th).await?;
     j.status = if aborted {
         RollbackStatus::AbortedToTarget
     } else {
         RollbackStatus::Completed
     };
     save(j)?;
+    b.checkpoint(j).await;
     let migration = b.get().await?;
     let (status, summary) = match (problems.is_empty(), aborted) {
         (true, false) => (
@@ -473,7 +475,7 @@ async fn wait_flag(flag: &AtomicBool) {
 async fn interrupted_report(
     j: &mut Journal,
     jd: &JournalDir,
-    b: &LocalBackend,
+    b: &Backend,
     why: &str,
 ) -> anyhow::Result<RollbackReport> {
     j.status = RollbackStatus::Interrupted;
@@ -495,13 +497,16 @@ async fn interrupted_report(
 }
 
 /// `hal9ctl rollback status`: the migration state and the running or last rollback.
-pub async fn status(ctx: &Ctx) -> anyhow::Result<RollbackReport> {
+pub async fn status(
+    ctx: &Ctx,
+    cluster: &crate::cli::args::ClusterArgs,
+) -> anyhow::Result<RollbackReport> {
     let jd = JournalDir::new(&ctx.state_dir);
     let journal = jd
         .load()
         .map_err(|e| io_failure("cannot read the rollback journal", e))?;
-    let migration = match StateDir::new(&ctx.state_dir).read_token() {
-        Ok(token) => LocalBackend::new(&ctx.url, token)?.get().await.ok(),
+    let migration = match backend(ctx, cluster).await {
+        Ok(b) => b.get().await.ok(),
         Err(_) => None,
     };
     let running = jd.lock().is_err();

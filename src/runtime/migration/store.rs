@@ -22,6 +22,8 @@ pub enum StoreError {
 /// The current document plus a lock-free copy of the share for the hot path.
 pub struct MigrationStore {
     path: Option<PathBuf>,
+    /// Set when the truth lives elsewhere (a ConfigMap): PUTs are refused.
+    external: Option<String>,
     doc: Mutex<MigrationDoc>,
     share_bp: AtomicU32,
     shadow: std::sync::atomic::AtomicBool,
@@ -47,11 +49,23 @@ impl MigrationStore {
         MigrationStore::with_doc(None, doc)
     }
 
+    /// A store that follows `source` (e.g. `configmap hal9/hal9-migration`).
+    pub fn following(source: String, doc: MigrationDoc) -> MigrationStore {
+        let mut s = MigrationStore::with_doc(None, doc);
+        s.external = Some(source);
+        s
+    }
+
+    pub fn external(&self) -> Option<&str> {
+        self.external.as_deref()
+    }
+
     fn with_doc(path: Option<PathBuf>, doc: MigrationDoc) -> MigrationStore {
         let share = doc.share_bp();
         let shadow = doc.flag("shadow_mode");
         MigrationStore {
             path,
+            external: None,
             doc: Mutex::new(doc),
             share_bp: AtomicU32::new(share),
             shadow: shadow.into(),

@@ -118,6 +118,15 @@ async fn put_migration(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<MigrationDoc>, ApiError> {
+    if let Some(src) = st.migration.external() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "managed_externally",
+            format!(
+                "the migration state follows {src}; change it there (hal9ctl rollback --cluster)"
+            ),
+        ));
+    }
     let doc: MigrationDoc = json_body(&headers, body)?;
     match st.migration.update(&doc) {
         Ok(d) => {

@@ -607,3 +607,98 @@ fn the_manifests_apply_to_a_real_api_server() {
             .await;
     });
 }
+
+#[test]
+fn a_runtime_following_the_configmap_follows_a_cluster_rollback() {
+    let kc = cluster_or_skip!();
+    let rt = rt();
+    let doc = serde_json::json!({
+        "version": 5, "phase": "ramp_up", "hierarchical_percent": 75.0,
+        "flags": {"hierarchical_routing": true, "state_migration": true, "cognitive_layers": true, "protocol_layer": true, "substrate_layer": true},
+        "state_schema": 2, "snapshots": ["state_migration"]
+    });
+    let (c, cms) = rt.block_on(async {
+        let c = TestCluster::new(kc.clone(), "hal9-migr").await;
+        c.deployment("hal9-server", 2).await;
+        c.wait_deployment("hal9-server", Duration::from_secs(60), "2 ready", |d| ready(d) == 2).await;
+        let cms: kube::Api<k8s_openapi::api::core::v1::ConfigMap> = kube::Api::namespaced(c.client.clone(), &c.ns);
+        let cm = serde_json::json!({"metadata": {"name": "hal9-migration"}, "data": {"migration.json": doc.to_string()}});
+        cms.create(&Default::default(), &serde_json::from_value(cm).unwrap()).await.unwrap();
+        (c, cms)
+    });
+
+    // A local runtime that follows the ConfigMap (kubeconfig found the way kubectl finds it).
+    let dir = tempdir();
+    std::fs::create_dir_all(dir.path().join(".kube")).unwrap();
+    std::fs::copy(&kc, dir.path().join(".kube/config")).unwrap();
+    let source = format!("configmap:{}/hal9-migration", c.ns);
+    let s = Server::start_in(dir, None, &["--migration-source", &source]);
+    assert_eq!(
+        s.admin("GET", "/admin/migration", None).json()["phase"],
+        "ramp_up"
+    );
+    let put = s.admin("PUT", "/admin/migration", Some(doc.clone()));
+    assert_eq!(put.status, 409);
+    assert_eq!(put.json()["error"]["code"], "managed_externally");
+
+    let st = tempdir();
+    let o = run(c
+        .hal9ctl(st.path())
+        .args([
+            "rollback",
+            "--cluster",
+            "-n",
+            &c.ns,
+            "--strategy",
+            "gradual",
+            "--to-phase",
+            "canary",
+            "--steps",
+            "3",
+            "--interval",
+            "300ms",
+            "--yes",
+            "-o",
+            "json",
+        ])
+        .stdin(std::process::Stdio::null()));
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["journal"]["status"], "completed");
+    let gates = &v["journal"]["steps"][0]["gate"];
+    assert_eq!(gates["passed"], true, "{gates}");
+
+    let cm = rt.block_on(cms.get("hal9-migration")).unwrap();
+    let now: serde_json::Value = serde_json::from_str(&cm.data.unwrap()["migration.json"]).unwrap();
+    assert_eq!(now["phase"], "canary");
+    assert_eq!(now["hierarchical_percent"], 5.0);
+    assert_eq!(now["version"], 8, "three conditional writes");
+    let checkpoint: serde_json::Value =
+        serde_json::from_str(&cm.metadata.annotations.unwrap()["hal9.io/rollback-journal"])
+            .unwrap();
+    assert_eq!(
+        checkpoint["status"], "completed",
+        "another operator can see the rollback on the ConfigMap"
+    );
+
+    // The runtime followed it through the watch.
+    let t0 = Instant::now();
+    loop {
+        let m = s.admin("GET", "/admin/migration", None).json();
+        if m["phase"] == "canary" {
+            assert_eq!(m["hierarchical_percent"], 5.0);
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "the runtime did not follow: {m}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let o = run(c
+        .hal9ctl(st.path())
+        .args(["rollback", "status", "--cluster", "-n", &c.ns]));
+    assert!(stdout(&o).contains("phase canary"), "{}", stdout(&o));
+    drop(s);
+    drop(c);
+}

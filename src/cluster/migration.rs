@@ -1,0 +1,137 @@
+//! The migration state in the cluster: the ConfigMap `hal9-migration`, with
+//! the document under `migration.json`, written with resourceVersion
+//! preconditions, and rollback checkpoints as an annotation so another
+//! operator on another machine can see or resume them.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::Api;
+use kube::api::{Patch, PatchParams};
+use serde_json::json;
+
+use super::client::{Kube, Op, api_error, is_conflict, is_not_found};
+use crate::exit::Failure;
+use crate::runtime::migration::MigrationDoc;
+use crate::runtime::migration::state::{MigrationError, apply_update};
+
+pub const NAME: &str = "hal9-migration";
+pub const KEY: &str = "migration.json";
+pub const JOURNAL_ANNOTATION: &str = "hal9.io/rollback-journal";
+
+/// A conditional write lost, or the document was refused.
+#[derive(Debug)]
+pub enum PutError {
+    Stale,
+    Rejected(MigrationError),
+    Other(Failure),
+}
+
+/// Parse the document out of a ConfigMap (`None` when the key is absent).
+pub fn doc_of(cm: &ConfigMap) -> Result<Option<MigrationDoc>, String> {
+    match cm.data.as_ref().and_then(|d| d.get(KEY)) {
+        None => Ok(None),
+        Some(text) => serde_json::from_str(text)
+            .map(Some)
+            .map_err(|e| format!("{KEY} is not a migration document: {e}")),
+    }
+}
+
+pub struct ConfigMapStore {
+    pub kube: Kube,
+    pub name: String,
+}
+
+impl ConfigMapStore {
+    fn api(&self) -> Api<ConfigMap> {
+        Api::namespaced(self.kube.client.clone(), &self.kube.namespace)
+    }
+
+    pub fn describe(&self) -> String {
+        format!("configmap {}/{}", self.kube.namespace, self.name)
+    }
+
+    /// The document and the ConfigMap's resourceVersion.
+    pub async fn get(&self) -> Result<(MigrationDoc, Option<String>, ConfigMap), Failure> {
+        let cm = self.api().get(&self.name).await.map_err(|e| {
+            if is_not_found(&e) {
+                Failure::critical(format!(
+                    "{} does not exist, so there is no migration state to roll back",
+                    self.describe()
+                ))
+                .with_next(format!("kubectl get configmaps -n {}", self.kube.namespace))
+            } else {
+                api_error(&self.kube, Op::named("get", "configmaps", &self.name), e)
+            }
+        })?;
+        let doc = doc_of(&cm)
+            .map_err(|e| Failure::critical(format!("{}: {e}", self.describe())))?
+            .unwrap_or_default();
+        Ok((doc, cm.metadata.resource_version.clone(), cm))
+    }
+
+    /// Validate `proposed` against the current document (same rules as the
+    /// runtime's PUT), then write it with the resourceVersion precondition.
+    pub async fn put(&self, proposed: &MigrationDoc) -> Result<MigrationDoc, PutError> {
+        let (current, rv, _) = self.get().await.map_err(PutError::Other)?;
+        let next = apply_update(&current, proposed).map_err(|e| match e {
+            MigrationError::Stale { .. } => PutError::Stale,
+            other => PutError::Rejected(other),
+        })?;
+        let body = serde_json::to_string_pretty(&next)
+            .map_err(|e| PutError::Other(Failure::critical(e.to_string())))?;
+        let patch = json!({"metadata": {"resourceVersion": rv}, "data": { KEY: body }});
+        match self
+            .api()
+            .patch(&self.name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+        {
+            Ok(_) => Ok(next),
+            Err(e) if is_conflict(&e) => Err(PutError::Stale),
+            Err(e) => Err(PutError::Other(api_error(
+                &self.kube,
+                Op::named("patch", "configmaps", &self.name),
+                e,
+            ))),
+        }
+    }
+
+    /// Keep the rollback journal on the ConfigMap too.
+    pub async fn checkpoint(&self, journal_json: &str) -> Result<(), Failure> {
+        let mut ann = BTreeMap::new();
+        ann.insert(JOURNAL_ANNOTATION.to_string(), journal_json.to_string());
+        let patch = json!({"metadata": {"annotations": ann}});
+        self.api()
+            .patch(&self.name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .map(|_| ())
+            .map_err(|e| api_error(&self.kube, Op::named("patch", "configmaps", &self.name), e))
+    }
+}
+
+/// Watch the ConfigMap and hand every new document to `apply`, until the
+/// process ends. Watch errors are retried by the watcher's backoff.
+pub async fn follow(kube: Kube, name: String, apply: impl Fn(MigrationDoc) + Send + 'static) {
+    use futures::StreamExt;
+    use kube::runtime::{WatchStreamExt, watcher};
+    let api: Api<ConfigMap> = Api::namespaced(kube.client.clone(), &kube.namespace);
+    let cfg = watcher::Config::default().fields(&format!("metadata.name={name}"));
+    let mut stream = watcher(api, cfg)
+        .default_backoff()
+        .applied_objects()
+        .boxed();
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(cm) => match doc_of(&cm) {
+                Ok(Some(doc)) => apply(doc),
+                Ok(None) => tracing::warn!(
+                    "configmap {name} has no {KEY}; keeping the current migration state"
+                ),
+                Err(e) => {
+                    tracing::error!("configmap {name}: {e}; keeping the current migration state")
+                }
+            },
+            Err(e) => tracing::warn!("watching configmap {name}: {e}"),
+        }
+    }
+}
