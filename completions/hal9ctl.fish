@@ -198,6 +198,7 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l cluster -d 'Act on the Kubernetes Deployment instead of the local runtime'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l resume -d 'Continue the unfinished rollback from its journal'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l abort -d 'Abandon the unfinished rollback, leaving the state where it is'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l revision -d 'With --cluster and --strategy immediate: also roll the Deployment back to its previous ReplicaSet template (like `kubectl rollout undo`) and wait for it'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l dry-run -d 'Show the plan, change nothing'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'

@@ -327,6 +327,11 @@ pub struct RollbackArgs {
     #[arg(long, value_enum, default_value_t = OnFailure::Abort)]
     pub on_failure: OnFailure,
 
+    /// With --cluster and --strategy immediate: also roll the Deployment back to its
+    /// previous ReplicaSet template (like `kubectl rollout undo`) and wait for it
+    #[arg(long, requires = "cluster")]
+    pub revision: bool,
+
     /// Gate: highest error rate per path, in percent [default: from config, 1]
     #[arg(long, value_name = "PCT")]
     pub max_error_percent: Option<f64>,

@@ -4,5 +4,6 @@ pub mod client;
 pub mod facts;
 pub mod migration;
 pub mod rollout;
+pub mod undo;
 
 pub use client::{Kube, Op, Target, api_error, connect};

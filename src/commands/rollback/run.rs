@@ -109,6 +109,11 @@ async fn backend(ctx: &Ctx, cluster: &crate::cli::args::ClusterArgs) -> Result<B
 
 pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> {
     let jd = JournalDir::new(&ctx.state_dir);
+    if a.revision && a.strategy.is_some_and(|s| s != Strategy::Immediate) {
+        return Err(Failure::usage("--revision goes with --strategy immediate")
+            .with_next("hal9ctl rollback --cluster --strategy immediate --revision")
+            .into());
+    }
     let backend = backend(ctx, &a.cluster).await?;
     let _lock = match jd.lock() {
         Ok(l) => l,
@@ -455,6 +460,23 @@ async fn execute(
                 problems.join("; ")
             ),
         ),
+    };
+    let summary = match b {
+        // --revision: the Deployment goes back to its previous template too.
+        Backend::Cluster(c) if a.revision && j.strategy == Strategy::Immediate => {
+            let wait = Duration::from_secs(300);
+            let how = crate::cluster::undo::undo(&c.store.kube, &c.target.deployment, wait).await?;
+            audit(
+                ctx,
+                &format!("deployment {}/{}", c.target.namespace, c.target.deployment),
+                &format!("ok: rollout undo {how}"),
+            );
+            format!(
+                "{summary}; deployment {} rolled back: {how}",
+                c.target.deployment
+            )
+        }
+        _ => summary,
     };
     Ok(RollbackReport {
         summary,

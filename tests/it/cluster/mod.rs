@@ -702,3 +702,86 @@ fn a_runtime_following_the_configmap_follows_a_cluster_rollback() {
     drop(s);
     drop(c);
 }
+
+#[test]
+fn immediate_with_revision_also_restores_the_previous_template() {
+    let kc = cluster_or_skip!();
+    let rt = rt();
+    let c = rt.block_on(async {
+        let c = TestCluster::new(kc.clone(), "hal9-undo").await;
+        c.deployment("hal9-server", 1).await;
+        c.wait_deployment("hal9-server", Duration::from_secs(60), "revision 1 ready", |d| ready(d) == 1).await;
+        // Revision 2: a new template (a bad deploy).
+        let api: kube::Api<k8s_openapi::api::apps::v1::Deployment> = kube::Api::namespaced(c.client.clone(), &c.ns);
+        let patch = serde_json::json!({"spec": {"template": {"metadata": {"annotations": {"hal9.io/build": "bad"}}}}});
+        api.patch("hal9-server", &kube::api::PatchParams::default(), &kube::api::Patch::Merge(&patch)).await.unwrap();
+        c.wait_deployment("hal9-server", Duration::from_secs(60), "revision 2 rolled out", |d| {
+            d.metadata.annotations.as_ref().and_then(|a| a.get("deployment.kubernetes.io/revision")).map(String::as_str) == Some("2")
+                && d.status.as_ref().is_some_and(|s| s.updated_replicas == Some(1) && s.available_replicas == Some(1) && s.replicas == Some(1))
+        })
+        .await;
+        let cms: kube::Api<k8s_openapi::api::core::v1::ConfigMap> = kube::Api::namespaced(c.client.clone(), &c.ns);
+        let doc = serde_json::json!({"version": 1, "phase": "canary", "hierarchical_percent": 5.0, "flags": {"hierarchical_routing": true}, "state_schema": 1, "snapshots": []});
+        let cm = serde_json::json!({"metadata": {"name": "hal9-migration"}, "data": {"migration.json": doc.to_string()}});
+        cms.create(&Default::default(), &serde_json::from_value(cm).unwrap()).await.unwrap();
+        c
+    });
+    let st = tempdir();
+    let o = run(c.hal9ctl(st.path()).args([
+        "rollback",
+        "--cluster",
+        "-n",
+        &c.ns,
+        "--strategy",
+        "gradual",
+        "--revision",
+        "--yes",
+    ]));
+    assert_eq!(
+        o.status.code(),
+        Some(64),
+        "--revision is for immediate only"
+    );
+    let o = run(c
+        .hal9ctl(st.path())
+        .args([
+            "rollback",
+            "--cluster",
+            "-n",
+            &c.ns,
+            "--strategy",
+            "immediate",
+            "--revision",
+            "--yes",
+            "-o",
+            "json",
+        ])
+        .stdin(std::process::Stdio::null()));
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["migration"]["phase"], "shadow");
+    assert!(
+        v["summary"].as_str().unwrap().contains("revision 2 → 1"),
+        "{v}"
+    );
+    rt.block_on(async {
+        let d = c.get_deployment("hal9-server").await;
+        let ann = d
+            .spec
+            .unwrap()
+            .template
+            .metadata
+            .unwrap()
+            .annotations
+            .unwrap_or_default();
+        assert!(
+            !ann.contains_key("hal9.io/build"),
+            "the previous template is back: {ann:?}"
+        );
+        assert_eq!(
+            d.metadata.annotations.unwrap()["deployment.kubernetes.io/revision"],
+            "3"
+        );
+    });
+    drop(c);
+}

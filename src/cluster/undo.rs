@@ -1,0 +1,110 @@
+//! `kubectl rollout undo`, the same way: put the previous ReplicaSet's pod
+//! template back on the Deployment, then watch the rollout finish.
+
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use kube::Api;
+use kube::api::{ListParams, PostParams};
+
+use super::client::{Kube, Op, api_error};
+use super::facts;
+use super::rollout::{Rollout, RolloutFacts, judge};
+use crate::exit::Failure;
+
+const REVISION: &str = "deployment.kubernetes.io/revision";
+
+fn revision(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> Option<i64> {
+    meta.annotations.as_ref()?.get(REVISION)?.parse().ok()
+}
+
+/// Roll `name` back to its previous revision and wait up to `wait` for the
+/// rollout. Returns "revision A → B".
+pub async fn undo(kube: &Kube, name: &str, wait: Duration) -> Result<String, Failure> {
+    let api: Api<Deployment> = Api::namespaced(kube.client.clone(), &kube.namespace);
+    let mut d = facts::deployment(kube, name).await?;
+    let current = revision(&d.metadata).unwrap_or(0);
+    let uid = d.metadata.uid.clone();
+    let rs_api: Api<ReplicaSet> = Api::namespaced(kube.client.clone(), &kube.namespace);
+    let sel = facts::selector(&d).unwrap_or_default();
+    let rss = rs_api
+        .list(&ListParams::default().labels(&sel))
+        .await
+        .map_err(|e| api_error(kube, Op::new("list", "replicasets"), e))?;
+    let previous = rss
+        .items
+        .into_iter()
+        .filter(|rs| {
+            rs.metadata
+                .owner_references
+                .as_ref()
+                .is_some_and(|o| o.iter().any(|o| Some(&o.uid) == uid.as_ref()))
+        })
+        .filter_map(|rs| {
+            revision(&rs.metadata)
+                .filter(|r| *r < current)
+                .map(|r| (r, rs))
+        })
+        .max_by_key(|(r, _)| *r);
+    let Some((prev, rs)) = previous else {
+        return Err(Failure::critical(format!(
+            "deployment {name} has no revision before {current} to roll back to"
+        ))
+        .with_next(format!(
+            "kubectl rollout history deployment/{name} -n {}",
+            kube.namespace
+        )));
+    };
+    let Some(mut template) = rs.spec.and_then(|s| s.template) else {
+        return Err(Failure::critical(format!(
+            "the ReplicaSet of revision {prev} has no pod template"
+        )));
+    };
+    // The ReplicaSet's own hash label is not part of the Deployment's template.
+    if let Some(labels) = template.metadata.as_mut().and_then(|m| m.labels.as_mut()) {
+        labels.remove("pod-template-hash");
+    }
+    let Some(spec) = d.spec.as_mut() else {
+        return Err(Failure::critical(format!("deployment {name} has no spec")));
+    };
+    spec.template = template;
+    // A replace carries the resourceVersion we read: a concurrent change is a 409, not lost.
+    let written = api
+        .replace(name, &PostParams::default(), &d)
+        .await
+        .map_err(|e| api_error(kube, Op::named("update", "deployments", name), e))?;
+    let generation = written.metadata.generation.unwrap_or(0);
+    let deadline = Instant::now() + wait;
+    loop {
+        let now = api
+            .get(name)
+            .await
+            .map_err(|e| api_error(kube, Op::named("get", "deployments", name), e))?;
+        let mut rf = RolloutFacts::of(&now);
+        rf.generation = rf.generation.max(generation);
+        match judge(&rf) {
+            Rollout::Complete => {
+                return Ok(format!(
+                    "revision {current} → {prev} (now revision {})",
+                    revision(&now.metadata).unwrap_or(0)
+                ));
+            }
+            Rollout::Failed(m) => {
+                return Err(Failure::critical(format!(
+                    "rolling {name} back to revision {prev} failed: {m}"
+                )));
+            }
+            Rollout::Progressing(m) if Instant::now() >= deadline => {
+                return Err(Failure::critical(format!(
+                    "rolling {name} back to revision {prev} did not finish within {}: {m}",
+                    humantime::format_duration(wait)
+                ))
+                .with_next(format!(
+                    "hal9ctl health --cluster -n {} --deployment {name}",
+                    kube.namespace
+                )));
+            }
+            Rollout::Progressing(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
+    }
+}
