@@ -99,6 +99,16 @@ fn benches(c: &mut Criterion) {
             .iter(|| async { black_box(big.signal(&unique("load", &n)).await.expect("signal")) })
     });
 
+    // The routing decision on the request path: hash the key, compare with the share.
+    let keys: Vec<String> = (0..1024).map(|i| format!("sig-3f9a2c1d-{i}")).collect();
+    let mut k = 0usize;
+    c.bench_function("route_sticky_hash", |b| {
+        b.iter(|| {
+            k = (k + 1) & 1023;
+            black_box(hal9ctl::runtime::migration::router::route(keys[k].as_bytes(), black_box(2500)))
+        })
+    });
+
     let memory = Memory::new(100_000);
     let words = [
         "disk", "port", "latency", "rollback", "canary", "cache", "neuron", "layer", "restart",
