@@ -1,6 +1,7 @@
 //! hal9ctl: the operator tool for the HAL9 neuron runtime, and the runtime itself.
 
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod exit;

@@ -93,9 +93,64 @@ hal9ctl signal 'plan the migration' --layer L4\n  hal9ctl signal hello -o json"
     )]
     Signal(SignalArgs),
 
+    /// Repair a local incident now: free the runtime's port
+    #[command(
+        after_help = "Examples:\n  hal9ctl emergency port-conflict --dry-run\n  \
+hal9ctl emergency port-conflict --port 8080 --force --restart"
+    )]
+    Emergency(EmergencyArgs),
+    /// Check the runtime (local, or the Deployment with --cluster) and say what to do next
+    #[command(
+        after_help = "Exit codes: 0 healthy, 1 degraded, 2 unhealthy, 3 the check could not run.\n\n\
+Examples:\n  hal9ctl health\n  hal9ctl health --wait 30s\n  hal9ctl health --cluster -n hal9 --deployment hal9-server\n  \
+hal9ctl health --cluster --watch 5s"
+    )]
+    Health(HealthArgs),
+
+    /// Add capacity fast (--emergency), undo it (--restore), or scale to N replicas
+    #[command(
+        after_help = "Locally, --emergency raises the runtime's admission limits; with --cluster it scales the \
+Deployment, raising the HPA floor so the HPA does not undo it. It never scales down.\n\n\
+Examples:\n  hal9ctl scale --emergency\n  hal9ctl scale --emergency --cluster -n hal9\n  \
+hal9ctl scale --emergency --replicas 40 --cluster --wait 5m\n  hal9ctl scale --restore --cluster\n  \
+hal9ctl scale --replicas 6 --cluster --force"
+    )]
+    Scale(ScaleArgs),
+
+    /// Restart the runtime without dropping requests (locally), or roll the Deployment (--cluster)
+    #[command(
+        after_help = "Examples:\n  hal9ctl restart\n  hal9ctl restart --wait 1m\n  \
+hal9ctl restart --cluster -n hal9 --yes\n  hal9ctl restart --cluster --wait 10m --yes"
+    )]
+    Restart(RestartArgs),
+
+    /// Roll the flat → hierarchical migration back, step by step, resumably
+    #[command(
+        after_help = "Examples:\n  hal9ctl rollback --strategy immediate\n  hal9ctl rollback --strategy immediate --to-phase flat\n  \
+hal9ctl rollback --strategy gradual --steps 5 --interval 30s\n  \
+hal9ctl rollback --strategy partial --components routing,features\n  hal9ctl rollback --resume\n  hal9ctl rollback status"
+    )]
+    Rollback(RollbackArgs),
+
+    /// Disk use per filesystem, and a safe cleanup of old logs, dumps and build dirs
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  hal9ctl disk usage /var/log/hal9\n  hal9ctl disk cleanup /var/log/hal9 --dry-run\n  \
+hal9ctl disk cleanup /var/log/hal9 --target 70 --yes"
+    )]
+    Disk(DiskCommand),
+
     /// Print the effective config and where each value came from
     #[command(after_help = "Examples:\n  hal9ctl config\n  hal9ctl -c ./hal9.toml config -o json")]
     Config(ConfigArgs),
+
+    /// Show what hal9ctl did: the audit log timeline
+    #[command(after_help = "Examples:\n  hal9ctl audit\n  hal9ctl audit --since 2h -o json")]
+    Audit(AuditArgs),
+
+    /// List the runbooks, or print one
+    #[command(after_help = "Examples:\n  hal9ctl runbook\n  hal9ctl runbook port-conflict")]
+    Runbook(RunbookArgs),
 
     /// Print a shell completion script
     #[command(
@@ -122,6 +177,11 @@ pub struct ServeArgs {
     /// Run in the background, log to the state dir, return once /ready answers
     #[arg(long)]
     pub detach: bool,
+
+    /// Start beside a running instance of the same state dir and take over its
+    /// pid lock when it exits (used by `hal9ctl restart`)
+    #[arg(long, hide = true)]
+    pub takeover: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -138,11 +198,272 @@ pub struct SignalArgs {
     pub neuron: Option<String>,
 }
 
+/// Options of commands that can act on the Kubernetes Deployment.
+#[derive(Debug, Clone, Args)]
+pub struct ClusterArgs {
+    /// Act on the Kubernetes Deployment instead of the local runtime
+    #[arg(long)]
+    pub cluster: bool,
+
+    /// kubeconfig context [default: the current context, else in-cluster config]
+    #[arg(long, value_name = "NAME", requires = "cluster")]
+    pub context: Option<String>,
+
+    /// Namespace [default: from config, hal9]
+    #[arg(short = 'n', long, value_name = "NS", requires = "cluster")]
+    pub namespace: Option<String>,
+
+    /// Deployment [default: from config, hal9-server]
+    #[arg(long, value_name = "NAME", requires = "cluster")]
+    pub deployment: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HealthArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// Redraw the report every DUR until interrupted
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, conflicts_with = "wait")]
+    pub watch: Option<Duration>,
+
+    /// Return 0 as soon as healthy; 2 when DUR runs out
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub wait: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("mode").required(true).args(["emergency", "restore", "replicas"]).multiple(true)))]
+pub struct ScaleArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// Emergency capacity: never scales down; raises an HPA's bounds to match
+    #[arg(long, conflicts_with = "restore")]
+    pub emergency: bool,
+
+    /// Put back what the last emergency scale recorded
+    #[arg(long, conflicts_with = "replicas")]
+    pub restore: bool,
+
+    /// Replica count (with --emergency: the floor; the target is never below 2 x current)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(1..))]
+    pub replicas: Option<i32>,
+
+    /// How long to watch for the new replicas to become ready
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "2m")]
+    pub wait: Duration,
+
+    /// Scale even though an HPA manages the Deployment
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RestartArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// How long the old instance may finish in-flight requests [default: from config, 60s]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub drain_timeout: Option<Duration>,
+
+    /// How long to wait for the new instance or rollout [default: 30s local, 5m cluster]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub wait: Option<Duration>,
+
+    /// Locally: take the port from a foreign process (with the port-conflict safety rules)
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct RollbackArgs {
+    #[command(subcommand)]
+    pub sub: Option<RollbackSub>,
+
+    /// How to roll back
+    #[arg(long, value_enum, required_unless_present_any = ["resume", "abort"])]
+    pub strategy: Option<crate::commands::rollback::plan::Strategy>,
+
+    /// Phase to roll back to [default: the previous phase]; `flat` turns everything off
+    #[arg(long, value_name = "PHASE", value_parser = parse_phase)]
+    pub to_phase: Option<crate::runtime::migration::Phase>,
+
+    /// Gradual: number of steps [default: from config, 5]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub steps: Option<u32>,
+
+    /// Gradual: wait after each step before judging its gates [default: from config, 30s]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub interval: Option<Duration>,
+
+    /// Partial: components to roll back
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST")]
+    pub components: Vec<crate::commands::rollback::plan::Component>,
+
+    /// Continue the unfinished rollback from its journal
+    #[arg(long, conflicts_with_all = ["strategy", "abort"])]
+    pub resume: bool,
+
+    /// Abandon the unfinished rollback, leaving the state where it is
+    #[arg(long, conflicts_with = "strategy")]
+    pub abort: bool,
+
+    /// Gradual: what a failed gate does
+    #[arg(long, value_enum, default_value_t = OnFailure::Abort)]
+    pub on_failure: OnFailure,
+
+    /// Gate: highest error rate per path, in percent [default: from config, 1]
+    #[arg(long, value_name = "PCT")]
+    pub max_error_percent: Option<f64>,
+
+    /// Gate: highest p99 latency [default: from config, 500ms]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub max_p99: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum RollbackSub {
+    /// The migration state, and the running or last rollback with its steps
+    #[command(
+        after_help = "Examples:\n  hal9ctl rollback status\n  hal9ctl rollback status -o json"
+    )]
+    Status,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnFailure {
+    /// Go straight to the target (immediate)
+    Abort,
+    /// Stop and wait for --resume or --abort
+    Pause,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum DiskCommand {
+    /// Filesystems of the cleanup roots, with the reclaimable space per category
+    #[command(
+        after_help = "Roots are PATHs, `cleanup.roots` in hal9.toml and the state dir.\n\n\
+Examples:\n  hal9ctl disk usage\n  hal9ctl disk usage /var/log/hal9 /srv/hal9/crash\n  hal9ctl disk usage -o json"
+    )]
+    Usage(DiskUsageArgs),
+
+    /// Delete old logs, rotated logs, crash dumps (and target/ dirs), oldest first, until below --target
+    #[command(
+        after_help = "Never outside the roots, never through a symlink, never across a filesystem boundary, \
+never a file a process holds open. Deleted-but-open files under a root are truncated to zero.\n\
+Exit codes: 0 below target (or nothing needed), 1 still above target after everything eligible, \
+2 refused or failed, 64 bad PATH.\n\n\
+Examples:\n  hal9ctl disk cleanup /var/log/hal9 --dry-run\n  hal9ctl disk cleanup /var/log/hal9 --yes\n  \
+hal9ctl disk cleanup /var/log/hal9 --target 70 --older-than 3d --yes\n  \
+hal9ctl disk cleanup /srv/build --include-target-dirs --target 0 --yes"
+    )]
+    Cleanup(DiskCleanupArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiskUsageArgs {
+    /// Cleanup roots to look at, besides those in config
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Count runtime logs older than this as reclaimable [default: from config, 7d]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub older_than: Option<Duration>,
+
+    /// Count Rust target/ build dirs as reclaimable
+    #[arg(long)]
+    pub include_target_dirs: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiskCleanupArgs {
+    /// Cleanup roots, besides those in config
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Disk-use percentage to get below; 0 removes everything eligible [default: from config, 80]
+    #[arg(long, value_name = "PCT", value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub target: Option<u8>,
+
+    /// Delete runtime logs older than this [default: from config, 7d]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub older_than: Option<Duration>,
+
+    /// Also delete inside Rust target/ build dirs
+    #[arg(long)]
+    pub include_target_dirs: bool,
+
+    /// Truncate deleted-but-open files anywhere on a cleaned filesystem, not only under a root
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EmergencyArgs {
+    #[command(subcommand)]
+    pub command: EmergencyCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum EmergencyCommand {
+    /// Find who holds the runtime's port, stop them safely, and prove the port is free
+    #[command(
+        after_help = "Examples:\n  hal9ctl emergency port-conflict --dry-run\n  \
+hal9ctl emergency port-conflict --port 8080 --force\n  \
+hal9ctl emergency port-conflict --port 5353 --udp --signal INT --grace 10s\n  \
+hal9ctl emergency port-conflict --force --restart"
+    )]
+    PortConflict(PortConflictArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PortConflictArgs {
+    /// Port to free [default: the port of server.listen in config, 8080]
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
+
+    /// Also look at UDP sockets bound to the port
+    #[arg(long)]
+    pub udp: bool,
+
+    /// Stop processes other than the HAL9 runtime without asking (safety rules still hold)
+    #[arg(long)]
+    pub force: bool,
+
+    /// First signal for processes other than the runtime; SIGKILL follows after --grace
+    #[arg(long, value_name = "SIG", default_value = "TERM", value_parser = parse_signal)]
+    pub signal: nix::sys::signal::Signal,
+
+    /// How long a process may take to exit before SIGKILL
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = parse_duration)]
+    pub grace: Duration,
+
+    /// Once the port is free, start the runtime (`hal9ctl serve --detach`) and wait for /ready
+    #[arg(long)]
+    pub restart: bool,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ConfigArgs {
     /// Print the embedded default hal9.toml instead
     #[arg(long)]
     pub default: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    /// Only entries from this long ago until now (e.g. 30m, 2h, 7d)
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub since: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunbookArgs {
+    /// Runbook to print (without .md)
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -155,6 +476,15 @@ pub struct CompletionsArgs {
 /// Durations are humantime: `30s`, `5m`, `7d`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 500ms, 30s, 5m, 7d)"))
+}
+
+fn parse_signal(s: &str) -> Result<nix::sys::signal::Signal, String> {
+    crate::system::signals::parse_signal(s)
+}
+
+fn parse_phase(s: &str) -> Result<crate::runtime::migration::Phase, String> {
+    s.parse()
+        .map_err(|e: crate::runtime::migration::state::UnknownPhase| e.to_string())
 }
 
 fn parse_layer(s: &str) -> Result<Layer, String> {

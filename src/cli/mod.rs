@@ -151,7 +151,25 @@ fn run(cli: Cli, m: &ArgMatches) -> anyhow::Result<Exit> {
     let report: Box<dyn Report> = match cli.command {
         Command::Completions(_) => return Ok(Exit::Ok),
         Command::Config(a) => Box::new(commands::config::run(&ctx, &a)?),
+        Command::Health(a) => Box::new(block_on(commands::health::run(&ctx, &a))??),
+        Command::Scale(a) => Box::new(block_on(commands::scale::run(&ctx, &a))??),
+        Command::Restart(a) => Box::new(block_on(commands::restart::run(&ctx, &a))??),
+        Command::Rollback(a) => Box::new(match a.sub {
+            Some(args::RollbackSub::Status) => block_on(commands::rollback::run::status(&ctx))??,
+            None => block_on(commands::rollback::run::run(&ctx, &a))??,
+        }),
+        Command::Disk(args::DiskCommand::Usage(a)) => Box::new(commands::disk::usage(&ctx, &a)?),
+        Command::Disk(args::DiskCommand::Cleanup(a)) => {
+            Box::new(commands::disk::cleanup(&ctx, &a)?)
+        }
+        Command::Audit(a) => Box::new(commands::audit::run(&ctx, &a)?),
+        Command::Runbook(a) => Box::new(commands::runbook::run(&a)?),
         Command::Serve(a) => commands::serve::run(&ctx, &a)?,
+        Command::Emergency(a) => match &a.command {
+            args::EmergencyCommand::PortConflict(pc) => {
+                Box::new(commands::port_conflict::run(&ctx, pc)?)
+            }
+        },
         Command::Signal(a) => Box::new(block_on(commands::signal::run(&ctx, &a))??),
     };
     ctx.printer.print(report.as_ref())?;

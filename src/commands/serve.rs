@@ -1,7 +1,371 @@
+//! `hal9ctl serve`: run the runtime in the foreground, or `--detach`ed.
+
+use std::io::Read as _;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde::Serialize;
+
 use crate::cli::Ctx;
 use crate::cli::args::ServeArgs;
-use crate::output::Report;
+use crate::exit::{Exit, Failure};
+use crate::output::{Report, Styles, to_value};
+use crate::runtime::Runtime;
+use crate::runtime::api::Limits;
+use crate::runtime::client::RuntimeClient;
+use crate::runtime::migration::store::MigrationStore;
+use crate::runtime::server::{self, AppState, listener};
+use crate::runtime::state::{LockError, RuntimeInfo, StateDir};
+use crate::system::fsio::ensure_private_dir;
 
-pub fn run(_ctx: &Ctx, _args: &ServeArgs) -> anyhow::Result<Box<dyn Report>> {
-    anyhow::bail!("serve: under construction")
+#[derive(Debug, Serialize)]
+pub struct ServeReport {
+    pub pid: u32,
+    pub listen: String,
+    pub url: String,
+    pub state_dir: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
+    pub detached: bool,
+    /// Foreground: whether every in-flight request finished within the drain timeout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drained_cleanly: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests_served: Option<u64>,
+}
+
+impl Report for ServeReport {
+    fn to_json(&self) -> serde_json::Value {
+        to_value(self)
+    }
+
+    fn render(&self, st: &Styles) -> String {
+        if self.detached {
+            format!(
+                "{} runtime started: pid {}, {}\n  state dir {}\n  log {}\n  stop it with: kill -TERM {}   (it drains first)\n",
+                st.mark(crate::output::Mark::Ok),
+                self.pid,
+                self.url,
+                self.state_dir,
+                self.log.as_deref().unwrap_or("-"),
+                self.pid
+            )
+        } else {
+            let clean = self.drained_cleanly.unwrap_or(true);
+            format!(
+                "{} runtime pid {} stopped after draining ({} requests served{})\n",
+                st.mark(if clean {
+                    crate::output::Mark::Ok
+                } else {
+                    crate::output::Mark::Warn
+                }),
+                self.pid,
+                self.requests_served.unwrap_or(0),
+                if clean {
+                    ""
+                } else {
+                    "; some requests were cut off at the drain timeout"
+                }
+            )
+        }
+    }
+
+    fn exit(&self) -> Exit {
+        Exit::Ok
+    }
+}
+
+pub fn run(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<Box<dyn Report>> {
+    if args.detach {
+        return Ok(Box::new(detach(ctx, args)?));
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")?;
+    Ok(Box::new(rt.block_on(foreground(ctx, args))?))
+}
+
+fn bind_failure(addr: SocketAddr, e: &std::io::Error) -> Failure {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => Failure::critical(format!(
+            "port {} on {} is in use by another process",
+            addr.port(),
+            addr.ip()
+        ))
+        .with_next(format!(
+            "hal9ctl emergency port-conflict --port {}",
+            addr.port()
+        )),
+        std::io::ErrorKind::PermissionDenied => Failure::critical(format!(
+            "no permission to listen on {addr} (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
+        ))
+        .with_next("hal9ctl serve --listen 127.0.0.1:8080"),
+        std::io::ErrorKind::AddrNotAvailable => {
+            Failure::critical(format!("{} is not an address of this host", addr.ip()))
+                .with_next("hal9ctl serve --listen 127.0.0.1:8080")
+        }
+        _ => Failure::critical(format!("cannot listen on {addr}: {e}")),
+    }
+}
+
+async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> {
+    let sd = StateDir::new(&ctx.state_dir);
+    ensure_private_dir(&sd.root)
+        .with_context(|| format!("creating the state dir {}", sd.root.display()))?;
+    let lock = if args.takeover {
+        None
+    } else {
+        Some(sd.lock_pid().map_err(|e| {
+            match e {
+                LockError::Held { pid, dir } => Failure::critical(format!(
+                    "refused: a runtime (pid {pid}) is already running with the state dir {}",
+                    dir.display()
+                ))
+                .with_next("hal9ctl health   # or: hal9ctl restart"),
+                other => Failure::critical(other.to_string()),
+            }
+        })?)
+    };
+    let token = match &args.admin_token_file {
+        Some(p) => std::fs::read_to_string(p)
+            .with_context(|| format!("reading the admin token file {}", p.display()))?
+            .trim()
+            .to_string(),
+        None => sd
+            .ensure_token()
+            .with_context(|| format!("creating {}", sd.token_file().display()))?,
+    };
+    if token.is_empty() {
+        return Err(Failure::usage("the admin token file is empty")
+            .with_next(
+                "hal9ctl serve   # without --admin-token-file, a token is made in the state dir",
+            )
+            .into());
+    }
+    let cfg = ctx.config();
+    let runtime = Runtime::new(&cfg.neurons, &cfg.runtime).map_err(|e| {
+        Failure::usage(format!(
+            "the [[neurons]] network in the config is not usable: {e}"
+        ))
+        .with_next("hal9ctl config   # shows which file it came from")
+    })?;
+    // Everything that can fail on bad input is checked before binding: a
+    // successor that binds and then dies would reset connections steered to it.
+    let migration = MigrationStore::open(&sd.root).map_err(|e| {
+        Failure::critical(e.to_string()).with_next(format!(
+            "inspect or move {}",
+            sd.root.join("migration.json").display()
+        ))
+    })?;
+    let addr = args.listen.unwrap_or(cfg.server.listen);
+    let std_listener = listener::bind(addr).map_err(|e| bind_failure(addr, &e))?;
+    let bound = std_listener
+        .local_addr()
+        .context("reading the bound address")?;
+    if args.takeover
+        && let Err(e) = listener::steer_to_successor(&std_listener)
+    {
+        // Without steering the handover still works; a connection racing the
+        // predecessor's close may be reset.
+        tracing::warn!("cannot steer new connections to this instance: {e}");
+    }
+    let limits = Limits {
+        max_in_flight: cfg.limits.max_in_flight,
+        rate_limit_rps: cfg.limits.rate_limit_rps,
+    };
+    let state = AppState::new(runtime, limits, migration, token, bound);
+    let info = RuntimeInfo {
+        pid: std::process::id(),
+        listen: bound.to_string(),
+        version: crate::VERSION.to_string(),
+        started_at: state.started_at.clone(),
+    };
+    let lock = match lock {
+        Some(l) => {
+            sd.write_runtime_info(&info)
+                .with_context(|| format!("writing {}", sd.runtime_json().display()))?;
+            Some(l)
+        }
+        None => {
+            // Takeover: the predecessor still holds the lock; claim it when it exits.
+            let sd2 = sd.clone();
+            let info2 = info.clone();
+            tokio::task::spawn_blocking(move || match sd2.lock_pid_blocking() {
+                Ok(l) => {
+                    if let Err(e) = sd2.write_runtime_info(&info2) {
+                        tracing::error!("cannot write runtime.json: {e}");
+                    }
+                    tracing::info!("took over the state dir from the previous instance");
+                    std::mem::forget(l);
+                }
+                Err(e) => tracing::error!("cannot take over the pid lock: {e}"),
+            });
+            None
+        }
+    };
+    spawn_signal_handler(state.clone());
+    tracing::info!(
+        "hal9 runtime {} listening on http://{bound} (pid {})",
+        crate::VERSION,
+        std::process::id()
+    );
+    let drain_timeout = args.drain_timeout.unwrap_or(cfg.server.drain_timeout);
+    let clean = server::run(std_listener, state.clone(), drain_timeout)
+        .await
+        .context("serving")?;
+    sd.remove_runtime_info_of(std::process::id());
+    drop(lock);
+    Ok(ServeReport {
+        pid: std::process::id(),
+        listen: bound.to_string(),
+        url: format!("http://{bound}"),
+        state_dir: sd.root.display().to_string(),
+        log: None,
+        detached: false,
+        drained_cleanly: Some(clean),
+        requests_served: Some(state.served.load(std::sync::atomic::Ordering::Relaxed)),
+    })
+}
+
+fn spawn_signal_handler(state: Arc<AppState>) {
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            tracing::error!("cannot install SIGTERM/SIGINT handlers; drain with POST /admin/drain");
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: draining"),
+            _ = int.recv() => tracing::info!("SIGINT: draining"),
+        }
+        state.begin_drain();
+    });
+}
+
+/// The arguments to re-run this process with, minus `--detach`.
+fn child_args() -> Vec<std::ffi::OsString> {
+    std::env::args_os()
+        .skip(1)
+        .filter(|a| a != "--detach")
+        .collect()
+}
+
+fn log_tail(path: &Path, lines: usize) -> String {
+    let mut s = String::new();
+    if let Ok(mut f) = std::fs::File::open(path) {
+        let _ = f.read_to_string(&mut s);
+    }
+    let all: Vec<&str> = s.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// Start `serve` in the background (own process group, log in the state
+/// dir) and return once its `/ready` answers.
+pub fn detach(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> {
+    let sd = StateDir::new(&ctx.state_dir);
+    ensure_private_dir(&sd.root)
+        .with_context(|| format!("creating the state dir {}", sd.root.display()))?;
+    if !args.takeover && sd.pid_lock_held() {
+        let pid = sd
+            .read_pid()
+            .ok()
+            .flatten()
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "unknown".into());
+        return Err(Failure::critical(format!(
+            "refused: a runtime (pid {pid}) is already running with the state dir {}",
+            sd.root.display()
+        ))
+        .with_next("hal9ctl health   # or: hal9ctl restart")
+        .into());
+    }
+    let log_path = sd.log_file();
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .with_context(|| format!("opening {}", log_path.display()))?;
+    let log_err = log.try_clone().context("duplicating the log handle")?;
+    let exe = std::env::current_exe().context("finding the hal9ctl binary")?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(child_args())
+        .env("HAL9_STATE_DIR", &sd.root)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log_err);
+    // Its own process group: a Ctrl-C in the operator's shell does not reach it.
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let mut child = cmd.spawn().context("starting the runtime")?;
+    let pid = child.id();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let fail = |why: String| -> anyhow::Error {
+        let tail = log_tail(&log_path, 15);
+        Failure::critical(format!(
+            "{why}; the last lines of {}:\n{tail}",
+            log_path.display()
+        ))
+        .with_next(format!("less {}", log_path.display()))
+        .into()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    loop {
+        if let Some(status) = child.try_wait().context("watching the runtime")? {
+            return Err(fail(format!("the runtime exited at start ({status})")));
+        }
+        // A successor does not own runtime.json yet: find it on the shared port by its pid.
+        let listen = match sd.read_runtime_info() {
+            Ok(Some(info)) if info.pid == pid => Some(info.listen),
+            _ if args.takeover => Some(
+                args.listen
+                    .unwrap_or(ctx.config().server.listen)
+                    .to_string(),
+            ),
+            _ => None,
+        };
+        if let Some(listen) = listen {
+            let url = format!("http://{listen}");
+            let ready = rt.block_on(async {
+                match RuntimeClient::fresh_connections(&url, Duration::from_secs(1)) {
+                    Ok(c) => {
+                        c.health().await.map(|t| t.body.pid == pid).unwrap_or(false)
+                            && (args.takeover
+                                || c.ready().await.map(|t| t.body.ready).unwrap_or(false))
+                    }
+                    Err(_) => false,
+                }
+            });
+            if ready {
+                return Ok(ServeReport {
+                    pid,
+                    listen,
+                    url,
+                    state_dir: sd.root.display().to_string(),
+                    log: Some(log_path.display().to_string()),
+                    detached: true,
+                    drained_cleanly: None,
+                    requests_served: None,
+                });
+            }
+        }
+        if Instant::now() >= deadline {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid as i32),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+            return Err(fail(
+                "the runtime did not become ready within 20 s, so it was stopped".into(),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -26,6 +26,10 @@ pub const EMBEDDED: &str = concat!(
 pub struct Config {
     pub server: ServerConfig,
     pub limits: LimitsConfig,
+    pub emergency: EmergencyConfig,
+    pub cluster: ClusterConfig,
+    pub rollback: RollbackConfig,
+    pub cleanup: CleanupConfig,
     pub runtime: RuntimeSettings,
     #[serde(default = "default_neurons")]
     pub neurons: Vec<NeuronSpec>,
@@ -47,11 +51,137 @@ pub struct LimitsConfig {
     pub rate_limit_rps: u32,
 }
 
+/// `[emergency]`: what `hal9ctl scale --emergency` raises things to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmergencyConfig {
+    pub max_in_flight: u32,
+    pub rate_limit_rps: u32,
+    /// The replica floor in the cluster; the target is never below 2 × current.
+    pub replicas: i32,
+}
+
+impl Default for EmergencyConfig {
+    fn default() -> Self {
+        EmergencyConfig {
+            max_in_flight: 2048,
+            rate_limit_rps: 10_000,
+            replicas: 20,
+        }
+    }
+}
+
+/// `[cluster]`: where the runtime runs in Kubernetes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterConfig {
+    pub namespace: String,
+    pub deployment: String,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            namespace: "hal9".into(),
+            deployment: "hal9-server".into(),
+        }
+    }
+}
+
+/// `[rollback]`: defaults and gate thresholds of `hal9ctl rollback`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RollbackConfig {
+    pub steps: u32,
+    #[serde(with = "humantime_serde")]
+    pub interval: Duration,
+    /// Highest error rate per path, in percent, a gradual step may show.
+    pub max_error_percent: f64,
+    #[serde(with = "humantime_serde")]
+    pub max_p99: Duration,
+}
+
+impl Default for RollbackConfig {
+    fn default() -> Self {
+        RollbackConfig {
+            steps: 5,
+            interval: Duration::from_secs(30),
+            max_error_percent: 1.0,
+            max_p99: Duration::from_millis(500),
+        }
+    }
+}
+
+/// `[cleanup]`: where `hal9ctl disk cleanup` may delete, and what.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CleanupConfig {
+    /// Directories to clean besides the command's PATH arguments.
+    pub roots: Vec<PathBuf>,
+    /// Also clean the state dir, where the detached runtime logs.
+    pub include_state_dir: bool,
+    /// Disk-use percentage to get below.
+    pub target: u8,
+    #[serde(with = "humantime_serde")]
+    pub older_than: Duration,
+    #[serde(with = "humantime_serde")]
+    pub crash_older_than: Duration,
+    pub log_patterns: Vec<String>,
+    pub rotated_patterns: Vec<String>,
+    pub crash_patterns: Vec<String>,
+    /// Clean Rust `target/` build dirs (also `--include-target-dirs`).
+    pub target_dirs: bool,
+    pub target_dir_markers: Vec<String>,
+}
+
+impl Default for CleanupConfig {
+    fn default() -> Self {
+        let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect();
+        CleanupConfig {
+            roots: Vec::new(),
+            include_state_dir: true,
+            target: 80,
+            older_than: Duration::from_secs(7 * 86_400),
+            crash_older_than: Duration::from_secs(86_400),
+            log_patterns: v(&["*.log"]),
+            rotated_patterns: v(&["*.log.[0-9]*", "*.gz", "*.xz", "*.zst", "*.bz2"]),
+            crash_patterns: v(&["core", "core.[0-9]*", "*.crash", "*.dmp", "hs_err_pid*.log"]),
+            target_dirs: false,
+            target_dir_markers: v(&["CACHEDIR.TAG", ".rustc_info.json"]),
+        }
+    }
+}
+
+impl CleanupConfig {
+    /// The compiled category patterns; an error names the bad pattern.
+    pub fn patterns(&self) -> Result<crate::system::scan::Patterns, String> {
+        let compile = |key: &str, v: &[String]| {
+            v.iter()
+                .map(|p| {
+                    crate::system::glob::Glob::new(p)
+                        .map_err(|e| format!("field `cleanup.{key}`: {e}"))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok(crate::system::scan::Patterns {
+            logs: compile("log_patterns", &self.log_patterns)?,
+            rotated: compile("rotated_patterns", &self.rotated_patterns)?,
+            crash: compile("crash_patterns", &self.crash_patterns)?,
+            target_dirs: self.target_dirs,
+            target_markers: self.target_dir_markers.clone(),
+        })
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
             server: ServerConfig::default(),
             limits: LimitsConfig::default(),
+            emergency: EmergencyConfig::default(),
+            cluster: ClusterConfig::default(),
+            rollback: RollbackConfig::default(),
+            cleanup: CleanupConfig::default(),
             runtime: RuntimeSettings::default(),
             neurons: default_neurons(),
         }
@@ -190,6 +320,13 @@ fn validate(c: &Config) -> Result<(), String> {
     if c.limits.max_in_flight == 0 || c.limits.rate_limit_rps == 0 {
         return Err("field `limits`: max_in_flight and rate_limit_rps must be at least 1".into());
     }
+    if c.cleanup.target > 100 {
+        return Err(format!(
+            "field `cleanup.target`: {} is not a percentage (0-100)",
+            c.cleanup.target
+        ));
+    }
+    c.cleanup.patterns()?;
     Ok(())
 }
 
@@ -235,6 +372,29 @@ pub fn default_state_dir() -> PathBuf {
         Some(h) => PathBuf::from(h).join(".local/state/hal9"),
         None => PathBuf::from("/tmp/hal9-state"),
     }
+}
+
+/// The dotted leaf keys of the effective config with their values, for
+/// `hal9ctl config`. The network is one value.
+pub fn provenance_keys(v: &serde_json::Value) -> Vec<(String, serde_json::Value)> {
+    fn walk(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
+        match v {
+            serde_json::Value::Object(m) if prefix != "neurons" => {
+                for (k, v) in m {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&key, v, out);
+                }
+            }
+            _ => out.push((prefix.to_string(), v.clone())),
+        }
+    }
+    let mut out = Vec::new();
+    walk("", v, &mut out);
+    out
 }
 
 #[cfg(test)]
@@ -288,27 +448,4 @@ mod tests {
         assert_eq!(c.server, ServerConfig::default());
         assert_eq!(c.neurons, default_neurons());
     }
-}
-
-/// The dotted leaf keys of the effective config with their values, for
-/// `hal9ctl config`. The network is one value.
-pub fn provenance_keys(v: &serde_json::Value) -> Vec<(String, serde_json::Value)> {
-    fn walk(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
-        match v {
-            serde_json::Value::Object(m) if prefix != "neurons" => {
-                for (k, v) in m {
-                    let key = if prefix.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{prefix}.{k}")
-                    };
-                    walk(&key, v, out);
-                }
-            }
-            _ => out.push((prefix.to_string(), v.clone())),
-        }
-    }
-    let mut out = Vec::new();
-    walk("", v, &mut out);
-    out
 }

@@ -3,6 +3,7 @@
 //! Commands never print: they return a [`Report`] and the [`Printer`]
 //! renders it as a table or as JSON. Logs, prompts and progress go to stderr.
 
+pub mod checks;
 mod printer;
 pub mod progress;
 pub mod prompt;

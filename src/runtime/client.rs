@@ -45,7 +45,25 @@ pub struct RuntimeClient {
 
 impl RuntimeClient {
     pub fn new(base_url: &str, timeout: Duration) -> Result<RuntimeClient, ClientError> {
-        let http = reqwest::Client::builder()
+        Self::build(base_url, timeout, true)
+    }
+
+    /// A client that opens a new connection per request. With SO_REUSEPORT
+    /// two instances share a port, and a kept-alive connection would only
+    /// ever see one of them.
+    pub fn fresh_connections(
+        base_url: &str,
+        timeout: Duration,
+    ) -> Result<RuntimeClient, ClientError> {
+        Self::build(base_url, timeout, false)
+    }
+
+    fn build(base_url: &str, timeout: Duration, pool: bool) -> Result<RuntimeClient, ClientError> {
+        let mut b = reqwest::Client::builder();
+        if !pool {
+            b = b.pool_max_idle_per_host(0);
+        }
+        let http = b
             .timeout(timeout)
             .connect_timeout(timeout)
             .no_proxy()
@@ -87,12 +105,46 @@ impl RuntimeClient {
             .await
     }
 
+    /// `GET /metrics`, the Prometheus text.
+    pub async fn metrics_text(&self) -> Result<String, ClientError> {
+        let url = self.url("/metrics");
+        let resp = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| self.classify(&url, e))?;
+        let status = resp.status().as_u16();
+        let text = resp.text().await.map_err(|e| self.classify(&url, e))?;
+        if status != 200 {
+            return Err(ClientError::Status {
+                url,
+                status,
+                code: String::new(),
+                message: snippet(text.as_bytes()),
+            });
+        }
+        Ok(text)
+    }
+
     pub async fn drain(&self, token: &str) -> Result<Timed<serde_json::Value>, ClientError> {
         self.send(
             self.http.post(self.url("/admin/drain")).bearer_auth(token),
             &[200, 202],
         )
         .await
+    }
+
+    /// Drain one instance by pid; another instance on the same port answers
+    /// 409 `wrong_instance` (use a `fresh_connections` client and retry).
+    pub async fn drain_pid(
+        &self,
+        token: &str,
+        pid: u32,
+    ) -> Result<Timed<serde_json::Value>, ClientError> {
+        let url = self.url(&format!("/admin/drain?pid={pid}"));
+        self.send(self.http.post(url).bearer_auth(token), &[200, 202])
+            .await
     }
 
     pub async fn limits(&self, token: &str) -> Result<Timed<Limits>, ClientError> {

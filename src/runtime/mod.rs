@@ -4,6 +4,7 @@ pub mod api;
 pub mod client;
 pub mod engine;
 pub mod layer;
+pub mod migration;
 pub mod server;
 pub mod spec;
 pub mod state;

@@ -83,3 +83,161 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> io::Result<Option<T>>
         Err(e) => Err(e),
     }
 }
+
+/// The pid file, locked for the life of the process that holds it.
+pub struct PidLock {
+    _lock: nix::fcntl::Flock<std::fs::File>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("another runtime (pid {pid}) already uses the state dir {dir}")]
+    Held { pid: String, dir: PathBuf },
+    #[error("cannot lock {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+}
+
+impl StateDir {
+    fn open_pid_file(&self) -> Result<std::fs::File, LockError> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = self.pid_file();
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .mode(0o644)
+            .open(&path)
+            .map_err(|source| LockError::Io { path, source })
+    }
+
+    /// Take the pid lock or say who holds it. The kernel drops the lock when
+    /// the holder dies, so a stale pid file never blocks a start.
+    pub fn lock_pid(&self) -> Result<PidLock, LockError> {
+        let f = self.open_pid_file()?;
+        match nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusiveNonblock) {
+            Ok(l) => self.write_pid(l),
+            Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
+                let pid = std::fs::read_to_string(self.pid_file())
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string();
+                Err(LockError::Held {
+                    pid: if pid.is_empty() {
+                        "unknown".into()
+                    } else {
+                        pid
+                    },
+                    dir: self.root.clone(),
+                })
+            }
+            Err((_, e)) => Err(LockError::Io {
+                path: self.pid_file(),
+                source: io::Error::from(e),
+            }),
+        }
+    }
+
+    /// Wait for the pid lock (a successor waits for its predecessor to exit).
+    pub fn lock_pid_blocking(&self) -> Result<PidLock, LockError> {
+        let f = self.open_pid_file()?;
+        match nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusive) {
+            Ok(l) => self.write_pid(l),
+            Err((_, e)) => Err(LockError::Io {
+                path: self.pid_file(),
+                source: io::Error::from(e),
+            }),
+        }
+    }
+
+    fn write_pid(&self, l: nix::fcntl::Flock<std::fs::File>) -> Result<PidLock, LockError> {
+        use std::io::{Seek, Write};
+        let mut f: &std::fs::File = &l;
+        let r = f
+            .set_len(0)
+            .and_then(|_| f.seek(io::SeekFrom::Start(0)))
+            .and_then(|_| writeln!(f, "{}", std::process::id()))
+            .and_then(|_| f.sync_all());
+        r.map_err(|source| LockError::Io {
+            path: self.pid_file(),
+            source,
+        })?;
+        Ok(PidLock { _lock: l })
+    }
+
+    /// Is the pid lock held by a live process right now?
+    pub fn pid_lock_held(&self) -> bool {
+        match std::fs::OpenOptions::new().read(true).open(self.pid_file()) {
+            Ok(f) => matches!(
+                nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockSharedNonblock),
+                Err((_, nix::errno::Errno::EWOULDBLOCK))
+            ),
+            Err(_) => false,
+        }
+    }
+
+    /// The admin token: read it, or make a new random one (0600) on first start.
+    pub fn ensure_token(&self) -> io::Result<String> {
+        match self.read_token() {
+            Ok(t) if !t.is_empty() => return Ok(t),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        let mut raw = [0u8; 24];
+        getrandom::fill(&mut raw)
+            .map_err(|e| io::Error::other(format!("no randomness for the admin token: {e}")))?;
+        let token: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+        crate::system::fsio::write_atomic(
+            &self.token_file(),
+            format!("{token}\n").as_bytes(),
+            0o600,
+        )?;
+        Ok(token)
+    }
+
+    pub fn write_runtime_info(&self, info: &RuntimeInfo) -> io::Result<()> {
+        let body = serde_json::to_vec_pretty(info).map_err(io::Error::other)?;
+        crate::system::fsio::write_atomic(&self.runtime_json(), &body, 0o644)
+    }
+
+    /// Remove runtime.json, but only if it still describes `pid` (a successor may have replaced it).
+    pub fn remove_runtime_info_of(&self, pid: u32) {
+        if let Ok(Some(info)) = self.read_runtime_info()
+            && info.pid == pid
+        {
+            let _ = std::fs::remove_file(self.runtime_json());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_lock_names_the_holder_and_the_token_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let sd = StateDir::new(d.path());
+        let held = sd.lock_pid().unwrap();
+        assert!(sd.pid_lock_held());
+        match sd.lock_pid() {
+            Err(LockError::Held { pid, .. }) => assert_eq!(pid, std::process::id().to_string()),
+            other => panic!("expected Held, got {:?}", other.err()),
+        }
+        drop(held);
+        assert!(!sd.pid_lock_held());
+        let t = sd.ensure_token().unwrap();
+        assert_eq!(t.len(), 48);
+        assert_eq!(sd.ensure_token().unwrap(), t, "the token is made once");
+        assert_eq!(
+            std::fs::metadata(sd.token_file())
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o600
+        );
+    }
+}

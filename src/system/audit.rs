@@ -41,7 +41,7 @@ impl Entry {
     }
 }
 
-fn current_user() -> String {
+pub fn current_user() -> String {
     let uid = nix::unistd::getuid();
     match nix::unistd::User::from_uid(uid) {
         Ok(Some(u)) => u.name,

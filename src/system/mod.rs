@@ -2,4 +2,14 @@
 //! No printing, no policy.
 
 pub mod audit;
+pub mod disk;
 pub mod fsio;
+pub mod glob;
+pub mod open_files;
+pub mod process;
+pub mod safe_delete;
+pub mod safety;
+pub mod scan;
+pub mod signals;
+pub mod sock_diag;
+pub mod sockets;

@@ -60,3 +60,181 @@ pub fn free_port() -> u16 {
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// An HTTP answer: status, headers, body.
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// One HTTP request on a fresh connection, from a blocking test.
+pub fn http(
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    content_type: Option<&str>,
+    body: Option<Vec<u8>>,
+) -> Answer {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let c = reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .no_proxy()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .unwrap();
+        let mut r = c.request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        if let Some(ct) = content_type {
+            r = r.header("content-type", ct);
+        }
+        if let Some(b) = body {
+            r = r.body(b);
+        }
+        let resp = r.send().await.unwrap_or_else(|e| {
+            let mut chain = e.to_string();
+            let mut src = std::error::Error::source(&e);
+            while let Some(c) = src {
+                chain.push_str(&format!(": {c}"));
+                src = c.source();
+            }
+            panic!("{method} {url}: {chain}")
+        });
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.text().await.unwrap();
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    })
+}
+
+pub fn post_json(url: &str, v: &serde_json::Value) -> Answer {
+    http(
+        "POST",
+        url,
+        None,
+        Some("application/json"),
+        Some(serde_json::to_vec(v).unwrap()),
+    )
+}
+
+/// A `hal9ctl serve` the test started, on a free loopback port, in its own
+/// state dir; killed when dropped.
+pub struct Server {
+    pub child: Option<std::process::Child>,
+    pub dir: tempfile::TempDir,
+    pub url: String,
+    pub port: u16,
+    pub token: String,
+}
+
+impl Server {
+    pub fn start(config: Option<&str>) -> Server {
+        Self::start_in(tempdir(), config, &[])
+    }
+
+    pub fn start_in(dir: tempfile::TempDir, config: Option<&str>, extra: &[&str]) -> Server {
+        if let Some(c) = config {
+            std::fs::write(dir.path().join("hal9.toml"), c).unwrap();
+        }
+        let mut cmd = hal9ctl(dir.path());
+        cmd.args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(std::process::Stdio::null())
+            // A file, not a pipe: nobody reads a pipe while the test runs, and
+            // a full pipe would block the server on its next log line.
+            .stderr(std::fs::File::create(dir.path().join("serve.stderr")).expect("stderr file"));
+        let child = cmd.spawn().expect("spawn serve");
+        let pid = child.id();
+        let mut s = Server {
+            child: Some(child),
+            dir,
+            url: String::new(),
+            port: 0,
+            token: String::new(),
+        };
+        let t0 = std::time::Instant::now();
+        loop {
+            if let Ok(text) = std::fs::read_to_string(s.dir.path().join("runtime.json"))
+                && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
+                && v["pid"] == pid
+            {
+                let listen = v["listen"].as_str().unwrap().to_string();
+                s.port = listen.rsplit(':').next().unwrap().parse().unwrap();
+                s.url = format!("http://{listen}");
+                s.token = std::fs::read_to_string(s.dir.path().join("admin.token"))
+                    .unwrap()
+                    .trim()
+                    .to_string();
+                return s;
+            }
+            if let Some(st) = s.child.as_mut().unwrap().try_wait().unwrap() {
+                let err =
+                    std::fs::read_to_string(s.dir.path().join("serve.stderr")).unwrap_or_default();
+                panic!("serve exited at start ({st}): {err}");
+            }
+            assert!(
+                t0.elapsed() < std::time::Duration::from_secs(15),
+                "serve did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
+    }
+
+    pub fn get(&self, path: &str) -> Answer {
+        http("GET", &format!("{}{path}", self.url), None, None, None)
+    }
+
+    pub fn signal(&self, v: serde_json::Value) -> Answer {
+        post_json(&format!("{}/api/v1/signal", self.url), &v)
+    }
+
+    pub fn admin(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> Answer {
+        let ct = body.as_ref().map(|_| "application/json");
+        http(
+            method,
+            &format!("{}{path}", self.url),
+            Some(&self.token),
+            ct,
+            body.map(|b| serde_json::to_vec(&b).unwrap()),
+        )
+    }
+
+    pub fn term(&self) {
+        let pid = nix::unistd::Pid::from_raw(self.pid() as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    }
+
+    /// Wait for the process to exit; its status.
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        self.child.take().unwrap().wait().unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}

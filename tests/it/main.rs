@@ -3,4 +3,12 @@
 
 mod common;
 
+mod audit;
 mod cli;
+mod cluster;
+mod disk;
+mod port_conflict;
+mod restart;
+mod rollback;
+mod runbooks;
+mod serve;

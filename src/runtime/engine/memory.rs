@@ -21,7 +21,7 @@ pub const DIM: usize = 128;
 
 /// One search result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MemoryHit {
+pub struct Hit {
     /// The neuron whose output this was.
     pub neuron: String,
     pub text: String,
@@ -153,7 +153,7 @@ impl Memory {
     }
 
     /// The `k` entries most similar to `query`, best first.
-    pub fn search(&self, query: &str, k: usize) -> Vec<MemoryHit> {
+    pub fn search(&self, query: &str, k: usize) -> Vec<Hit> {
         let q = embed(query);
         if k == 0 || q.inv_norm == 0.0 {
             return Vec::new();
@@ -161,7 +161,7 @@ impl Memory {
         let s = read(&self.store);
         let top = scan(&s.vectors, &s.inv_norms, &q.vector, k);
         top.into_iter()
-            .map(|(score, i)| MemoryHit {
+            .map(|(score, i)| Hit {
                 neuron: s.neurons[i].to_string(),
                 text: s.texts[i].to_string(),
                 score: score * q.inv_norm,

@@ -32,30 +32,39 @@ impl Histogram {
         self.sum_ns.fetch_add(ns, Relaxed);
     }
 
-    pub fn write(&self, out: &mut String, name: &str, help: &str) {
-        header(out, name, help, "histogram");
+    /// The cumulative buckets, sum and count, without the HELP/TYPE header
+    /// (one header serves several labelled series). `labels` is empty or
+    /// ends with a comma, like `path="flat",`.
+    pub fn write(&self, out: &mut String, name: &str, labels: &str) {
         let mut cumulative = 0u64;
         for (i, count) in self.counts.iter().enumerate() {
             cumulative += count.load(Relaxed);
             match BUCKETS.get(i) {
                 Some(le) => {
-                    let _ = writeln!(out, "{name}_bucket{{le=\"{le}\"}} {cumulative}");
+                    let _ = writeln!(out, "{name}_bucket{{{labels}le=\"{le}\"}} {cumulative}");
                 }
                 None => {
-                    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {cumulative}");
+                    let _ = writeln!(out, "{name}_bucket{{{labels}le=\"+Inf\"}} {cumulative}");
                 }
             }
         }
         let sum = self.sum_ns.load(Relaxed) as f64 / 1e9;
-        let _ = writeln!(out, "{name}_sum {sum}");
-        let _ = writeln!(out, "{name}_count {cumulative}");
+        let bare = labels.trim_end_matches(',');
+        if bare.is_empty() {
+            let _ = writeln!(out, "{name}_sum {sum}\n{name}_count {cumulative}");
+        } else {
+            let _ = writeln!(
+                out,
+                "{name}_sum{{{bare}}} {sum}\n{name}_count{{{bare}}} {cumulative}"
+            );
+        }
     }
 }
 
 /// Signal-level counters of the engine.
 #[derive(Debug, Default)]
 pub struct EngineMetrics {
-    pub processed: AtomicU64,
+    pub signals: AtomicU64,
     pub failed: AtomicU64,
     pub rejected: AtomicU64,
     pub gradients: AtomicU64,
@@ -112,8 +121,7 @@ mod tests {
         h.observe(Duration::from_micros(80));
         h.observe(Duration::from_secs(60));
         let mut out = String::new();
-        h.write(&mut out, "x_seconds", "help");
-        assert!(out.contains("# TYPE x_seconds histogram\n"), "{out}");
+        h.write(&mut out, "x_seconds", "");
         assert!(
             out.contains("x_seconds_bucket{le=\"0.00001\"} 1\n"),
             "{out}"
@@ -123,6 +131,13 @@ mod tests {
         assert!(out.contains("x_seconds_bucket{le=\"+Inf\"} 3\n"), "{out}");
         assert!(out.contains("x_seconds_count 3\n"), "{out}");
         assert!(out.contains("x_seconds_sum 60.000085\n"), "{out}");
+        let mut out = String::new();
+        h.write(&mut out, "x_seconds", "path=\"flat\",");
+        assert!(
+            out.contains("x_seconds_bucket{path=\"flat\",le=\"+Inf\"} 3\n"),
+            "{out}"
+        );
+        assert!(out.contains("x_seconds_count{path=\"flat\"} 3\n"), "{out}");
     }
 
     #[test]

@@ -6,7 +6,7 @@ mod breaker;
 mod cache;
 mod command;
 pub mod memory;
-mod metrics;
+pub mod metrics;
 mod network;
 mod propagate;
 mod rules;
@@ -22,8 +22,7 @@ use super::api::{
 use super::layer::Layer;
 use super::spec::{NeuronSpec, RuntimeSettings};
 use cache::LayerCache;
-use memory::Memory;
-pub use memory::MemoryHit;
+use memory::{Hit, Memory};
 use metrics::{EngineMetrics, header, sample};
 use network::{Network, Processor};
 
@@ -106,11 +105,27 @@ impl Runtime {
         })
     }
 
+    /// A new unique signal id.
+    pub fn new_id(&self) -> String {
+        self.ids.next()
+    }
+
     /// Process one signal: enter at `neuron_id`, or the first neuron of
     /// `layer`, or the first L1 neuron; propagate along forward connections.
-    /// The content is trimmed first, so `echo`'s newline does not make a
-    /// different cache key. See `propagate` for how neurons pass it on.
     pub async fn signal(&self, req: &SignalRequest) -> Result<SignalResponse, SignalError> {
+        self.signal_on(req, Path::Hierarchical, self.new_id()).await
+    }
+
+    /// Process one signal on either path. Hierarchical: the signal crosses
+    /// the layers as `propagate` describes. Flat: the entry neuron alone
+    /// answers. The content is trimmed first, so `echo`'s newline does not
+    /// make a different cache key.
+    pub async fn signal_on(
+        &self,
+        req: &SignalRequest,
+        path: Path,
+        id: String,
+    ) -> Result<SignalResponse, SignalError> {
         let started = Instant::now();
         let content = req.content.trim();
         if content.is_empty() {
@@ -123,17 +138,18 @@ impl Runtime {
             .inspect_err(|_| {
                 self.metrics.rejected.fetch_add(1, Relaxed);
             })?;
-        let trace = self.propagate(entry, Arc::from(content)).await;
+        let forward = path == Path::Hierarchical;
+        let trace = self.propagate(entry, Arc::from(content), forward).await;
+        self.metrics.signals.fetch_add(1, Relaxed);
         self.metrics.duration.observe(started.elapsed());
         let Some(output) = trace.output else {
             self.metrics.failed.fetch_add(1, Relaxed);
             return Err(SignalError::Failed(trace.first_error.unwrap_or_default()));
         };
-        self.metrics.processed.fetch_add(1, Relaxed);
         Ok(SignalResponse {
-            id: self.ids.next(),
+            id,
             output: output.to_string(),
-            path: Path::Hierarchical,
+            path,
             trace: trace.hops,
             gradients: trace.gradients,
         })
@@ -174,14 +190,17 @@ impl Runtime {
     /// adds its own (event loop, draining).
     ///
     /// An open breaker is the network protecting itself from a failing
-    /// program, so it makes the runtime degraded, not unhealthy: restarting
-    /// the runtime would not fix the program. Unhealthy means no neuron can
-    /// answer at all: every neuron is behind an open breaker.
+    /// program: the runtime is degraded, and restarting it would not fix the
+    /// program. It is unhealthy only when the default entry neuron (where a
+    /// signal without `layer` or `neuron_id` goes in) is behind an open
+    /// breaker, or every neuron is: then the main job cannot be done.
     pub fn checks(&self) -> Vec<CheckBody> {
         let now = Instant::now();
+        let default_entry = self.network.entry(None, None).ok();
         let mut open = Vec::new();
+        let mut entry_open = false;
         let mut recovering = Vec::new();
-        for n in &self.network.neurons {
+        for (i, n) in self.network.neurons.iter().enumerate() {
             let Processor::Command(cmd) = &n.processor else {
                 continue;
             };
@@ -192,7 +211,10 @@ impl Runtime {
                 .map(|e| format!(" (last error: {e})"))
                 .unwrap_or_default();
             match health.breaker.state(now) {
-                BreakerState::Open => open.push(format!("{}{why}", n.id)),
+                BreakerState::Open => {
+                    entry_open |= default_entry == Some(i);
+                    open.push(format!("{}{why}", n.id));
+                }
                 BreakerState::HalfOpen => recovering.push(n.id.to_string()),
                 BreakerState::Closed => {}
             }
@@ -205,7 +227,7 @@ impl Runtime {
             }
             seen.iter().filter(|s| **s).count()
         };
-        let status = if open.len() == total {
+        let status = if entry_open || open.len() == total {
             HealthStatus::Unhealthy
         } else if !open.is_empty() || !recovering.is_empty() {
             HealthStatus::Degraded
@@ -234,9 +256,9 @@ impl Runtime {
         let m = &self.metrics;
         let counters = [
             (
-                "hal9_signals_processed_total",
-                "Signals that produced an output.",
-                &m.processed,
+                "hal9_signals_total",
+                "Signals processed, failed ones included.",
+                &m.signals,
             ),
             (
                 "hal9_signals_failed_total",
@@ -258,11 +280,13 @@ impl Runtime {
             header(out, name, help, "counter");
             sample(out, name, &[], value.load(Relaxed));
         }
-        m.duration.write(
+        header(
             out,
             "hal9_signal_duration_seconds",
             "Time to process a signal through the network.",
+            "histogram",
         );
+        m.duration.write(out, "hal9_signal_duration_seconds", "");
 
         let stats = self.caches();
         type Field = fn(&CacheStats) -> u64;
@@ -350,13 +374,18 @@ impl Runtime {
     }
 
     /// The `k` L2 memory entries most similar to `query`, best first.
-    pub fn memory_search(&self, query: &str, k: usize) -> Vec<MemoryHit> {
+    pub fn memory_search(&self, query: &str, k: usize) -> Vec<Hit> {
         self.memory.search(query, k)
     }
 
-    /// Entries in L2 memory and how many it keeps.
-    pub fn memory_len(&self) -> (usize, usize) {
-        (self.memory.len(), self.memory.capacity())
+    /// Entries in L2 memory.
+    pub fn memory_len(&self) -> usize {
+        self.memory.len()
+    }
+
+    /// How many entries L2 memory keeps before the oldest go.
+    pub fn memory_capacity(&self) -> usize {
+        self.memory.capacity()
     }
 
     fn cache(&self, layer: Layer) -> Option<&LayerCache> {
@@ -413,7 +442,7 @@ impl SignalIds {
 
     fn next(&self) -> String {
         let n = self.counter.fetch_add(1, Relaxed) + 1;
-        format!("{:08x}-{n:08x}", self.prefix)
+        format!("sig-{:08x}-{n}", self.prefix)
     }
 }
 

@@ -47,7 +47,8 @@ struct Done {
 type Outcome = (Result<Done, String>, Duration);
 
 impl Runtime {
-    pub(super) async fn propagate(&self, entry: usize, content: Arc<str>) -> Trace {
+    /// With `forward` false (the flat path) the entry neuron alone answers.
+    pub(super) async fn propagate(&self, entry: usize, content: Arc<str>, forward: bool) -> Trace {
         let neurons = &self.network.neurons;
         let mut visited = vec![false; neurons.len()];
         visited[entry] = true;
@@ -89,7 +90,12 @@ impl Runtime {
                     Ok(done) => {
                         neuron.processed.fetch_add(1, Relaxed);
                         hop.cache_hit = done.cache_hit;
-                        for &f in neuron.forwards(done.route) {
+                        let targets = if forward {
+                            neuron.forwards(done.route)
+                        } else {
+                            &[]
+                        };
+                        for &f in targets {
                             if !visited[f] {
                                 visited[f] = true;
                                 next.push((f, Arc::clone(&done.output)));

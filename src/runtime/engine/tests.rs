@@ -112,6 +112,7 @@ async fn a_repeated_signal_is_answered_from_the_l2_to_l4_caches() {
     let first = rt.signal(&req("hello")).await.unwrap();
     let second = rt.signal(&req("hello")).await.unwrap();
     assert_eq!(first.output, second.output);
+    assert!(first.id.starts_with("sig-"), "{}", first.id);
     assert_ne!(first.id, second.id);
     let hits: Vec<(&str, bool)> = second
         .trace
@@ -145,7 +146,7 @@ async fn l2_outputs_are_searchable_in_memory() {
     ] {
         rt.signal(&req(text)).await.unwrap();
     }
-    assert_eq!(rt.memory_len(), (6, 100_000));
+    assert_eq!((rt.memory_len(), rt.memory_capacity()), (6, 100_000));
     let hits = rt.memory_search("certificate expiry", 2);
     assert_eq!(hits.len(), 2);
     assert!(hits[0].text.contains("certificate expired"), "{hits:?}");
@@ -184,6 +185,18 @@ async fn entry_by_layer_or_neuron_and_bad_requests() {
         small.signal(&r).await,
         Err(SignalError::EmptyLayer(Layer::L4))
     ));
+}
+
+#[tokio::test]
+async fn the_flat_path_is_the_entry_neuron_alone() {
+    let rt = default_runtime();
+    let r = rt
+        .signal_on(&req("hello"), Path::Flat, rt.new_id())
+        .await
+        .unwrap();
+    assert_eq!(hop_names(&r), ["reflex"]);
+    assert_eq!(r.output, "observed: hello");
+    assert_eq!(r.path, Path::Flat);
 }
 
 #[tokio::test]
@@ -363,7 +376,29 @@ async fn when_every_neuron_fails_the_signal_fails_and_health_is_unhealthy() {
     let mut text = String::new();
     rt.write_metrics(&mut text);
     assert!(text.contains("hal9_signals_failed_total 1\n"), "{text}");
-    assert!(text.contains("hal9_signals_processed_total 0\n"), "{text}");
+    assert!(text.contains("hal9_signals_total 1\n"), "{text}");
+}
+
+#[tokio::test]
+async fn an_open_breaker_on_the_default_entry_is_unhealthy() {
+    let settings = RuntimeSettings {
+        breaker_failures: 1,
+        ..RuntimeSettings::default()
+    };
+    let mut entry = command("entry", Layer::L1, &["sh", "-c", "exit 1"], &[]);
+    entry.forward = vec!["next".to_string()];
+    let rt = Runtime::new(
+        &[entry, rules("next", Layer::L2, &[], &["entry"], "{input}")],
+        &settings,
+    )
+    .unwrap();
+    assert!(rt.signal(&req("x")).await.is_err());
+    let check = &rt.checks()[0];
+    assert_eq!(check.status, HealthStatus::Unhealthy, "{}", check.detail);
+    // Entered elsewhere, the network still answers.
+    let mut r = req("x");
+    r.layer = Some(Layer::L2);
+    assert_eq!(rt.signal(&r).await.unwrap().output, "x");
 }
 
 #[tokio::test]
@@ -375,7 +410,7 @@ async fn metrics_cover_signals_latency_caches_and_neurons() {
     let mut text = String::new();
     rt.write_metrics(&mut text);
     for line in [
-        "hal9_signals_processed_total 2\n",
+        "hal9_signals_total 2\n",
         "hal9_signals_rejected_total 1\n",
         "hal9_signal_duration_seconds_count 2\n",
         "hal9_cache_hits_total{layer=\"L2\"} 2\n",

@@ -1,0 +1,133 @@
+//! Rollout status, judged exactly the way `kubectl rollout status` judges it.
+
+use k8s_openapi::api::apps::v1::Deployment;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", content = "detail", rename_all = "snake_case")]
+pub enum Rollout {
+    /// Every replica is updated and available.
+    Complete,
+    /// Still moving; the text says what it waits for.
+    Progressing(String),
+    /// The Progressing condition passed its deadline.
+    Failed(String),
+}
+
+impl Rollout {
+    pub fn is_complete(&self) -> bool {
+        matches!(self, Rollout::Complete)
+    }
+}
+
+/// The counts the judgement needs, read off a Deployment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RolloutFacts {
+    pub generation: i64,
+    pub observed_generation: i64,
+    pub desired: i32,
+    pub total: i32,
+    pub updated: i32,
+    pub available: i32,
+    pub ready: i32,
+    /// `reason` of the Progressing condition (`ProgressDeadlineExceeded` is fatal).
+    pub progressing_reason: Option<String>,
+    pub paused: bool,
+}
+
+impl RolloutFacts {
+    pub fn of(d: &Deployment) -> RolloutFacts {
+        let spec = d.spec.as_ref();
+        let st = d.status.as_ref();
+        RolloutFacts {
+            generation: d.metadata.generation.unwrap_or(0),
+            observed_generation: st.and_then(|s| s.observed_generation).unwrap_or(0),
+            desired: spec.and_then(|s| s.replicas).unwrap_or(1),
+            total: st.and_then(|s| s.replicas).unwrap_or(0),
+            updated: st.and_then(|s| s.updated_replicas).unwrap_or(0),
+            available: st.and_then(|s| s.available_replicas).unwrap_or(0),
+            ready: st.and_then(|s| s.ready_replicas).unwrap_or(0),
+            progressing_reason: st
+                .and_then(|s| s.conditions.as_ref())
+                .and_then(|cs| cs.iter().find(|c| c.type_ == "Progressing"))
+                .and_then(|c| c.reason.clone()),
+            paused: spec.and_then(|s| s.paused).unwrap_or(false),
+        }
+    }
+}
+
+/// observedGeneration ≥ generation; the Progressing condition has not passed
+/// its deadline; updated == desired; total == updated; available ≥ updated.
+pub fn judge(f: &RolloutFacts) -> Rollout {
+    if f.observed_generation < f.generation {
+        return Rollout::Progressing(
+            "waiting for the deployment spec update to be observed".into(),
+        );
+    }
+    if f.progressing_reason.as_deref() == Some("ProgressDeadlineExceeded") {
+        return Rollout::Failed("the rollout exceeded its progress deadline".into());
+    }
+    if f.updated < f.desired {
+        return Rollout::Progressing(format!(
+            "{} of {} new replicas have been updated",
+            f.updated, f.desired
+        ));
+    }
+    if f.total > f.updated {
+        return Rollout::Progressing(format!(
+            "{} old replicas are pending termination",
+            f.total - f.updated
+        ));
+    }
+    if f.available < f.updated {
+        return Rollout::Progressing(format!(
+            "{} of {} updated replicas are available",
+            f.available, f.updated
+        ));
+    }
+    Rollout::Complete
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn done() -> RolloutFacts {
+        RolloutFacts {
+            generation: 3,
+            observed_generation: 3,
+            desired: 4,
+            total: 4,
+            updated: 4,
+            available: 4,
+            ready: 4,
+            progressing_reason: Some("NewReplicaSetAvailable".into()),
+            paused: false,
+        }
+    }
+
+    #[test]
+    fn complete_only_when_every_rule_holds() {
+        assert_eq!(judge(&done()), Rollout::Complete);
+        let mut f = done();
+        f.observed_generation = 2;
+        assert!(matches!(judge(&f), Rollout::Progressing(m) if m.contains("observed")));
+        let mut f = done();
+        f.updated = 2;
+        assert!(matches!(judge(&f), Rollout::Progressing(m) if m.contains("2 of 4 new")));
+        let mut f = done();
+        f.total = 6;
+        assert!(matches!(judge(&f), Rollout::Progressing(m) if m.contains("2 old")));
+        let mut f = done();
+        f.available = 3;
+        assert!(matches!(judge(&f), Rollout::Progressing(m) if m.contains("3 of 4 updated")));
+    }
+
+    #[test]
+    fn a_passed_deadline_is_a_failure() {
+        let mut f = done();
+        f.updated = 1;
+        f.progressing_reason = Some("ProgressDeadlineExceeded".into());
+        assert!(matches!(judge(&f), Rollout::Failed(_)));
+    }
+}

@@ -1,0 +1,532 @@
+//! What `disk usage` and `disk cleanup` print, as tables and as JSON.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::apply::{Applied, Done};
+use super::plan::{Candidate, Eligible, Facts, FsPlan, Kept, Plan};
+use crate::exit::Exit;
+use crate::output::{Mark, Report, Styles, table, to_value};
+use crate::system::disk::FsUsage;
+use crate::system::open_files::Holder;
+use crate::system::scan::Category;
+
+/// Sizes as people read them: binary units, one decimal.
+pub fn human(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CategoryTotal {
+    pub category: Category,
+    pub label: &'static str,
+    pub files: u64,
+    pub bytes: u64,
+}
+
+/// Totals per category, largest first.
+fn totals<'a>(items: impl Iterator<Item = (Category, u64)> + 'a) -> Vec<CategoryTotal> {
+    let mut m: BTreeMap<Category, (u64, u64)> = BTreeMap::new();
+    for (c, b) in items {
+        let e = m.entry(c).or_default();
+        e.0 += 1;
+        e.1 += b;
+    }
+    let mut v: Vec<CategoryTotal> = m
+        .into_iter()
+        .map(|(category, (files, bytes))| CategoryTotal {
+            category,
+            label: category.label(),
+            files,
+            bytes,
+        })
+        .collect();
+    v.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.category.cmp(&b.category)));
+    v
+}
+
+fn render_notes(out: &mut String, notes: &[String], st: &Styles) {
+    for n in notes {
+        out.push_str(&st.dim(&format!("note: {n}")));
+        out.push('\n');
+    }
+}
+
+fn holders_text(h: &[Holder]) -> String {
+    h.iter()
+        .map(|h| format!("pid {} ({}) fd {}", h.pid, h.comm, h.fd))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn render_kept(out: &mut String, kept: &[Kept]) {
+    if kept.is_empty() {
+        return;
+    }
+    let mut t = table(&["kept", "size", "why"]);
+    for k in kept {
+        t.add_row(vec![
+            k.path.display().to_string(),
+            human(k.bytes),
+            k.reason.clone(),
+        ]);
+    }
+    out.push_str(&format!("{t}\n"));
+}
+
+// ---------------------------------------------------------------- usage
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FsReport {
+    #[serde(flatten)]
+    pub usage: FsUsage,
+    pub roots: Vec<PathBuf>,
+    /// Bytes cleanup could free here with `--target 0`.
+    pub reclaimable: u64,
+    /// Largest first.
+    pub categories: Vec<CategoryTotal>,
+    /// Matching files that must stay (held open, deleted-but-open outside the roots).
+    pub kept: Vec<Kept>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UsageReport {
+    pub filesystems: Vec<FsReport>,
+    pub entries_scanned: u64,
+    pub notes: Vec<String>,
+}
+
+impl UsageReport {
+    pub fn new(facts: &Facts, el: &Eligible, entries_scanned: u64, notes: Vec<String>) -> Self {
+        let filesystems = facts
+            .filesystems
+            .iter()
+            .map(|fs| {
+                let here = el.candidates.iter().filter(|c| c.device() == fs.device);
+                let categories = totals(here.clone().map(|c| (c.category(), c.bytes())));
+                FsReport {
+                    usage: fs.clone(),
+                    roots: facts
+                        .roots
+                        .iter()
+                        .filter(|r| r.device == fs.device)
+                        .map(|r| r.path.clone())
+                        .collect(),
+                    reclaimable: here.map(Candidate::bytes).sum(),
+                    categories,
+                    kept: el
+                        .kept
+                        .iter()
+                        .filter(|k| kept_device(facts, k) == Some(fs.device))
+                        .cloned()
+                        .collect(),
+                }
+            })
+            .collect();
+        UsageReport {
+            filesystems,
+            entries_scanned,
+            notes,
+        }
+    }
+}
+
+/// The filesystem a kept file is on: found by its path among the facts.
+fn kept_device(facts: &Facts, k: &Kept) -> Option<u64> {
+    facts
+        .found
+        .iter()
+        .find(|f| f.path == k.path)
+        .map(|f| f.device)
+        .or_else(|| {
+            facts
+                .deleted
+                .iter()
+                .find(|d| d.path == k.path)
+                .map(|d| d.device)
+        })
+}
+
+impl Report for UsageReport {
+    fn to_json(&self) -> serde_json::Value {
+        to_value(self)
+    }
+
+    fn render(&self, st: &Styles) -> String {
+        let mut out = String::new();
+        let mut t = table(&[
+            "mount",
+            "type",
+            "size",
+            "used",
+            "avail",
+            "use%",
+            "reclaimable",
+        ]);
+        for f in &self.filesystems {
+            t.add_row(vec![
+                f.usage.mount_point.display().to_string(),
+                f.usage.fs_type.clone(),
+                human(f.usage.total),
+                human(f.usage.used),
+                human(f.usage.avail),
+                format!("{:.1}%", f.usage.percent),
+                human(f.reclaimable),
+            ]);
+        }
+        out.push_str(&format!("{t}\n"));
+        for f in &self.filesystems {
+            let roots: Vec<String> = f.roots.iter().map(|r| r.display().to_string()).collect();
+            out.push_str(&format!(
+                "\n{} {}\n",
+                st.bold(&f.usage.mount_point.display().to_string()),
+                st.dim(&format!("(roots: {})", roots.join(", ")))
+            ));
+            if f.categories.is_empty() {
+                out.push_str("  nothing reclaimable\n");
+            } else {
+                let mut c = table(&["category", "files", "reclaimable"]);
+                for cat in &f.categories {
+                    c.add_row(vec![
+                        cat.label.to_string(),
+                        cat.files.to_string(),
+                        human(cat.bytes),
+                    ]);
+                }
+                out.push_str(&format!("{c}\n"));
+            }
+            render_kept(&mut out, &f.kept);
+        }
+        render_notes(&mut out, &self.notes, st);
+        out
+    }
+}
+
+// ---------------------------------------------------------------- cleanup
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionView {
+    pub op: &'static str,
+    pub category: Category,
+    pub path: PathBuf,
+    pub bytes: u64,
+    /// RFC 3339 modification time.
+    pub modified: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub holders: Vec<Holder>,
+    #[serde(flatten)]
+    pub done: Done,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FsOutcome {
+    #[serde(flatten)]
+    pub plan: FsPlan,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub percent_after: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Freed {
+    pub bytes: u64,
+    pub deleted: u64,
+    pub truncated: u64,
+    pub by_category: Vec<CategoryTotal>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CleanupReport {
+    pub dry_run: bool,
+    pub target: u8,
+    pub roots: Vec<PathBuf>,
+    pub filesystems: Vec<FsOutcome>,
+    /// Oldest first, in the order they were (or would be) applied.
+    pub actions: Vec<ActionView>,
+    pub kept: Vec<Kept>,
+    pub freed: Freed,
+    /// Eligible files left because their filesystem reached target without them.
+    pub not_needed: u64,
+    /// Matching files not old enough yet.
+    pub too_young: u64,
+    pub notes: Vec<String>,
+    pub status: Exit,
+}
+
+fn modified(mtime: i64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(mtime.max(0) as u64);
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+impl CleanupReport {
+    pub fn planned(
+        facts: &Facts,
+        plan: &Plan,
+        target: u8,
+        dry_run: bool,
+        notes: Vec<String>,
+    ) -> Self {
+        let actions = plan
+            .actions
+            .iter()
+            .map(|c| ActionView {
+                op: match c {
+                    Candidate::Unlink(_) => "delete",
+                    Candidate::Truncate(_) => "truncate",
+                },
+                category: c.category(),
+                path: c.path().to_path_buf(),
+                bytes: c.bytes(),
+                modified: modified(c.mtime()),
+                holders: match c {
+                    Candidate::Truncate(d) => d.holders.clone(),
+                    Candidate::Unlink(_) => Vec::new(),
+                },
+                done: Done::Planned,
+            })
+            .collect();
+        let mut r = CleanupReport {
+            dry_run,
+            target,
+            roots: facts.roots.iter().map(|r| r.path.clone()).collect(),
+            filesystems: plan
+                .filesystems
+                .iter()
+                .map(|p| FsOutcome {
+                    plan: p.clone(),
+                    percent_after: None,
+                })
+                .collect(),
+            actions,
+            kept: plan.kept.clone(),
+            freed: Freed::default(),
+            not_needed: plan.not_needed,
+            too_young: plan.too_young,
+            notes,
+            status: Exit::Ok,
+        };
+        r.status = r.verdict(|f| f.plan.percent_projected, false);
+        r
+    }
+
+    /// 0 when every filesystem that needed it is below target (with target 0:
+    /// when everything eligible went), 2 when nothing could be done because
+    /// of failures, 1 otherwise: partly done.
+    fn verdict(&self, percent: impl Fn(&FsOutcome) -> f64, failures: bool) -> Exit {
+        let reached = self.filesystems.iter().filter(|f| f.plan.needed).all(|f| {
+            if self.target == 0 {
+                !failures
+            } else {
+                percent(f) < f64::from(self.target)
+            }
+        });
+        let progressed = self.freed.deleted + self.freed.truncated > 0;
+        if reached {
+            Exit::Ok
+        } else if failures && !progressed {
+            Exit::Critical
+        } else {
+            Exit::Warning
+        }
+    }
+
+    pub fn applied(&mut self, applied: &Applied, after: &[FsUsage]) {
+        let mut freed = Freed::default();
+        let mut done_items = Vec::new();
+        for (a, d) in self.actions.iter_mut().zip(&applied.results) {
+            a.done = d.clone();
+            match d {
+                Done::Deleted => freed.deleted += 1,
+                Done::Truncated => freed.truncated += 1,
+                _ => continue,
+            }
+            freed.bytes += a.bytes;
+            done_items.push((a.category, a.bytes));
+        }
+        freed.by_category = totals(done_items.into_iter());
+        self.freed = freed;
+        for f in &mut self.filesystems {
+            f.percent_after = after
+                .iter()
+                .find(|u| u.device == f.plan.device)
+                .map(|u| u.percent);
+        }
+        self.notes.extend(
+            applied
+                .audit_errors
+                .iter()
+                .map(|e| format!("audit log not written: {e}")),
+        );
+        let failures = applied.results.iter().any(|d| matches!(d, Done::Failed(_)));
+        self.status = self.verdict(
+            |f| f.percent_after.unwrap_or(f.plan.percent_before),
+            failures,
+        );
+    }
+
+    pub fn deletes(&self) -> usize {
+        self.actions.iter().filter(|a| a.op == "delete").count()
+    }
+
+    pub fn truncates(&self) -> usize {
+        self.actions.iter().filter(|a| a.op == "truncate").count()
+    }
+
+    pub fn planned_bytes(&self) -> u64 {
+        self.actions.iter().map(|a| a.bytes).sum()
+    }
+
+    pub fn root_list(&self) -> String {
+        self.roots
+            .iter()
+            .map(|r| r.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl Report for CleanupReport {
+    fn to_json(&self) -> serde_json::Value {
+        to_value(self)
+    }
+
+    fn render(&self, st: &Styles) -> String {
+        let mut out = String::new();
+        let head = if self.dry_run {
+            "plan (dry run, nothing changed)"
+        } else {
+            "cleanup"
+        };
+        let goal = if self.target == 0 {
+            "everything eligible".to_string()
+        } else {
+            format!("until below {}%", self.target)
+        };
+        out.push_str(&format!(
+            "{}: {goal} under {}\n",
+            st.bold(head),
+            self.root_list()
+        ));
+        if self.actions.is_empty() {
+            out.push_str("nothing to delete\n");
+        } else {
+            let mut t = table(&["", "action", "category", "size", "modified", "path"]);
+            for a in &self.actions {
+                let (mark, what) = match &a.done {
+                    Done::Planned => (st.dim("·"), a.op.to_string()),
+                    Done::Deleted => (st.mark(Mark::Ok), "deleted".into()),
+                    Done::Truncated => (st.mark(Mark::Ok), "truncated".into()),
+                    Done::NotNeeded => (st.dim("·"), "not needed".into()),
+                    Done::Skipped(why) => (st.mark(Mark::Warn), format!("skipped: {why}")),
+                    Done::Failed(why) => (st.mark(Mark::Fail), format!("failed: {why}")),
+                };
+                let mut path = a.path.display().to_string();
+                if !a.holders.is_empty() {
+                    path.push_str(&format!(" (held by {})", holders_text(&a.holders)));
+                }
+                t.add_row(vec![
+                    mark,
+                    what,
+                    a.category.label().into(),
+                    human(a.bytes),
+                    a.modified.clone(),
+                    path,
+                ]);
+            }
+            out.push_str(&format!("{t}\n"));
+        }
+        render_kept(&mut out, &self.kept);
+        let mut t = table(&["mount", "use% before", "projected", "after"]);
+        for f in &self.filesystems {
+            t.add_row(vec![
+                f.plan.mount_point.display().to_string(),
+                format!("{:.1}%", f.plan.percent_before),
+                format!("{:.1}%", f.plan.percent_projected),
+                f.percent_after
+                    .map(|p| format!("{p:.1}%"))
+                    .unwrap_or_else(|| "-".into()),
+            ]);
+        }
+        out.push_str(&format!("{t}\n"));
+        if !self.dry_run {
+            out.push_str(&format!(
+                "freed {} ({} deleted, {} truncated)\n",
+                human(self.freed.bytes),
+                self.freed.deleted,
+                self.freed.truncated
+            ));
+            for c in &self.freed.by_category {
+                out.push_str(&format!(
+                    "  {}: {} in {} files\n",
+                    c.label,
+                    human(c.bytes),
+                    c.files
+                ));
+            }
+        }
+        if self.too_young + self.not_needed > 0 {
+            out.push_str(&st.dim(&format!(
+                "left alone: {} not old enough, {} not needed to reach target\n",
+                self.too_young, self.not_needed
+            )));
+        }
+        render_notes(&mut out, &self.notes, st);
+        if self.status != Exit::Ok {
+            out.push_str(&format!(
+                "{} still at or above {}%: {}\n",
+                st.mark(Mark::Warn),
+                self.target,
+                "next: hal9ctl disk usage   # find what else uses the space"
+            ));
+        }
+        out
+    }
+
+    fn exit(&self) -> Exit {
+        self.status
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_sizes() {
+        assert_eq!(human(512), "512 B");
+        assert_eq!(human(1536), "1.5 KiB");
+        assert_eq!(human(3 * 1024 * 1024 * 1024), "3.0 GiB");
+    }
+
+    #[test]
+    fn totals_are_largest_first() {
+        let t = totals(
+            vec![
+                (Category::Logs, 10),
+                (Category::Crash, 500),
+                (Category::Logs, 20),
+                (Category::Rotated, 100),
+            ]
+            .into_iter(),
+        );
+        let order: Vec<Category> = t.iter().map(|c| c.category).collect();
+        assert_eq!(
+            order,
+            vec![Category::Crash, Category::Rotated, Category::Logs]
+        );
+        assert_eq!(t[2].files, 2);
+        assert_eq!(t[2].bytes, 30);
+    }
+}

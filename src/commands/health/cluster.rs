@@ -1,0 +1,432 @@
+//! `hal9ctl health --cluster`: rollout, pods, HPA and recent warning events of
+//! the Deployment, each judged into a check with a next step.
+
+use k8s_openapi::api::core::v1::{Event, Pod};
+use serde_json::json;
+
+use crate::cluster::facts::{self, DeploymentFacts};
+use crate::cluster::rollout::{Rollout, RolloutFacts, judge};
+use crate::cluster::{Kube, Target};
+use crate::exit::Failure;
+use crate::output::checks::{Check, CheckReport};
+
+/// Waiting reasons that mean the pod will not become ready by itself.
+const BAD_WAITING: [&str; 5] = [
+    "CrashLoopBackOff",
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "CreateContainerConfigError",
+    "OOMKilled",
+];
+/// Warning events older than this are history, not the current incident.
+pub const EVENT_WINDOW_S: i64 = 600;
+
+pub async fn check(kube: &Kube, target: &Target) -> Result<CheckReport, Failure> {
+    let facts = facts::gather(kube, &target.deployment).await?;
+    let now = k8s_openapi::jiff::Timestamp::now().as_second();
+    let checks = plan(&facts, target, now);
+    let rf = RolloutFacts::of(&facts.deployment);
+    let facts_json = json!({
+        "server": kube.server,
+        "desired": rf.desired,
+        "ready": rf.ready,
+        "updated": rf.updated,
+        "available": rf.available,
+        "rollout": judge(&rf),
+        "pods": facts.pods.iter().map(pod_summary).collect::<Vec<_>>(),
+        "hpa": facts.hpa.as_ref().map(|h| json!({
+            "name": h.metadata.name,
+            "min": h.spec.as_ref().and_then(|s| s.min_replicas).unwrap_or(1),
+            "max": h.spec.as_ref().map(|s| s.max_replicas),
+            "current": h.status.as_ref().map(|s| s.current_replicas),
+        })),
+    });
+    Ok(CheckReport::new(
+        format!("deployment {}/{}", target.namespace, target.deployment),
+        checks,
+        facts_json,
+    ))
+}
+
+fn pod_summary(p: &Pod) -> serde_json::Value {
+    json!({
+        "name": p.metadata.name,
+        "phase": p.status.as_ref().and_then(|s| s.phase.clone()),
+        "ready": pod_ready(p),
+        "restarts": restarts(p),
+        "waiting": waiting_reason(p),
+    })
+}
+
+pub fn pod_ready(p: &Pod) -> bool {
+    p.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+}
+
+pub fn restarts(p: &Pod) -> i32 {
+    p.status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+        .map(|cs| cs.iter().map(|c| c.restart_count).sum())
+        .unwrap_or(0)
+}
+
+/// The reason a container is stuck: a waiting reason, or OOMKilled as the last termination.
+pub fn waiting_reason(p: &Pod) -> Option<String> {
+    let cs = p.status.as_ref()?.container_statuses.as_ref()?;
+    cs.iter().find_map(|c| {
+        let waiting = c
+            .state
+            .as_ref()
+            .and_then(|s| s.waiting.as_ref())
+            .and_then(|w| w.reason.clone());
+        let oom = c
+            .last_state
+            .as_ref()
+            .and_then(|s| s.terminated.as_ref())
+            .and_then(|t| t.reason.clone())
+            .filter(|r| r == "OOMKilled");
+        match (waiting, oom) {
+            (Some(w), Some(_)) if w == "CrashLoopBackOff" => {
+                Some("CrashLoopBackOff (OOMKilled)".to_string())
+            }
+            (Some(w), _) => Some(w),
+            (None, o) => o,
+        }
+    })
+}
+
+fn pod_name(p: &Pod) -> &str {
+    p.metadata.name.as_deref().unwrap_or("?")
+}
+
+fn event_time(e: &Event) -> Option<i64> {
+    e.last_timestamp
+        .as_ref()
+        .map(|t| t.0.as_second())
+        .or_else(|| e.event_time.as_ref().map(|t| t.0.as_second()))
+        .or_else(|| {
+            e.metadata
+                .creation_timestamp
+                .as_ref()
+                .map(|t| t.0.as_second())
+        })
+}
+
+/// The scheduler's reason a Pending pod has not been placed, from its events.
+fn scheduling_reason(pod: &str, events: &[Event]) -> Option<String> {
+    events
+        .iter()
+        .filter(|e| {
+            e.involved_object.kind.as_deref() == Some("Pod")
+                && e.involved_object.name.as_deref() == Some(pod)
+        })
+        .filter(|e| e.reason.as_deref() == Some("FailedScheduling"))
+        .max_by_key(|e| event_time(e))
+        .and_then(|e| e.message.clone())
+}
+
+/// Pure: facts in, checks out. `now` is Unix seconds.
+pub fn plan(f: &DeploymentFacts, t: &Target, now: i64) -> Vec<Check> {
+    let ns = &t.namespace;
+    let name = &t.deployment;
+    let ctx = t
+        .context
+        .as_ref()
+        .map(|c| format!(" --context {c}"))
+        .unwrap_or_default();
+    let mut checks = Vec::new();
+    let rf = RolloutFacts::of(&f.deployment);
+
+    checks.push(if rf.paused {
+        Check::warn("rollout", "the deployment is paused: changes to it are not rolled out", format!("kubectl rollout resume deployment/{name} -n {ns}"))
+    } else {
+        match judge(&rf) {
+            Rollout::Complete => Check::ok("rollout", format!("complete: {} updated, {} available", rf.updated, rf.available)),
+            Rollout::Progressing(m) => Check::warn("rollout", format!("in progress: {m}"), format!("hal9ctl health --cluster -n {ns} --deployment {name}{ctx} --wait 5m")),
+            Rollout::Failed(m) => Check::fail("rollout", m, format!("kubectl rollout undo deployment/{name} -n {ns}   # then: kubectl describe deployment/{name} -n {ns}")),
+        }
+    });
+
+    let ready = f
+        .pods
+        .iter()
+        .filter(|p| pod_ready(p) && p.metadata.deletion_timestamp.is_none())
+        .count() as i32;
+    let desired = rf.desired;
+    checks.push(if desired == 0 {
+        Check::warn(
+            "pods ready",
+            "the deployment is scaled to 0 replicas",
+            format!("hal9ctl scale --replicas 2 --cluster -n {ns} --deployment {name}{ctx}"),
+        )
+    } else if ready >= desired {
+        Check::ok("pods ready", format!("{ready}/{desired} ready"))
+    } else if ready == 0 {
+        Check::fail(
+            "pods ready",
+            format!("0/{desired} ready: the service has no ready pod"),
+            format!(
+                "kubectl describe pods -n {ns} -l {}",
+                facts::selector(&f.deployment).unwrap_or_default()
+            ),
+        )
+    } else {
+        Check::warn(
+            "pods ready",
+            format!("{ready}/{desired} ready"),
+            format!(
+                "kubectl get pods -n {ns} -l {}",
+                facts::selector(&f.deployment).unwrap_or_default()
+            ),
+        )
+    });
+
+    let stuck: Vec<String> = f
+        .pods
+        .iter()
+        .filter_map(|p| {
+            waiting_reason(p)
+                .filter(|r| BAD_WAITING.iter().any(|b| r.starts_with(b)))
+                .map(|r| format!("{} {r}", pod_name(p)))
+        })
+        .collect();
+    checks.push(match stuck.first() {
+        None => Check::ok(
+            "containers",
+            "no crash loops, image pull errors or OOM kills",
+        ),
+        Some(_) => {
+            let first = f
+                .pods
+                .iter()
+                .find(|p| waiting_reason(p).is_some())
+                .map(pod_name)
+                .unwrap_or("POD");
+            Check::fail(
+                "containers",
+                stuck.join("; "),
+                format!("kubectl logs -n {ns} {first} --previous"),
+            )
+        }
+    });
+
+    let restarted: Vec<String> = f
+        .pods
+        .iter()
+        .filter(|p| restarts(p) > 0)
+        .map(|p| format!("{} ×{}", pod_name(p), restarts(p)))
+        .collect();
+    checks.push(if restarted.is_empty() {
+        Check::ok("restarts", "no container restarts")
+    } else {
+        Check::warn(
+            "restarts",
+            restarted.join(", "),
+            format!(
+                "kubectl logs -n {ns} {} --previous",
+                restarted[0].split(' ').next().unwrap_or("POD")
+            ),
+        )
+    });
+
+    let pending: Vec<String> = f
+        .pods
+        .iter()
+        .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Pending"))
+        .map(|p| match scheduling_reason(pod_name(p), &f.events) {
+            Some(r) => format!("{}: {r}", pod_name(p)),
+            None => format!("{}: not scheduled yet", pod_name(p)),
+        })
+        .collect();
+    checks.push(if pending.is_empty() {
+        Check::ok("scheduling", "no pending pods")
+    } else {
+        Check::warn(
+            "scheduling",
+            format!("{} pending — {}", pending.len(), pending.join("; ")),
+            format!("kubectl describe pods -n {ns} --field-selector status.phase=Pending"),
+        )
+    });
+
+    checks.push(match &f.hpa {
+        None => Check::ok("autoscaler", "no HPA targets this deployment"),
+        Some(h) => {
+            let spec = h.spec.as_ref();
+            let min = spec.and_then(|s| s.min_replicas).unwrap_or(1);
+            let max = spec.map(|s| s.max_replicas).unwrap_or(0);
+            let current = h.status.as_ref().map(|s| s.current_replicas).unwrap_or(0);
+            let hname = h.metadata.name.as_deref().unwrap_or("?");
+            let detail = format!("HPA {hname}: current {current}, min {min}, max {max}");
+            if max > 0 && current >= max {
+                Check::warn(
+                    "autoscaler",
+                    format!("{detail}: at its maximum, it cannot add capacity"),
+                    format!("hal9ctl scale --emergency --cluster -n {ns} --deployment {name}{ctx}"),
+                )
+            } else {
+                Check::ok("autoscaler", detail)
+            }
+        }
+    });
+
+    let recent: Vec<&Event> = f
+        .events
+        .iter()
+        .filter(|e| event_time(e).is_some_and(|t| now - t <= EVENT_WINDOW_S))
+        .collect();
+    checks.push(if recent.is_empty() {
+        Check::ok("events", "no warning events in the last 10 minutes")
+    } else {
+        let mut lines: Vec<String> = recent
+            .iter()
+            .take(5)
+            .map(|e| {
+                format!(
+                    "{}/{} {}: {}",
+                    e.involved_object.kind.as_deref().unwrap_or("?"),
+                    e.involved_object.name.as_deref().unwrap_or("?"),
+                    e.reason.as_deref().unwrap_or("?"),
+                    e.message.as_deref().unwrap_or("").trim()
+                )
+            })
+            .collect();
+        if recent.len() > 5 {
+            lines.push(format!("… and {} more", recent.len() - 5));
+        }
+        Check::warn(
+            "events",
+            format!(
+                "{} warning event(s) in the last 10 minutes: {}",
+                recent.len(),
+                lines.join("; ")
+            ),
+            format!(
+                "kubectl get events -n {ns} --field-selector type=Warning --sort-by=.lastTimestamp"
+            ),
+        )
+    });
+    checks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::apps::v1::Deployment;
+
+    fn target() -> Target {
+        Target {
+            context: None,
+            namespace: "hal9".into(),
+            deployment: "hal9-server".into(),
+        }
+    }
+
+    fn deployment(desired: i32, ready: i32) -> Deployment {
+        serde_json::from_value(json!({
+            "metadata": {"name": "hal9-server", "namespace": "hal9", "generation": 2},
+            "spec": {"replicas": desired, "selector": {"matchLabels": {"app": "hal9"}},
+                     "template": {"metadata": {"labels": {"app": "hal9"}}, "spec": {"containers": [{"name": "hal9", "image": "hal9"}]}}},
+            "status": {"observedGeneration": 2, "replicas": desired, "updatedReplicas": desired,
+                       "availableReplicas": ready, "readyReplicas": ready}
+        }))
+        .unwrap()
+    }
+
+    fn pod(name: &str, ready: bool, waiting: Option<&str>, restarts: i32) -> Pod {
+        let state = match waiting {
+            Some(r) => json!({"waiting": {"reason": r}}),
+            None => json!({"running": {}}),
+        };
+        serde_json::from_value(json!({
+            "metadata": {"name": name},
+            "status": {"phase": if ready { "Running" } else { "Pending" },
+                       "conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }}],
+                       "containerStatuses": [{"name": "hal9", "image": "hal9", "imageID": "", "ready": ready,
+                                              "restartCount": restarts, "state": state}]}
+        }))
+        .unwrap()
+    }
+
+    fn by_name<'a>(cs: &'a [Check], n: &str) -> &'a Check {
+        cs.iter().find(|c| c.name == n).unwrap()
+    }
+
+    #[test]
+    fn healthy_deployment_is_all_ok() {
+        let f = DeploymentFacts {
+            deployment: deployment(2, 2),
+            pods: vec![pod("a", true, None, 0), pod("b", true, None, 0)],
+            hpa: None,
+            events: vec![],
+        };
+        let cs = plan(&f, &target(), 0);
+        assert!(
+            cs.iter().all(|c| c.status == crate::output::Mark::Ok),
+            "{cs:#?}"
+        );
+    }
+
+    #[test]
+    fn crash_loop_is_critical_with_a_logs_command() {
+        let f = DeploymentFacts {
+            deployment: deployment(2, 1),
+            pods: vec![
+                pod("a", true, None, 0),
+                pod("b", false, Some("CrashLoopBackOff"), 7),
+            ],
+            hpa: None,
+            events: vec![],
+        };
+        let cs = plan(&f, &target(), 0);
+        let c = by_name(&cs, "containers");
+        assert_eq!(c.status, crate::output::Mark::Fail);
+        assert!(c.detail.contains("b CrashLoopBackOff"));
+        assert!(
+            c.next
+                .as_deref()
+                .unwrap()
+                .contains("kubectl logs -n hal9 b --previous")
+        );
+        assert_eq!(by_name(&cs, "restarts").status, crate::output::Mark::Warn);
+        assert_eq!(by_name(&cs, "pods ready").status, crate::output::Mark::Warn);
+    }
+
+    #[test]
+    fn hpa_at_max_warns_and_old_events_are_ignored() {
+        let hpa = serde_json::from_value(json!({
+            "metadata": {"name": "hal9-server"},
+            "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "hal9-server"}, "minReplicas": 2, "maxReplicas": 2},
+            "status": {"currentReplicas": 2, "desiredReplicas": 2}
+        }))
+        .unwrap();
+        let event: Event = serde_json::from_value(json!({
+            "metadata": {"name": "e"}, "involvedObject": {"kind": "Pod", "name": "a"},
+            "type": "Warning", "reason": "BackOff", "message": "back-off", "lastTimestamp": "2026-01-01T00:00:00Z"
+        }))
+        .unwrap();
+        let f = DeploymentFacts {
+            deployment: deployment(2, 2),
+            pods: vec![pod("a", true, None, 0), pod("b", true, None, 0)],
+            hpa: Some(hpa),
+            events: vec![event],
+        };
+        let t0 = k8s_openapi::jiff::Timestamp::from_second(1_767_225_600)
+            .unwrap()
+            .as_second();
+        let cs = plan(&f, &target(), t0 + 60);
+        assert_eq!(by_name(&cs, "autoscaler").status, crate::output::Mark::Warn);
+        assert!(
+            by_name(&cs, "autoscaler")
+                .next
+                .as_deref()
+                .unwrap()
+                .contains("scale --emergency")
+        );
+        assert_eq!(by_name(&cs, "events").status, crate::output::Mark::Warn);
+        let cs = plan(&f, &target(), t0 + 3600);
+        assert_eq!(by_name(&cs, "events").status, crate::output::Mark::Ok);
+    }
+}

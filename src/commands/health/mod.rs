@@ -1,0 +1,87 @@
+//! `hal9ctl health`: local runtime and host, or the Deployment with `--cluster`.
+
+pub mod cluster;
+
+use std::time::{Duration, Instant};
+
+use crate::cli::Ctx;
+use crate::cli::args::{ClusterArgs, HealthArgs};
+use crate::cluster::{Target, connect};
+use crate::exit::{Exit, Failure};
+use crate::output::checks::CheckReport;
+
+/// The cluster target from flags, falling back to config.
+pub fn target(ctx: &Ctx, a: &ClusterArgs) -> Target {
+    Target {
+        context: a.context.clone(),
+        namespace: a
+            .namespace
+            .clone()
+            .unwrap_or_else(|| ctx.config().cluster.namespace.clone()),
+        deployment: a
+            .deployment
+            .clone()
+            .unwrap_or_else(|| ctx.config().cluster.deployment.clone()),
+    }
+}
+
+/// One round of checks.
+async fn check_once(ctx: &Ctx, args: &HealthArgs) -> anyhow::Result<CheckReport> {
+    if args.cluster.cluster {
+        let t = target(ctx, &args.cluster);
+        let kube = connect(&t).await?;
+        Ok(cluster::check(&kube, &t).await?)
+    } else {
+        Err(Failure::usage(
+            "local health checks arrive with the local incident commands; use --cluster",
+        )
+        .into())
+    }
+}
+
+/// Run the checks once, or `--wait` until healthy, or `--watch` forever.
+pub async fn run(ctx: &Ctx, args: &HealthArgs) -> anyhow::Result<CheckReport> {
+    if let Some(every) = args.watch {
+        loop {
+            let report = check_once(ctx, args).await?;
+            ctx.printer.clear_screen()?;
+            ctx.printer.print(&report)?;
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = tokio::signal::ctrl_c() => return Ok(report),
+            }
+        }
+    }
+    let Some(wait) = args.wait else {
+        return check_once(ctx, args).await;
+    };
+    let deadline = Instant::now() + wait;
+    let spinner = crate::output::progress::spinner("waiting for healthy", ctx.global.quiet);
+    loop {
+        let report = check_once(ctx, args).await;
+        // UNKNOWN (API unreachable) is retried too: the point of --wait is to ride out a restart.
+        if let Ok(r) = &report {
+            spinner.set_message(format!("{}: {}", r.target, r.status));
+            if r.status == Exit::Ok {
+                spinner.finish_and_clear();
+                return report;
+            }
+        }
+        if Instant::now() >= deadline {
+            spinner.finish_and_clear();
+            let mut r = report?;
+            // Running out of time is a verdict, not an unknown: the service did not become healthy.
+            r.status = Exit::Critical;
+            r.checks.push(crate::output::checks::Check::fail(
+                "wait",
+                format!("not healthy within {}", humantime::format_duration(wait)),
+                "the failing checks above say what to do",
+            ));
+            return Ok(r);
+        }
+        tokio::time::sleep(
+            Duration::from_millis(500).min(deadline.saturating_duration_since(Instant::now())),
+        )
+        .await;
+    }
+}

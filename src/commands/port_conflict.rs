@@ -1,0 +1,961 @@
+//! `hal9ctl emergency port-conflict`: find who holds the runtime's port, stop
+//! them safely, and prove the port is free by binding it.
+//!
+//! gather (procfs) → plan (pure, below) → apply (re-checked signals, audit log).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, UdpSocket};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+use serde::Serialize;
+
+use crate::cli::Ctx;
+use crate::cli::args::PortConflictArgs;
+use crate::exit::{Exit, Failure};
+use crate::output::{Mark, Report, Styles, prompt, table, to_value};
+use crate::runtime::client::RuntimeClient;
+use crate::runtime::state::StateDir;
+use crate::system::audit::{AuditLog, Entry};
+use crate::system::process::{self, ProcInfo, Supervisor};
+use crate::system::safety::{self, Caller, Refusal};
+use crate::system::signals::{self, Expected};
+use crate::system::sockets::{self, BoundSocket, Proto};
+
+/// How long to keep trying to bind after the holders exited: the kernel
+/// releases a listener's port a moment after the last fd closes.
+const BIND_SETTLE: Duration = Duration::from_secs(2);
+/// How long SIGKILL gets before we call a process unkillable.
+const KILL_WAIT: Duration = Duration::from_secs(2);
+const READY_WAIT: Duration = Duration::from_secs(30);
+
+/// The options that shape the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    pub port: u16,
+    pub udp: bool,
+    pub force: bool,
+    pub signal: Signal,
+    pub grace: Duration,
+}
+
+/// A process holding one or more of the port's sockets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Holder {
+    #[serde(flatten)]
+    pub info: ProcInfo,
+    pub inodes: BTreeSet<u64>,
+}
+
+/// What gather found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    pub sockets: Vec<BoundSocket>,
+    pub holders: Vec<Holder>,
+    pub caller: Caller,
+}
+
+/// How one holder is to be stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Action {
+    /// The HAL9 runtime: admin drain, SIGTERM, SIGKILL after grace.
+    Drain,
+    /// Another process: the chosen signal, SIGKILL after grace.
+    Signal {
+        #[serde(serialize_with = "ser_signal")]
+        signal: Signal,
+    },
+    Refuse {
+        reason: Refusal,
+    },
+}
+
+fn ser_signal<S: serde::Serializer>(s: &Signal, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_str(s.as_str())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Planned {
+    pub pid: i32,
+    pub action: Action,
+}
+
+/// The whole decision, made from facts alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    /// Parents before their workers, so a pre-fork master is not asked to respawn them.
+    pub steps: Vec<Planned>,
+    /// Sockets on the port whose holder we cannot see (another user's, another namespace).
+    pub unresolved: Vec<BoundSocket>,
+    /// Any other process than the runtime is to be stopped: needs `--force` or a yes.
+    pub needs_confirmation: bool,
+    /// Why nothing may be done, if so. One refused holder keeps the port busy
+    /// whatever happens to the others, so then nobody is signalled.
+    pub refused: Option<String>,
+    /// Supervisors that will bring a holder back.
+    pub respawn_warnings: Vec<String>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty() && self.unresolved.is_empty()
+    }
+}
+
+/// Pure policy: what to do with each holder.
+pub fn plan(facts: &Facts, opts: &Options) -> Plan {
+    let pids: BTreeSet<i32> = facts.holders.iter().map(|h| h.info.pid).collect();
+    let mut ordered: Vec<&Holder> = facts.holders.iter().collect();
+    ordered.sort_by_key(|h| (pids.contains(&h.info.ppid), h.info.pid));
+
+    let mut steps = Vec::new();
+    let mut refusals = Vec::new();
+    let mut respawn_warnings = Vec::new();
+    for h in ordered {
+        let exe_name = h
+            .info
+            .exe
+            .as_deref()
+            .and_then(|p| p.file_name())
+            .and_then(|n| n.to_str());
+        let target = safety::Target {
+            pid: h.info.pid,
+            uid: h.info.uid,
+            comm: &h.info.comm,
+            exe_name,
+            kernel_thread: h.info.kernel_thread,
+        };
+        let action = match safety::check(&target, &facts.caller) {
+            Err(reason) => {
+                refusals.push(format!("pid {} ({}): {reason}", h.info.pid, h.info.comm));
+                Action::Refuse { reason }
+            }
+            Ok(()) if h.info.hal9_runtime => Action::Drain,
+            Ok(()) => Action::Signal {
+                signal: opts.signal,
+            },
+        };
+        if let Some(s) = &h.info.supervisor {
+            respawn_warnings.push(format!(
+                "pid {} ({}) is run by {}: it will be started again; stop it there instead: {}",
+                h.info.pid, h.info.comm, s.name, s.stop
+            ));
+        }
+        steps.push(Planned {
+            pid: h.info.pid,
+            action,
+        });
+    }
+    let held: BTreeSet<u64> = facts
+        .holders
+        .iter()
+        .flat_map(|h| h.inodes.iter().copied())
+        .collect();
+    let unresolved: Vec<BoundSocket> = facts
+        .sockets
+        .iter()
+        .filter(|s| !held.contains(&s.inode))
+        .cloned()
+        .collect();
+    for s in &unresolved {
+        refusals.push(format!(
+            "{} socket {} (inode {}, uid {}): its process is not visible to us",
+            s.proto, s.local, s.inode, s.uid
+        ));
+    }
+    let needs_confirmation = !opts.force
+        && steps
+            .iter()
+            .any(|s| matches!(s.action, Action::Signal { .. }));
+    Plan {
+        steps,
+        unresolved,
+        needs_confirmation,
+        refused: (!refusals.is_empty()).then(|| refusals.join("; ")),
+        respawn_warnings,
+    }
+}
+
+/// One thing apply did, for the report and the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Done {
+    pub pid: Option<i32>,
+    pub step: String,
+    pub ok: bool,
+    pub result: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// `--dry-run`: the plan only.
+    Planned,
+    Free,
+    StillHeld,
+    Refused,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RestartResult {
+    pub ok: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PortConflictReport {
+    pub port: u16,
+    pub protocols: Vec<Proto>,
+    pub dry_run: bool,
+    pub sockets: Vec<BoundSocket>,
+    pub holders: Vec<Holder>,
+    pub plan: Plan,
+    pub done: Vec<Done>,
+    pub outcome: Outcome,
+    /// Who holds the port after apply, when it is not free.
+    pub still_held_by: Vec<String>,
+    pub restart: Option<RestartResult>,
+    pub message: String,
+    pub next: Option<String>,
+    #[serde(skip)]
+    pub exit: Exit,
+}
+
+pub fn run(ctx: &Ctx, args: &PortConflictArgs) -> anyhow::Result<PortConflictReport> {
+    let opts = Options {
+        port: args
+            .port
+            .unwrap_or_else(|| ctx.config().server.listen.port()),
+        udp: args.udp,
+        force: args.force,
+        signal: args.signal,
+        grace: args.grace,
+    };
+    if opts.port == 0 {
+        return Err(Failure::usage("port 0 is not a port anyone can hold")
+            .with_next("hal9ctl emergency port-conflict --port 8080")
+            .into());
+    }
+    let state = StateDir::new(&ctx.state_dir);
+    let facts = gather(&opts, &state)?;
+    let plan = plan(&facts, &opts);
+    let mut report = PortConflictReport {
+        port: opts.port,
+        protocols: protocols(opts.udp),
+        dry_run: ctx.global.dry_run,
+        sockets: facts.sockets.clone(),
+        holders: facts.holders.clone(),
+        plan,
+        done: Vec::new(),
+        outcome: Outcome::Planned,
+        still_held_by: Vec::new(),
+        restart: None,
+        message: String::new(),
+        next: None,
+        exit: Exit::Ok,
+    };
+    if ctx.global.dry_run {
+        report.message = if report.plan.is_empty() {
+            format!("dry run: nothing holds port {}", opts.port)
+        } else {
+            format!("dry run: nothing was changed; {}", retry_hint(&opts, false))
+        };
+        return Ok(report);
+    }
+    let audit = AuditLog::new(&ctx.state_dir);
+    apply(ctx, &opts, &facts, &audit, &mut report);
+    if report.outcome == Outcome::Free && args.restart {
+        let r = restart(ctx, opts.port);
+        record(&audit, "restart", "hal9ctl serve --detach", r.ok, &r.detail);
+        if !r.ok {
+            report.exit = Exit::Warning;
+            report.next = Some(format!(
+                "hal9ctl serve --detach --listen {}",
+                SocketAddr::new(ctx.config().server.listen.ip(), opts.port)
+            ));
+        }
+        report.restart = Some(r);
+    }
+    Ok(report)
+}
+
+fn protocols(udp: bool) -> Vec<Proto> {
+    if udp {
+        vec![Proto::Tcp, Proto::Udp]
+    } else {
+        vec![Proto::Tcp]
+    }
+}
+
+fn gather(opts: &Options, state: &StateDir) -> anyhow::Result<Facts> {
+    let sockets = sockets::bound_to(opts.port, opts.udp).map_err(|e| {
+        Failure::unknown(format!("cannot read the socket tables in /proc/net: {e}"))
+    })?;
+    let inodes: BTreeSet<u64> = sockets.iter().map(|s| s.inode).collect();
+    let by_pid = sockets::holders(&inodes)
+        .map_err(|e| Failure::unknown(format!("cannot list processes in /proc: {e}")))?;
+    let runtime_pids = if by_pid.is_empty() {
+        Vec::new()
+    } else {
+        process::runtime_pids(state)
+    };
+    let holders = by_pid
+        .into_iter()
+        // A holder that exited since the scan holds nothing any more.
+        .filter_map(|(pid, inodes)| {
+            process::inspect(pid, &runtime_pids)
+                .ok()
+                .map(|info| Holder { info, inodes })
+        })
+        .collect();
+    Ok(Facts {
+        sockets,
+        holders,
+        caller: Caller::current(),
+    })
+}
+
+fn retry_hint(opts: &Options, force: bool) -> String {
+    let mut s = format!("hal9ctl emergency port-conflict --port {}", opts.port);
+    if opts.udp {
+        s.push_str(" --udp");
+    }
+    if force {
+        s.push_str(" --force");
+    }
+    s
+}
+
+fn apply(
+    ctx: &Ctx,
+    opts: &Options,
+    facts: &Facts,
+    audit: &AuditLog,
+    report: &mut PortConflictReport,
+) {
+    let plan = report.plan.clone();
+    let holders: BTreeMap<i32, &Holder> = facts.holders.iter().map(|h| (h.info.pid, h)).collect();
+    let describe = |pid: i32| {
+        holders
+            .get(&pid)
+            .map(|h| format!("pid {pid} ({})", h.info.comm))
+            .unwrap_or_else(|| format!("pid {pid}"))
+    };
+
+    if let Some(why) = &plan.refused {
+        for p in &plan.steps {
+            if let Action::Refuse { reason } = &p.action {
+                record(
+                    audit,
+                    "kill",
+                    &describe(p.pid),
+                    false,
+                    &format!("refused: {reason}"),
+                );
+            }
+        }
+        if !plan.unresolved.is_empty() {
+            record(
+                audit,
+                "kill",
+                &format!("port {}", opts.port),
+                false,
+                &format!("refused: {why}"),
+            );
+        }
+        report.outcome = Outcome::Refused;
+        report.exit = Exit::Critical;
+        report.message = format!("refused: nothing was signalled, because {why}");
+        report.next = Some(refusal_next(opts, facts, &plan));
+        return;
+    }
+
+    for w in &plan.respawn_warnings {
+        notify(&format!("warning: {w}"));
+    }
+    if plan.needs_confirmation {
+        let who: Vec<String> = plan
+            .steps
+            .iter()
+            .filter(|p| matches!(p.action, Action::Signal { .. }))
+            .map(|p| describe(p.pid))
+            .collect();
+        let question = format!(
+            "stop {} holding port {} (not the HAL9 runtime)?",
+            who.join(", "),
+            opts.port
+        );
+        let answer = prompt::confirm(&question, ctx.global.yes, &retry_hint(opts, true));
+        let refusal = match answer {
+            Ok(true) => None,
+            Ok(false) => Some((
+                "refused: the operator answered no".to_string(),
+                retry_hint(opts, false),
+            )),
+            Err(f) => Some((
+                format!(
+                    "refused: {} is not the HAL9 runtime; stopping it needs --force or a yes at a terminal prompt, and stdin is not a terminal",
+                    who.join(", ")
+                ),
+                f.next.unwrap_or_else(|| retry_hint(opts, true)),
+            )),
+        };
+        if let Some((message, next)) = refusal {
+            for w in &who {
+                record(audit, "kill", w, false, &message);
+            }
+            report.outcome = Outcome::Refused;
+            report.exit = Exit::Critical;
+            report.message = message;
+            report.next = Some(next);
+            return;
+        }
+    }
+
+    let mut sent = Vec::new();
+    for p in &plan.steps {
+        let Some(h) = holders.get(&p.pid) else {
+            continue;
+        };
+        let expected = Expected {
+            pid: p.pid,
+            start_ticks: h.info.start_ticks,
+            inodes: h.inodes.clone(),
+        };
+        let first = match &p.action {
+            Action::Drain => {
+                let d = drain(ctx);
+                record(audit, "drain", &describe(p.pid), d.ok, &d.result);
+                report.done.push(Done {
+                    pid: Some(p.pid),
+                    ..d
+                });
+                Signal::SIGTERM
+            }
+            Action::Signal { signal } => *signal,
+            Action::Refuse { .. } => continue,
+        };
+        let d = signal_step(&expected, first, &describe(p.pid), audit);
+        if d.ok {
+            sent.push(expected);
+        }
+        report.done.push(d);
+    }
+
+    let survivors = signals::wait_exit(&sent, opts.grace);
+    for e in &survivors {
+        let d = signal_step(e, Signal::SIGKILL, &describe(e.pid), audit);
+        report.done.push(d);
+    }
+    let unkillable = signals::wait_exit(&survivors, KILL_WAIT);
+
+    match prove_free(opts) {
+        Ok(()) => {
+            report.outcome = Outcome::Free;
+            report.exit = Exit::Ok;
+            report.message = format!("port {} is free", opts.port);
+        }
+        Err(busy) => {
+            report.outcome = Outcome::StillHeld;
+            report.exit = Exit::Critical;
+            report.still_held_by = still_held_by(opts);
+            let who = if report.still_held_by.is_empty() {
+                busy
+            } else {
+                report.still_held_by.join(", ")
+            };
+            report.message = format!("port {} is still held: {who}", opts.port);
+            if !unkillable.is_empty() {
+                report.message.push_str(&format!(
+                    " ({} process(es) survived SIGKILL)",
+                    unkillable.len()
+                ));
+            }
+            // A supervisor that brought the holder back is the thing to stop next.
+            let supervisor_stop = facts
+                .holders
+                .iter()
+                .find_map(|h| h.info.supervisor.as_ref().map(|s| s.stop.clone()));
+            report.next = Some(supervisor_stop.unwrap_or_else(|| retry_hint(opts, true)));
+        }
+    }
+}
+
+fn refusal_next(opts: &Options, facts: &Facts, plan: &Plan) -> String {
+    let caller_is_root = facts.caller.uid == 0;
+    let other_user = plan.steps.iter().any(|p| {
+        matches!(
+            p.action,
+            Action::Refuse {
+                reason: Refusal::OtherUser { .. }
+            }
+        )
+    });
+    if !caller_is_root && (other_user || !plan.unresolved.is_empty()) {
+        return format!("sudo {}", retry_hint(opts, false));
+    }
+    if let Some(s) = facts
+        .holders
+        .iter()
+        .find_map(|h| h.info.supervisor.as_ref())
+    {
+        return s.stop.clone();
+    }
+    // The port cannot be taken back: run the runtime on another one.
+    format!(
+        "hal9ctl serve --listen 127.0.0.1:{}",
+        opts.port.checked_add(1).unwrap_or(8081)
+    )
+}
+
+fn signal_step(e: &Expected, sig: Signal, who: &str, audit: &AuditLog) -> Done {
+    let (ok, result) = match signals::send_checked(e, sig) {
+        Ok(()) => (true, "sent".to_string()),
+        Err(err) => (false, format!("failed: {err}")),
+    };
+    record(
+        audit,
+        "kill",
+        who,
+        ok,
+        &format!("{} {result}", sig.as_str()),
+    );
+    Done {
+        pid: Some(e.pid),
+        step: sig.as_str().to_string(),
+        ok,
+        result,
+    }
+}
+
+/// Best effort: a runtime that cannot be drained is still stopped by SIGTERM,
+/// which makes it drain on its own within its drain timeout.
+fn drain(ctx: &Ctx) -> Done {
+    let token = StateDir::new(&ctx.state_dir).read_token();
+    let result = match token {
+        Err(e) => Err(format!(
+            "no admin token in {}: {e}",
+            ctx.state_dir.display()
+        )),
+        Ok(token) => RuntimeClient::new(&ctx.url, Duration::from_secs(2))
+            .map_err(|e| e.to_string())
+            .and_then(|c| {
+                crate::cli::block_on(async move { c.drain(&token).await })
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| e.to_string())
+            }),
+    };
+    let (ok, result) = match result {
+        Ok(_) => (true, "ok".to_string()),
+        Err(e) => (false, format!("failed: {e}; continuing with SIGTERM")),
+    };
+    Done {
+        pid: None,
+        step: "drain".into(),
+        ok,
+        result,
+    }
+}
+
+fn record(audit: &AuditLog, action: &str, target: &str, ok: bool, result: &str) {
+    let result = match (ok, result.strip_prefix("ok")) {
+        (true, None) => format!("ok: {result}"),
+        (false, _) if !result.starts_with("refused") && !result.starts_with("failed") => {
+            format!("failed: {result}")
+        }
+        _ => result.to_string(),
+    };
+    if let Err(e) = audit.record(&Entry::new(action, target, result)) {
+        notify(&format!(
+            "warning: could not write the audit log {}: {e}",
+            audit.path().display()
+        ));
+    }
+}
+
+/// Said on stderr as it happens: a warning must come before the kill, not in the final report.
+fn notify(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// Bind the port as a new listener would: loopback and wildcard, IPv4 and
+/// (when the host has it) IPv6. The error names the first bind that failed.
+pub fn prove_free(opts: &Options) -> Result<(), String> {
+    let deadline = Instant::now() + BIND_SETTLE;
+    loop {
+        match try_bind_all(opts.port, opts.udp) {
+            Ok(()) => return Ok(()),
+            Err(e) if Instant::now() >= deadline => return Err(e),
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+}
+
+fn try_bind_all(port: u16, udp: bool) -> Result<(), String> {
+    let addrs = [
+        IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    ];
+    for ip in addrs {
+        let addr = SocketAddr::new(ip, port);
+        let mut binds = vec![(Proto::Tcp, TcpListener::bind(addr).map(drop))];
+        if udp {
+            binds.push((Proto::Udp, UdpSocket::bind(addr).map(drop)));
+        }
+        for (proto, r) in binds {
+            match r {
+                Ok(()) => {}
+                // No IPv6 on this host: nothing can hold the port there either.
+                Err(e) if ip.is_ipv6() && e.kind() != std::io::ErrorKind::AddrInUse => {}
+                Err(e) => return Err(format!("binding {proto} {addr} failed: {e}")),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn still_held_by(opts: &Options) -> Vec<String> {
+    let Ok(socks) = sockets::bound_to(opts.port, opts.udp) else {
+        return Vec::new();
+    };
+    let inodes: BTreeSet<u64> = socks.iter().map(|s| s.inode).collect();
+    let by_pid = sockets::holders(&inodes).unwrap_or_default();
+    let mut out: Vec<String> = by_pid
+        .keys()
+        .map(|pid| match process::inspect(*pid, &[]) {
+            Ok(i) => format!("pid {pid} ({}, user {})", i.command, i.user),
+            Err(_) => format!("pid {pid}"),
+        })
+        .collect();
+    let seen: BTreeSet<u64> = by_pid.values().flatten().copied().collect();
+    out.extend(socks.iter().filter(|s| !seen.contains(&s.inode)).map(|s| {
+        format!(
+            "{} {} (uid {}, process not visible)",
+            s.proto, s.local, s.uid
+        )
+    }));
+    out.extend(
+        sockets::tcp_connections_on(opts.port)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(local, remote, state)| {
+                format!("tcp connection {local} -> {remote} ({state}), not a listener")
+            }),
+    );
+    out
+}
+
+/// Start the runtime detached on the freed port, with the same state dir and
+/// config, then wait for `/ready`.
+fn restart(ctx: &Ctx, port: u16) -> RestartResult {
+    let listen = SocketAddr::new(ctx.config().server.listen.ip(), port);
+    let pid = match crate::commands::restart::local::start_detached(ctx, listen, false) {
+        Ok(pid) => pid,
+        Err(e) => {
+            return RestartResult {
+                ok: false,
+                detail: format!("hal9ctl serve --detach failed: {e}"),
+            };
+        }
+    };
+    let ready_ip = if listen.ip().is_unspecified() {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else {
+        listen.ip()
+    };
+    let url = format!("http://{}", SocketAddr::new(ready_ip, port));
+    match wait_ready(&url) {
+        Ok(after) => RestartResult {
+            ok: true,
+            detail: format!("runtime pid {pid} is ready at {url} (after {after:?})"),
+        },
+        Err(e) => RestartResult {
+            ok: false,
+            detail: format!("runtime pid {pid} started, but {url}/ready did not answer ready: {e}"),
+        },
+    }
+}
+
+fn wait_ready(url: &str) -> Result<Duration, String> {
+    let started = Instant::now();
+    let client = RuntimeClient::new(url, Duration::from_secs(2)).map_err(|e| e.to_string())?;
+    crate::cli::block_on(async move {
+        let mut last = String::from("no answer");
+        while started.elapsed() < READY_WAIT {
+            match client.ready().await {
+                Ok(r) if r.body.ready => return Ok(started.elapsed()),
+                Ok(r) => last = r.body.reason.unwrap_or_else(|| "not ready".into()),
+                Err(e) => last = e.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err(format!("{last} after {READY_WAIT:?}"))
+    })
+    .map_err(|e| e.to_string())?
+}
+
+impl Report for PortConflictReport {
+    fn to_json(&self) -> serde_json::Value {
+        to_value(self)
+    }
+
+    fn render(&self, st: &Styles) -> String {
+        let mut out = String::new();
+        let protos: Vec<String> = self.protocols.iter().map(|p| p.to_string()).collect();
+        if self.holders.is_empty() && self.sockets.is_empty() {
+            out.push_str(&format!(
+                "nothing listens on port {} ({})\n",
+                self.port,
+                protos.join(", ")
+            ));
+        } else {
+            out.push_str(&st.bold(&format!(
+                "port {} ({}) is held by:\n",
+                self.port,
+                protos.join(", ")
+            )));
+            let mut t = table(&[
+                "pid",
+                "ppid",
+                "user",
+                "started",
+                "hal9",
+                "supervisor",
+                "plan",
+                "command",
+            ]);
+            for h in &self.holders {
+                let plan = self
+                    .plan
+                    .steps
+                    .iter()
+                    .find(|p| p.pid == h.info.pid)
+                    .map(|p| match &p.action {
+                        Action::Drain => "drain, TERM, then KILL".to_string(),
+                        Action::Signal { signal } => format!("{}, then KILL", signal.as_str()),
+                        Action::Refuse { reason } => format!("refused: {reason}"),
+                    })
+                    .unwrap_or_default();
+                t.add_row(vec![
+                    h.info.pid.to_string(),
+                    h.info.ppid.to_string(),
+                    h.info.user.clone(),
+                    h.info.started_at.clone().unwrap_or_else(|| "?".into()),
+                    if h.info.hal9_runtime { "yes" } else { "no" }.to_string(),
+                    h.info
+                        .supervisor
+                        .as_ref()
+                        .map(|s: &Supervisor| s.name.clone())
+                        .unwrap_or_else(|| "-".into()),
+                    plan,
+                    h.info.command.clone(),
+                ]);
+            }
+            out.push_str(&t.to_string());
+            out.push('\n');
+            for s in &self.plan.unresolved {
+                out.push_str(&format!(
+                    "{} {} {} socket inode {} (uid {}): holder not visible\n",
+                    st.mark(Mark::Warn),
+                    s.proto,
+                    s.local,
+                    s.inode,
+                    s.uid
+                ));
+            }
+            for w in &self.plan.respawn_warnings {
+                out.push_str(&format!("{} {w}\n", st.mark(Mark::Warn)));
+            }
+        }
+        for d in &self.done {
+            let who = d.pid.map(|p| format!("pid {p}: ")).unwrap_or_default();
+            let mark = st.mark(if d.ok { Mark::Ok } else { Mark::Warn });
+            out.push_str(&format!("{mark} {who}{}: {}\n", d.step, d.result));
+        }
+        if let Some(r) = &self.restart {
+            let mark = st.mark(if r.ok { Mark::Ok } else { Mark::Fail });
+            out.push_str(&format!("{mark} restart: {}\n", r.detail));
+        }
+        let mark = match self.outcome {
+            Outcome::Free => Mark::Ok,
+            Outcome::Planned => Mark::Unknown,
+            Outcome::StillHeld | Outcome::Refused => Mark::Fail,
+        };
+        if self.outcome == Outcome::Planned {
+            out.push_str(&format!("{}\n", self.message));
+        } else {
+            out.push_str(&format!("{} {}\n", st.mark(mark), self.message));
+        }
+        if let Some(n) = &self.next {
+            out.push_str(&format!("next: {n}\n"));
+        }
+        out
+    }
+
+    fn exit(&self) -> Exit {
+        self.exit
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::SocketAddr;
+
+    fn info(pid: i32, ppid: i32, comm: &str) -> ProcInfo {
+        ProcInfo {
+            pid,
+            ppid,
+            uid: 1000,
+            user: "op".into(),
+            command: comm.into(),
+            exe: None,
+            comm: comm.into(),
+            start_ticks: 100,
+            started_at: None,
+            kernel_thread: false,
+            hal9_runtime: false,
+            supervisor: None,
+        }
+    }
+
+    fn sock(inode: u64) -> BoundSocket {
+        BoundSocket {
+            proto: Proto::Tcp,
+            local: "127.0.0.1:8080".parse::<SocketAddr>().unwrap(),
+            inode,
+            uid: 1000,
+        }
+    }
+
+    fn facts(holders: Vec<ProcInfo>) -> Facts {
+        Facts {
+            sockets: vec![sock(7)],
+            holders: holders
+                .into_iter()
+                .map(|info| Holder {
+                    info,
+                    inodes: BTreeSet::from([7]),
+                })
+                .collect(),
+            caller: Caller {
+                pid: 500,
+                ancestors: vec![400, 1],
+                uid: 1000,
+            },
+        }
+    }
+
+    fn opts(force: bool) -> Options {
+        Options {
+            port: 8080,
+            udp: false,
+            force,
+            signal: Signal::SIGTERM,
+            grace: Duration::from_secs(5),
+        }
+    }
+
+    #[test]
+    fn nothing_held_is_an_empty_plan() {
+        let mut f = facts(vec![]);
+        f.sockets.clear();
+        let p = plan(&f, &opts(false));
+        assert!(p.is_empty());
+        assert!(p.refused.is_none());
+        assert!(!p.needs_confirmation);
+    }
+
+    #[test]
+    fn a_squatter_needs_confirmation_unless_forced() {
+        let f = facts(vec![info(700, 400, "python3")]);
+        let p = plan(&f, &opts(false));
+        assert!(p.needs_confirmation);
+        assert_eq!(
+            p.steps,
+            vec![Planned {
+                pid: 700,
+                action: Action::Signal {
+                    signal: Signal::SIGTERM
+                }
+            }]
+        );
+        assert!(!plan(&f, &opts(true)).needs_confirmation);
+    }
+
+    #[test]
+    fn the_runtime_is_drained_without_confirmation() {
+        let mut rt = info(700, 1, "hal9ctl");
+        rt.hal9_runtime = true;
+        let p = plan(&facts(vec![rt]), &opts(false));
+        assert!(!p.needs_confirmation);
+        assert_eq!(p.steps[0].action, Action::Drain);
+    }
+
+    #[test]
+    fn prefork_parent_comes_before_its_workers() {
+        let f = facts(vec![info(702, 701, "python3"), info(701, 400, "python3")]);
+        let p = plan(&f, &opts(true));
+        let order: Vec<i32> = p.steps.iter().map(|s| s.pid).collect();
+        assert_eq!(order, vec![701, 702]);
+    }
+
+    #[test]
+    fn one_protected_holder_refuses_everything_even_forced() {
+        let f = facts(vec![info(700, 400, "python3"), info(400, 1, "bash")]);
+        let p = plan(&f, &opts(true));
+        let why = p.refused.unwrap();
+        assert!(why.contains("ancestor"), "{why}");
+        let f = facts(vec![info(800, 1, "sshd")]);
+        assert!(plan(&f, &opts(true)).refused.unwrap().contains("sshd"));
+        let f = facts(vec![info(500, 400, "hal9ctl")]);
+        assert!(
+            plan(&f, &opts(true))
+                .refused
+                .unwrap()
+                .contains("hal9ctl itself")
+        );
+    }
+
+    #[test]
+    fn invisible_holders_are_refused() {
+        let mut f = facts(vec![]);
+        f.sockets = vec![sock(9)];
+        let p = plan(&f, &opts(true));
+        assert_eq!(p.unresolved.len(), 1);
+        assert!(p.refused.unwrap().contains("not visible"));
+    }
+
+    #[test]
+    fn supervised_holders_are_announced() {
+        let mut h = info(700, 1, "python3");
+        h.supervisor = Some(Supervisor {
+            name: "systemd (unit web.service)".into(),
+            stop: "systemctl stop web.service".into(),
+        });
+        let p = plan(&facts(vec![h]), &opts(true));
+        assert_eq!(p.respawn_warnings.len(), 1);
+        assert!(p.respawn_warnings[0].contains("systemctl stop web.service"));
+        assert!(p.refused.is_none());
+    }
+
+    #[test]
+    fn chosen_signal_applies_to_others_only() {
+        let mut rt = info(700, 1, "hal9ctl");
+        rt.hal9_runtime = true;
+        let o = Options {
+            signal: Signal::SIGINT,
+            ..opts(true)
+        };
+        let p = plan(&facts(vec![rt, info(701, 1, "python3")]), &o);
+        assert_eq!(p.steps[0].action, Action::Drain);
+        assert_eq!(
+            p.steps[1].action,
+            Action::Signal {
+                signal: Signal::SIGINT
+            }
+        );
+    }
+}

@@ -1,0 +1,209 @@
+//! `hal9ctl restart --cluster`: a rolling restart the way `kubectl rollout
+//! restart` does it, watched to completion by the rollout-status rules.
+
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::Api;
+use kube::api::{Patch, PatchParams};
+use serde_json::json;
+
+use crate::cli::Ctx;
+use crate::cluster::client::is_conflict;
+use crate::cluster::rollout::{Rollout, RolloutFacts, judge};
+use crate::cluster::{Kube, Op, Target, api_error, facts};
+use crate::commands::health::cluster::plan as health_plan;
+use crate::commands::scale::report::{Change, ScaleReport};
+use crate::exit::{Exit, Failure};
+use crate::output::Mark;
+use crate::system::audit::{AuditLog, Entry};
+
+/// The pod-template annotation kubectl uses. (kube-rs's `Api::restart` uses
+/// another key, which `kubectl rollout history` would not recognise.)
+pub const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
+
+pub async fn restart(
+    ctx: &Ctx,
+    kube: &Kube,
+    t: &Target,
+    wait: Duration,
+) -> Result<ScaleReport, Failure> {
+    let name = &t.deployment;
+    let api: Api<Deployment> = Api::namespaced(kube.client.clone(), &kube.namespace);
+    let d = facts::deployment(kube, name).await?;
+    let target_s = format!("deployment {}/{name}", t.namespace);
+    let rf = RolloutFacts::of(&d);
+    if rf.paused {
+        return Err(Failure::critical(format!(
+            "refused: {target_s} is paused, so a restart would never roll out"
+        ))
+        .with_next(format!(
+            "kubectl rollout resume deployment/{name} -n {}   # then restart again",
+            t.namespace
+        )));
+    }
+    let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let previous = d
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.metadata.as_ref())
+        .and_then(|m| m.annotations.as_ref())
+        .and_then(|a| a.get(RESTARTED_AT).cloned())
+        .unwrap_or_else(|| "never".into());
+    let changes = vec![Change::new(RESTARTED_AT, &previous, &stamp)];
+    if ctx.global.dry_run {
+        return Ok(ScaleReport {
+            target: target_s,
+            action: "restart".into(),
+            dry_run: true,
+            changes,
+            warnings: vec![],
+            undo: None,
+            summary: format!("would roll all {} pods", rf.desired),
+            status: Exit::Ok,
+        });
+    }
+    let ctx_flag = t
+        .context
+        .as_ref()
+        .map(|c| format!(" --context {c}"))
+        .unwrap_or_default();
+    crate::output::prompt::confirm(
+        &format!("restart every pod of {target_s} (rolling)"),
+        ctx.global.yes,
+        &format!(
+            "hal9ctl restart --cluster -n {} --deployment {name}{ctx_flag} --yes",
+            t.namespace
+        ),
+    )?;
+    let mut rv = d.metadata.resource_version.clone();
+    let mut generation = None;
+    for attempt in 0..2 {
+        let patch = json!({
+            "metadata": {"resourceVersion": rv},
+            "spec": {"template": {"metadata": {"annotations": { RESTARTED_AT: stamp }}}}
+        });
+        match api
+            .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+        {
+            Ok(d2) => {
+                generation = d2.metadata.generation;
+                break;
+            }
+            Err(e) if is_conflict(&e) && attempt == 0 => {
+                let fresh = api
+                    .get(name)
+                    .await
+                    .map_err(|e| api_error(kube, Op::named("get", "deployments", name), e))?;
+                rv = fresh.metadata.resource_version;
+            }
+            Err(e) => {
+                let f = api_error(kube, Op::named("patch", "deployments", name), e);
+                record(ctx, &target_s, &format!("failed: {f}"));
+                return Err(f);
+            }
+        }
+    }
+    let Some(generation) = generation else {
+        record(ctx, &target_s, "failed: conflict twice");
+        return Err(Failure::critical(format!(
+            "{target_s} kept changing under us; nothing was restarted"
+        ))
+        .with_next("run the command again"));
+    };
+    record(ctx, &target_s, &format!("ok: restartedAt {stamp}"));
+
+    let bar = crate::output::progress::spinner("waiting for the rollout", ctx.global.quiet);
+    let deadline = Instant::now() + wait;
+    loop {
+        let d = api
+            .get(name)
+            .await
+            .map_err(|e| api_error(kube, Op::named("get", "deployments", name), e))?;
+        let mut rf = RolloutFacts::of(&d);
+        // Judge against the generation we wrote, not an older observed one.
+        rf.generation = rf.generation.max(generation);
+        let state = judge(&rf);
+        bar.set_message(match &state {
+            Rollout::Progressing(m) => m.clone(),
+            other => format!("{other:?}"),
+        });
+        match state {
+            Rollout::Complete => {
+                bar.finish_and_clear();
+                return Ok(ScaleReport {
+                    target: target_s,
+                    action: "restart".into(),
+                    dry_run: false,
+                    changes,
+                    warnings: vec![],
+                    undo: None,
+                    summary: format!(
+                        "rolled out: {} of {} pods updated and available",
+                        rf.available, rf.desired
+                    ),
+                    status: Exit::Ok,
+                });
+            }
+            Rollout::Failed(m) => {
+                bar.finish_and_clear();
+                return Err(
+                    stuck(kube, t, &format!("the restart of {target_s} failed: {m}")).await,
+                );
+            }
+            Rollout::Progressing(m) if Instant::now() >= deadline => {
+                bar.finish_and_clear();
+                return Err(stuck(
+                    kube,
+                    t,
+                    &format!(
+                        "the restart of {target_s} did not finish within {}: {m}",
+                        humantime::format_duration(wait)
+                    ),
+                )
+                .await);
+            }
+            Rollout::Progressing(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
+    }
+}
+
+/// A failure that names the stuck pods and why they are stuck.
+async fn stuck(kube: &Kube, t: &Target, headline: &str) -> Failure {
+    let mut why = Vec::new();
+    if let Ok(f) = facts::gather(kube, &t.deployment).await {
+        let now = k8s_openapi::jiff::Timestamp::now().as_second();
+        for c in health_plan(&f, t, now) {
+            if c.status != Mark::Ok
+                && ["pods ready", "containers", "scheduling"].contains(&c.name.as_str())
+            {
+                why.push(format!("{}: {}", c.name, c.detail));
+            }
+        }
+        let not_ready: Vec<&str> = f
+            .pods
+            .iter()
+            .filter(|p| !crate::commands::health::cluster::pod_ready(p))
+            .filter_map(|p| p.metadata.name.as_deref())
+            .collect();
+        if !not_ready.is_empty() {
+            why.push(format!("not ready: {}", not_ready.join(", ")));
+        }
+    }
+    let detail = if why.is_empty() {
+        String::new()
+    } else {
+        format!("\n  {}", why.join("\n  "))
+    };
+    Failure::critical(format!("{headline}{detail}")).with_next(format!(
+        "hal9ctl health --cluster -n {} --deployment {}   # or roll back: kubectl rollout undo deployment/{} -n {}",
+        t.namespace, t.deployment, t.deployment, t.namespace
+    ))
+}
+
+fn record(ctx: &Ctx, target: &str, result: &str) {
+    if let Err(e) = AuditLog::new(&ctx.state_dir).record(&Entry::new("restart", target, result)) {
+        tracing::warn!("could not write the audit log: {e}");
+    }
+}

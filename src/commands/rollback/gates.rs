@@ -1,0 +1,222 @@
+//! Gates of a gradual rollback step, judged on the runtime's own metrics for
+//! the step's window (the difference of two `/metrics` scrapes). Pure.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// One scrape: `name{labels}` → value, labels kept in their text form.
+pub type Samples = BTreeMap<String, f64>;
+
+/// Parse the Prometheus text exposition (the subset the runtime writes).
+pub fn parse(text: &str) -> Samples {
+    let mut out = Samples::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        // The value is the last whitespace-separated field (no timestamps are written).
+        if let Some((key, value)) = line.rsplit_once(' ')
+            && let Ok(v) = value.parse::<f64>()
+        {
+            out.insert(key.trim().to_string(), v);
+        }
+    }
+    out
+}
+
+fn label(key: &str, name: &str) -> Option<String> {
+    let start = key.find('{')?;
+    let inner = &key[start + 1..key.rfind('}')?];
+    inner.split(',').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k.trim() == name).then(|| v.trim().trim_matches('"').to_string())
+    })
+}
+
+fn metric_name(key: &str) -> &str {
+    key.split('{').next().unwrap_or(key)
+}
+
+fn sum_where(s: &Samples, name: &str, path: &str) -> f64 {
+    s.iter()
+        .filter(|(k, _)| metric_name(k) == name && label(k, "path").as_deref() == Some(path))
+        .map(|(_, v)| *v)
+        .sum()
+}
+
+/// p99 (seconds) from the difference of two cumulative histograms, by linear
+/// interpolation inside the bucket, as Prometheus' histogram_quantile does.
+pub fn p99(before: &Samples, after: &Samples, path: &str) -> Option<f64> {
+    let name = "hal9_path_duration_seconds_bucket";
+    let mut buckets: Vec<(f64, f64)> = after
+        .iter()
+        .filter(|(k, _)| metric_name(k) == name && label(k, "path").as_deref() == Some(path))
+        .filter_map(|(k, v)| {
+            let le = label(k, "le")?;
+            let bound = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().ok()?
+            };
+            Some((bound, v - before.get(k).copied().unwrap_or(0.0)))
+        })
+        .collect();
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total = buckets.last()?.1;
+    if total <= 0.0 {
+        return None;
+    }
+    let rank = 0.99 * total;
+    let mut prev_bound = 0.0;
+    let mut prev_count = 0.0;
+    for (bound, count) in buckets {
+        if count >= rank {
+            if bound.is_infinite() {
+                return Some(prev_bound);
+            }
+            let in_bucket = count - prev_count;
+            let frac = if in_bucket > 0.0 {
+                (rank - prev_count) / in_bucket
+            } else {
+                1.0
+            };
+            return Some(prev_bound + (bound - prev_bound) * frac);
+        }
+        prev_bound = bound;
+        prev_count = count;
+    }
+    None
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Thresholds {
+    pub max_error_rate: f64,
+    pub max_p99_s: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Gate {
+    pub name: String,
+    pub passed: bool,
+    pub value: String,
+}
+
+/// Judge one step window.
+pub fn evaluate(before: &Samples, after: &Samples, ready: bool, t: Thresholds) -> Vec<Gate> {
+    let mut gates = Vec::new();
+    for path in ["flat", "hierarchical"] {
+        let req = sum_where(after, "hal9_path_requests_total", path)
+            - sum_where(before, "hal9_path_requests_total", path);
+        let err = sum_where(after, "hal9_path_errors_total", path)
+            - sum_where(before, "hal9_path_errors_total", path);
+        let rate = if req > 0.0 { err / req } else { 0.0 };
+        gates.push(Gate {
+            name: format!("{path} error rate"),
+            passed: rate <= t.max_error_rate,
+            value: format!(
+                "{:.2} % of {req:.0} requests (max {:.2} %)",
+                rate * 100.0,
+                t.max_error_rate * 100.0
+            ),
+        });
+        let p = p99(before, after, path);
+        gates.push(Gate {
+            name: format!("{path} p99"),
+            passed: p.is_none_or(|p| p <= t.max_p99_s),
+            value: match p {
+                Some(p) => format!("{:.1} ms (max {:.0} ms)", p * 1000.0, t.max_p99_s * 1000.0),
+                None => "no requests in the window".into(),
+            },
+        });
+    }
+    gates.push(Gate {
+        name: "ready".into(),
+        passed: ready,
+        value: if ready {
+            "ready".into()
+        } else {
+            "not ready".into()
+        },
+    });
+    let open: Vec<String> = after
+        .iter()
+        .filter(|(k, v)| metric_name(k) == "hal9_breaker_state" && **v >= 2.0)
+        .filter_map(|(k, _)| label(k, "neuron"))
+        .collect();
+    gates.push(Gate {
+        name: "circuit breakers".into(),
+        passed: open.is_empty(),
+        value: if open.is_empty() {
+            "none open".into()
+        } else {
+            format!("open: {}", open.join(", "))
+        },
+    });
+    gates
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: Thresholds = Thresholds {
+        max_error_rate: 0.01,
+        max_p99_s: 0.5,
+    };
+
+    fn scrape(req: f64, err: f64, fast: f64, slow: f64, breaker: f64) -> Samples {
+        parse(&format!(
+            "# TYPE x counter\n\
+             hal9_path_requests_total{{path=\"hierarchical\"}} {req}\n\
+             hal9_path_errors_total{{path=\"hierarchical\"}} {err}\n\
+             hal9_path_duration_seconds_bucket{{path=\"hierarchical\",le=\"0.1\"}} {fast}\n\
+             hal9_path_duration_seconds_bucket{{path=\"hierarchical\",le=\"1\"}} {}\n\
+             hal9_path_duration_seconds_bucket{{path=\"hierarchical\",le=\"+Inf\"}} {}\n\
+             hal9_breaker_state{{neuron=\"llm\"}} {breaker}\n",
+            fast + slow,
+            fast + slow
+        ))
+    }
+
+    #[test]
+    fn a_clean_window_passes() {
+        let g = evaluate(
+            &scrape(100.0, 0.0, 100.0, 0.0, 0.0),
+            &scrape(300.0, 1.0, 300.0, 0.0, 0.0),
+            true,
+            T,
+        );
+        assert!(g.iter().all(|g| g.passed), "{g:#?}");
+    }
+
+    #[test]
+    fn errors_latency_readiness_and_breakers_fail_their_gates() {
+        let before = scrape(100.0, 0.0, 100.0, 0.0, 0.0);
+        let g = evaluate(&before, &scrape(200.0, 10.0, 100.0, 100.0, 2.0), false, T);
+        let failed: Vec<&str> = g
+            .iter()
+            .filter(|g| !g.passed)
+            .map(|g| g.name.as_str())
+            .collect();
+        assert_eq!(
+            failed,
+            vec![
+                "hierarchical error rate",
+                "hierarchical p99",
+                "ready",
+                "circuit breakers"
+            ]
+        );
+    }
+
+    #[test]
+    fn p99_interpolates_inside_the_bucket() {
+        let before = Samples::new();
+        let after = scrape(100.0, 0.0, 50.0, 50.0, 0.0);
+        let p = p99(&before, &after, "hierarchical").unwrap();
+        assert!((p - 0.982).abs() < 1e-9, "{p}");
+        assert_eq!(p99(&before, &before, "hierarchical"), None);
+    }
+}

@@ -1,0 +1,242 @@
+//! The rollback journal: every step is written (and fsynced) before and after
+//! it is applied, so a rollback interrupted anywhere — Ctrl-C or `kill -9` —
+//! can be resumed to the same final state. A flock on `rollback/lock` makes a
+//! second concurrent rollback fail fast, and the kernel releases it when the
+//! holder dies, so a killed rollback never leaves a stale lock.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use nix::fcntl::{Flock, FlockArg};
+use serde::{Deserialize, Serialize};
+
+use super::plan::{Component, StepTarget, Strategy};
+use crate::system::fsio::{ensure_private_dir, write_atomic};
+
+pub const DIR: &str = "rollback";
+const CURRENT: &str = "journal.json";
+const LOCK: &str = "lock";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    Pending,
+    /// Written before the PUT: on resume, the runtime's state says whether it landed.
+    Applying,
+    Applied,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateResult {
+    pub passed: bool,
+    pub detail: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalStep {
+    pub index: usize,
+    pub target: StepTarget,
+    pub status: StepStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_after: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<GateResult>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RollbackStatus {
+    Running,
+    /// Interrupted (Ctrl-C, a killed process, a paused gate): `--resume` continues.
+    Interrupted,
+    Completed,
+    /// A gate failed and the rollback jumped straight to its target.
+    AbortedToTarget,
+    /// The operator chose to abandon it.
+    Abandoned,
+    Failed,
+}
+
+impl RollbackStatus {
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            RollbackStatus::Completed
+                | RollbackStatus::AbortedToTarget
+                | RollbackStatus::Abandoned
+                | RollbackStatus::Failed
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Journal {
+    pub id: String,
+    pub strategy: Strategy,
+    #[serde(default)]
+    pub components: Vec<Component>,
+    /// What is rolled back: a runtime URL or `configmap NS/NAME`.
+    pub target: String,
+    pub started_at: String,
+    pub started_by: String,
+    pub status: RollbackStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Gradual: how long to wait after each step before the gates, in milliseconds.
+    #[serde(default)]
+    pub interval_ms: u64,
+    pub steps: Vec<JournalStep>,
+}
+
+impl Journal {
+    /// The first step not yet applied.
+    pub fn next_step(&self) -> Option<usize> {
+        self.steps
+            .iter()
+            .position(|s| s.status != StepStatus::Applied)
+    }
+
+    pub fn applied(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| s.status == StepStatus::Applied)
+            .count()
+    }
+}
+
+/// The journal files of one state dir.
+#[derive(Debug, Clone)]
+pub struct JournalDir {
+    dir: PathBuf,
+}
+
+/// Held while a rollback runs; dropping it releases the lock.
+pub struct RollbackLock {
+    _lock: Flock<File>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("another rollback is running (it holds {0})")]
+    Busy(PathBuf),
+    #[error("cannot open the rollback lock {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+}
+
+impl JournalDir {
+    pub fn new(state_dir: &Path) -> JournalDir {
+        JournalDir {
+            dir: state_dir.join(DIR),
+        }
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.dir.join(CURRENT)
+    }
+
+    pub fn lock(&self) -> Result<RollbackLock, LockError> {
+        let path = self.dir.join(LOCK);
+        ensure_private_dir(&self.dir).map_err(|source| LockError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let f = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|source| LockError::Io {
+                path: path.clone(),
+                source,
+            })?;
+        match Flock::lock(f, FlockArg::LockExclusiveNonblock) {
+            Ok(l) => Ok(RollbackLock { _lock: l }),
+            Err((_, nix::errno::Errno::EWOULDBLOCK)) => Err(LockError::Busy(path)),
+            Err((_, e)) => Err(LockError::Io {
+                path,
+                source: io::Error::from(e),
+            }),
+        }
+    }
+
+    pub fn load(&self) -> io::Result<Option<Journal>> {
+        match std::fs::read(self.path()) {
+            Ok(b) => serde_json::from_slice(&b).map(Some).map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{}: {e}", self.path().display()),
+                )
+            }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Write atomically and fsync: after this returns the journal survives a crash.
+    pub fn save(&self, j: &Journal) -> io::Result<()> {
+        ensure_private_dir(&self.dir)?;
+        let body = serde_json::to_vec_pretty(j).map_err(io::Error::other)?;
+        write_atomic(&self.path(), &body, 0o600)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::migration::state::{MigrationDoc, Phase};
+
+    fn journal() -> Journal {
+        let t = StepTarget::of(&MigrationDoc::at_phase(Phase::Canary, 0));
+        Journal {
+            id: "r1".into(),
+            strategy: Strategy::Gradual,
+            components: vec![],
+            target: "http://127.0.0.1:8080".into(),
+            started_at: "2026-01-01T00:00:00Z".into(),
+            started_by: "op".into(),
+            status: RollbackStatus::Running,
+            reason: None,
+            interval_ms: 1000,
+            steps: (0..3)
+                .map(|i| JournalStep {
+                    index: i,
+                    target: t.clone(),
+                    status: StepStatus::Pending,
+                    applied_at: None,
+                    version_after: None,
+                    gate: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn saves_loads_and_finds_the_next_step() {
+        let d = tempfile::tempdir().unwrap();
+        let jd = JournalDir::new(d.path());
+        assert!(jd.load().unwrap().is_none());
+        let mut j = journal();
+        j.steps[0].status = StepStatus::Applied;
+        j.steps[1].status = StepStatus::Applying;
+        jd.save(&j).unwrap();
+        let back = jd.load().unwrap().unwrap();
+        assert_eq!(back, j);
+        assert_eq!(back.next_step(), Some(1));
+        assert_eq!(back.applied(), 1);
+    }
+
+    #[test]
+    fn a_second_lock_is_refused_until_the_first_is_dropped() {
+        let d = tempfile::tempdir().unwrap();
+        let jd = JournalDir::new(d.path());
+        let first = jd.lock().unwrap();
+        assert!(matches!(jd.lock(), Err(LockError::Busy(_))));
+        drop(first);
+        assert!(jd.lock().is_ok());
+    }
+}

@@ -1,0 +1,553 @@
+//! The rollback loop: plan, journal, apply step by step, gate, resume.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use super::backend::{LocalBackend, PutError};
+use super::gates::{Thresholds, evaluate};
+use super::journal::{
+    GateResult, Journal, JournalDir, JournalStep, LockError, RollbackStatus, StepStatus,
+};
+use super::plan::{self, PlanError, StepTarget, Strategy};
+use super::report::RollbackReport;
+use crate::cli::Ctx;
+use crate::cli::args::{OnFailure, RollbackArgs};
+use crate::exit::{Exit, Failure};
+use crate::runtime::api::HealthStatus;
+use crate::runtime::migration::MigrationDoc;
+use crate::runtime::state::StateDir;
+use crate::system::audit::{AuditLog, Entry, current_user};
+
+fn now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+fn audit(ctx: &Ctx, target: &str, result: &str) {
+    if let Err(e) =
+        AuditLog::new(&ctx.state_dir).record(&Entry::new("rollback-step", target, result))
+    {
+        tracing::warn!("could not write the audit log: {e}");
+    }
+}
+
+fn io_failure(what: &str, e: std::io::Error) -> Failure {
+    Failure::critical(format!("{what}: {e}"))
+        .with_next("check the state dir's permissions and free space: hal9ctl disk usage")
+}
+
+pub fn thresholds(ctx: &Ctx, a: &RollbackArgs) -> Thresholds {
+    let c = &ctx.config().rollback;
+    Thresholds {
+        max_error_rate: a.max_error_percent.unwrap_or(c.max_error_percent) / 100.0,
+        max_p99_s: a.max_p99.unwrap_or(c.max_p99).as_secs_f64(),
+    }
+}
+
+/// Set while Ctrl-C was pressed: the current step finishes, then the loop stops.
+fn interrupt_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let f = flag.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            f.store(true, Ordering::SeqCst);
+        }
+    });
+    flag
+}
+
+/// Apply one step idempotently: if the runtime is already there (a resumed
+/// step that had landed), nothing is written; a stale version is re-read once.
+async fn apply_step(b: &LocalBackend, target: &StepTarget) -> Result<MigrationDoc, Failure> {
+    for _ in 0..3 {
+        let cur = b.get().await?;
+        if target.reached_by(&cur) {
+            return Ok(cur);
+        }
+        match b.put(&target.as_update(&cur)).await {
+            Ok(doc) => return Ok(doc),
+            Err(PutError::Stale) => continue,
+            Err(PutError::Other(f)) => return Err(f),
+        }
+    }
+    Err(
+        Failure::critical("the migration state kept changing under the rollback (409 three times)")
+            .with_next("hal9ctl rollback status   # someone else is changing it"),
+    )
+}
+
+fn plan_error(e: PlanError) -> Failure {
+    match e {
+        PlanError::Forward { .. } | PlanError::Steps | PlanError::NoComponents => {
+            Failure::usage(e.to_string())
+        }
+        PlanError::NoSnapshot => Failure::critical(format!("refused: {e}"))
+            .with_next("hal9ctl rollback --strategy partial --components routing,features"),
+        PlanError::Nothing(..) => Failure::new(Exit::Ok, e.to_string()),
+    }
+}
+
+pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> {
+    let jd = JournalDir::new(&ctx.state_dir);
+    let token = StateDir::new(&ctx.state_dir).read_token().map_err(|e| {
+        Failure::critical(format!(
+            "cannot read the admin token in {}: {e}",
+            ctx.state_dir.display()
+        ))
+        .with_next("hal9ctl health   # is the runtime running with this --state-dir?")
+    })?;
+    let backend = LocalBackend::new(&ctx.url, token)?;
+    let _lock = match jd.lock() {
+        Ok(l) => l,
+        Err(LockError::Busy(p)) => {
+            return Err(Failure::critical(format!(
+                "refused: another rollback is running (it holds {})",
+                p.display()
+            ))
+            .with_next("hal9ctl rollback status")
+            .into());
+        }
+        Err(e) => return Err(Failure::critical(e.to_string()).into()),
+    };
+    let existing = jd
+        .load()
+        .map_err(|e| io_failure("cannot read the rollback journal", e))?;
+    let mut journal = match existing {
+        Some(mut j) if !j.status.is_finished() => {
+            if a.abort {
+                j.status = RollbackStatus::Abandoned;
+                j.reason = Some(format!("abandoned by {} at {}", current_user(), now()));
+                jd.save(&j)
+                    .map_err(|e| io_failure("cannot write the rollback journal", e))?;
+                audit(ctx, &j.target, &format!("abandoned rollback {}", j.id));
+                let migration = backend.get().await.ok();
+                return Ok(RollbackReport {
+                    summary: format!(
+                        "rollback {} abandoned after {} of {} steps; the migration state stays where it is",
+                        j.id,
+                        j.applied(),
+                        j.steps.len()
+                    ),
+                    status: Exit::Ok,
+                    dry_run: false,
+                    migration,
+                    journal: Some(j),
+                    next: Some("hal9ctl rollback status".into()),
+                });
+            }
+            if !a.resume {
+                let question = format!(
+                    "an unfinished rollback {} ({} of {} steps applied) exists; resume it",
+                    j.id,
+                    j.applied(),
+                    j.steps.len()
+                );
+                let yes = crate::output::prompt::confirm(
+                    &question,
+                    false,
+                    "hal9ctl rollback --resume   # or: hal9ctl rollback --abort",
+                )
+                .map_err(|f| {
+                    f.with_next("hal9ctl rollback --resume   # or: hal9ctl rollback --abort")
+                })?;
+                if !yes {
+                    return Err(Failure::critical(format!(
+                        "rollback {} is unfinished; nothing was changed",
+                        j.id
+                    ))
+                    .with_next("hal9ctl rollback --resume   # or: hal9ctl rollback --abort")
+                    .into());
+                }
+            }
+            j.status = RollbackStatus::Running;
+            j
+        }
+        _ if a.resume || a.abort => {
+            let migration = backend.get().await.ok();
+            return Ok(RollbackReport {
+                summary: "no unfinished rollback to resume or abort".into(),
+                status: Exit::Ok,
+                dry_run: false,
+                migration,
+                journal: None,
+                next: None,
+            });
+        }
+        _ => {
+            let Some(strategy) = a.strategy else {
+                return Err(Failure::usage(
+                    "give --strategy immediate|gradual|partial (or --resume)",
+                )
+                .into());
+            };
+            let cur = backend.get().await?;
+            let steps = match strategy {
+                Strategy::Immediate => plan::immediate(&cur, a.to_phase),
+                Strategy::Gradual => plan::gradual(
+                    &cur,
+                    a.to_phase,
+                    a.steps.unwrap_or(ctx.config().rollback.steps),
+                ),
+                Strategy::Partial => plan::partial(&cur, a.to_phase, &a.components),
+            };
+            let steps = match steps {
+                Ok(s) => s,
+                Err(PlanError::Nothing(p, s)) => {
+                    return Ok(RollbackReport {
+                        summary: format!(
+                            "nothing to roll back: already at {p} with {s:.2} % hierarchical"
+                        ),
+                        status: Exit::Ok,
+                        dry_run: ctx.global.dry_run,
+                        migration: Some(cur),
+                        journal: None,
+                        next: None,
+                    });
+                }
+                Err(e) => return Err(plan_error(e).into()),
+            };
+            let interval = a.interval.unwrap_or(ctx.config().rollback.interval);
+            let j = Journal {
+                id: format!(
+                    "rb-{}-{}",
+                    humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+                        .to_string()
+                        .replace([':', '-'], ""),
+                    std::process::id()
+                ),
+                strategy,
+                components: a.components.clone(),
+                target: ctx.url.clone(),
+                started_at: now(),
+                started_by: current_user(),
+                status: RollbackStatus::Running,
+                reason: None,
+                interval_ms: interval.as_millis() as u64,
+                steps: steps
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, target)| JournalStep {
+                        index,
+                        target,
+                        status: StepStatus::Pending,
+                        applied_at: None,
+                        version_after: None,
+                        gate: None,
+                    })
+                    .collect(),
+            };
+            if ctx.global.dry_run {
+                return Ok(RollbackReport {
+                    summary: format!(
+                        "dry run: {} step(s) planned, nothing changed",
+                        j.steps.len()
+                    ),
+                    status: Exit::Ok,
+                    dry_run: true,
+                    migration: Some(cur),
+                    journal: Some(j),
+                    next: None,
+                });
+            }
+            crate::output::prompt::confirm(
+                &format!(
+                    "roll the migration back from {} ({:.2} % hierarchical) in {} step(s)",
+                    cur.phase,
+                    cur.hierarchical_percent,
+                    j.steps.len()
+                ),
+                ctx.global.yes,
+                "hal9ctl rollback … --yes",
+            )?;
+            j
+        }
+    };
+    jd.save(&journal)
+        .map_err(|e| io_failure("cannot write the rollback journal", e))?;
+    execute(ctx, a, &jd, &backend, &mut journal).await
+}
+
+async fn execute(
+    ctx: &Ctx,
+    a: &RollbackArgs,
+    jd: &JournalDir,
+    b: &LocalBackend,
+    j: &mut Journal,
+) -> anyhow::Result<RollbackReport> {
+    let interrupted = interrupt_flag();
+    let th = thresholds(ctx, a);
+    let save = |j: &Journal| {
+        jd.save(j)
+            .map_err(|e| io_failure("cannot write the rollback journal", e))
+    };
+    let bar = crate::output::progress::bar(j.steps.len() as u64, ctx.global.quiet);
+    bar.set_position(j.applied() as u64);
+    while let Some(i) = j.next_step() {
+        let target = j.steps[i].target.clone();
+        bar.set_message(format!(
+            "step {}: {} at {:.2} %",
+            i + 1,
+            target.phase,
+            target.hierarchical_percent
+        ));
+        j.steps[i].status = StepStatus::Applying;
+        save(j)?;
+        let doc = match apply_step(b, &target).await {
+            Ok(d) => d,
+            Err(f) => {
+                j.status = RollbackStatus::Interrupted;
+                j.reason = Some(format!("step {} failed: {f}", i + 1));
+                save(j)?;
+                audit(
+                    ctx,
+                    &j.target,
+                    &format!("failed: step {} of {}: {f}", i + 1, j.id),
+                );
+                return Err(f.with_next("hal9ctl rollback --resume").into());
+            }
+        };
+        j.steps[i].status = StepStatus::Applied;
+        j.steps[i].applied_at = Some(now());
+        j.steps[i].version_after = Some(doc.version);
+        save(j)?;
+        bar.set_position(j.applied() as u64);
+        audit(
+            ctx,
+            &j.target,
+            &format!(
+                "ok: {} step {} → {} {:.2} %",
+                j.id,
+                i + 1,
+                target.phase,
+                target.hierarchical_percent
+            ),
+        );
+
+        let last = i + 1 == j.steps.len();
+        if j.strategy == Strategy::Gradual && !last {
+            let before = b.scrape().await?;
+            let waited = tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(j.interval_ms)) => true,
+                _ = wait_flag(&interrupted) => false,
+            };
+            if !waited {
+                return interrupted_report(j, jd, b, "interrupted (Ctrl-C) after a completed step")
+                    .await;
+            }
+            let after = b.scrape().await?;
+            let gates = evaluate(&before, &after, b.ready().await, th);
+            let failed: Vec<String> = gates
+                .iter()
+                .filter(|g| !g.passed)
+                .map(|g| format!("{}: {}", g.name, g.value))
+                .collect();
+            bar.set_message(
+                gates
+                    .iter()
+                    .map(|g| format!("{} {}", g.name, g.value))
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+            );
+            j.steps[i].gate = Some(GateResult {
+                passed: failed.is_empty(),
+                detail: if failed.is_empty() {
+                    vec!["all gates passed".into()]
+                } else {
+                    failed.clone()
+                },
+            });
+            save(j)?;
+            if !failed.is_empty() {
+                let reason = format!("gate failed after step {}: {}", i + 1, failed.join("; "));
+                match a.on_failure {
+                    OnFailure::Pause => {
+                        j.status = RollbackStatus::Interrupted;
+                        j.reason = Some(reason.clone());
+                        save(j)?;
+                        audit(ctx, &j.target, &format!("paused {}: {reason}", j.id));
+                        bar.finish_and_clear();
+                        return Ok(RollbackReport {
+                            summary: format!("paused: {reason}"),
+                            status: Exit::Warning,
+                            dry_run: false,
+                            migration: b.get().await.ok(),
+                            journal: Some(j.clone()),
+                            next: Some(
+                                "hal9ctl rollback --resume   # or: hal9ctl rollback --abort".into(),
+                            ),
+                        });
+                    }
+                    OnFailure::Abort => {
+                        // Abort to immediate: skip the remaining intermediate steps, go to the target now.
+                        let final_step = j.steps.last().cloned();
+                        j.steps.truncate(i + 1);
+                        if let Some(mut s) = final_step {
+                            s.index = i + 1;
+                            s.status = StepStatus::Pending;
+                            j.steps.push(s);
+                        }
+                        j.reason = Some(format!("{reason}; aborted to the target at once"));
+                        save(j)?;
+                        audit(
+                            ctx,
+                            &j.target,
+                            &format!("aborting {} to immediate: {reason}", j.id),
+                        );
+                    }
+                }
+            }
+        }
+        if interrupted.load(Ordering::SeqCst) && j.next_step().is_some() {
+            return interrupted_report(j, jd, b, "interrupted (Ctrl-C) after a completed step")
+                .await;
+        }
+    }
+    bar.finish_and_clear();
+    let aborted = j
+        .reason
+        .as_deref()
+        .is_some_and(|r| r.contains("aborted to the target"));
+    // Immediate and final steps: verify health and the per-path error rate on a short window.
+    let before = b.scrape().await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = b.scrape().await?;
+    let gates = evaluate(&before, &after, b.ready().await, th);
+    let health = b.healthy().await?;
+    let mut problems: Vec<String> = gates
+        .iter()
+        .filter(|g| !g.passed)
+        .map(|g| format!("{}: {}", g.name, g.value))
+        .collect();
+    if health == HealthStatus::Unhealthy {
+        problems.push("the runtime reports unhealthy".into());
+    }
+    j.status = if aborted {
+        RollbackStatus::AbortedToTarget
+    } else {
+        RollbackStatus::Completed
+    };
+    save(j)?;
+    let migration = b.get().await?;
+    let (status, summary) = match (problems.is_empty(), aborted) {
+        (true, false) => (
+            Exit::Ok,
+            format!(
+                "rolled back to {} ({:.2} % hierarchical) in {} step(s); verified",
+                migration.phase,
+                migration.hierarchical_percent,
+                j.steps.len()
+            ),
+        ),
+        (true, true) => (
+            Exit::Warning,
+            format!(
+                "a gate failed, so the rollback went straight to {} ({:.2} % hierarchical); verified",
+                migration.phase, migration.hierarchical_percent
+            ),
+        ),
+        (false, _) => (
+            Exit::Critical,
+            format!(
+                "rolled back to {}, but verification failed: {}",
+                migration.phase,
+                problems.join("; ")
+            ),
+        ),
+    };
+    Ok(RollbackReport {
+        summary,
+        status,
+        dry_run: false,
+        migration: Some(migration),
+        journal: Some(j.clone()),
+        next: (status != Exit::Ok).then(|| "hal9ctl health".to_string()),
+    })
+}
+
+async fn wait_flag(flag: &AtomicBool) {
+    while !flag.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn interrupted_report(
+    j: &mut Journal,
+    jd: &JournalDir,
+    b: &LocalBackend,
+    why: &str,
+) -> anyhow::Result<RollbackReport> {
+    j.status = RollbackStatus::Interrupted;
+    j.reason = Some(why.to_string());
+    jd.save(j)
+        .map_err(|e| io_failure("cannot write the rollback journal", e))?;
+    Ok(RollbackReport {
+        summary: format!(
+            "{why}: {} of {} steps applied; the state is consistent",
+            j.applied(),
+            j.steps.len()
+        ),
+        status: Exit::Interrupted,
+        dry_run: false,
+        migration: b.get().await.ok(),
+        journal: Some(j.clone()),
+        next: Some("hal9ctl rollback --resume".into()),
+    })
+}
+
+/// `hal9ctl rollback status`: the migration state and the running or last rollback.
+pub async fn status(ctx: &Ctx) -> anyhow::Result<RollbackReport> {
+    let jd = JournalDir::new(&ctx.state_dir);
+    let journal = jd
+        .load()
+        .map_err(|e| io_failure("cannot read the rollback journal", e))?;
+    let migration = match StateDir::new(&ctx.state_dir).read_token() {
+        Ok(token) => LocalBackend::new(&ctx.url, token)?.get().await.ok(),
+        Err(_) => None,
+    };
+    let running = jd.lock().is_err();
+    let (summary, next) = match &journal {
+        None => ("no rollback has run here".to_string(), None),
+        Some(j) if j.status.is_finished() => {
+            (format!("last rollback {} is {:?}", j.id, j.status), None)
+        }
+        Some(j) if running => (
+            format!(
+                "rollback {} is running: {} of {} steps applied",
+                j.id,
+                j.applied(),
+                j.steps.len()
+            ),
+            None,
+        ),
+        Some(j) => (
+            format!(
+                "rollback {} is unfinished: {} of {} steps applied",
+                j.id,
+                j.applied(),
+                j.steps.len()
+            ),
+            Some("hal9ctl rollback --resume   # or: hal9ctl rollback --abort".to_string()),
+        ),
+    };
+    let status = if migration.is_none() {
+        Exit::Warning
+    } else {
+        Exit::Ok
+    };
+    let summary = if migration.is_none() {
+        format!(
+            "{summary}; the runtime's migration state could not be read ({})",
+            ctx.url
+        )
+    } else {
+        summary
+    };
+    Ok(RollbackReport {
+        summary,
+        status,
+        dry_run: false,
+        migration,
+        journal,
+        next,
+    })
+}

@@ -1,0 +1,615 @@
+//! `hal9ctl scale … --cluster`: HPA-aware emergency scale, restore, and a
+//! plain scale that refuses to fight an HPA.
+
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v1::HorizontalPodAutoscaler;
+use kube::Api;
+use kube::api::{Patch, PatchParams};
+use serde_json::json;
+
+use super::plan::{self, EmergencyPlan, HpaBounds, ORIGINAL_ANNOTATION, Original, Resources};
+use super::report::{Change, ScaleReport};
+use crate::cli::Ctx;
+use crate::cluster::client::is_conflict;
+use crate::cluster::{Kube, Op, Target, api_error, facts};
+use crate::exit::{Exit, Failure};
+use crate::system::audit::{AuditLog, Entry, current_user};
+
+fn deployments(kube: &Kube) -> Api<Deployment> {
+    Api::namespaced(kube.client.clone(), &kube.namespace)
+}
+
+fn hpas(kube: &Kube) -> Api<HorizontalPodAutoscaler> {
+    Api::namespaced(kube.client.clone(), &kube.namespace)
+}
+
+fn replicas(d: &Deployment) -> i32 {
+    d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1)
+}
+
+fn bounds(h: &HorizontalPodAutoscaler) -> HpaBounds {
+    let s = h.spec.as_ref();
+    HpaBounds {
+        min: s.and_then(|s| s.min_replicas).unwrap_or(1),
+        max: s.map(|s| s.max_replicas).unwrap_or(1),
+    }
+}
+
+fn original_of(
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) -> Option<Original> {
+    let raw = meta.annotations.as_ref()?.get(ORIGINAL_ANNOTATION)?;
+    serde_json::from_str(raw).ok()
+}
+
+fn flags(t: &Target) -> String {
+    let ctx = t
+        .context
+        .as_ref()
+        .map(|c| format!(" --context {c}"))
+        .unwrap_or_default();
+    format!(
+        "--cluster -n {} --deployment {}{ctx}",
+        t.namespace, t.deployment
+    )
+}
+
+fn now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+fn audit(ctx: &Ctx, action: &str, target: &str, result: &str) {
+    if let Err(e) = AuditLog::new(&ctx.state_dir).record(&Entry::new(action, target, result)) {
+        tracing::warn!("could not write the audit log: {e}");
+    }
+}
+
+/// What one pod of the Deployment requests.
+fn pod_requests(d: &Deployment) -> Resources {
+    let mut r = Resources::default();
+    let containers = d
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.spec.as_ref())
+        .map(|s| s.containers.as_slice())
+        .unwrap_or(&[]);
+    for c in containers {
+        if let Some(req) = c.resources.as_ref().and_then(|x| x.requests.as_ref()) {
+            r.cpu_milli += req
+                .get("cpu")
+                .and_then(|q| plan::parse_quantity(&q.0, true))
+                .unwrap_or(0.0);
+            r.memory_bytes += req
+                .get("memory")
+                .and_then(|q| plan::parse_quantity(&q.0, false))
+                .unwrap_or(0.0);
+        }
+    }
+    r
+}
+
+/// Warn when N pods cannot fit into what the nodes can allocate.
+async fn capacity_warning(kube: &Kube, d: &Deployment, n: i32) -> Option<String> {
+    let per_pod = pod_requests(d);
+    let Some(nodes) = facts::nodes(kube).await else {
+        return Some("cannot list nodes, so whether the new pods fit was not checked".into());
+    };
+    let mut alloc = Resources::default();
+    for node in &nodes {
+        if let Some(a) = node.status.as_ref().and_then(|s| s.allocatable.as_ref()) {
+            alloc.cpu_milli += a
+                .get("cpu")
+                .and_then(|q| plan::parse_quantity(&q.0, true))
+                .unwrap_or(0.0);
+            alloc.memory_bytes += a
+                .get("memory")
+                .and_then(|q| plan::parse_quantity(&q.0, false))
+                .unwrap_or(0.0);
+        }
+    }
+    let fit = plan::pods_that_fit(per_pod, alloc)?;
+    (fit < i64::from(n)).then(|| {
+        format!(
+            "{n} pods request {:.0}m CPU and {:.1} GiB memory in all, but the {} node(s) can allocate {:.0}m and {:.1} GiB: at most {fit} fit, the rest will stay Pending",
+            per_pod.cpu_milli * f64::from(n),
+            per_pod.memory_bytes * f64::from(n) / 1073741824.0,
+            nodes.len(),
+            alloc.cpu_milli,
+            alloc.memory_bytes / 1073741824.0
+        )
+    })
+}
+
+/// Patch an HPA's bounds with its resourceVersion as precondition; on a
+/// conflict re-read once and re-plan from the fresh object.
+async fn patch_hpa(
+    kube: &Kube,
+    name: &str,
+    plan_bounds: impl Fn(HpaBounds) -> HpaBounds,
+    annotation: Option<Option<String>>,
+) -> Result<(HpaBounds, HpaBounds), Failure> {
+    let api = hpas(kube);
+    for attempt in 0..2 {
+        let h = api
+            .get(name)
+            .await
+            .map_err(|e| api_error(kube, Op::named("get", "horizontalpodautoscalers", name), e))?;
+        let before = bounds(&h);
+        let after = plan_bounds(before);
+        let mut patch = json!({
+            "metadata": {"resourceVersion": h.metadata.resource_version},
+            "spec": {"minReplicas": after.min, "maxReplicas": after.max}
+        });
+        if let Some(a) = &annotation {
+            patch["metadata"]["annotations"] = json!({ ORIGINAL_ANNOTATION: a });
+        }
+        match api
+            .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+        {
+            Ok(_) => return Ok((before, after)),
+            Err(e) if is_conflict(&e) && attempt == 0 => continue,
+            Err(e) => {
+                return Err(api_error(
+                    kube,
+                    Op::named("patch", "horizontalpodautoscalers", name),
+                    e,
+                ));
+            }
+        }
+    }
+    Err(Failure::critical(format!(
+        "HPA {name} kept changing under us; nothing more was written"
+    ))
+    .with_next("run the command again"))
+}
+
+/// Annotate the Deployment (with precondition), then scale it through the
+/// scale subresource (with precondition). `decide` sees the fresh replica
+/// count and returns the target, so a retry after a conflict re-plans.
+async fn scale_deployment(
+    kube: &Kube,
+    name: &str,
+    annotation: Option<Option<String>>,
+    decide: impl Fn(i32) -> i32,
+) -> Result<(i32, i32), Failure> {
+    let api = deployments(kube);
+    for attempt in 0..2 {
+        let d = api
+            .get(name)
+            .await
+            .map_err(|e| api_error(kube, Op::named("get", "deployments", name), e))?;
+        let before = replicas(&d);
+        let target = decide(before);
+        let mut rv = d.metadata.resource_version.clone();
+        if let Some(a) = &annotation {
+            let patch = json!({"metadata": {"resourceVersion": rv, "annotations": { ORIGINAL_ANNOTATION: a }}});
+            match api
+                .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+            {
+                Ok(d2) => rv = d2.metadata.resource_version,
+                Err(e) if is_conflict(&e) && attempt == 0 => continue,
+                Err(e) => return Err(api_error(kube, Op::named("patch", "deployments", name), e)),
+            }
+        }
+        if target == before {
+            return Ok((before, target));
+        }
+        let patch = json!({"metadata": {"resourceVersion": rv}, "spec": {"replicas": target}});
+        match api
+            .patch_scale(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+        {
+            Ok(_) => return Ok((before, target)),
+            Err(e) if is_conflict(&e) && attempt == 0 => continue,
+            Err(e) => {
+                return Err(api_error(
+                    kube,
+                    Op::named("patch", "deployments/scale", name),
+                    e,
+                ));
+            }
+        }
+    }
+    Err(Failure::critical(format!(
+        "deployment {name} kept changing under us; re-read twice and gave up"
+    ))
+    .with_next("run the command again"))
+}
+
+/// Watch until `n` pods are ready or the wait runs out. Returns the ready
+/// count and, on timeout, why pods are pending.
+async fn wait_ready(
+    kube: &Kube,
+    name: &str,
+    n: i32,
+    wait: Duration,
+    quiet: bool,
+) -> Result<(i32, Vec<String>), Failure> {
+    let api = deployments(kube);
+    let bar = crate::output::progress::bar(n.max(0) as u64, quiet);
+    bar.set_message(format!("waiting for {n} ready replicas"));
+    let deadline = Instant::now() + wait;
+    loop {
+        let d = api
+            .get(name)
+            .await
+            .map_err(|e| api_error(kube, Op::named("get", "deployments", name), e))?;
+        let ready = d
+            .status
+            .as_ref()
+            .and_then(|s| s.ready_replicas)
+            .unwrap_or(0);
+        bar.set_position(ready.max(0) as u64);
+        if ready >= n {
+            bar.finish_and_clear();
+            return Ok((ready, Vec::new()));
+        }
+        if Instant::now() >= deadline {
+            bar.finish_and_clear();
+            let f = facts::gather(kube, name).await?;
+            let checks = crate::commands::health::cluster::plan(
+                &f,
+                &Target {
+                    context: None,
+                    namespace: kube.namespace.clone(),
+                    deployment: name.to_string(),
+                },
+                k8s_openapi::jiff::Timestamp::now().as_second(),
+            );
+            let why = checks
+                .into_iter()
+                .filter(|c| {
+                    c.status != crate::output::Mark::Ok
+                        && (c.name == "scheduling" || c.name == "containers")
+                })
+                .map(|c| c.detail)
+                .collect();
+            return Ok((ready, why));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+pub async fn emergency(
+    ctx: &Ctx,
+    kube: &Kube,
+    t: &Target,
+    requested: Option<i32>,
+    wait: Duration,
+) -> Result<ScaleReport, Failure> {
+    let name = &t.deployment;
+    let d = facts::deployment(kube, name).await?;
+    let hpa = facts::hpa_for(kube, name).await?;
+    let current = replicas(&d);
+    let p: EmergencyPlan = plan::emergency(
+        current,
+        requested,
+        ctx.config().emergency.replicas,
+        hpa.as_ref().map(bounds),
+    );
+    let mut warnings = Vec::new();
+    if let Some(w) = capacity_warning(kube, &d, p.target).await {
+        warnings.push(w);
+    }
+    let target_s = format!("deployment {}/{name}", t.namespace);
+    let undo = format!("hal9ctl scale --restore {}", flags(t));
+    let mut changes = vec![Change::new("replicas", current, p.target)];
+    if let (Some(h), Some(b)) = (&hpa, p.hpa) {
+        let before = bounds(h);
+        changes.push(Change::new(
+            &format!(
+                "HPA {} minReplicas",
+                h.metadata.name.as_deref().unwrap_or("?")
+            ),
+            before.min,
+            b.min,
+        ));
+        changes.push(Change::new(
+            &format!(
+                "HPA {} maxReplicas",
+                h.metadata.name.as_deref().unwrap_or("?")
+            ),
+            before.max,
+            b.max,
+        ));
+    }
+    if ctx.global.dry_run {
+        return Ok(ScaleReport {
+            target: target_s,
+            action: "emergency".into(),
+            dry_run: true,
+            changes,
+            warnings,
+            undo: None,
+            summary: format!("would scale to {} (never down)", p.target),
+            status: Exit::Ok,
+        });
+    }
+
+    let target_n = p.target;
+    if let Some(h) = &hpa {
+        let hname = h.metadata.name.clone().unwrap_or_default();
+        // Keep the first record: a second emergency must not overwrite the true originals.
+        let ann = match original_of(&h.metadata) {
+            Some(_) => None,
+            None => {
+                let b = bounds(h);
+                let o = Original {
+                    by: current_user(),
+                    at: now(),
+                    replicas: None,
+                    min_replicas: Some(b.min),
+                    max_replicas: Some(b.max),
+                };
+                Some(Some(serde_json::to_string(&o).unwrap_or_default()))
+            }
+        };
+        let r = patch_hpa(
+            kube,
+            &hname,
+            |b| HpaBounds {
+                min: b.min.max(target_n),
+                max: b.max.max(target_n),
+            },
+            ann,
+        )
+        .await;
+        audit(
+            ctx,
+            "scale-hpa",
+            &format!("hpa {}/{hname}", t.namespace),
+            &r.as_ref()
+                .map(|(b, a)| format!("ok: min {}→{}, max {}→{}", b.min, a.min, b.max, a.max))
+                .unwrap_or_else(|e| format!("failed: {e}")),
+        );
+        r?;
+    }
+    let ann = match original_of(&d.metadata) {
+        Some(_) => None,
+        None => {
+            let o = Original {
+                by: current_user(),
+                at: now(),
+                replicas: Some(current),
+                min_replicas: None,
+                max_replicas: None,
+            };
+            Some(Some(serde_json::to_string(&o).unwrap_or_default()))
+        }
+    };
+    let r = scale_deployment(kube, name, ann, |fresh| fresh.max(target_n)).await;
+    audit(
+        ctx,
+        "scale",
+        &target_s,
+        &r.as_ref()
+            .map(|(b, a)| format!("ok: {b}→{a}"))
+            .unwrap_or_else(|e| format!("failed: {e}")),
+    );
+    r?;
+
+    let (ready, why) = wait_ready(kube, name, target_n, wait, ctx.global.quiet).await?;
+    let (status, summary) = if ready >= target_n {
+        (Exit::Ok, format!("{ready}/{target_n} replicas ready"))
+    } else {
+        warnings.extend(why);
+        (
+            Exit::Warning,
+            format!(
+                "scaled to {target_n}, but only {ready} ready after {}",
+                humantime::format_duration(wait)
+            ),
+        )
+    };
+    Ok(ScaleReport {
+        target: target_s,
+        action: "emergency".into(),
+        dry_run: false,
+        changes,
+        warnings,
+        undo: Some(undo),
+        summary,
+        status,
+    })
+}
+
+pub async fn restore(
+    ctx: &Ctx,
+    kube: &Kube,
+    t: &Target,
+    wait: Duration,
+) -> Result<ScaleReport, Failure> {
+    let name = &t.deployment;
+    let d = facts::deployment(kube, name).await?;
+    let hpa = facts::hpa_for(kube, name).await?;
+    let target_s = format!("deployment {}/{name}", t.namespace);
+    let d_orig = original_of(&d.metadata);
+    let h_orig = hpa
+        .as_ref()
+        .and_then(|h| original_of(&h.metadata).map(|o| (h.clone(), o)));
+    if d_orig.is_none() && h_orig.is_none() {
+        return Ok(ScaleReport {
+            target: target_s,
+            action: "restore".into(),
+            dry_run: ctx.global.dry_run,
+            changes: vec![],
+            warnings: vec![],
+            undo: None,
+            summary: "nothing to restore: no emergency scale is recorded".into(),
+            status: Exit::Ok,
+        });
+    }
+    let mut changes = Vec::new();
+    let restored_bounds = h_orig.as_ref().map(|(h, o)| {
+        let b = bounds(h);
+        HpaBounds {
+            min: o.min_replicas.unwrap_or(b.min),
+            max: o.max_replicas.unwrap_or(b.max),
+        }
+    });
+    if let (Some((h, _)), Some(rb)) = (&h_orig, restored_bounds) {
+        let b = bounds(h);
+        let hname = h.metadata.name.as_deref().unwrap_or("?");
+        changes.push(Change::new(
+            &format!("HPA {hname} minReplicas"),
+            b.min,
+            rb.min,
+        ));
+        changes.push(Change::new(
+            &format!("HPA {hname} maxReplicas"),
+            b.max,
+            rb.max,
+        ));
+    }
+    let current = replicas(&d);
+    let back_to = d_orig
+        .as_ref()
+        .and_then(|o| o.replicas)
+        .map(|r| match restored_bounds {
+            Some(b) => r.clamp(b.min, b.max.max(b.min)),
+            None => r,
+        });
+    if let Some(r) = back_to {
+        changes.push(Change::new("replicas", current, r));
+    }
+    if ctx.global.dry_run {
+        return Ok(ScaleReport {
+            target: target_s,
+            action: "restore".into(),
+            dry_run: true,
+            changes,
+            warnings: vec![],
+            undo: None,
+            summary: "would restore the recorded originals".into(),
+            status: Exit::Ok,
+        });
+    }
+    crate::output::prompt::confirm(
+        &format!("restore {target_s} to its pre-emergency size (this removes capacity)"),
+        ctx.global.yes,
+        &format!("hal9ctl scale --restore {} --yes", flags(t)),
+    )?;
+    if let (Some((h, _)), Some(rb)) = (&h_orig, restored_bounds) {
+        let hname = h.metadata.name.clone().unwrap_or_default();
+        let r = patch_hpa(kube, &hname, |_| rb, Some(None)).await;
+        audit(
+            ctx,
+            "restore-hpa",
+            &format!("hpa {}/{hname}", t.namespace),
+            &r.as_ref()
+                .map(|_| "ok".to_string())
+                .unwrap_or_else(|e| format!("failed: {e}")),
+        );
+        r?;
+    }
+    let target_n = back_to.unwrap_or(current);
+    let ann = d_orig.as_ref().map(|_| None);
+    let r = scale_deployment(kube, name, ann, |_| target_n).await;
+    audit(
+        ctx,
+        "restore",
+        &target_s,
+        &r.as_ref()
+            .map(|(b, a)| format!("ok: {b}→{a}"))
+            .unwrap_or_else(|e| format!("failed: {e}")),
+    );
+    r?;
+    let (ready, _) = wait_ready(kube, name, target_n.min(current), wait, ctx.global.quiet).await?;
+    Ok(ScaleReport {
+        target: target_s,
+        action: "restore".into(),
+        dry_run: false,
+        changes,
+        warnings: vec![],
+        undo: None,
+        summary: format!("restored; {ready} replicas ready"),
+        status: Exit::Ok,
+    })
+}
+
+pub async fn set_replicas(
+    ctx: &Ctx,
+    kube: &Kube,
+    t: &Target,
+    n: i32,
+    force: bool,
+    wait: Duration,
+) -> Result<ScaleReport, Failure> {
+    let name = &t.deployment;
+    let d = facts::deployment(kube, name).await?;
+    let target_s = format!("deployment {}/{name}", t.namespace);
+    if let Some(h) = facts::hpa_for(kube, name).await? {
+        let b = bounds(&h);
+        let hname = h.metadata.name.as_deref().unwrap_or("?");
+        if !force {
+            audit(
+                ctx,
+                "scale",
+                &target_s,
+                &format!("refused: HPA {hname} manages the replica count"),
+            );
+            return Err(Failure::critical(format!(
+                "refused: HPA {hname} manages {target_s} (min {}, max {}); it would undo a plain scale to {n}",
+                b.min, b.max
+            ))
+            .with_next(format!("hal9ctl scale --emergency --replicas {n} {}   # raises the HPA floor too; or add --force", flags(t))));
+        }
+    }
+    let current = replicas(&d);
+    let changes = vec![Change::new("replicas", current, n)];
+    if ctx.global.dry_run {
+        return Ok(ScaleReport {
+            target: target_s,
+            action: "scale".into(),
+            dry_run: true,
+            changes,
+            warnings: vec![],
+            undo: None,
+            summary: format!("would scale {current} → {n}"),
+            status: Exit::Ok,
+        });
+    }
+    if n < current {
+        crate::output::prompt::confirm(
+            &format!("scale {target_s} down from {current} to {n}"),
+            ctx.global.yes,
+            &format!("hal9ctl scale --replicas {n} {} --yes", flags(t)),
+        )?;
+    }
+    let r = scale_deployment(kube, name, None, |_| n).await;
+    audit(
+        ctx,
+        "scale",
+        &target_s,
+        &r.as_ref()
+            .map(|(b, a)| format!("ok: {b}→{a}"))
+            .unwrap_or_else(|e| format!("failed: {e}")),
+    );
+    r?;
+    let (ready, why) = wait_ready(kube, name, n, wait, ctx.global.quiet).await?;
+    let (status, summary) = if ready >= n {
+        (Exit::Ok, format!("{ready}/{n} replicas ready"))
+    } else {
+        (
+            Exit::Warning,
+            format!(
+                "scaled to {n}, {ready} ready after {}",
+                humantime::format_duration(wait)
+            ),
+        )
+    };
+    Ok(ScaleReport {
+        target: target_s,
+        action: "scale".into(),
+        dry_run: false,
+        changes,
+        warnings: why,
+        undo: Some(format!("hal9ctl scale --replicas {current} {}", flags(t))),
+        summary,
+        status,
+    })
+}

@@ -1,0 +1,265 @@
+//! `hal9ctl scale --emergency` on the local runtime: raise its admission
+//! limits, record the previous ones, and put them back with `--restore`.
+
+use std::time::Duration;
+
+use super::report::{Change, ScaleReport};
+use crate::cli::Ctx;
+use crate::exit::{Exit, Failure};
+use crate::runtime::api::Limits;
+use crate::runtime::client::{ClientError, RuntimeClient};
+use crate::runtime::state::StateDir;
+use crate::system::audit::{AuditLog, Entry};
+use crate::system::fsio::write_atomic;
+
+/// The previous limits, kept in the state dir until `--restore`.
+pub const SAVED: &str = "scale-emergency.json";
+
+/// Raise, never lower: each limit becomes the larger of now and the emergency value.
+pub fn emergency_limits(current: Limits, emergency: Limits) -> Limits {
+    Limits {
+        max_in_flight: current.max_in_flight.max(emergency.max_in_flight),
+        rate_limit_rps: current.rate_limit_rps.max(emergency.rate_limit_rps),
+    }
+}
+
+fn client_failure(ctx: &Ctx, e: ClientError) -> Failure {
+    match e {
+        ClientError::Connect { .. } | ClientError::Timeout { .. } => {
+            Failure::critical(format!("the runtime at {} is not answering: {e}", ctx.url))
+                .with_next("hal9ctl health")
+        }
+        ClientError::Status { status: 401, .. } => Failure::critical(format!(
+            "the runtime at {} rejected the admin token in {}",
+            ctx.url,
+            StateDir::new(&ctx.state_dir).token_file().display()
+        ))
+        .with_next("pass the --state-dir of the running runtime"),
+        other => Failure::critical(other.to_string()).with_next("hal9ctl health"),
+    }
+}
+
+fn token(ctx: &Ctx) -> Result<String, Failure> {
+    let sd = StateDir::new(&ctx.state_dir);
+    sd.read_token().map_err(|e| {
+        Failure::critical(format!(
+            "cannot read the admin token {}: {e}",
+            sd.token_file().display()
+        ))
+        .with_next("hal9ctl health   # is the runtime running with this --state-dir?")
+    })
+}
+
+fn audit(ctx: &Ctx, action: &str, result: &str) {
+    if let Err(e) = AuditLog::new(&ctx.state_dir).record(&Entry::new(
+        action,
+        format!("runtime {}", ctx.url),
+        result,
+    )) {
+        tracing::warn!("could not write the audit log: {e}");
+    }
+}
+
+fn limit_changes(from: Limits, to: Limits) -> Vec<Change> {
+    vec![
+        Change::new("max_in_flight", from.max_in_flight, to.max_in_flight),
+        Change::new("rate_limit_rps", from.rate_limit_rps, to.rate_limit_rps),
+    ]
+}
+
+pub async fn emergency(ctx: &Ctx) -> Result<ScaleReport, Failure> {
+    let client =
+        RuntimeClient::new(&ctx.url, Duration::from_secs(5)).map_err(|e| client_failure(ctx, e))?;
+    let token = token(ctx)?;
+    let current = client
+        .limits(&token)
+        .await
+        .map_err(|e| client_failure(ctx, e))?
+        .body;
+    let e = &ctx.config().emergency;
+    let wanted = emergency_limits(
+        current,
+        Limits {
+            max_in_flight: e.max_in_flight,
+            rate_limit_rps: e.rate_limit_rps,
+        },
+    );
+    let target = format!("local runtime {}", ctx.url);
+    let changes = limit_changes(current, wanted);
+    if ctx.global.dry_run {
+        return Ok(ScaleReport {
+            target,
+            action: "emergency".into(),
+            dry_run: true,
+            changes,
+            warnings: vec![],
+            undo: None,
+            summary: "would raise the admission limits".into(),
+            status: Exit::Ok,
+        });
+    }
+    let saved = ctx.state_dir.join(SAVED);
+    // Keep the first record: a second emergency must not overwrite the true originals.
+    if !saved.exists() {
+        let body =
+            serde_json::to_vec_pretty(&current).map_err(|e| Failure::critical(e.to_string()))?;
+        write_atomic(&saved, &body, 0o600).map_err(|e| {
+            Failure::critical(format!(
+                "cannot record the previous limits in {}: {e}",
+                saved.display()
+            ))
+        })?;
+    }
+    let r = client.set_limits(&token, &wanted).await;
+    audit(
+        ctx,
+        "scale-limits",
+        &r.as_ref()
+            .map(|_| {
+                format!(
+                    "ok: {} in flight, {} rps",
+                    wanted.max_in_flight, wanted.rate_limit_rps
+                )
+            })
+            .unwrap_or_else(|e| format!("failed: {e}")),
+    );
+    r.map_err(|e| client_failure(ctx, e))?;
+    // Verify by reading back: a command that prints success without checking it is a defect.
+    let now = client
+        .limits(&token)
+        .await
+        .map_err(|e| client_failure(ctx, e))?
+        .body;
+    if now != wanted {
+        return Err(Failure::critical(format!(
+            "the runtime reports {now:?} after we set {wanted:?}"
+        ))
+        .with_next("hal9ctl health"));
+    }
+    let undo = Some(format!(
+        "hal9ctl scale --restore --state-dir {}",
+        ctx.state_dir.display()
+    ));
+    Ok(ScaleReport {
+        target,
+        action: "emergency".into(),
+        dry_run: false,
+        changes,
+        warnings: vec![],
+        undo,
+        summary: "admission limits raised".into(),
+        status: Exit::Ok,
+    })
+}
+
+pub async fn restore(ctx: &Ctx) -> Result<ScaleReport, Failure> {
+    let target = format!("local runtime {}", ctx.url);
+    let saved = ctx.state_dir.join(SAVED);
+    let original: Limits = match std::fs::read(&saved) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(ScaleReport {
+                target,
+                action: "restore".into(),
+                dry_run: ctx.global.dry_run,
+                changes: vec![],
+                warnings: vec![],
+                undo: None,
+                summary: "nothing to restore: no emergency scale is recorded".into(),
+                status: Exit::Ok,
+            });
+        }
+        Err(e) => {
+            return Err(Failure::critical(format!(
+                "cannot read {}: {e}",
+                saved.display()
+            )));
+        }
+        Ok(b) => serde_json::from_slice(&b).map_err(|e| {
+            Failure::critical(format!("{} is not a limits record: {e}", saved.display()))
+                .with_next(format!("inspect or remove {}", saved.display()))
+        })?,
+    };
+    let client =
+        RuntimeClient::new(&ctx.url, Duration::from_secs(5)).map_err(|e| client_failure(ctx, e))?;
+    let token = token(ctx)?;
+    let current = client
+        .limits(&token)
+        .await
+        .map_err(|e| client_failure(ctx, e))?
+        .body;
+    let changes = limit_changes(current, original);
+    if ctx.global.dry_run {
+        return Ok(ScaleReport {
+            target,
+            action: "restore".into(),
+            dry_run: true,
+            changes,
+            warnings: vec![],
+            undo: None,
+            summary: "would restore the recorded limits".into(),
+            status: Exit::Ok,
+        });
+    }
+    let r = client.set_limits(&token, &original).await;
+    audit(
+        ctx,
+        "restore-limits",
+        &r.as_ref()
+            .map(|_| "ok".to_string())
+            .unwrap_or_else(|e| format!("failed: {e}")),
+    );
+    r.map_err(|e| client_failure(ctx, e))?;
+    let now = client
+        .limits(&token)
+        .await
+        .map_err(|e| client_failure(ctx, e))?
+        .body;
+    if now != original {
+        return Err(Failure::critical(format!(
+            "the runtime reports {now:?} after we restored {original:?}"
+        )));
+    }
+    std::fs::remove_file(&saved).map_err(|e| {
+        Failure::new(
+            Exit::Warning,
+            format!(
+                "limits restored, but {} could not be removed: {e}",
+                saved.display()
+            ),
+        )
+    })?;
+    Ok(ScaleReport {
+        target,
+        action: "restore".into(),
+        dry_run: false,
+        changes,
+        warnings: vec![],
+        undo: None,
+        summary: "admission limits restored".into(),
+        status: Exit::Ok,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emergency_limits_never_lower() {
+        let cur = Limits {
+            max_in_flight: 4096,
+            rate_limit_rps: 100,
+        };
+        let e = Limits {
+            max_in_flight: 2048,
+            rate_limit_rps: 10_000,
+        };
+        assert_eq!(
+            emergency_limits(cur, e),
+            Limits {
+                max_in_flight: 4096,
+                rate_limit_rps: 10_000
+            }
+        );
+    }
+}

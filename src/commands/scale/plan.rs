@@ -1,0 +1,161 @@
+//! Pure planning for `hal9ctl scale`: targets, HPA bounds, capacity. No I/O.
+
+use serde::{Deserialize, Serialize};
+
+/// The annotation that records what an emergency scale changed, on both the
+/// Deployment and the HPA, so `--restore` (from any machine) can undo it.
+pub const ORIGINAL_ANNOTATION: &str = "hal9.io/emergency-original";
+
+/// What was there before the emergency: who raised it, when, and the old values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Original {
+    pub by: String,
+    pub at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_replicas: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_replicas: Option<i32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct HpaBounds {
+    pub min: i32,
+    pub max: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EmergencyPlan {
+    pub current: i32,
+    pub target: i32,
+    /// New HPA bounds, when an HPA targets the Deployment.
+    pub hpa: Option<HpaBounds>,
+}
+
+/// N = max(requested or the config's emergency size, 2 × current, current):
+/// an emergency scale never scales down. The HPA's min is raised to N (or
+/// it would undo the scale) and its max to at least N.
+pub fn emergency(
+    current: i32,
+    requested: Option<i32>,
+    config_size: i32,
+    hpa: Option<HpaBounds>,
+) -> EmergencyPlan {
+    let floor = requested.unwrap_or(config_size);
+    let target = floor.max(current.saturating_mul(2)).max(current).max(1);
+    let hpa = hpa.map(|b| HpaBounds {
+        min: b.min.max(target),
+        max: b.max.max(target),
+    });
+    EmergencyPlan {
+        current,
+        target,
+        hpa,
+    }
+}
+
+/// Sum of a quantity given as Kubernetes strings ("500m", "2", "1Gi"),
+/// in milli-units for CPU and bytes for memory.
+pub fn parse_quantity(q: &str, cpu: bool) -> Option<f64> {
+    let q = q.trim();
+    let split = q
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(q.len());
+    let (num, suffix) = q.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let mult = match suffix {
+        "" => {
+            if cpu {
+                1000.0
+            } else {
+                1.0
+            }
+        }
+        "m" => {
+            if cpu {
+                1.0
+            } else {
+                0.001
+            }
+        }
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "Ki" => 1024.0,
+        "Mi" => 1024.0 * 1024.0,
+        "Gi" => 1024.0 * 1024.0 * 1024.0,
+        "Ti" => 1024.0f64.powi(4),
+        _ => return None,
+    };
+    Some(n * mult)
+}
+
+/// Resources one pod requests and the cluster can allocate (milli-CPU, bytes).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Resources {
+    pub cpu_milli: f64,
+    pub memory_bytes: f64,
+}
+
+/// How many pods of `per_pod` fit into `allocatable` (`None` if the pod requests nothing).
+pub fn pods_that_fit(per_pod: Resources, allocatable: Resources) -> Option<i64> {
+    let by_cpu = (per_pod.cpu_milli > 0.0)
+        .then(|| (allocatable.cpu_milli / per_pod.cpu_milli).floor() as i64);
+    let by_mem = (per_pod.memory_bytes > 0.0)
+        .then(|| (allocatable.memory_bytes / per_pod.memory_bytes).floor() as i64);
+    match (by_cpu, by_mem) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emergency_never_scales_down() {
+        // The original script's 20 replicas would have scaled 30 down to 20.
+        assert_eq!(emergency(30, None, 20, None).target, 60);
+        assert_eq!(emergency(30, Some(10), 20, None).target, 60);
+        assert_eq!(emergency(3, None, 20, None).target, 20);
+        assert_eq!(emergency(3, Some(4), 20, None).target, 6);
+        assert_eq!(emergency(0, Some(5), 20, None).target, 5);
+        assert_eq!(emergency(0, Some(0), 0, None).target, 1);
+    }
+
+    #[test]
+    fn hpa_bounds_follow_the_target() {
+        let p = emergency(5, Some(8), 20, Some(HpaBounds { min: 5, max: 30 }));
+        assert_eq!(p.target, 10);
+        assert_eq!(p.hpa, Some(HpaBounds { min: 10, max: 30 }));
+        let p = emergency(5, Some(50), 20, Some(HpaBounds { min: 5, max: 30 }));
+        assert_eq!(p.hpa, Some(HpaBounds { min: 50, max: 50 }));
+        let p = emergency(5, None, 20, Some(HpaBounds { min: 40, max: 60 }));
+        assert_eq!(
+            p.hpa,
+            Some(HpaBounds { min: 40, max: 60 }),
+            "bounds are never lowered"
+        );
+    }
+
+    #[test]
+    fn quantities_and_fit() {
+        assert_eq!(parse_quantity("500m", true), Some(500.0));
+        assert_eq!(parse_quantity("2", true), Some(2000.0));
+        assert_eq!(parse_quantity("1Gi", false), Some(1073741824.0));
+        assert_eq!(parse_quantity("bogus", false), None);
+        let pod = Resources {
+            cpu_milli: 1000.0,
+            memory_bytes: 2.0 * 1073741824.0,
+        };
+        let node = Resources {
+            cpu_milli: 4000.0,
+            memory_bytes: 8.0 * 1073741824.0,
+        };
+        assert_eq!(pods_that_fit(pod, node), Some(4));
+        assert_eq!(pods_that_fit(Resources::default(), node), None);
+    }
+}

@@ -1,0 +1,140 @@
+//! A list of checks with ✓ ⚠ ✗ marks and a next step under every failing one:
+//! the report shape of `hal9ctl health`, local and in the cluster.
+
+use serde::Serialize;
+
+use super::{Mark, Report, Styles, table, to_value};
+use crate::exit::Exit;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    pub name: String,
+    pub status: Mark,
+    pub detail: String,
+    /// The command to run next; set on every check that is not OK.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+impl Check {
+    pub fn ok(name: &str, detail: impl Into<String>) -> Check {
+        Check {
+            name: name.into(),
+            status: Mark::Ok,
+            detail: detail.into(),
+            next: None,
+        }
+    }
+
+    pub fn warn(name: &str, detail: impl Into<String>, next: impl Into<String>) -> Check {
+        Check {
+            name: name.into(),
+            status: Mark::Warn,
+            detail: detail.into(),
+            next: Some(next.into()),
+        }
+    }
+
+    pub fn fail(name: &str, detail: impl Into<String>, next: impl Into<String>) -> Check {
+        Check {
+            name: name.into(),
+            status: Mark::Fail,
+            detail: detail.into(),
+            next: Some(next.into()),
+        }
+    }
+
+    pub fn unknown(name: &str, detail: impl Into<String>, next: impl Into<String>) -> Check {
+        Check {
+            name: name.into(),
+            status: Mark::Unknown,
+            detail: detail.into(),
+            next: Some(next.into()),
+        }
+    }
+
+    pub fn exit(&self) -> Exit {
+        match self.status {
+            Mark::Ok => Exit::Ok,
+            Mark::Warn => Exit::Warning,
+            Mark::Fail => Exit::Critical,
+            Mark::Unknown => Exit::Unknown,
+        }
+    }
+}
+
+/// The verdict of a set of checks: the worst of them.
+pub fn verdict(checks: &[Check]) -> Exit {
+    checks.iter().fold(Exit::Ok, |acc, c| acc.worst(c.exit()))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    /// What was checked: `local runtime http://127.0.0.1:8080`, `deployment hal9/hal9-server`.
+    pub target: String,
+    pub status: Exit,
+    pub checks: Vec<Check>,
+    /// Extra structured facts (pids found, replica counts …) for `-o json`.
+    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
+    pub facts: serde_json::Value,
+}
+
+impl CheckReport {
+    pub fn new(
+        target: impl Into<String>,
+        checks: Vec<Check>,
+        facts: serde_json::Value,
+    ) -> CheckReport {
+        CheckReport {
+            target: target.into(),
+            status: verdict(&checks),
+            checks,
+            facts,
+        }
+    }
+}
+
+impl Report for CheckReport {
+    fn to_json(&self) -> serde_json::Value {
+        to_value(self)
+    }
+
+    fn render(&self, st: &Styles) -> String {
+        let mut t = table(&["", "check", "detail"]);
+        for c in &self.checks {
+            let mut detail = c.detail.clone();
+            if let Some(next) = &c.next {
+                detail.push('\n');
+                detail.push_str(&st.dim(&format!("→ {next}")));
+            }
+            t.add_row(vec![st.mark(c.status), c.name.clone(), detail]);
+        }
+        let status = match self.status {
+            Exit::Ok => st.good("OK"),
+            Exit::Warning => st.warn("WARNING"),
+            Exit::Critical => st.bad("CRITICAL"),
+            other => st.bad(&other.to_string()),
+        };
+        format!("{}: {status}\n{t}\n", self.target)
+    }
+
+    fn exit(&self) -> Exit {
+        self.status
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdict_is_the_worst_check() {
+        let ok = Check::ok("a", "fine");
+        let warn = Check::warn("b", "meh", "hal9ctl health");
+        let fail = Check::fail("c", "down", "hal9ctl restart");
+        assert_eq!(verdict(std::slice::from_ref(&ok)), Exit::Ok);
+        assert_eq!(verdict(&[ok.clone(), warn.clone()]), Exit::Warning);
+        assert_eq!(verdict(&[warn, fail, ok]), Exit::Critical);
+        assert_eq!(verdict(&[]), Exit::Ok);
+    }
+}

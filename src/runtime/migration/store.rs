@@ -1,0 +1,139 @@
+//! The migration state persisted atomically in the state dir, behind a lock,
+//! so it survives a restart and concurrent PUTs serialise on the version.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use super::state::{MigrationDoc, MigrationError, apply_update};
+use crate::system::fsio::write_atomic;
+
+pub const FILE: &str = "migration.json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Rejected(#[from] MigrationError),
+    #[error("cannot persist the migration state to {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+}
+
+/// The current document plus a lock-free copy of the share for the hot path.
+pub struct MigrationStore {
+    path: Option<PathBuf>,
+    doc: Mutex<MigrationDoc>,
+    share_bp: AtomicU32,
+    shadow: std::sync::atomic::AtomicBool,
+}
+
+impl MigrationStore {
+    /// Load from `dir/migration.json`, or start flat when there is none.
+    pub fn open(dir: &Path) -> Result<MigrationStore, StoreError> {
+        let path = dir.join(FILE);
+        let doc = match std::fs::read(&path) {
+            Ok(b) => serde_json::from_slice(&b).map_err(|e| StoreError::Io {
+                path: path.clone(),
+                source: io::Error::new(io::ErrorKind::InvalidData, e),
+            })?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => MigrationDoc::default(),
+            Err(source) => return Err(StoreError::Io { path, source }),
+        };
+        Ok(MigrationStore::with_doc(Some(path), doc))
+    }
+
+    /// A store that is not persisted (a runtime that follows a ConfigMap keeps its truth there).
+    pub fn in_memory(doc: MigrationDoc) -> MigrationStore {
+        MigrationStore::with_doc(None, doc)
+    }
+
+    fn with_doc(path: Option<PathBuf>, doc: MigrationDoc) -> MigrationStore {
+        let share = doc.share_bp();
+        let shadow = doc.flag("shadow_mode");
+        MigrationStore {
+            path,
+            doc: Mutex::new(doc),
+            share_bp: AtomicU32::new(share),
+            shadow: shadow.into(),
+        }
+    }
+
+    pub fn get(&self) -> MigrationDoc {
+        self.doc
+            .lock()
+            .map(|d| d.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// The share in hundredths of a percent, read without a lock.
+    pub fn share_bp(&self) -> u32 {
+        self.share_bp.load(Ordering::Relaxed)
+    }
+
+    pub fn shadow(&self) -> bool {
+        self.shadow.load(Ordering::Relaxed)
+    }
+
+    /// Apply a PUT: check the version, persist, then publish. The file is
+    /// written before the in-memory state changes, so a crash never leaves
+    /// the runtime serving a state that is not on disk.
+    pub fn update(&self, proposed: &MigrationDoc) -> Result<MigrationDoc, StoreError> {
+        let mut guard = self.doc.lock().unwrap_or_else(|p| p.into_inner());
+        let next = apply_update(&guard, proposed)?;
+        self.persist(&next)?;
+        *guard = next.clone();
+        self.publish(&next);
+        Ok(next)
+    }
+
+    /// Replace the state wholesale (a ConfigMap the runtime follows changed).
+    pub fn replace(&self, doc: MigrationDoc) {
+        let mut guard = self.doc.lock().unwrap_or_else(|p| p.into_inner());
+        self.publish(&doc);
+        *guard = doc;
+    }
+
+    fn publish(&self, doc: &MigrationDoc) {
+        self.share_bp.store(doc.share_bp(), Ordering::Relaxed);
+        self.shadow
+            .store(doc.flag("shadow_mode"), Ordering::Relaxed);
+    }
+
+    fn persist(&self, doc: &MigrationDoc) -> Result<(), StoreError> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        let body = serde_json::to_vec_pretty(doc).map_err(|e| StoreError::Io {
+            path: path.clone(),
+            source: io::Error::other(e),
+        })?;
+        write_atomic(path, &body, 0o600).map_err(|source| StoreError::Io {
+            path: path.clone(),
+            source,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::migration::Phase;
+
+    #[test]
+    fn survives_a_restart_and_refuses_stale_versions() {
+        let d = tempfile::tempdir().unwrap();
+        let s = MigrationStore::open(d.path()).unwrap();
+        assert_eq!(s.get().phase, Phase::Full);
+        let next = s.update(&MigrationDoc::at_phase(Phase::RampUp, 0)).unwrap();
+        assert_eq!(next.version, 1);
+        assert_eq!(s.share_bp(), 7500);
+        assert!(matches!(
+            s.update(&MigrationDoc::at_phase(Phase::Full, 0)),
+            Err(StoreError::Rejected(MigrationError::Stale { .. }))
+        ));
+        drop(s);
+        let again = MigrationStore::open(d.path()).unwrap();
+        assert_eq!(again.get(), next);
+        assert_eq!(again.share_bp(), 7500);
+    }
+}

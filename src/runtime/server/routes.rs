@@ -1,0 +1,335 @@
+//! The public routes: health, readiness, metrics, status, neurons, signals.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use super::admission::Refusal;
+use super::errors::ApiError;
+use super::{AppState, admin};
+use crate::runtime::api::{CheckBody, HealthBody, HealthStatus, Path, ReadyBody, SignalRequest};
+use crate::runtime::layer::Layer;
+use crate::runtime::migration::router::route;
+
+/// Request bodies above this are refused with 413.
+pub const MAX_BODY: usize = 64 * 1024;
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .route("/metrics", get(metrics))
+        .route("/api/v1/status", get(status))
+        .route("/api/v1/neurons", get(neurons))
+        .route("/api/v1/signal", post(signal))
+        .nest("/admin", admin::router(state.clone()))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+/// Count every answer by route and status; while draining, ask clients to
+/// reconnect (to the successor) instead of reusing this connection.
+async fn observe(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let route: &'static str = match req.extensions().get::<MatchedPath>().map(|m| m.as_str()) {
+        Some("/health") => "/health",
+        Some("/ready") => "/ready",
+        Some("/metrics") => "/metrics",
+        Some("/api/v1/status") => "/api/v1/status",
+        Some("/api/v1/neurons") => "/api/v1/neurons",
+        Some("/api/v1/signal") => "/api/v1/signal",
+        Some(p) if p.starts_with("/admin") => "/admin",
+        _ => "other",
+    };
+    let mut resp = next.run(req).await;
+    st.served.fetch_add(1, Ordering::Relaxed);
+    st.metrics.record_http(route, resp.status().as_u16());
+    if st.is_draining() {
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    resp
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such route; see GET /api/v1/status",
+    )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method",
+    )
+}
+
+fn worst(a: HealthStatus, b: HealthStatus) -> HealthStatus {
+    use HealthStatus::*;
+    match (a, b) {
+        (Unhealthy, _) | (_, Unhealthy) => Unhealthy,
+        (Degraded, _) | (_, Degraded) => Degraded,
+        _ => Healthy,
+    }
+}
+
+/// Never a static answer: the network's own checks plus the event loop,
+/// admission saturation and draining, judged now.
+pub fn health_body(st: &AppState) -> HealthBody {
+    let mut checks = st.runtime.checks();
+    let lag_ms = st.loop_lag_us.load(Ordering::Relaxed) as f64 / 1000.0;
+    checks.push(CheckBody {
+        name: "event_loop".into(),
+        status: if lag_ms < 100.0 {
+            HealthStatus::Healthy
+        } else if lag_ms < 1000.0 {
+            HealthStatus::Degraded
+        } else {
+            HealthStatus::Unhealthy
+        },
+        detail: format!("timer lag {lag_ms:.1} ms"),
+    });
+    let limits = st.admission.limits();
+    let in_flight = st.admission.in_flight();
+    checks.push(CheckBody {
+        name: "admission".into(),
+        status: if in_flight >= limits.max_in_flight {
+            HealthStatus::Degraded
+        } else {
+            HealthStatus::Healthy
+        },
+        detail: format!(
+            "{in_flight}/{} in flight, {} req/s limit",
+            limits.max_in_flight, limits.rate_limit_rps
+        ),
+    });
+    checks.push(CheckBody {
+        name: "lifecycle".into(),
+        status: if st.is_draining() {
+            HealthStatus::Degraded
+        } else {
+            HealthStatus::Healthy
+        },
+        detail: st.not_ready_reason().into(),
+    });
+    let status = checks
+        .iter()
+        .fold(HealthStatus::Healthy, |acc, c| worst(acc, c.status));
+    HealthBody {
+        status,
+        version: crate::VERSION.into(),
+        pid: std::process::id(),
+        uptime_s: st.started.elapsed().as_secs(),
+        checks,
+    }
+}
+
+async fn health(State(st): State<Arc<AppState>>) -> Response {
+    let body = health_body(&st);
+    let code = if body.status == HealthStatus::Unhealthy {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    (code, Json(body)).into_response()
+}
+
+async fn ready(State(st): State<Arc<AppState>>) -> Response {
+    if st.is_ready() {
+        (
+            StatusCode::OK,
+            Json(ReadyBody {
+                ready: true,
+                reason: None,
+            }),
+        )
+            .into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(ReadyBody {
+                ready: false,
+                reason: Some(st.not_ready_reason().into()),
+            }),
+        )
+            .into_response()
+    }
+}
+
+async fn metrics(State(st): State<Arc<AppState>>) -> Response {
+    let mut out = String::with_capacity(8 * 1024);
+    st.runtime.write_metrics(&mut out);
+    st.metrics.write(&mut out);
+    let limits = st.admission.limits();
+    let _ = writeln!(
+        out,
+        "# TYPE hal9_in_flight_requests gauge\nhal9_in_flight_requests {}\n# TYPE hal9_draining gauge\nhal9_draining {}\n# TYPE hal9_ready gauge\nhal9_ready {}\n# TYPE hal9_rejected_total counter\nhal9_rejected_total {}\n# TYPE hal9_limit_max_in_flight gauge\nhal9_limit_max_in_flight {}\n# TYPE hal9_limit_rate_rps gauge\nhal9_limit_rate_rps {}\n# TYPE hal9_event_loop_lag_seconds gauge\nhal9_event_loop_lag_seconds {}\n# TYPE hal9_uptime_seconds gauge\nhal9_uptime_seconds {}\n# TYPE hal9_migration_hierarchical_percent gauge\nhal9_migration_hierarchical_percent {}",
+        st.admission.in_flight(),
+        u8::from(st.is_draining()),
+        u8::from(st.is_ready()),
+        st.admission.rejected.load(Ordering::Relaxed),
+        limits.max_in_flight,
+        limits.rate_limit_rps,
+        st.loop_lag_us.load(Ordering::Relaxed) as f64 / 1e6,
+        st.started.elapsed().as_secs(),
+        f64::from(st.migration.share_bp()) / 100.0,
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}
+
+async fn status(State(st): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    let neurons = st.runtime.neurons();
+    let layers: Vec<serde_json::Value> = Layer::ALL
+        .iter()
+        .map(|l| json!({"layer": l, "name": l.name(), "neurons": neurons.iter().filter(|n| n.layer == *l).count()}))
+        .collect();
+    Json(json!({
+        "server_id": st.server_id,
+        "version": crate::VERSION,
+        "pid": std::process::id(),
+        "listen": st.listen.to_string(),
+        "started_at": st.started_at,
+        "uptime_s": st.started.elapsed().as_secs(),
+        "ready": st.is_ready(),
+        "draining": st.is_draining(),
+        "in_flight": st.admission.in_flight(),
+        "limits": st.admission.limits(),
+        "layers": layers,
+        "neurons": neurons,
+        "caches": st.runtime.caches(),
+        "memory_entries": st.runtime.memory_len(),
+        "migration": st.migration.get(),
+    }))
+}
+
+async fn neurons(State(st): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    Json(json!({ "neurons": st.runtime.neurons() }))
+}
+
+/// Read a JSON body with the API's own errors: 415 for another content type,
+/// 413 above 64 KiB, 400 for an empty or malformed body.
+pub fn json_body<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, ApiError> {
+    let bytes = body.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("the body is over {} KiB", MAX_BODY / 1024),
+            )
+        } else {
+            ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", r.body_text())
+        }
+    })?;
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !ct.to_ascii_lowercase().starts_with("application/json") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!(
+                "send Content-Type: application/json (got {:?})",
+                if ct.is_empty() { "nothing" } else { ct }
+            ),
+        ));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "empty_body",
+            "the body is empty; send a JSON document",
+        ));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| {
+        let code = if e.is_syntax() || e.is_eof() {
+            "malformed_json"
+        } else {
+            "invalid_request"
+        };
+        ApiError::new(StatusCode::BAD_REQUEST, code, e.to_string())
+    })
+}
+
+async fn signal(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let _permit = st.admission.admit(Instant::now()).map_err(|r| match r {
+        Refusal::RateLimited => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!(
+                "over {} requests per second",
+                st.admission.limits().rate_limit_rps
+            ),
+        )
+        .retry_after(1),
+        Refusal::TooManyInFlight => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_in_flight",
+            format!(
+                "{} requests already in flight",
+                st.admission.limits().max_in_flight
+            ),
+        )
+        .retry_after(1),
+    })?;
+    let req: SignalRequest = json_body(&headers, body)?;
+    let id = st.runtime.new_id();
+    let key = headers
+        .get("x-request-key")
+        .map(|v| v.as_bytes().to_vec())
+        .unwrap_or_else(|| id.as_bytes().to_vec());
+    let path = route(&key, st.migration.share_bp());
+    let pm = st.metrics.path(path);
+    pm.in_flight.fetch_add(1, Ordering::Relaxed);
+    let t0 = Instant::now();
+    let result = st.runtime.signal_on(&req, path, id).await;
+    pm.in_flight.fetch_sub(1, Ordering::Relaxed);
+    // A path "errs" when the signal failed or any neuron on it failed (a
+    // gradient): a degraded answer is what a rollback gate must catch.
+    let clean = matches!(&result, Ok(r) if r.gradients.is_empty());
+    st.metrics.record_path(path, clean, t0.elapsed());
+    if path == Path::Flat && st.migration.shadow() {
+        // Shadow mode: the hierarchical path runs too, flat answers, differences are counted.
+        let shadow = st
+            .runtime
+            .signal_on(&req, Path::Hierarchical, st.runtime.new_id())
+            .await;
+        st.metrics.shadow_compared.fetch_add(1, Ordering::Relaxed);
+        let same = matches!((&result, &shadow), (Ok(a), Ok(b)) if a.output == b.output);
+        if !same {
+            st.metrics.shadow_divergence.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    match result {
+        Ok(r) => Ok(Json(r).into_response()),
+        Err(e) => Err(ApiError::new(
+            StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            e.code(),
+            e.to_string(),
+        )),
+    }
+}

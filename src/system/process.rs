@@ -1,0 +1,363 @@
+//! Facts about one process, read from procfs: identity, owner, command,
+//! start time, and what would bring it back if it were stopped.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use procfs::process::Process;
+use serde::Serialize;
+
+use crate::runtime::state::StateDir;
+
+/// `PF_KTHREAD` in `/proc/PID/stat` flags.
+const PF_KTHREAD: u32 = 0x0020_0000;
+/// kthreadd: the parent of every kernel thread.
+const KTHREADD: i32 = 2;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProcInfo {
+    pub pid: i32,
+    pub ppid: i32,
+    pub uid: u32,
+    pub user: String,
+    /// argv joined with spaces; `[comm]` when it has none (kernel threads, zombies).
+    pub command: String,
+    pub exe: Option<PathBuf>,
+    pub comm: String,
+    /// Clock ticks since boot: with the pid, it names this process and no later one.
+    pub start_ticks: u64,
+    /// RFC 3339, UTC.
+    pub started_at: Option<String>,
+    pub kernel_thread: bool,
+    pub hal9_runtime: bool,
+    pub supervisor: Option<Supervisor>,
+}
+
+/// Something that restarts the process when it exits, and how to stop that instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Supervisor {
+    pub name: String,
+    pub stop: String,
+}
+
+/// Read everything about `pid`. `runtime_pids` are the pids the state dir
+/// names as the HAL9 runtime.
+pub fn inspect(pid: i32, runtime_pids: &[i32]) -> procfs::ProcResult<ProcInfo> {
+    let p = Process::new(pid)?;
+    let stat = p.stat()?;
+    let uid = p.uid()?;
+    let cmdline = p.cmdline().unwrap_or_default();
+    let exe = p.exe().ok();
+    let kernel_thread = stat.flags & PF_KTHREAD != 0 || stat.ppid == KTHREADD || pid == KTHREADD;
+    let command = if cmdline.is_empty() {
+        format!("[{}]", stat.comm)
+    } else {
+        cmdline.join(" ")
+    };
+    let hal9_runtime = runtime_pids.contains(&pid) || is_hal9_serve(exe.as_deref(), &cmdline);
+    let supervisor = if kernel_thread {
+        None
+    } else {
+        supervisor_of(&p, stat.ppid)
+    };
+    Ok(ProcInfo {
+        pid,
+        ppid: stat.ppid,
+        uid,
+        user: user_name(uid),
+        command,
+        exe,
+        comm: stat.comm,
+        start_ticks: stat.starttime,
+        started_at: started_at(stat.starttime),
+        kernel_thread,
+        hal9_runtime,
+        supervisor,
+    })
+}
+
+/// The start time of `pid` in clock ticks since boot, or `None` once it is gone
+/// or a zombie (a zombie holds no sockets and can take no signal).
+pub fn start_ticks(pid: i32) -> Option<u64> {
+    let stat = Process::new(pid).ok()?.stat().ok()?;
+    (stat.state != 'Z' && stat.state != 'X').then_some(stat.starttime)
+}
+
+/// The pids the state dir names as the runtime: `runtime.json` and the pid file.
+pub fn runtime_pids(state: &StateDir) -> Vec<i32> {
+    let mut pids = Vec::new();
+    if let Ok(Some(info)) = state.read_runtime_info() {
+        pids.push(info.pid as i32);
+    }
+    if let Ok(Some(pid)) = state.read_pid() {
+        pids.push(pid as i32);
+    }
+    pids.sort_unstable();
+    pids.dedup();
+    pids
+}
+
+/// This process's parent, grandparent, … up to and including PID 1.
+pub fn ancestors_of_self() -> Vec<i32> {
+    let mut out = Vec::new();
+    let mut pid = std::process::id() as i32;
+    while let Ok(stat) = Process::new(pid).and_then(|p| p.stat()) {
+        if stat.ppid <= 0 || out.contains(&stat.ppid) {
+            break;
+        }
+        out.push(stat.ppid);
+        pid = stat.ppid;
+    }
+    out
+}
+
+fn is_hal9_serve(exe: Option<&Path>, cmdline: &[String]) -> bool {
+    let named_hal9ctl = |p: &Path| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.trim_end_matches(" (deleted)") == "hal9ctl")
+    };
+    exe.is_some_and(named_hal9ctl) && cmdline.iter().skip(1).any(|a| a == "serve")
+}
+
+fn user_name(uid: u32) -> String {
+    match nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)) {
+        Ok(Some(u)) => u.name,
+        _ => uid.to_string(),
+    }
+}
+
+fn started_at(ticks: u64) -> Option<String> {
+    let boot = procfs::boot_time_secs().ok()?;
+    let tps = procfs::ticks_per_second().max(1);
+    let t = SystemTime::UNIX_EPOCH
+        + Duration::from_secs(boot)
+        + Duration::from_millis(ticks.saturating_mul(1000) / tps);
+    Some(humantime::format_rfc3339_seconds(t).to_string())
+}
+
+fn supervisor_of(p: &Process, ppid: i32) -> Option<Supervisor> {
+    let cgroup = std::fs::read_to_string(format!("/proc/{}/cgroup", p.pid)).unwrap_or_default();
+    let own_cgroup = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let parent = (ppid > 0).then(|| Process::new(ppid).ok()).flatten();
+    let parent_comm = parent
+        .as_ref()
+        .and_then(|pp| pp.stat().ok())
+        .map(|s| s.comm)
+        .unwrap_or_default();
+    let parent_cwd = parent.as_ref().and_then(|pp| pp.cwd().ok());
+    classify_supervisor(
+        &parent_comm,
+        ppid,
+        parent_cwd.as_deref(),
+        &cgroup,
+        &own_cgroup,
+    )
+}
+
+/// Pure: decide from the parent's name and the cgroup files who respawns a process.
+pub fn classify_supervisor(
+    parent_comm: &str,
+    ppid: i32,
+    parent_cwd: Option<&Path>,
+    cgroup: &str,
+    own_cgroup: &str,
+) -> Option<Supervisor> {
+    match parent_comm {
+        "systemd" => {
+            if let Some(unit) = systemd_unit(cgroup) {
+                let user = if ppid == 1 { "" } else { "--user " };
+                return Some(Supervisor {
+                    name: format!("systemd (unit {unit})"),
+                    stop: format!("systemctl {user}stop {unit}"),
+                });
+            }
+        }
+        "supervisord" => {
+            return Some(Supervisor {
+                name: "supervisord".into(),
+                stop: "supervisorctl status, then supervisorctl stop <program>".into(),
+            });
+        }
+        "runsv" => {
+            let dir = parent_cwd
+                .map(|d| d.display().to_string())
+                .unwrap_or_else(|| "<service dir>".into());
+            return Some(Supervisor {
+                name: format!("runit (runsv {dir})"),
+                stop: format!("sv down {dir}"),
+            });
+        }
+        _ => {}
+    }
+    let theirs = container_of(cgroup)?;
+    // Inside the same container as hal9ctl, nothing outside will restart it for us to stop.
+    if container_of(own_cgroup).is_some_and(|ours| ours == theirs) {
+        return None;
+    }
+    Some(theirs.supervisor())
+}
+
+fn systemd_unit(cgroup: &str) -> Option<String> {
+    cgroup
+        .lines()
+        .filter_map(|l| l.splitn(3, ':').nth(2))
+        .flat_map(|path| path.rsplit('/'))
+        // The innermost service is the one whose restart policy applies.
+        .find(|seg| seg.ends_with(".service"))
+        .map(str::to_string)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct Container {
+    engine: &'static str,
+    id: String,
+}
+
+impl Container {
+    fn supervisor(&self) -> Supervisor {
+        let short: String = self.id.chars().take(12).collect();
+        let (name, stop) = match self.engine {
+            "docker" => ("docker", format!("docker stop {short}")),
+            "libpod" => ("podman", format!("podman stop {short}")),
+            "kubepods" => (
+                "kubernetes",
+                format!(
+                    "kubectl scale the owning workload to 0 (container {short}; find it with crictl ps | grep {short})"
+                ),
+            ),
+            _ => ("containerd", format!("ctr task kill {}", self.id)),
+        };
+        Supervisor {
+            name: format!("{name} (container {short})"),
+            stop,
+        }
+    }
+}
+
+fn container_of(cgroup: &str) -> Option<Container> {
+    for line in cgroup.lines() {
+        let Some(path) = line.splitn(3, ':').nth(2) else {
+            continue;
+        };
+        let engine = if path.contains("kubepods") {
+            "kubepods"
+        } else if path.contains("libpod") {
+            "libpod"
+        } else if path.contains("docker") {
+            "docker"
+        } else if path.contains("containerd") {
+            "containerd"
+        } else {
+            continue;
+        };
+        let id = path
+            .rsplit('/')
+            .find(|seg| !seg.is_empty())
+            .unwrap_or_default();
+        let id = id
+            .trim_start_matches("docker-")
+            .trim_start_matches("libpod-")
+            .trim_start_matches("cri-containerd-")
+            .trim_end_matches(".scope")
+            .to_string();
+        return Some(Container { engine, id });
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn systemd_service_is_a_supervisor() {
+        let s = classify_supervisor(
+            "systemd",
+            1,
+            None,
+            "0::/system.slice/python-web.service\n",
+            "0::/user.slice/session-3.scope\n",
+        )
+        .unwrap();
+        assert_eq!(s.stop, "systemctl stop python-web.service");
+    }
+
+    #[test]
+    fn user_systemd_uses_user_flag_and_session_scope_is_not_supervised() {
+        let s = classify_supervisor(
+            "systemd",
+            900,
+            None,
+            "0::/user.slice/user-1000.slice/user@1000.service/app.slice/web.service\n",
+            "",
+        )
+        .unwrap();
+        assert_eq!(s.stop, "systemctl --user stop web.service");
+        assert!(
+            classify_supervisor(
+                "systemd",
+                1,
+                None,
+                "0::/user.slice/user-1000.slice/session-2.scope\n",
+                ""
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn runit_and_supervisord() {
+        let s =
+            classify_supervisor("runsv", 50, Some(Path::new("/etc/sv/web")), "0::/\n", "").unwrap();
+        assert_eq!(s.stop, "sv down /etc/sv/web");
+        let s = classify_supervisor("supervisord", 50, None, "0::/\n", "").unwrap();
+        assert!(s.stop.contains("supervisorctl stop"));
+    }
+
+    #[test]
+    fn containers_unless_we_share_them() {
+        let theirs = "0::/system.slice/docker-0123456789abcdef0123.scope\n";
+        let s = classify_supervisor("bash", 70, None, theirs, "0::/\n").unwrap();
+        assert_eq!(s.stop, "docker stop 0123456789ab");
+        assert!(s.name.starts_with("docker"));
+        assert!(classify_supervisor("bash", 70, None, theirs, theirs).is_none());
+        let k = "0::/kubepods/besteffort/pod1234/abcdefabcdef00\n";
+        assert!(
+            classify_supervisor("containerd-shim", 70, None, k, "")
+                .unwrap()
+                .name
+                .starts_with("kubernetes")
+        );
+        assert!(classify_supervisor("bash", 70, None, "0::/user.slice\n", "").is_none());
+    }
+
+    #[test]
+    fn hal9_serve_is_recognised_by_exe_and_argv() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let exe = Path::new("/usr/local/bin/hal9ctl");
+        assert!(is_hal9_serve(
+            Some(exe),
+            &args(&["hal9ctl", "serve", "--detach"])
+        ));
+        assert!(!is_hal9_serve(Some(exe), &args(&["hal9ctl", "health"])));
+        assert!(!is_hal9_serve(
+            Some(Path::new("/usr/bin/python3")),
+            &args(&["python3", "serve"])
+        ));
+    }
+
+    #[test]
+    fn inspects_itself() {
+        let me = inspect(std::process::id() as i32, &[]).unwrap();
+        assert!(!me.kernel_thread);
+        assert!(!me.hal9_runtime);
+        assert_eq!(me.uid, nix::unistd::getuid().as_raw());
+        assert!(me.started_at.is_some());
+        assert_eq!(start_ticks(me.pid), Some(me.start_ticks));
+        assert_eq!(
+            ancestors_of_self().first(),
+            Some(&(nix::unistd::getppid().as_raw()))
+        );
+    }
+}

@@ -1,0 +1,472 @@
+//! hal9ctl against a real Kubernetes API server (the project's test control plane).
+
+mod harness;
+
+use std::time::{Duration, Instant};
+
+use harness::{Kubelet, TestCluster, kubeconfig, rt};
+
+use crate::common::*;
+
+fn replicas(d: &k8s_openapi::api::apps::v1::Deployment) -> i32 {
+    d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0)
+}
+
+fn ready(d: &k8s_openapi::api::apps::v1::Deployment) -> i32 {
+    d.status
+        .as_ref()
+        .and_then(|s| s.ready_replicas)
+        .unwrap_or(0)
+}
+
+macro_rules! cluster_or_skip {
+    () => {
+        match kubeconfig() {
+            Some(k) => k,
+            None => return,
+        }
+    };
+}
+
+#[test]
+fn health_of_a_healthy_deployment_is_ok() {
+    let kc = cluster_or_skip!();
+    rt().block_on(async {
+        let c = TestCluster::new(kc, "hal9-health").await;
+        c.deployment("hal9-server", 2).await;
+        c.wait_deployment("hal9-server", Duration::from_secs(60), "2 ready", |d| {
+            ready(d) == 2
+        })
+        .await;
+        let st = tempdir();
+        let o = run(c.hal9ctl(st.path()).args([
+            "health",
+            "--cluster",
+            "-n",
+            &c.ns,
+            "-o",
+            "json",
+            "--wait",
+            "30s",
+        ]));
+        assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+        let v = json(&o);
+        assert_eq!(v["facts"]["ready"], 2);
+        assert!(
+            v["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["status"] == "ok")
+        );
+    });
+}
+
+#[test]
+fn health_reports_a_stuck_rollout_and_a_crash_loop() {
+    let kc = cluster_or_skip!();
+    rt().block_on(async {
+        let c = TestCluster::new(kc, "hal9-stuck").await;
+        c.set_kubelet(Kubelet::Idle);
+        c.deployment("hal9-server", 2).await;
+        let st = tempdir();
+        // Nothing becomes ready: the rollout is stuck and the service has no ready pod.
+        let t0 = Instant::now();
+        let o = loop {
+            let o =
+                run(c
+                    .hal9ctl(st.path())
+                    .args(["health", "--cluster", "-n", &c.ns, "-o", "json"]));
+            if json(&o)["facts"]["pods"].as_array().map(|p| p.len()) == Some(2)
+                || t0.elapsed() > Duration::from_secs(30)
+            {
+                break o;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        };
+        assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+        let v = json(&o);
+        let by = |n: &str| {
+            v["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["name"] == n)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(by("pods ready")["status"], "fail");
+        assert_eq!(by("rollout")["status"], "warn");
+        assert_eq!(by("scheduling")["status"], "warn");
+        assert!(
+            by("pods ready")["next"]
+                .as_str()
+                .unwrap()
+                .contains("kubectl describe pods")
+        );
+
+        c.set_kubelet(Kubelet::CrashLoop);
+        let t0 = Instant::now();
+        let o = loop {
+            let o = run(c
+                .hal9ctl(st.path())
+                .args(["health", "--cluster", "-n", &c.ns]));
+            if stdout(&o).contains("CrashLoopBackOff") || t0.elapsed() > Duration::from_secs(30) {
+                break o;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        };
+        assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+        let out = stdout(&o);
+        assert!(out.contains("CrashLoopBackOff"), "{out}");
+        assert!(out.contains("--previous"), "a next step is printed: {out}");
+
+        // --wait gives up with 2 when the deployment never becomes healthy.
+        let o =
+            run(c
+                .hal9ctl(st.path())
+                .args(["health", "--cluster", "-n", &c.ns, "--wait", "2s"]));
+        assert_eq!(o.status.code(), Some(2));
+    });
+}
+
+#[test]
+fn emergency_scale_without_hpa_doubles_and_restore_undoes_it() {
+    let kc = cluster_or_skip!();
+    rt().block_on(async {
+        let c = TestCluster::new(kc, "hal9-scale").await;
+        c.deployment("hal9-server", 2).await;
+        c.wait_deployment("hal9-server", Duration::from_secs(60), "2 ready", |d| {
+            ready(d) == 2
+        })
+        .await;
+        let st = tempdir();
+        let o = run(c.hal9ctl(st.path()).args([
+            "scale",
+            "--emergency",
+            "--replicas",
+            "3",
+            "--cluster",
+            "-n",
+            &c.ns,
+            "--wait",
+            "60s",
+            "-o",
+            "json",
+        ]));
+        assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+        let v = json(&o);
+        assert!(
+            v["undo"]
+                .as_str()
+                .unwrap()
+                .starts_with("hal9ctl scale --restore --cluster")
+        );
+        let d = c.get_deployment("hal9-server").await;
+        assert_eq!(replicas(&d), 4, "max(3, 2 x 2, 2) = 4");
+        assert_eq!(ready(&d), 4);
+        assert!(
+            d.metadata
+                .annotations
+                .unwrap()
+                .contains_key("hal9.io/emergency-original")
+        );
+
+        let o = run(c.hal9ctl(st.path()).args([
+            "scale",
+            "--restore",
+            "--cluster",
+            "-n",
+            &c.ns,
+            "--yes",
+            "--wait",
+            "30s",
+        ]));
+        assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+        let d = c.get_deployment("hal9-server").await;
+        assert_eq!(replicas(&d), 2);
+        assert!(
+            !d.metadata
+                .annotations
+                .unwrap_or_default()
+                .contains_key("hal9.io/emergency-original")
+        );
+        let o = run(c.hal9ctl(st.path()).args([
+            "scale",
+            "--restore",
+            "--cluster",
+            "-n",
+            &c.ns,
+            "--yes",
+        ]));
+        assert_eq!(o.status.code(), Some(0));
+        assert!(stdout(&o).contains("nothing to restore"), "{}", stdout(&o));
+
+        let (entries, _) = hal9ctl::system::audit::AuditLog::new(st.path())
+            .read()
+            .unwrap();
+        assert!(
+            entries
+                .iter()
+                .any(|e| e.action == "scale" && e.result.starts_with("ok: 2→4")),
+            "{entries:?}"
+        );
+    });
+}
+
+#[test]
+fn emergency_scale_raises_the_hpa_floor_and_never_scales_down() {
+    let kc = cluster_or_skip!();
+    rt().block_on(async {
+        let c = TestCluster::new(kc, "hal9-hpa").await;
+        c.deployment("hal9-server", 3).await;
+        c.hpa("hal9-server", 3, 4).await;
+        c.wait_deployment("hal9-server", Duration::from_secs(60), "3 ready", |d| {
+            ready(d) == 3
+        })
+        .await;
+        let st = tempdir();
+
+        // A plain scale would be undone by the HPA: refused without --force.
+        let o =
+            run(c
+                .hal9ctl(st.path())
+                .args(["scale", "--replicas", "8", "--cluster", "-n", &c.ns]));
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("HPA hal9-server manages"),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(replicas(&c.get_deployment("hal9-server").await), 3);
+
+        // The requested 2 is below current: the target is 2 x 3 = 6, never fewer than 3.
+        let o = run(c.hal9ctl(st.path()).args([
+            "scale",
+            "--emergency",
+            "--replicas",
+            "2",
+            "--cluster",
+            "-n",
+            &c.ns,
+            "--wait",
+            "60s",
+        ]));
+        assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+        let h = c.get_hpa("hal9-server").await;
+        let spec = h.spec.clone().unwrap();
+        assert_eq!(spec.min_replicas, Some(6));
+        assert_eq!(spec.max_replicas, 6);
+        let orig: serde_json::Value =
+            serde_json::from_str(&h.metadata.annotations.unwrap()["hal9.io/emergency-original"])
+                .unwrap();
+        assert_eq!(orig["min_replicas"], 3);
+        assert_eq!(orig["max_replicas"], 4);
+        // The HPA controller syncs every second here: it must now hold 6, not undo it.
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        assert_eq!(replicas(&c.get_deployment("hal9-server").await), 6);
+
+        let o = run(c.hal9ctl(st.path()).args([
+            "scale",
+            "--restore",
+            "--cluster",
+            "-n",
+            &c.ns,
+            "--yes",
+            "--wait",
+            "30s",
+        ]));
+        assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+        let spec = c.get_hpa("hal9-server").await.spec.unwrap();
+        assert_eq!((spec.min_replicas, spec.max_replicas), (Some(3), 4));
+        c.wait_deployment(
+            "hal9-server",
+            Duration::from_secs(30),
+            "back within HPA bounds",
+            |d| replicas(d) <= 4,
+        )
+        .await;
+    });
+}
+
+#[test]
+fn restart_rolls_every_pod_and_a_stuck_restart_times_out_naming_pods() {
+    let kc = cluster_or_skip!();
+    rt().block_on(async {
+        let c = TestCluster::new(kc, "hal9-restart").await;
+        c.deployment("hal9-server", 2).await;
+        c.wait_deployment("hal9-server", Duration::from_secs(60), "2 ready", |d| {
+            ready(d) == 2
+        })
+        .await;
+        let st = tempdir();
+        let o = run(c.hal9ctl(st.path()).args([
+            "restart",
+            "--cluster",
+            "-n",
+            &c.ns,
+            "--yes",
+            "--wait",
+            "90s",
+        ]));
+        assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+        let d = c.get_deployment("hal9-server").await;
+        let ann = d
+            .spec
+            .unwrap()
+            .template
+            .metadata
+            .unwrap()
+            .annotations
+            .unwrap();
+        assert!(ann.contains_key("kubectl.kubernetes.io/restartedAt"));
+
+        // No terminal and no --yes: refused, nothing changed.
+        let before = c.get_deployment("hal9-server").await.metadata.generation;
+        let o = run(c
+            .hal9ctl(st.path())
+            .args(["restart", "--cluster", "-n", &c.ns])
+            .stdin(std::process::Stdio::null()));
+        assert_eq!(o.status.code(), Some(2));
+        assert_eq!(
+            c.get_deployment("hal9-server").await.metadata.generation,
+            before
+        );
+
+        c.set_kubelet(Kubelet::Idle);
+        let o = run(c.hal9ctl(st.path()).args([
+            "restart",
+            "--cluster",
+            "-n",
+            &c.ns,
+            "--yes",
+            "--wait",
+            "3s",
+        ]));
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains("did not finish within 3s"), "{err}");
+        assert!(
+            err.contains("not ready: hal9-server-"),
+            "stuck pods are named: {err}"
+        );
+    });
+}
+
+#[test]
+fn restart_refuses_a_paused_deployment() {
+    let kc = cluster_or_skip!();
+    rt().block_on(async {
+        let c = TestCluster::new(kc, "hal9-paused").await;
+        c.deployment("hal9-server", 1).await;
+        let api: kube::Api<k8s_openapi::api::apps::v1::Deployment> =
+            kube::Api::namespaced(c.client.clone(), &c.ns);
+        api.patch(
+            "hal9-server",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(serde_json::json!({"spec": {"paused": true}})),
+        )
+        .await
+        .unwrap();
+        let st = tempdir();
+        let o = run(c
+            .hal9ctl(st.path())
+            .args(["restart", "--cluster", "-n", &c.ns, "--yes"]));
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains("paused"), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("kubectl rollout resume"),
+            "{}",
+            stderr(&o)
+        );
+    });
+}
+
+#[test]
+fn missing_deployment_and_namespace_are_named() {
+    let kc = cluster_or_skip!();
+    rt().block_on(async {
+        let c = TestCluster::new(kc, "hal9-missing").await;
+        let st = tempdir();
+        let o = run(c.hal9ctl(st.path()).args([
+            "health",
+            "--cluster",
+            "-n",
+            &c.ns,
+            "--deployment",
+            "nope",
+        ]));
+        assert_eq!(o.status.code(), Some(2));
+        assert!(
+            stderr(&o).contains(&format!("deployment nope not found in namespace {}", c.ns)),
+            "{}",
+            stderr(&o)
+        );
+        let o =
+            run(c
+                .hal9ctl(st.path())
+                .args(["health", "--cluster", "-n", "hal9-no-such-namespace"]));
+        assert_eq!(o.status.code(), Some(2));
+        assert!(
+            stderr(&o).contains("namespace hal9-no-such-namespace does not exist"),
+            "{}",
+            stderr(&o)
+        );
+    });
+}
+
+#[test]
+fn forbidden_names_the_missing_verb_and_resource() {
+    let kc = cluster_or_skip!();
+    rt().block_on(async {
+        let c = TestCluster::new(kc, "hal9-rbac").await;
+        c.deployment("hal9-server", 1).await;
+        c.hpa("hal9-server", 1, 2).await;
+        // The limited user may read, but not patch HPAs.
+        let role = serde_json::json!({
+            "metadata": {"name": "read-only"},
+            "rules": [{"apiGroups": ["apps"], "resources": ["deployments", "deployments/scale"], "verbs": ["get", "list", "patch"]},
+                      {"apiGroups": ["autoscaling"], "resources": ["horizontalpodautoscalers"], "verbs": ["get", "list"]},
+                      {"apiGroups": [""], "resources": ["pods", "events"], "verbs": ["get", "list"]}]
+        });
+        let binding = serde_json::json!({
+            "metadata": {"name": "read-only"},
+            "subjects": [{"kind": "User", "name": "hal9-limited", "apiGroup": "rbac.authorization.k8s.io"}],
+            "roleRef": {"kind": "Role", "name": "read-only", "apiGroup": "rbac.authorization.k8s.io"}
+        });
+        let roles: kube::Api<k8s_openapi::api::rbac::v1::Role> = kube::Api::namespaced(c.client.clone(), &c.ns);
+        roles.create(&Default::default(), &serde_json::from_value(role).unwrap()).await.unwrap();
+        let rbs: kube::Api<k8s_openapi::api::rbac::v1::RoleBinding> = kube::Api::namespaced(c.client.clone(), &c.ns);
+        rbs.create(&Default::default(), &serde_json::from_value(binding).unwrap()).await.unwrap();
+        let st = tempdir();
+        let o = run(c.hal9ctl(st.path()).args(["scale", "--emergency", "--cluster", "--context", "hal9-limited", "-n", &c.ns, "--wait", "1s"]));
+        assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+        assert!(stderr(&o).contains(&format!("cannot patch horizontalpodautoscalers in namespace {}", c.ns)), "{}", stderr(&o));
+        let spec = c.get_hpa("hal9-server").await.spec.unwrap();
+        assert_eq!(spec.min_replicas, Some(1), "nothing was half-done");
+    });
+}
+
+#[test]
+fn an_unreachable_api_server_is_unknown_within_ten_seconds() {
+    // Needs no control plane: a loopback port nobody listens on.
+    let d = tempdir();
+    let port = free_port();
+    let kc = d.path().join("kubeconfig");
+    std::fs::write(&kc, format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: dead\n  cluster:\n    server: https://127.0.0.1:{port}\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: dead\n  context: {{cluster: dead, user: u}}\ncurrent-context: dead\n"
+    )).unwrap();
+    let t0 = Instant::now();
+    let o = run(hal9ctl(d.path())
+        .args(["health", "--cluster"])
+        .env("KUBECONFIG", &kc));
+    let took = t0.elapsed();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("127.0.0.1:{port}")),
+        "{}",
+        stderr(&o)
+    );
+    // A bound on the behaviour (exit 3 "within 10 s"), not a performance goal.
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+}

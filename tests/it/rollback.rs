@@ -1,0 +1,484 @@
+//! `hal9ctl rollback` against a real runtime: strategies, gates, journal,
+//! resume after kill -9, locking, refusals.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+const PHASES: [&str; 6] = [
+    "flat",
+    "shadow",
+    "canary",
+    "state_migration",
+    "ramp_up",
+    "full",
+];
+
+/// A runtime whose migration starts flat (so walking forward takes the state snapshot).
+fn flat_server(config: Option<&str>) -> Server {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("migration.json"),
+        r#"{"version":0,"phase":"flat","hierarchical_percent":0.0,"flags":{},"state_schema":1,"snapshots":[]}"#,
+    )
+    .unwrap();
+    Server::start_in(dir, config, &[])
+}
+
+fn migration(s: &Server) -> Value {
+    s.admin("GET", "/admin/migration", None).json()
+}
+
+/// The document of a phase as the migration table defines it.
+fn doc_of(phase: &str, version: u64) -> Value {
+    let on: &[&str] = match phase {
+        "flat" => &[],
+        "shadow" => &["shadow_mode"],
+        "canary" => &["hierarchical_routing"],
+        "state_migration" => &[
+            "hierarchical_routing",
+            "state_migration",
+            "cognitive_layers",
+        ],
+        "ramp_up" => &[
+            "hierarchical_routing",
+            "state_migration",
+            "cognitive_layers",
+            "protocol_layer",
+            "substrate_layer",
+        ],
+        _ => &[
+            "hierarchical_routing",
+            "state_migration",
+            "cognitive_layers",
+            "protocol_layer",
+            "substrate_layer",
+            "intelligence_layer",
+        ],
+    };
+    let share = match phase {
+        "canary" => 5.0,
+        "state_migration" => 25.0,
+        "ramp_up" => 75.0,
+        "full" => 100.0,
+        _ => 0.0,
+    };
+    let schema = if ["state_migration", "ramp_up", "full"].contains(&phase) {
+        2
+    } else {
+        1
+    };
+    let flags: serde_json::Map<String, Value> =
+        on.iter().map(|f| (f.to_string(), json!(true))).collect();
+    json!({"version": version, "phase": phase, "hierarchical_percent": share, "flags": flags, "state_schema": schema})
+}
+
+/// Walk the migration forward phase by phase up to `to`, as an operator would.
+fn walk_to(s: &Server, to: &str) {
+    for p in PHASES.iter().skip(1) {
+        let v = migration(s)["version"].as_u64().unwrap();
+        let a = s.admin("PUT", "/admin/migration", Some(doc_of(p, v)));
+        assert_eq!(a.status, 200, "{}", a.body);
+        if *p == to {
+            return;
+        }
+    }
+}
+
+fn rollback(s: &Server) -> Command {
+    let mut c = hal9ctl(s.dir.path());
+    c.args(["--url", &s.url, "rollback", "--yes", "-o", "json"])
+        .stdin(Stdio::null());
+    c
+}
+
+fn assert_at_phase(s: &Server, phase: &str) {
+    let m = migration(s);
+    let want = doc_of(phase, 0);
+    assert_eq!(m["phase"], phase, "{m}");
+    assert_eq!(
+        m["hierarchical_percent"], want["hierarchical_percent"],
+        "{m}"
+    );
+    assert_eq!(m["state_schema"], want["state_schema"], "{m}");
+    for (flag, on) in m["flags"].as_object().unwrap() {
+        assert_eq!(
+            *on,
+            json!(want["flags"].get(flag).is_some()),
+            "flag {flag} at {phase}: {m}"
+        );
+    }
+}
+
+#[test]
+fn every_strategy_from_every_phase() {
+    for (i, phase) in PHASES.iter().enumerate().skip(1) {
+        let previous = PHASES[i - 1];
+        let s = flat_server(None);
+
+        walk_to(&s, phase);
+        let o = run(rollback(&s).args(["--strategy", "immediate"]));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "immediate from {phase}: {}",
+            stderr(&o)
+        );
+        assert_at_phase(&s, previous);
+
+        walk_to(&s, phase);
+        let o = run(rollback(&s).args([
+            "--strategy",
+            "gradual",
+            "--steps",
+            "3",
+            "--interval",
+            "100ms",
+        ]));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "gradual from {phase}: {}",
+            stderr(&o)
+        );
+        assert_at_phase(&s, previous);
+        let j = json(&o)["journal"].clone();
+        assert_eq!(j["steps"].as_array().unwrap().len(), 3);
+        assert_eq!(j["status"], "completed");
+
+        walk_to(&s, phase);
+        let o = run(rollback(&s).args([
+            "--strategy",
+            "partial",
+            "--components",
+            "routing,features,state",
+        ]));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "partial from {phase}: {}",
+            stderr(&o)
+        );
+        assert_at_phase(&s, previous);
+    }
+}
+
+#[test]
+fn gradual_reaches_flat_and_the_last_step_lands_exactly() {
+    let s = flat_server(None);
+    walk_to(&s, "full");
+    let o = run(rollback(&s).args([
+        "--strategy",
+        "gradual",
+        "--to-phase",
+        "flat",
+        "--steps",
+        "3",
+        "--interval",
+        "50ms",
+    ]));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = json(&o);
+    let shares: Vec<f64> = v["journal"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["target"]["hierarchical_percent"].as_f64().unwrap())
+        .collect();
+    assert_eq!(shares, vec![66.67, 33.33, 0.0]);
+    assert_at_phase(&s, "flat");
+    assert_eq!(migration(&s)["hierarchical_percent"], 0.0);
+    // A signal now takes the flat path: one neuron answers.
+    assert_eq!(s.signal(json!({"content": "after"})).json()["path"], "flat");
+    let (entries, _) = hal9ctl::system::audit::AuditLog::new(s.dir.path())
+        .read()
+        .unwrap();
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e.action == "rollback-step")
+            .count(),
+        3
+    );
+}
+
+const FAILING_L3: &str = r#"
+[[neurons]]
+id = "entry"
+layer = "L1"
+processor = "rules"
+forward = ["broken"]
+rules = [{ pattern = "*", output = "{input}" }]
+
+[[neurons]]
+id = "broken"
+layer = "L3"
+processor = "command"
+command = ["sh", "-c", "exit 1"]
+backward = ["entry"]
+
+[runtime]
+breaker_failures = 1000000
+"#;
+
+#[test]
+fn a_failed_gate_aborts_straight_to_the_target() {
+    let s = flat_server(Some(FAILING_L3));
+    walk_to(&s, "ramp_up");
+    // Traffic during the rollback: the hierarchical path errs on every request.
+    let url = format!("{}/api/v1/signal", s.url);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop2 = stop.clone();
+    let load = std::thread::spawn(move || {
+        let mut i = 0;
+        while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
+            i += 1;
+            let _ = post_json(&url, &json!({"content": format!("load {i}")}));
+        }
+    });
+    let o = run(rollback(&s).args([
+        "--strategy",
+        "gradual",
+        "--to-phase",
+        "shadow",
+        "--steps",
+        "4",
+        "--interval",
+        "400ms",
+    ]));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    load.join().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}\n{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    let j = &v["journal"];
+    assert_eq!(j["status"], "aborted_to_target");
+    assert!(
+        j["reason"]
+            .as_str()
+            .unwrap()
+            .contains("hierarchical error rate"),
+        "{j}"
+    );
+    let steps = j["steps"].as_array().unwrap();
+    assert_eq!(
+        steps.len(),
+        2,
+        "one gated step, then straight to the target: {j}"
+    );
+    assert_eq!(steps[0]["gate"]["passed"], false);
+    assert!(
+        v["summary"]
+            .as_str()
+            .unwrap()
+            .contains("went straight to shadow"),
+        "{v}"
+    );
+    assert_at_phase(&s, "shadow");
+}
+
+#[test]
+fn kill_9_between_every_pair_of_steps_then_resume_converges() {
+    let s = flat_server(None);
+    walk_to(&s, "full");
+    let journal = s.dir.path().join("rollback/journal.json");
+    let applied = || -> usize {
+        std::fs::read_to_string(&journal)
+            .ok()
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            .map(|j| {
+                j["steps"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|s| s["status"] == "applied")
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    let steps = 4;
+    for k in 1..steps {
+        let mut cmd = rollback(&s);
+        if k == 1 {
+            cmd.args([
+                "--strategy",
+                "gradual",
+                "--to-phase",
+                "flat",
+                "--steps",
+                &steps.to_string(),
+                "--interval",
+                "2s",
+            ]);
+        } else {
+            cmd.arg("--resume");
+        }
+        let mut child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let t0 = Instant::now();
+        while applied() < k {
+            assert!(
+                t0.elapsed() < Duration::from_secs(20),
+                "step {k} never applied"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let status =
+            run(hal9ctl(s.dir.path()).args(["--url", &s.url, "rollback", "status", "-o", "json"]));
+        let v = json(&status);
+        assert_eq!(
+            v["journal"]["status"], "running",
+            "killed mid-flight: the journal still says running"
+        );
+        assert!(v["next"].as_str().unwrap().contains("--resume"));
+    }
+    let o = run(rollback(&s).arg("--resume"));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(json(&o)["journal"]["status"], "completed");
+    // The same final state as an uninterrupted run.
+    assert_at_phase(&s, "flat");
+}
+
+#[test]
+fn ctrl_c_leaves_a_consistent_state_and_exits_130() {
+    let s = flat_server(None);
+    walk_to(&s, "ramp_up");
+    let child = rollback(&s)
+        .args(["--strategy", "gradual", "--steps", "3", "--interval", "5s"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let journal = s.dir.path().join("rollback/journal.json");
+    let t0 = Instant::now();
+    while !std::fs::read_to_string(&journal).is_ok_and(|t| t.contains("\"applied\"")) {
+        assert!(t0.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["journal"]["status"], "interrupted");
+    let m = migration(&s);
+    assert_eq!(
+        m["hierarchical_percent"], v["journal"]["steps"][0]["target"]["hierarchical_percent"],
+        "the state is exactly the last applied step"
+    );
+    // A new rollback without --resume and without a terminal is refused; --resume finishes it.
+    let o = run(rollback(&s).args(["--strategy", "immediate"]));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("hal9ctl rollback --resume"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(rollback(&s).arg("--resume"));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_at_phase(&s, "state_migration");
+}
+
+#[test]
+fn a_second_rollback_while_one_runs_is_refused() {
+    let s = flat_server(None);
+    walk_to(&s, "ramp_up");
+    let mut first = rollback(&s)
+        .args(["--strategy", "gradual", "--steps", "3", "--interval", "10s"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let journal = s.dir.path().join("rollback/journal.json");
+    let t0 = Instant::now();
+    while !journal.exists() {
+        assert!(t0.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = run(rollback(&s).args(["--strategy", "immediate"]));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("another rollback is running"),
+        "{}",
+        stderr(&o)
+    );
+    first.kill().unwrap();
+    first.wait().unwrap();
+}
+
+#[test]
+fn state_rollback_without_a_snapshot_is_refused_and_nothing_changes() {
+    // A fresh runtime runs hierarchical and never held flat data: no snapshot.
+    let s = Server::start(None);
+    let before = migration(&s);
+    assert_eq!(before["phase"], "full");
+    let o = run(rollback(&s).args([
+        "--strategy",
+        "partial",
+        "--components",
+        "state",
+        "--to-phase",
+        "canary",
+    ]));
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("no snapshot"), "{err}");
+    assert!(err.contains("--components routing,features"), "{err}");
+    assert_eq!(migration(&s), before);
+    // Routing alone needs no snapshot.
+    let o = run(rollback(&s).args([
+        "--strategy",
+        "partial",
+        "--components",
+        "routing",
+        "--to-phase",
+        "canary",
+    ]));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(migration(&s)["hierarchical_percent"], 5.0);
+    assert_eq!(migration(&s)["state_schema"], 2);
+}
+
+#[test]
+fn a_stale_version_gets_409_and_status_shows_the_state() {
+    let s = Server::start(None);
+    let m = migration(&s);
+    let v = m["version"].as_u64().unwrap();
+    let mut stale = doc_of("ramp_up", v + 7);
+    stale["version"] = json!(v + 7);
+    let a = s.admin("PUT", "/admin/migration", Some(stale));
+    assert_eq!(a.status, 409);
+    assert_eq!(a.json()["error"]["code"], "stale_version");
+    let o = run(hal9ctl(s.dir.path()).args(["--url", &s.url, "rollback", "status"]));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("phase full"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("no rollback has run here"),
+        "{}",
+        stdout(&o)
+    );
+    // The state survives a restart of the runtime.
+    let mut walked = flat_server(None);
+    walk_to(&walked, "canary");
+    walked.term();
+    assert_eq!(walked.wait().code(), Some(0));
+    let dir = std::mem::replace(&mut walked.dir, tempdir());
+    let again = Server::start_in(dir, None, &[]);
+    let saved = migration(&again);
+    assert_eq!(saved["phase"], "canary");
+}
