@@ -3,6 +3,7 @@
 //! < 1 ms, L2 memory search over 100 000 entries < 2 ms.
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -105,26 +106,43 @@ fn benches(c: &mut Criterion) {
     c.bench_function("route_sticky_hash", |b| {
         b.iter(|| {
             k = (k + 1) & 1023;
-            black_box(hal9ctl::runtime::migration::router::route(keys[k].as_bytes(), black_box(2500)))
+            black_box(hal9ctl::runtime::migration::router::route(
+                keys[k].as_bytes(),
+                black_box(2500),
+            ))
         })
     });
 
-    let memory = Memory::new(100_000);
+    // Two kinds of memory: varied texts, and texts as L2 neurons write them,
+    // all sharing a long prefix (the worst case for an inverted index).
     let words = [
         "disk", "port", "latency", "rollback", "canary", "cache", "neuron", "layer", "restart",
         "scale", "memory", "python",
     ];
+    let varied = Memory::new(100_000);
+    let templated = Memory::new(100_000);
+    let neuron: Arc<str> = Arc::from("implement");
     for i in 0..100_000usize {
-        memory.insert(&format!(
+        let text = format!(
             "{} {} {} incident {i}",
             words[i % 12],
             words[(i / 12) % 12],
             words[(i / 144) % 12]
-        ));
+        );
+        templated.insert(
+            &neuron,
+            &Arc::from(format!("implementation plan for: observed: {text}")),
+        );
+        varied.insert(&neuron, &Arc::from(text));
     }
-    assert_eq!(memory.len(), 100_000);
+    assert_eq!(varied.len(), 100_000);
     c.bench_function("memory_search_100k_top10", |b| {
-        b.iter(|| black_box(memory.search("rollback of the canary cache", 10)))
+        b.iter(|| black_box(varied.search("rollback of the canary cache", 10)))
+    });
+    c.bench_function("memory_search_100k_top10_shared_prefix", |b| {
+        b.iter(|| {
+            black_box(templated.search("implementation plan for: observed: rollback canary", 10))
+        })
     });
 }
 

@@ -1,82 +1,106 @@
-//! A per-neuron circuit breaker: `failures` consecutive failures open it;
-//! after `open_for` it lets trial calls through (half-open); `successes`
-//! successes close it, and a failure while half-open opens it again.
-//! Time is passed in, so the state machine is tested without sleeping.
+//! The circuit breaker in front of each `command` neuron. Time is passed in,
+//! so every transition is a pure function of the calls and the clock.
 
 use std::time::{Duration, Instant};
 
 use crate::runtime::api::BreakerState;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BreakerConfig {
+    /// Consecutive failures that open a closed breaker.
     pub failures: u32,
+    /// How long an open breaker refuses calls before it lets trial calls through.
     pub open_for: Duration,
+    /// Successful trial calls that close a half-open breaker.
     pub successes: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Closed { failures: u32 },
-    Open { since: Instant },
+    Open { until: Instant },
     HalfOpen { successes: u32 },
 }
 
 #[derive(Debug, Clone)]
 pub struct Breaker {
-    cfg: BreakerConfig,
+    config: BreakerConfig,
     state: State,
 }
 
+/// A call refused because the breaker is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused {
+    pub retry_in: Duration,
+}
+
 impl Breaker {
-    pub fn new(cfg: BreakerConfig) -> Breaker {
+    pub fn new(config: BreakerConfig) -> Breaker {
         Breaker {
-            cfg,
+            config,
             state: State::Closed { failures: 0 },
         }
     }
 
-    /// May a call go through now? Moves Open → HalfOpen once `open_for` has passed.
-    pub fn allow(&mut self, now: Instant) -> bool {
-        match self.state {
-            State::Closed { .. } | State::HalfOpen { .. } => true,
-            State::Open { since } if now.saturating_duration_since(since) >= self.cfg.open_for => {
-                self.state = State::HalfOpen { successes: 0 };
-                true
-            }
-            State::Open { .. } => false,
-        }
-    }
-
-    pub fn record(&mut self, ok: bool, now: Instant) {
-        self.state = match (self.state, ok) {
-            (State::Closed { .. }, true) => State::Closed { failures: 0 },
-            (State::Closed { failures }, false) if failures + 1 >= self.cfg.failures => {
-                State::Open { since: now }
-            }
-            (State::Closed { failures }, false) => State::Closed {
-                failures: failures + 1,
-            },
-            (State::HalfOpen { successes }, true) if successes + 1 >= self.cfg.successes => {
-                State::Closed { failures: 0 }
-            }
-            (State::HalfOpen { successes }, true) => State::HalfOpen {
-                successes: successes + 1,
-            },
-            (State::HalfOpen { .. }, false) => State::Open { since: now },
-            (State::Open { since }, _) => State::Open { since },
-        };
-    }
-
-    /// The state as reported, looking at the clock (an expired Open reads half-open).
+    /// The state as seen at `now`: an open breaker whose time is up reads
+    /// as half-open even before the next call moves it there.
     pub fn state(&self, now: Instant) -> BreakerState {
         match self.state {
             State::Closed { .. } => BreakerState::Closed,
-            State::HalfOpen { .. } => BreakerState::HalfOpen,
-            State::Open { since } if now.saturating_duration_since(since) >= self.cfg.open_for => {
-                BreakerState::HalfOpen
-            }
+            State::Open { until } if now >= until => BreakerState::HalfOpen,
             State::Open { .. } => BreakerState::Open,
+            State::HalfOpen { .. } => BreakerState::HalfOpen,
         }
+    }
+
+    /// Consecutive failures counted while closed.
+    pub fn failures(&self) -> u32 {
+        match self.state {
+            State::Closed { failures } => failures,
+            State::Open { .. } | State::HalfOpen { .. } => self.config.failures,
+        }
+    }
+
+    /// Ask to make a call at `now`. Half-open lets every trial call through:
+    /// the first failure reopens it anyway.
+    pub fn allow(&mut self, now: Instant) -> Result<(), Refused> {
+        match self.state {
+            State::Open { until } if now < until => Err(Refused {
+                retry_in: until - now,
+            }),
+            State::Open { .. } => {
+                self.state = State::HalfOpen { successes: 0 };
+                Ok(())
+            }
+            State::Closed { .. } | State::HalfOpen { .. } => Ok(()),
+        }
+    }
+
+    pub fn record_success(&mut self) {
+        self.state = match self.state {
+            State::Closed { .. } => State::Closed { failures: 0 },
+            State::HalfOpen { successes } if successes + 1 >= self.config.successes => {
+                State::Closed { failures: 0 }
+            }
+            State::HalfOpen { successes } => State::HalfOpen {
+                successes: successes + 1,
+            },
+            // A call that started before the breaker opened does not close it.
+            open @ State::Open { .. } => open,
+        };
+    }
+
+    pub fn record_failure(&mut self, now: Instant) {
+        let open = State::Open {
+            until: now + self.config.open_for,
+        };
+        self.state = match self.state {
+            State::Closed { failures } if failures + 1 >= self.config.failures => open,
+            State::Closed { failures } => State::Closed {
+                failures: failures + 1,
+            },
+            State::HalfOpen { .. } | State::Open { .. } => open,
+        };
     }
 }
 
@@ -84,57 +108,86 @@ impl Breaker {
 mod tests {
     use super::*;
 
-    const CFG: BreakerConfig = BreakerConfig {
-        failures: 5,
-        open_for: Duration::from_secs(60),
-        successes: 3,
-    };
-
-    #[test]
-    fn five_failures_open_it_and_a_success_resets_the_count() {
-        let t = Instant::now();
-        let mut b = Breaker::new(CFG);
-        for _ in 0..4 {
-            b.record(false, t);
-        }
-        b.record(true, t);
-        for _ in 0..4 {
-            b.record(false, t);
-        }
-        assert_eq!(b.state(t), BreakerState::Closed);
-        b.record(false, t);
-        assert_eq!(b.state(t), BreakerState::Open);
-        assert!(!b.allow(t + Duration::from_secs(59)));
+    fn breaker() -> Breaker {
+        Breaker::new(BreakerConfig {
+            failures: 5,
+            open_for: Duration::from_secs(60),
+            successes: 3,
+        })
     }
 
     #[test]
-    fn half_open_after_the_wait_then_three_successes_close_it() {
-        let t = Instant::now();
-        let mut b = Breaker::new(CFG);
-        for _ in 0..5 {
-            b.record(false, t);
+    fn five_consecutive_failures_open_it() {
+        let t0 = Instant::now();
+        let mut b = breaker();
+        for _ in 0..4 {
+            assert!(b.allow(t0).is_ok());
+            b.record_failure(t0);
         }
-        let later = t + Duration::from_secs(60);
-        assert!(b.allow(later));
+        assert_eq!(b.state(t0), BreakerState::Closed);
+        assert_eq!(b.failures(), 4);
+        b.record_failure(t0);
+        assert_eq!(b.state(t0), BreakerState::Open);
+        let refused = b.allow(t0 + Duration::from_secs(10)).unwrap_err();
+        assert_eq!(refused.retry_in, Duration::from_secs(50));
+    }
+
+    #[test]
+    fn a_success_resets_the_failure_count() {
+        let t0 = Instant::now();
+        let mut b = breaker();
+        for _ in 0..4 {
+            b.record_failure(t0);
+        }
+        b.record_success();
+        for _ in 0..4 {
+            b.record_failure(t0);
+        }
+        assert_eq!(b.state(t0), BreakerState::Closed);
+    }
+
+    #[test]
+    fn half_open_after_the_wait_and_three_successes_close_it() {
+        let t0 = Instant::now();
+        let mut b = breaker();
+        for _ in 0..5 {
+            b.record_failure(t0);
+        }
+        let later = t0 + Duration::from_secs(60);
         assert_eq!(b.state(later), BreakerState::HalfOpen);
-        b.record(true, later);
-        b.record(true, later);
+        assert!(b.allow(later).is_ok());
+        b.record_success();
+        b.record_success();
         assert_eq!(b.state(later), BreakerState::HalfOpen);
-        b.record(true, later);
+        b.record_success();
         assert_eq!(b.state(later), BreakerState::Closed);
+        assert_eq!(b.failures(), 0);
     }
 
     #[test]
-    fn a_failure_while_half_open_reopens() {
-        let t = Instant::now();
-        let mut b = Breaker::new(CFG);
+    fn a_failure_while_half_open_reopens_it_for_the_full_wait() {
+        let t0 = Instant::now();
+        let mut b = breaker();
         for _ in 0..5 {
-            b.record(false, t);
+            b.record_failure(t0);
         }
-        let later = t + Duration::from_secs(61);
-        assert!(b.allow(later));
-        b.record(false, later);
-        assert_eq!(b.state(later), BreakerState::Open);
-        assert!(!b.allow(later + Duration::from_secs(1)));
+        let t1 = t0 + Duration::from_secs(61);
+        assert!(b.allow(t1).is_ok());
+        b.record_success();
+        b.record_failure(t1);
+        assert_eq!(b.state(t1), BreakerState::Open);
+        assert!(b.allow(t1 + Duration::from_secs(59)).is_err());
+        assert!(b.allow(t1 + Duration::from_secs(60)).is_ok());
+    }
+
+    #[test]
+    fn a_late_success_does_not_close_an_open_breaker() {
+        let t0 = Instant::now();
+        let mut b = breaker();
+        for _ in 0..5 {
+            b.record_failure(t0);
+        }
+        b.record_success();
+        assert_eq!(b.state(t0), BreakerState::Open);
     }
 }

@@ -1,176 +1,328 @@
-//! L2 memory: stored texts with hashed character-trigram embeddings, and a
-//! top-k cosine search over an inverted index, so a query only touches the
-//! entries that share a trigram bucket with it.
+//! L2 memory: what the L2 (Implementation) neurons produced, searchable by
+//! similarity.
+//!
+//! Each text becomes a hashed character-trigram embedding: every trigram of
+//! the lowercased text adds ±1 to one of `DIM` buckets (the sign comes from
+//! the hash too, so collisions cancel instead of piling up). The vector is
+//! quantized to `i8`, which keeps 100 000 entries in 12.8 MB — small enough
+//! to stay in the CPU cache — and lets a search scan them all with integer
+//! SIMD in well under 2 ms (BENCHMARKS.md). Scores are the cosine
+//! similarity of the quantized vectors. The store is a ring: when full, the
+//! newest entry replaces the oldest.
 
-use std::sync::RwLock;
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::sync::{Arc, RwLock};
 
-/// Embedding dimensions (hash buckets).
-const DIM: usize = 4096;
+use serde::{Deserialize, Serialize};
 
-/// A sparse, L2-normalised embedding: (bucket, weight), sorted by bucket.
-pub type Embedding = Vec<(u32, f32)>;
+/// Embedding dimensions.
+pub const DIM: usize = 128;
 
-fn fnv(bytes: &[u8]) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    for b in bytes {
-        h ^= u32::from(*b);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    h
-}
-
-/// Hashed character-trigram counts of the lowercased text, normalised.
-pub fn embed(text: &str) -> Embedding {
-    let lower = text.to_lowercase();
-    let padded = format!("  {lower} ");
-    let bytes = padded.as_bytes();
-    let mut counts: Vec<(u32, f32)> = Vec::with_capacity(bytes.len());
-    for w in bytes.windows(3) {
-        counts.push((fnv(w) % DIM as u32, 1.0));
-    }
-    counts.sort_unstable_by_key(|(b, _)| *b);
-    let mut out: Embedding = Vec::with_capacity(counts.len());
-    for (b, w) in counts {
-        match out.last_mut() {
-            Some((lb, lw)) if *lb == b => *lw += w,
-            _ => out.push((b, w)),
-        }
-    }
-    let norm = out.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
-    if norm > 0.0 {
-        for (_, w) in &mut out {
-            *w /= norm;
-        }
-    }
-    out
-}
-
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// One search result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hit {
+    /// The neuron whose output this was.
+    pub neuron: String,
     pub text: String,
+    /// Cosine similarity to the query, -1..1.
     pub score: f32,
 }
 
-#[derive(Debug, Default)]
-struct Index {
-    texts: Vec<Box<str>>,
-    /// bucket → (entry id, weight)
-    postings: Vec<Vec<(u32, f32)>>,
-}
-
-/// Bounded: when full, the oldest half is dropped and the index rebuilt,
-/// which amortises to O(1) per insert.
 #[derive(Debug)]
 pub struct Memory {
     capacity: usize,
-    index: RwLock<Index>,
+    store: RwLock<Store>,
+}
+
+#[derive(Debug, Default)]
+struct Store {
+    neurons: Vec<Arc<str>>,
+    texts: Vec<Arc<str>>,
+    vectors: Vec<i8>,
+    inv_norms: Vec<f32>,
+    /// The slot the next entry overwrites once the ring is full.
+    next: usize,
+}
+
+/// A quantized embedding and the inverse of its norm.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Embedding {
+    pub vector: [i8; DIM],
+    pub inv_norm: f32,
+}
+
+/// The hashed character-trigram embedding of `text`.
+pub fn embed(text: &str) -> Embedding {
+    let mut acc = [0i32; DIM];
+    // Spaces around the text give its first and last characters trigrams of
+    // their own, so short words still count.
+    let mut window = [' ' as u32; 3];
+    let mut push = |c: u32, acc: &mut [i32; DIM]| {
+        window = [window[1], window[2], c];
+        let h = fnv1a(&window);
+        let bucket = (h % DIM as u64) as usize;
+        acc[bucket] += if h >> 63 == 0 { 1 } else { -1 };
+    };
+    let mut count = 0usize;
+    for c in text.chars().flat_map(char::to_lowercase) {
+        push(c as u32, &mut acc);
+        count += 1;
+    }
+    if count > 0 {
+        push(' ' as u32, &mut acc);
+        push(' ' as u32, &mut acc);
+    }
+    quantize(&acc)
+}
+
+fn fnv1a(chars: &[u32; 3]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for c in chars {
+        for b in c.to_le_bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    // FNV's high bits mix poorly; fold them so the sign bit is usable.
+    h ^ (h >> 29).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+fn quantize(acc: &[i32; DIM]) -> Embedding {
+    let max = acc.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);
+    let mut vector = [0i8; DIM];
+    if max == 0 {
+        return Embedding {
+            vector,
+            inv_norm: 0.0,
+        };
+    }
+    let scale = 127.0 / max as f32;
+    let mut norm2 = 0i64;
+    for (q, &v) in vector.iter_mut().zip(acc) {
+        *q = (v as f32 * scale).round() as i8;
+        norm2 += i64::from(*q) * i64::from(*q);
+    }
+    Embedding {
+        vector,
+        inv_norm: 1.0 / (norm2 as f32).sqrt(),
+    }
 }
 
 impl Memory {
     pub fn new(capacity: usize) -> Memory {
-        let index = Index {
-            texts: Vec::new(),
-            postings: vec![Vec::new(); DIM],
-        };
         Memory {
-            capacity: capacity.max(2),
-            index: RwLock::new(index),
+            capacity,
+            store: RwLock::new(Store::default()),
         }
     }
 
     pub fn len(&self) -> usize {
-        self.index.read().map(|i| i.texts.len()).unwrap_or(0)
+        read(&self.store).texts.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    pub fn insert(&self, text: &str) {
-        let e = embed(text);
-        let mut idx = self.index.write().unwrap_or_else(|p| p.into_inner());
-        if idx.texts.len() >= self.capacity {
-            let half = idx.texts.len() / 2;
-            let keep: Vec<Box<str>> = idx.texts.split_off(half);
-            idx.texts.clear();
-            idx.postings.iter_mut().for_each(Vec::clear);
-            for t in keep {
-                add(&mut idx, t.clone(), &embed(&t));
-            }
-        }
-        add(&mut idx, text.into(), &e);
+    pub fn capacity(&self) -> usize {
+        self.capacity
     }
 
-    /// The `k` stored texts most similar to `query` (cosine), best first.
+    /// Remember `text`, produced by `neuron`.
+    pub fn insert(&self, neuron: &Arc<str>, text: &Arc<str>) {
+        if self.capacity == 0 {
+            return;
+        }
+        // Embed outside the lock: it is the expensive part.
+        let e = embed(text);
+        let mut s = write(&self.store);
+        if s.texts.len() < self.capacity {
+            s.neurons.push(Arc::clone(neuron));
+            s.texts.push(Arc::clone(text));
+            s.vectors.extend_from_slice(&e.vector);
+            s.inv_norms.push(e.inv_norm);
+        } else {
+            let i = s.next;
+            s.neurons[i] = Arc::clone(neuron);
+            s.texts[i] = Arc::clone(text);
+            s.vectors[i * DIM..(i + 1) * DIM].copy_from_slice(&e.vector);
+            s.inv_norms[i] = e.inv_norm;
+            s.next = (i + 1) % self.capacity;
+        }
+    }
+
+    /// The `k` entries most similar to `query`, best first.
     pub fn search(&self, query: &str, k: usize) -> Vec<Hit> {
         let q = embed(query);
-        let idx = self.index.read().unwrap_or_else(|p| p.into_inner());
-        let mut scores = vec![0f32; idx.texts.len()];
-        for (b, qw) in &q {
-            for (id, w) in &idx.postings[*b as usize] {
-                scores[*id as usize] += qw * w;
-            }
+        if k == 0 || q.inv_norm == 0.0 {
+            return Vec::new();
         }
-        let mut best: Vec<(f32, u32)> = scores
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| **s > 0.0)
-            .map(|(i, s)| (*s, i as u32))
-            .collect();
-        if best.len() > k && k > 0 {
-            best.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0));
-            best.truncate(k);
-        }
-        best.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
-        best.truncate(k);
-        best.into_iter()
-            .map(|(s, i)| Hit {
-                text: idx.texts[i as usize].to_string(),
-                score: s,
+        let s = read(&self.store);
+        let top = scan(&s.vectors, &s.inv_norms, &q.vector, k);
+        top.into_iter()
+            .map(|(score, i)| Hit {
+                neuron: s.neurons[i].to_string(),
+                text: s.texts[i].to_string(),
+                score: score * q.inv_norm,
             })
             .collect()
     }
 }
 
-fn add(idx: &mut Index, text: Box<str>, e: &Embedding) {
-    let id = idx.texts.len() as u32;
-    idx.texts.push(text);
-    for (b, w) in e {
-        idx.postings[*b as usize].push((id, *w));
+fn read(l: &RwLock<Store>) -> std::sync::RwLockReadGuard<'_, Store> {
+    l.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write(l: &RwLock<Store>) -> std::sync::RwLockWriteGuard<'_, Store> {
+    l.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A candidate ordered so that the heap's top is the weakest one kept.
+#[derive(Debug, Clone, Copy)]
+struct Candidate(f32, usize);
+
+impl PartialEq for Candidate {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
     }
+}
+impl Eq for Candidate {}
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Candidate {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Reversed: lower scores are "greater"; ties keep the older entry.
+        other.0.total_cmp(&self.0).then(self.1.cmp(&other.1))
+    }
+}
+
+/// The `k` best (score without the query's norm, index), best first.
+fn scan(vectors: &[i8], inv_norms: &[f32], q: &[i8; DIM], k: usize) -> Vec<(f32, usize)> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { scan_avx2(vectors, inv_norms, q, k) };
+    }
+    scan_portable(vectors, inv_norms, q, k)
+}
+
+/// The same loop compiled for AVX2, which doubles the integer SIMD width.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn scan_avx2(vectors: &[i8], inv_norms: &[f32], q: &[i8; DIM], k: usize) -> Vec<(f32, usize)> {
+    scan_portable(vectors, inv_norms, q, k)
+}
+
+#[inline(always)]
+fn scan_portable(vectors: &[i8], inv_norms: &[f32], q: &[i8; DIM], k: usize) -> Vec<(f32, usize)> {
+    let mut heap: BinaryHeap<Candidate> = BinaryHeap::with_capacity(k + 1);
+    let mut floor = f32::NEG_INFINITY;
+    for (i, (v, &inv)) in vectors.chunks_exact(DIM).zip(inv_norms).enumerate() {
+        let score = dot(v, q) as f32 * inv;
+        if heap.len() < k {
+            heap.push(Candidate(score, i));
+            if heap.len() == k {
+                floor = heap.peek().map_or(f32::NEG_INFINITY, |c| c.0);
+            }
+        } else if score > floor {
+            heap.pop();
+            heap.push(Candidate(score, i));
+            floor = heap.peek().map_or(f32::NEG_INFINITY, |c| c.0);
+        }
+    }
+    let mut out: Vec<(f32, usize)> = heap.into_iter().map(|c| (c.0, c.1)).collect();
+    out.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    out
+}
+
+#[inline(always)]
+fn dot(v: &[i8], q: &[i8; DIM]) -> i32 {
+    let mut sum = 0i32;
+    for (a, b) in v.iter().zip(q) {
+        sum += i32::from(*a) * i32::from(*b);
+    }
+    sum
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_closest_text_ranks_first() {
-        let m = Memory::new(100);
-        for t in [
-            "disk is full on node 3",
-            "port 8080 held by python",
-            "rollback of the canary phase",
-            "disk latency is high",
-        ] {
-            m.insert(t);
+    fn memory(texts: &[&str], capacity: usize) -> Memory {
+        let m = Memory::new(capacity);
+        let n: Arc<str> = Arc::from("recall");
+        for t in texts {
+            m.insert(&n, &Arc::from(*t));
         }
-        let hits = m.search("the disk is full", 2);
-        assert_eq!(hits.len(), 2);
-        assert_eq!(hits[0].text, "disk is full on node 3");
-        assert!(hits[0].score > hits[1].score);
-        assert!(m.search("", 3).len() <= 3);
+        m
     }
 
     #[test]
-    fn identical_text_scores_one_and_capacity_is_bounded() {
-        let m = Memory::new(10);
-        for i in 0..25 {
-            m.insert(&format!("entry number {i}"));
+    fn the_most_similar_entry_ranks_first() {
+        let m = memory(
+            &[
+                "disk full on /var/lib/hal9",
+                "certificate expired for api.example.com",
+                "pod crash loop in namespace hal9",
+                "disk almost full on /var/log",
+            ],
+            10,
+        );
+        let hits = m.search("DISK FULL on /var/lib", 2);
+        assert_eq!(hits.len(), 2);
+        assert_eq!(hits[0].text, "disk full on /var/lib/hal9");
+        assert_eq!(hits[1].text, "disk almost full on /var/log");
+        assert!(hits[0].score > hits[1].score);
+        assert_eq!(hits[0].neuron, "recall");
+        let hits = m.search("certificate expiry", 1);
+        assert_eq!(hits[0].text, "certificate expired for api.example.com");
+    }
+
+    #[test]
+    fn identical_text_scores_one() {
+        let m = memory(&["crash loop backoff"], 10);
+        let hit = &m.search("crash loop backoff", 1)[0];
+        assert!((hit.score - 1.0).abs() < 1e-4, "{}", hit.score);
+    }
+
+    #[test]
+    fn the_ring_drops_the_oldest_when_full() {
+        let m = memory(&["alpha one", "beta two", "gamma three", "delta four"], 3);
+        assert_eq!(m.len(), 3);
+        let texts: Vec<String> = m
+            .search("alpha one", 3)
+            .into_iter()
+            .map(|h| h.text)
+            .collect();
+        assert!(!texts.contains(&"alpha one".to_string()), "{texts:?}");
+        assert!(texts.contains(&"delta four".to_string()), "{texts:?}");
+    }
+
+    #[test]
+    fn k_larger_than_the_store_returns_everything_and_empty_queries_nothing() {
+        let m = memory(&["a b c", "d e f"], 10);
+        assert_eq!(m.search("abc", 50).len(), 2);
+        assert!(m.search("", 5).is_empty());
+        assert!(m.search("abc", 0).is_empty());
+    }
+
+    #[test]
+    fn the_portable_and_simd_scans_agree() {
+        let texts: Vec<String> = (0..500).map(|i| format!("entry {i} of the ring")).collect();
+        let m = Memory::new(1000);
+        let n: Arc<str> = Arc::from("recall");
+        for t in &texts {
+            m.insert(&n, &Arc::from(t.as_str()));
         }
-        assert!(m.len() <= 10);
-        let hits = m.search("entry number 24", 1);
-        assert_eq!(hits[0].text, "entry number 24");
-        assert!((hits[0].score - 1.0).abs() < 1e-4);
+        let q = embed("entry 42 of");
+        let s = read(&m.store);
+        let a = scan(&s.vectors, &s.inv_norms, &q.vector, 10);
+        let b = scan_portable(&s.vectors, &s.inv_norms, &q.vector, 10);
+        assert_eq!(a, b);
+        assert_eq!(s.texts[a[0].1].as_ref(), "entry 42 of the ring");
     }
 }

@@ -1,40 +1,41 @@
-//! The neuron network at work: a signal enters a neuron, propagates along
-//! forward connections breadth-first, and failures travel back as gradients.
+//! The neuron engine: the network, its processors, per-layer caches,
+//! circuit breakers and L2 memory, behind the `Runtime` facade that the
+//! HTTP server shares.
 
-pub mod breaker;
-pub mod cache;
+mod breaker;
+mod cache;
 mod command;
 pub mod memory;
 pub mod metrics;
-pub mod network;
+mod network;
+mod propagate;
+mod rules;
 
-use std::collections::VecDeque;
-use std::fmt::Write as _;
-use std::hash::{Hash, Hasher};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use super::api::{
-    BreakerState, CacheStats, CheckBody, Gradient, HealthStatus, Hop, NeuronStatus, Path,
-    SignalRequest, SignalResponse,
+    BreakerState, CacheStats, CheckBody, HealthStatus, NeuronStatus, Path, SignalRequest,
+    SignalResponse,
 };
 use super::layer::Layer;
 use super::spec::{NeuronSpec, RuntimeSettings};
 use cache::LayerCache;
-use memory::Memory;
-use metrics::EngineMetrics;
+use memory::{Hit, Memory};
+use metrics::{EngineMetrics, header, sample};
 use network::{Network, Processor};
 
 /// The neuron network: layers, neurons, processors, caches, breakers, L2 memory.
 /// Shared behind an `Arc` by the HTTP server; every method takes `&self`.
+#[derive(Debug)]
 pub struct Runtime {
-    net: Network,
+    network: Network,
+    /// Indexed by `Layer::index`; `None` where the layer is not cached.
     caches: [Option<LayerCache>; 5],
     memory: Memory,
     metrics: EngineMetrics,
-    id_prefix: String,
-    next_id: AtomicU64,
+    ids: SignalIds,
 }
 
 /// The network in hal9.toml is not usable.
@@ -48,6 +49,8 @@ pub enum SpecError {
     Invalid(String, String),
     #[error("the network has no neurons")]
     Empty,
+    #[error("[runtime] {0}")]
+    Settings(String),
 }
 
 /// A signal could not be processed; the server maps it to an HTTP status.
@@ -84,65 +87,27 @@ impl SignalError {
     }
 }
 
-/// What one neuron made of its input.
-struct Outcome<'a> {
-    result: Result<(Arc<str>, &'a [usize]), String>,
-    cache_hit: bool,
-}
-
-fn cache_key(neuron: usize, input: &str) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    neuron.hash(&mut h);
-    input.hash(&mut h);
-    h.finish()
-}
-
 impl Runtime {
     pub fn new(neurons: &[NeuronSpec], settings: &RuntimeSettings) -> Result<Runtime, SpecError> {
-        let net = Network::build(neurons, settings)?;
-        let caches = Layer::ALL.map(|l| {
+        let network = Network::build(neurons, settings)?;
+        let caches = Layer::ALL.map(|layer| {
             settings
                 .cache_ttl
-                .for_layer(l)
-                .map(|ttl| LayerCache::new(ttl, settings.cache_capacity))
+                .for_layer(layer)
+                .map(|ttl| LayerCache::new(layer, ttl, settings.cache_capacity))
         });
-        let mut seed = [0u8; 4];
-        // A per-process prefix keeps signal ids unique across restarts; a
-        // failure to read randomness only makes ids less unique, not wrong.
-        let _ = getrandom::fill(&mut seed);
         Ok(Runtime {
-            net,
+            network,
             caches,
             memory: Memory::new(settings.memory_capacity),
             metrics: EngineMetrics::default(),
-            id_prefix: format!("{:08x}", u32::from_le_bytes(seed)),
-            next_id: AtomicU64::new(1),
+            ids: SignalIds::new(),
         })
     }
 
     /// A new unique signal id.
     pub fn new_id(&self) -> String {
-        format!(
-            "sig-{}-{}",
-            self.id_prefix,
-            self.next_id.fetch_add(1, Ordering::Relaxed)
-        )
-    }
-
-    fn entry(&self, req: &SignalRequest) -> Result<usize, SignalError> {
-        if req.content.trim().is_empty() {
-            return Err(SignalError::EmptyContent);
-        }
-        match (&req.neuron_id, req.layer) {
-            (Some(id), _) => self
-                .net
-                .by_id
-                .get(id)
-                .copied()
-                .ok_or_else(|| SignalError::UnknownNeuron(id.clone())),
-            (None, Some(l)) => self.net.first_in(l).ok_or(SignalError::EmptyLayer(l)),
-            (None, None) => Ok(self.net.first_in(Layer::L1).unwrap_or(0)),
-        }
+        self.ids.next()
     }
 
     /// Process one signal: enter at `neuron_id`, or the first neuron of
@@ -151,10 +116,10 @@ impl Runtime {
         self.signal_on(req, Path::Hierarchical, self.new_id()).await
     }
 
-    /// The flat path: the entry neuron alone answers. The hierarchical path:
-    /// the signal crosses the layers breadth-first, each neuron at most once,
-    /// each receiving its predecessor's output; the answer is the output of
-    /// the last neuron that succeeded.
+    /// Process one signal on either path. Hierarchical: the signal crosses
+    /// the layers as `propagate` describes. Flat: the entry neuron alone
+    /// answers. The content is trimmed first, so `echo`'s newline does not
+    /// make a different cache key.
     pub async fn signal_on(
         &self,
         req: &SignalRequest,
@@ -162,228 +127,125 @@ impl Runtime {
         id: String,
     ) -> Result<SignalResponse, SignalError> {
         let started = Instant::now();
-        let entry = self.entry(req)?;
-        let mut trace = Vec::new();
-        let mut gradients = Vec::new();
-        let mut last_ok: Option<Arc<str>> = None;
-        let mut first_error = None;
-        let mut visited = vec![false; self.net.neurons.len()];
-        let mut queue: VecDeque<(usize, Arc<str>)> = VecDeque::new();
-        visited[entry] = true;
-        queue.push_back((entry, Arc::from(req.content.as_str())));
-        while let Some((i, input)) = queue.pop_front() {
-            let t0 = Instant::now();
-            let out = self.process(i, &input).await;
-            let neuron = &self.net.neurons[i];
-            let mut hop = Hop {
-                neuron: neuron.id.clone(),
-                layer: neuron.layer,
-                latency_us: t0.elapsed().as_micros() as u64,
-                cache_hit: out.cache_hit,
-                error: None,
-            };
-            match out.result {
-                Ok((output, forward)) => {
-                    neuron.processed.fetch_add(1, Ordering::Relaxed);
-                    if path == Path::Hierarchical {
-                        for &f in forward {
-                            if !visited[f] {
-                                visited[f] = true;
-                                queue.push_back((f, output.clone()));
-                            }
-                        }
-                    }
-                    last_ok = Some(output);
-                }
-                Err(e) => {
-                    neuron.failed.fetch_add(1, Ordering::Relaxed);
-                    for &b in &neuron.backward {
-                        gradients.push(Gradient {
-                            from: neuron.id.clone(),
-                            to: self.net.neurons[b].id.clone(),
-                            error: e.clone(),
-                        });
-                    }
-                    first_error.get_or_insert_with(|| format!("{}: {e}", neuron.id));
-                    hop.error = Some(e);
-                }
-            }
-            trace.push(hop);
+        let content = req.content.trim();
+        if content.is_empty() {
+            self.metrics.rejected.fetch_add(1, Relaxed);
+            return Err(SignalError::EmptyContent);
         }
-        self.metrics.signals.fetch_add(1, Ordering::Relaxed);
-        self.metrics
-            .gradients
-            .fetch_add(gradients.len() as u64, Ordering::Relaxed);
-        self.metrics.latency.observe(started.elapsed());
-        match last_ok {
-            Some(output) => Ok(SignalResponse {
-                id,
-                output: output.to_string(),
-                path,
-                trace,
-                gradients,
-            }),
-            None => {
-                self.metrics.failed.fetch_add(1, Ordering::Relaxed);
-                Err(SignalError::Failed(
-                    first_error.unwrap_or_else(|| "no neuron answered".into()),
-                ))
-            }
-        }
-    }
-
-    async fn process<'a>(&'a self, i: usize, input: &str) -> Outcome<'a> {
-        let neuron = &self.net.neurons[i];
-        let cache = self.caches[neuron.layer.index()].as_ref();
-        let key = cache_key(i, input);
-        if let Some(c) = cache
-            && let Some(hit) = c.get(key, input, Instant::now())
-        {
-            return Outcome {
-                result: Ok((hit, forward_of(neuron, input))),
-                cache_hit: true,
-            };
-        }
-        let result = match &neuron.processor {
-            Processor::Rules(rules) => Ok(apply_rules(rules, &neuron.forward, input)),
-            Processor::Command {
-                argv,
-                timeout,
-                breaker,
-            } => {
-                let allowed = breaker
-                    .lock()
-                    .map(|mut b| b.allow(Instant::now()))
-                    .unwrap_or(false);
-                if !allowed {
-                    Err("circuit breaker open".to_string())
-                } else {
-                    let r = command::run(argv, input, *timeout).await;
-                    if let Ok(mut b) = breaker.lock() {
-                        b.record(r.is_ok(), Instant::now());
-                    }
-                    r.map(|out| (Arc::<str>::from(out), neuron.forward.as_slice()))
-                }
-            }
+        let entry = self
+            .network
+            .entry(req.layer, req.neuron_id.as_deref())
+            .inspect_err(|_| {
+                self.metrics.rejected.fetch_add(1, Relaxed);
+            })?;
+        let forward = path == Path::Hierarchical;
+        let trace = self.propagate(entry, Arc::from(content), forward).await;
+        self.metrics.signals.fetch_add(1, Relaxed);
+        self.metrics.duration.observe(started.elapsed());
+        let Some(output) = trace.output else {
+            self.metrics.failed.fetch_add(1, Relaxed);
+            return Err(SignalError::Failed(trace.first_error.unwrap_or_default()));
         };
-        if let Ok((out, _)) = &result {
-            // Only successes are cached: a failure must be retried, not remembered.
-            if let Some(c) = cache {
-                c.insert(key, input, out.clone(), Instant::now());
-            }
-            if neuron.layer == Layer::L2 {
-                self.memory.insert(out);
-            }
-        }
-        Outcome {
-            result,
-            cache_hit: false,
-        }
-    }
-
-    /// Search L2 memory: the `k` stored outputs most similar to `query`.
-    pub fn memory_search(&self, query: &str, k: usize) -> Vec<memory::Hit> {
-        self.memory.search(query, k)
-    }
-
-    pub fn memory_len(&self) -> usize {
-        self.memory.len()
-    }
-
-    fn breaker_state(&self, p: &Processor) -> Option<BreakerState> {
-        match p {
-            Processor::Rules(_) => None,
-            Processor::Command { breaker, .. } => {
-                breaker.lock().ok().map(|b| b.state(Instant::now()))
-            }
-        }
+        Ok(SignalResponse {
+            id,
+            output: output.to_string(),
+            path,
+            trace: trace.hops,
+            gradients: trace.gradients,
+        })
     }
 
     pub fn neurons(&self) -> Vec<NeuronStatus> {
-        let names = |ids: &[usize]| {
-            ids.iter()
-                .map(|i| self.net.neurons[*i].id.clone())
-                .collect()
-        };
-        self.net
+        let now = Instant::now();
+        let name = |i: &usize| self.network.neurons[*i].id.to_string();
+        self.network
             .neurons
             .iter()
             .map(|n| {
-                let breaker = self.breaker_state(&n.processor);
+                let breaker = self.breaker_state(n, now);
                 NeuronStatus {
-                    id: n.id.clone(),
+                    id: n.id.to_string(),
                     layer: n.layer,
-                    processor: match n.processor {
-                        Processor::Rules(_) => "rules".into(),
-                        Processor::Command { .. } => "command".into(),
-                    },
-                    state: match breaker {
-                        Some(BreakerState::Open) => "failing".into(),
-                        Some(BreakerState::HalfOpen) => "recovering".into(),
-                        _ => "active".into(),
-                    },
+                    processor: n.processor_name().to_string(),
+                    state: neuron_state(n, now).to_string(),
                     breaker,
-                    forward: names(&n.forward),
-                    backward: names(&n.backward),
-                    processed: n.processed.load(Ordering::Relaxed),
-                    failed: n.failed.load(Ordering::Relaxed),
+                    forward: n.forward.iter().map(name).collect(),
+                    backward: n.backward.iter().map(name).collect(),
+                    processed: n.processed.load(Relaxed),
+                    failed: n.failed.load(Relaxed),
                 }
             })
             .collect()
     }
 
     pub fn caches(&self) -> Vec<CacheStats> {
-        Layer::ALL
+        self.caches
             .iter()
-            .zip(self.caches.iter())
-            .filter_map(|(l, c)| {
-                let c = c.as_ref()?;
-                Some(CacheStats {
-                    layer: *l,
-                    entries: c.len(),
-                    capacity: c.capacity(),
-                    ttl_s: c.ttl().as_secs(),
-                    hits: c.hits.load(Ordering::Relaxed),
-                    misses: c.misses.load(Ordering::Relaxed),
-                    evictions: c.evictions.load(Ordering::Relaxed),
-                })
-            })
+            .flatten()
+            .map(LayerCache::stats)
             .collect()
     }
 
     /// Health checks of the network itself (neurons, breakers); the server
     /// adds its own (event loop, draining).
+    ///
+    /// An open breaker is the network protecting itself from a failing
+    /// program: the runtime is degraded, and restarting it would not fix the
+    /// program. It is unhealthy only when the default entry neuron (where a
+    /// signal without `layer` or `neuron_id` goes in) is behind an open
+    /// breaker, or every neuron is: then the main job cannot be done.
     pub fn checks(&self) -> Vec<CheckBody> {
-        let neurons = self.neurons();
-        let open: Vec<&str> = neurons
-            .iter()
-            .filter(|n| n.breaker == Some(BreakerState::Open))
-            .map(|n| n.id.as_str())
-            .collect();
-        let entry_open = self.net.first_in(Layer::L1).is_some_and(|i| {
-            self.breaker_state(&self.net.neurons[i].processor) == Some(BreakerState::Open)
-        });
-        let (status, detail) = if open.is_empty() {
-            (
-                HealthStatus::Healthy,
-                format!("{} neurons, no circuit breaker open", neurons.len()),
-            )
-        } else if entry_open || open.len() == neurons.len() {
-            (
-                HealthStatus::Unhealthy,
-                format!(
-                    "circuit breaker open on the entry path: {}",
-                    open.join(", ")
-                ),
-            )
-        } else {
-            (
-                HealthStatus::Degraded,
-                format!("circuit breaker open: {}", open.join(", ")),
-            )
+        let now = Instant::now();
+        let default_entry = self.network.entry(None, None).ok();
+        let mut open = Vec::new();
+        let mut entry_open = false;
+        let mut recovering = Vec::new();
+        for (i, n) in self.network.neurons.iter().enumerate() {
+            let Processor::Command(cmd) = &n.processor else {
+                continue;
+            };
+            let health = lock(&cmd.health);
+            let why = health
+                .last_error
+                .as_deref()
+                .map(|e| format!(" (last error: {e})"))
+                .unwrap_or_default();
+            match health.breaker.state(now) {
+                BreakerState::Open => {
+                    entry_open |= default_entry == Some(i);
+                    open.push(format!("{}{why}", n.id));
+                }
+                BreakerState::HalfOpen => recovering.push(n.id.to_string()),
+                BreakerState::Closed => {}
+            }
+        }
+        let total = self.network.neurons.len();
+        let layers = {
+            let mut seen = [false; 5];
+            for n in &self.network.neurons {
+                seen[n.layer.index()] = true;
+            }
+            seen.iter().filter(|s| **s).count()
         };
+        let status = if entry_open || open.len() == total {
+            HealthStatus::Unhealthy
+        } else if !open.is_empty() || !recovering.is_empty() {
+            HealthStatus::Degraded
+        } else {
+            HealthStatus::Healthy
+        };
+        let mut detail = format!("{total} neurons in {layers} layers");
+        if open.is_empty() && recovering.is_empty() {
+            detail.push_str(", all answering");
+        }
+        if !open.is_empty() {
+            detail.push_str(&format!("; breaker open: {}", open.join(", ")));
+        }
+        if !recovering.is_empty() {
+            detail.push_str(&format!("; half-open: {}", recovering.join(", ")));
+        }
         vec![CheckBody {
-            name: "neurons".into(),
+            name: "neurons".to_string(),
             status,
             detail,
         }]
@@ -392,96 +254,202 @@ impl Runtime {
     /// Append the engine's `hal9_*` metrics in Prometheus text format.
     pub fn write_metrics(&self, out: &mut String) {
         let m = &self.metrics;
-        let _ = writeln!(
-            out,
-            "# HELP hal9_signals_total Signals processed.\n# TYPE hal9_signals_total counter\nhal9_signals_total {}",
-            m.signals.load(Ordering::Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP hal9_signals_failed_total Signals no neuron could answer.\n# TYPE hal9_signals_failed_total counter\nhal9_signals_failed_total {}",
-            m.failed.load(Ordering::Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP hal9_gradients_total Processing errors sent back along backward connections.\n# TYPE hal9_gradients_total counter\nhal9_gradients_total {}",
-            m.gradients.load(Ordering::Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP hal9_signal_duration_seconds Time to process a signal.\n# TYPE hal9_signal_duration_seconds histogram"
-        );
-        m.latency.write(out, "hal9_signal_duration_seconds", "");
-        let _ = writeln!(
-            out,
-            "# TYPE hal9_cache_hits_total counter\n# TYPE hal9_cache_misses_total counter\n# TYPE hal9_cache_evictions_total counter\n# TYPE hal9_cache_entries gauge"
-        );
-        for c in self.caches() {
-            let l = c.layer;
-            let _ = writeln!(
-                out,
-                "hal9_cache_hits_total{{layer=\"{l}\"}} {}\nhal9_cache_misses_total{{layer=\"{l}\"}} {}\nhal9_cache_evictions_total{{layer=\"{l}\"}} {}\nhal9_cache_entries{{layer=\"{l}\"}} {}",
-                c.hits, c.misses, c.evictions, c.entries
-            );
+        let counters = [
+            (
+                "hal9_signals_total",
+                "Signals processed, failed ones included.",
+                &m.signals,
+            ),
+            (
+                "hal9_signals_failed_total",
+                "Signals on which every neuron failed.",
+                &m.failed,
+            ),
+            (
+                "hal9_signals_rejected_total",
+                "Signals refused before processing (empty content, unknown neuron or layer).",
+                &m.rejected,
+            ),
+            (
+                "hal9_gradients_total",
+                "Processing errors sent back along backward connections.",
+                &m.gradients,
+            ),
+        ];
+        for (name, help, value) in counters {
+            header(out, name, help, "counter");
+            sample(out, name, &[], value.load(Relaxed));
         }
-        let _ = writeln!(
+        header(
             out,
-            "# HELP hal9_breaker_state Circuit breaker: 0 closed, 1 half-open, 2 open.\n# TYPE hal9_breaker_state gauge"
+            "hal9_signal_duration_seconds",
+            "Time to process a signal through the network.",
+            "histogram",
         );
-        let _ = writeln!(
+        m.duration.write(out, "hal9_signal_duration_seconds", "");
+
+        let stats = self.caches();
+        type Field = fn(&CacheStats) -> u64;
+        let cache_series: [(&str, &str, &str, Field); 5] = [
+            (
+                "hal9_cache_hits_total",
+                "Response cache hits.",
+                "counter",
+                |s| s.hits,
+            ),
+            (
+                "hal9_cache_misses_total",
+                "Response cache misses.",
+                "counter",
+                |s| s.misses,
+            ),
+            (
+                "hal9_cache_evictions_total",
+                "Entries evicted to make room.",
+                "counter",
+                |s| s.evictions,
+            ),
+            (
+                "hal9_cache_entries",
+                "Entries in the response cache.",
+                "gauge",
+                |s| s.entries as u64,
+            ),
+            (
+                "hal9_cache_capacity",
+                "Capacity of the response cache.",
+                "gauge",
+                |s| s.capacity as u64,
+            ),
+        ];
+        for (name, help, kind, field) in cache_series {
+            header(out, name, help, kind);
+            for s in &stats {
+                sample(out, name, &[("layer", s.layer.as_str())], field(s));
+            }
+        }
+
+        let now = Instant::now();
+        header(
             out,
-            "# TYPE hal9_neuron_processed_total counter\n# TYPE hal9_neuron_failed_total counter"
+            "hal9_breaker_state",
+            "Circuit breaker of a command neuron: 0 closed, 1 half-open, 2 open.",
+            "gauge",
         );
-        for n in self.neurons() {
-            if let Some(b) = n.breaker {
-                let v = match b {
+        for n in &self.network.neurons {
+            if let Some(state) = self.breaker_state(n, now) {
+                let value = match state {
                     BreakerState::Closed => 0,
                     BreakerState::HalfOpen => 1,
                     BreakerState::Open => 2,
                 };
-                let _ = writeln!(out, "hal9_breaker_state{{neuron=\"{}\"}} {v}", n.id);
+                sample(out, "hal9_breaker_state", &[("neuron", &n.id)], value);
             }
-            let _ = writeln!(
-                out,
-                "hal9_neuron_processed_total{{neuron=\"{}\",layer=\"{}\"}} {}\nhal9_neuron_failed_total{{neuron=\"{}\",layer=\"{}\"}} {}",
-                n.id, n.layer, n.processed, n.id, n.layer, n.failed
-            );
         }
-        let _ = writeln!(
-            out,
-            "# TYPE hal9_memory_entries gauge\nhal9_memory_entries {}",
-            self.memory.len()
-        );
+        for (name, help, pick) in [
+            (
+                "hal9_neuron_processed_total",
+                "Signals a neuron processed successfully (cache hits included).",
+                true,
+            ),
+            (
+                "hal9_neuron_failed_total",
+                "Signals a neuron failed to process.",
+                false,
+            ),
+        ] {
+            header(out, name, help, "counter");
+            for n in &self.network.neurons {
+                let v = if pick { &n.processed } else { &n.failed };
+                sample(
+                    out,
+                    name,
+                    &[("neuron", &n.id), ("layer", n.layer.as_str())],
+                    v.load(Relaxed),
+                );
+            }
+        }
+        header(out, "hal9_memory_entries", "Entries in L2 memory.", "gauge");
+        sample(out, "hal9_memory_entries", &[], self.memory.len());
+    }
+
+    /// The `k` L2 memory entries most similar to `query`, best first.
+    pub fn memory_search(&self, query: &str, k: usize) -> Vec<Hit> {
+        self.memory.search(query, k)
+    }
+
+    /// Entries in L2 memory.
+    pub fn memory_len(&self) -> usize {
+        self.memory.len()
+    }
+
+    /// How many entries L2 memory keeps before the oldest go.
+    pub fn memory_capacity(&self) -> usize {
+        self.memory.capacity()
+    }
+
+    fn cache(&self, layer: Layer) -> Option<&LayerCache> {
+        self.caches[layer.index()].as_ref()
+    }
+
+    fn breaker_state(&self, n: &network::Neuron, now: Instant) -> Option<BreakerState> {
+        match &n.processor {
+            Processor::Command(cmd) => Some(lock(&cmd.health).breaker.state(now)),
+            Processor::Rules(_) => None,
+        }
     }
 }
 
-/// The forward connections the matching rule selects (for a cache hit, the
-/// rules are re-matched: cheap, and it keeps the cache to outputs only).
-fn forward_of<'a>(neuron: &'a network::Neuron, input: &str) -> &'a [usize] {
-    match &neuron.processor {
-        Processor::Rules(rules) => apply_rules(rules, &neuron.forward, input).1,
-        Processor::Command { .. } => &neuron.forward,
+/// `ready`, `failing` (closed breaker, recent failures), `recovering`
+/// (half-open) or `unavailable` (open).
+fn neuron_state(n: &network::Neuron, now: Instant) -> &'static str {
+    match &n.processor {
+        Processor::Rules(_) => "ready",
+        Processor::Command(cmd) => {
+            let health = lock(&cmd.health);
+            match health.breaker.state(now) {
+                BreakerState::Closed if health.breaker.failures() > 0 => "failing",
+                BreakerState::Closed => "ready",
+                BreakerState::HalfOpen => "recovering",
+                BreakerState::Open => "unavailable",
+            }
+        }
     }
 }
 
-/// First matching rule wins; with no match the input passes through to every forward connection.
-fn apply_rules<'a>(
-    rules: &'a [network::Rule],
-    all: &'a [usize],
-    input: &str,
-) -> (Arc<str>, &'a [usize]) {
-    let lower = input.to_lowercase();
-    for r in rules {
-        if r.pattern.as_deref().is_none_or(|p| lower.contains(p)) {
-            let out = if r.output.contains("{input}") {
-                r.output.replace("{input}", input)
-            } else {
-                r.output.clone()
-            };
-            return (Arc::from(out), r.forward.as_deref().unwrap_or(all));
+/// Signal ids: a random prefix per process and a counter, unique across
+/// restarts and replicas without coordination.
+#[derive(Debug)]
+struct SignalIds {
+    prefix: u32,
+    counter: AtomicU64,
+}
+
+impl SignalIds {
+    fn new() -> SignalIds {
+        let prefix = getrandom::u32().unwrap_or_else(|_| {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0);
+            nanos ^ std::process::id()
+        });
+        SignalIds {
+            prefix,
+            counter: AtomicU64::new(0),
         }
     }
-    (Arc::from(input), all)
+
+    fn next(&self) -> String {
+        let n = self.counter.fetch_add(1, Relaxed) + 1;
+        format!("sig-{:08x}-{n}", self.prefix)
+    }
+}
+
+/// A poisoned lock only means another signal panicked mid-update; the
+/// counters and maps behind these locks stay usable.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -1,71 +1,96 @@
-//! The neuron graph built from `[[neurons]]`: validated once, then indexed by
-//! position so propagation never looks up names.
+//! The network built from `[[neurons]]`: validated once, then addressed by
+//! index so propagation never looks a name up.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::SpecError;
 use super::breaker::{Breaker, BreakerConfig};
+use super::rules::{Route, Rules};
+use super::{SignalError, SpecError};
 use crate::runtime::layer::Layer;
 use crate::runtime::spec::{NeuronSpec, ProcessorKind, RuntimeSettings};
 
 #[derive(Debug)]
-pub struct Rule {
-    /// Lowercased; `None` matches everything (`*`).
-    pub pattern: Option<String>,
-    pub output: String,
-    /// Indices into the network; `None` follows every forward connection.
-    pub forward: Option<Vec<usize>>,
-}
-
-#[derive(Debug)]
-pub enum Processor {
-    Rules(Vec<Rule>),
-    Command {
-        argv: Vec<String>,
-        timeout: Duration,
-        breaker: Mutex<Breaker>,
-    },
-}
-
-#[derive(Debug)]
 pub struct Neuron {
-    pub id: String,
+    pub id: Arc<str>,
     pub layer: Layer,
-    pub processor: Processor,
     pub forward: Vec<usize>,
     pub backward: Vec<usize>,
+    pub processor: Processor,
     pub processed: AtomicU64,
     pub failed: AtomicU64,
 }
 
 #[derive(Debug)]
+pub enum Processor {
+    Rules(Rules),
+    Command(CommandNeuron),
+}
+
+#[derive(Debug)]
+pub struct CommandNeuron {
+    pub argv: Vec<String>,
+    pub timeout: Duration,
+    pub health: Mutex<CommandHealth>,
+}
+
+#[derive(Debug)]
+pub struct CommandHealth {
+    pub breaker: Breaker,
+    pub last_error: Option<String>,
+}
+
+impl Neuron {
+    pub fn processor_name(&self) -> &'static str {
+        match self.processor {
+            Processor::Rules(_) => "rules",
+            Processor::Command(_) => "command",
+        }
+    }
+
+    /// The neurons a signal processed here goes on to.
+    pub fn forwards(&self, route: Route) -> &[usize] {
+        match (route, &self.processor) {
+            (Route::Rule(i), Processor::Rules(rules)) => {
+                rules.forward_of(i).unwrap_or(&self.forward)
+            }
+            _ => &self.forward,
+        }
+    }
+}
+
+#[derive(Debug)]
 pub struct Network {
     pub neurons: Vec<Neuron>,
-    pub by_id: HashMap<String, usize>,
+    index: HashMap<Arc<str>, usize>,
 }
 
 impl Network {
     pub fn build(specs: &[NeuronSpec], settings: &RuntimeSettings) -> Result<Network, SpecError> {
+        check_settings(settings)?;
         if specs.is_empty() {
             return Err(SpecError::Empty);
         }
-        let mut by_id = HashMap::new();
-        for (i, s) in specs.iter().enumerate() {
-            if s.id.trim().is_empty() {
-                return Err(SpecError::Invalid(s.id.clone(), "the id is empty".into()));
+        let mut names: HashMap<&str, usize> = HashMap::with_capacity(specs.len());
+        for (i, spec) in specs.iter().enumerate() {
+            if spec.id.trim().is_empty() {
+                return Err(SpecError::Invalid(
+                    spec.id.clone(),
+                    "the id is empty".to_string(),
+                ));
             }
-            if by_id.insert(s.id.clone(), i).is_some() {
-                return Err(SpecError::DuplicateNeuron(s.id.clone()));
+            if names.insert(spec.id.as_str(), i).is_some() {
+                return Err(SpecError::DuplicateNeuron(spec.id.clone()));
             }
         }
-        let resolve = |from: &str, ids: &[String]| -> Result<Vec<usize>, SpecError> {
-            ids.iter()
+        let resolve = |from: &str, targets: &[String]| -> Result<Vec<usize>, SpecError> {
+            targets
+                .iter()
                 .map(|t| {
-                    by_id
-                        .get(t)
+                    names
+                        .get(t.as_str())
                         .copied()
                         .ok_or_else(|| SpecError::UnknownConnection {
                             from: from.to_string(),
@@ -74,137 +99,232 @@ impl Network {
                 })
                 .collect()
         };
-        let breaker_cfg = BreakerConfig {
-            failures: settings.breaker_failures.max(1),
+        let breaker = BreakerConfig {
+            failures: settings.breaker_failures,
             open_for: settings.breaker_open_for,
-            successes: settings.breaker_successes.max(1),
+            successes: settings.breaker_successes,
         };
         let mut neurons = Vec::with_capacity(specs.len());
-        for s in specs {
-            let forward = resolve(&s.id, &s.forward)?;
-            let backward = resolve(&s.id, &s.backward)?;
-            let processor = match s.processor {
-                ProcessorKind::Rules => {
-                    if s.rules.is_empty() {
-                        return Err(SpecError::Invalid(
-                            s.id.clone(),
-                            "a rules processor needs at least one rule".into(),
-                        ));
-                    }
-                    if s.command.is_some() {
-                        return Err(SpecError::Invalid(
-                            s.id.clone(),
-                            "`command` is only for processor = \"command\"".into(),
-                        ));
-                    }
-                    let mut rules = Vec::with_capacity(s.rules.len());
-                    for r in &s.rules {
-                        let fwd = match &r.forward {
-                            None => None,
-                            Some(ids) => {
-                                if let Some(bad) = ids.iter().find(|t| !s.forward.contains(t)) {
-                                    return Err(SpecError::Invalid(
-                                        s.id.clone(),
-                                        format!(
-                                            "rule {:?} forwards to {bad:?}, which is not among the neuron's forward connections",
-                                            r.pattern
-                                        ),
-                                    ));
-                                }
-                                Some(resolve(&s.id, ids)?)
-                            }
-                        };
-                        let pattern = (r.pattern != "*").then(|| r.pattern.to_lowercase());
-                        rules.push(Rule {
-                            pattern,
-                            output: r.output.clone(),
-                            forward: fwd,
-                        });
-                    }
-                    Processor::Rules(rules)
-                }
-                ProcessorKind::Command => {
-                    let argv = s.command.clone().unwrap_or_default();
-                    if argv.is_empty() || argv[0].trim().is_empty() {
-                        return Err(SpecError::Invalid(
-                            s.id.clone(),
-                            "a command processor needs `command = [\"program\", …]`".into(),
-                        ));
-                    }
-                    if !s.rules.is_empty() {
-                        return Err(SpecError::Invalid(
-                            s.id.clone(),
-                            "`rules` are only for processor = \"rules\"".into(),
-                        ));
-                    }
-                    Processor::Command {
-                        argv,
-                        timeout: s.timeout.unwrap_or(settings.command_timeout),
-                        breaker: Mutex::new(Breaker::new(breaker_cfg)),
-                    }
-                }
-            };
+        for spec in specs {
+            let forward = resolve(&spec.id, &spec.forward)?;
+            let backward = resolve(&spec.id, &spec.backward)?;
+            let processor = build_processor(spec, settings, breaker, &names)
+                .map_err(|why| SpecError::Invalid(spec.id.clone(), why))?;
             neurons.push(Neuron {
-                id: s.id.clone(),
-                layer: s.layer,
-                processor,
+                id: Arc::from(spec.id.as_str()),
+                layer: spec.layer,
                 forward,
                 backward,
+                processor,
                 processed: AtomicU64::new(0),
                 failed: AtomicU64::new(0),
             });
         }
-        Ok(Network { neurons, by_id })
+        let index = neurons
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (Arc::clone(&n.id), i))
+            .collect();
+        Ok(Network { neurons, index })
     }
 
-    /// The first neuron of a layer, in config order.
-    pub fn first_in(&self, layer: Layer) -> Option<usize> {
+    /// Where a signal enters: the named neuron, else the first neuron of the
+    /// layer, else the first L1 neuron, else the first neuron.
+    pub fn entry(&self, layer: Option<Layer>, neuron: Option<&str>) -> Result<usize, SignalError> {
+        if let Some(id) = neuron {
+            return self
+                .index
+                .get(id)
+                .copied()
+                .ok_or_else(|| SignalError::UnknownNeuron(id.to_string()));
+        }
+        if let Some(layer) = layer {
+            return self.first_in(layer).ok_or(SignalError::EmptyLayer(layer));
+        }
+        Ok(self.first_in(Layer::L1).unwrap_or(0))
+    }
+
+    fn first_in(&self, layer: Layer) -> Option<usize> {
         self.neurons.iter().position(|n| n.layer == layer)
+    }
+}
+
+fn check_settings(s: &RuntimeSettings) -> Result<(), SpecError> {
+    let problem = if s.breaker_failures == 0 {
+        "breaker_failures must be at least 1"
+    } else if s.breaker_successes == 0 {
+        "breaker_successes must be at least 1"
+    } else if s.command_timeout.is_zero() {
+        "command_timeout must be longer than 0s"
+    } else {
+        return Ok(());
+    };
+    Err(SpecError::Settings(problem.to_string()))
+}
+
+fn build_processor(
+    spec: &NeuronSpec,
+    settings: &RuntimeSettings,
+    breaker: BreakerConfig,
+    names: &HashMap<&str, usize>,
+) -> Result<Processor, String> {
+    match spec.processor {
+        ProcessorKind::Rules => {
+            if spec.command.is_some() {
+                return Err("`command` only applies to processor = \"command\"".to_string());
+            }
+            if spec.timeout.is_some() {
+                return Err("`timeout` only applies to processor = \"command\"".to_string());
+            }
+            Rules::compile(&spec.rules, &spec.forward, names).map(Processor::Rules)
+        }
+        ProcessorKind::Command => {
+            if !spec.rules.is_empty() {
+                return Err("`rules` only apply to processor = \"rules\"".to_string());
+            }
+            let argv = match &spec.command {
+                Some(argv) if argv.first().is_some_and(|p| !p.is_empty()) => argv.clone(),
+                _ => {
+                    return Err(
+                        "processor = \"command\" needs command = [\"program\", \"arg\", …]"
+                            .to_string(),
+                    );
+                }
+            };
+            let timeout = spec.timeout.unwrap_or(settings.command_timeout);
+            if timeout.is_zero() {
+                return Err("timeout must be longer than 0s".to_string());
+            }
+            Ok(Processor::Command(CommandNeuron {
+                argv,
+                timeout,
+                health: Mutex::new(CommandHealth {
+                    breaker: Breaker::new(breaker),
+                    last_error: None,
+                }),
+            }))
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::spec::RuleSpec;
 
-    fn spec(toml_text: &str) -> Vec<NeuronSpec> {
-        #[derive(serde::Deserialize)]
-        struct N {
-            neurons: Vec<NeuronSpec>,
+    fn rules_neuron(id: &str, layer: Layer, forward: &[&str]) -> NeuronSpec {
+        NeuronSpec {
+            id: id.to_string(),
+            layer,
+            processor: ProcessorKind::Rules,
+            forward: forward.iter().map(|s| s.to_string()).collect(),
+            backward: Vec::new(),
+            rules: vec![RuleSpec {
+                pattern: "*".to_string(),
+                output: "{input}".to_string(),
+                forward: None,
+            }],
+            command: None,
+            timeout: None,
         }
-        toml::from_str::<N>(toml_text).unwrap().neurons
     }
 
-    fn err(text: &str) -> String {
-        Network::build(&spec(text), &RuntimeSettings::default())
-            .unwrap_err()
-            .to_string()
+    fn build(specs: &[NeuronSpec]) -> Result<Network, SpecError> {
+        Network::build(specs, &RuntimeSettings::default())
+    }
+
+    fn invalid(specs: &[NeuronSpec]) -> String {
+        match build(specs) {
+            Err(SpecError::Invalid(_, why)) => why,
+            other => panic!("expected Invalid, got {other:?}"),
+        }
     }
 
     #[test]
-    fn validation_names_the_problem() {
-        let rule = "rules = [{ pattern = \"*\", output = \"x\" }]";
-        assert!(err(&format!("[[neurons]]\nid='a'\nlayer='L1'\nprocessor='rules'\n{rule}\n[[neurons]]\nid='a'\nlayer='L2'\nprocessor='rules'\n{rule}")).contains("defined twice"));
-        assert!(
-            err(&format!(
-                "[[neurons]]\nid='a'\nlayer='L1'\nprocessor='rules'\nforward=['zz']\n{rule}"
-            ))
-            .contains("unknown neuron \"zz\"")
-        );
-        assert!(
-            err("[[neurons]]\nid='a'\nlayer='L1'\nprocessor='rules'\n")
-                .contains("at least one rule")
-        );
-        assert!(
-            err("[[neurons]]\nid='a'\nlayer='L1'\nprocessor='command'\n")
-                .contains("needs `command")
-        );
-        assert!(err("[[neurons]]\nid='a'\nlayer='L1'\nprocessor='rules'\nforward=[]\nrules=[{pattern='x', output='y', forward=['b']}]\n[[neurons]]\nid='b'\nlayer='L2'\nprocessor='command'\ncommand=['cat']\n").contains("not among the neuron's forward"));
-        assert_eq!(
-            Network::build(&[], &RuntimeSettings::default())
-                .unwrap_err()
-                .to_string(),
-            "the network has no neurons"
-        );
+    fn refuses_an_empty_network_and_duplicates() {
+        assert!(matches!(build(&[]), Err(SpecError::Empty)));
+        let a = rules_neuron("a", Layer::L1, &[]);
+        assert!(matches!(
+            build(&[a.clone(), a]),
+            Err(SpecError::DuplicateNeuron(id)) if id == "a"
+        ));
+    }
+
+    #[test]
+    fn refuses_unknown_forward_and_backward_targets() {
+        let a = rules_neuron("a", Layer::L1, &["ghost"]);
+        assert!(matches!(
+            build(&[a]),
+            Err(SpecError::UnknownConnection { from, to }) if from == "a" && to == "ghost"
+        ));
+        let mut b = rules_neuron("b", Layer::L1, &[]);
+        b.backward = vec!["nobody".to_string()];
+        assert!(matches!(
+            build(&[b]),
+            Err(SpecError::UnknownConnection { to, .. }) if to == "nobody"
+        ));
+    }
+
+    #[test]
+    fn refuses_processors_without_what_they_need() {
+        let mut a = rules_neuron("a", Layer::L1, &[]);
+        a.rules.clear();
+        assert!(invalid(&[a]).contains("at least one rule"));
+
+        let mut c = rules_neuron("c", Layer::L1, &[]);
+        c.processor = ProcessorKind::Command;
+        c.rules.clear();
+        assert!(invalid(std::slice::from_ref(&c)).contains("needs command"));
+        c.command = Some(Vec::new());
+        assert!(invalid(std::slice::from_ref(&c)).contains("needs command"));
+
+        let mut r = rules_neuron("r", Layer::L1, &[]);
+        r.command = Some(vec!["cat".to_string()]);
+        assert!(invalid(&[r]).contains("only applies"));
+    }
+
+    #[test]
+    fn refuses_a_rule_forwarding_outside_the_neuron_forward_list() {
+        let mut a = rules_neuron("a", Layer::L1, &["b"]);
+        a.rules[0].forward = Some(vec!["c".to_string()]);
+        let b = rules_neuron("b", Layer::L2, &[]);
+        let c = rules_neuron("c", Layer::L2, &[]);
+        assert!(invalid(&[a, b, c]).contains("not in the neuron's forward list"));
+    }
+
+    #[test]
+    fn refuses_settings_that_disable_the_breaker() {
+        let settings = RuntimeSettings {
+            breaker_failures: 0,
+            ..RuntimeSettings::default()
+        };
+        let a = rules_neuron("a", Layer::L1, &[]);
+        assert!(matches!(
+            Network::build(&[a], &settings),
+            Err(SpecError::Settings(_))
+        ));
+    }
+
+    #[test]
+    fn entry_by_id_by_layer_or_first_l1() {
+        let n = build(&[
+            rules_neuron("top", Layer::L5, &[]),
+            rules_neuron("mid", Layer::L3, &[]),
+            rules_neuron("low", Layer::L1, &[]),
+        ])
+        .unwrap();
+        assert_eq!(n.entry(None, Some("mid")).unwrap(), 1);
+        assert_eq!(n.entry(Some(Layer::L5), None).unwrap(), 0);
+        assert_eq!(n.entry(None, None).unwrap(), 2);
+        assert!(matches!(
+            n.entry(Some(Layer::L2), None),
+            Err(SignalError::EmptyLayer(Layer::L2))
+        ));
+        assert!(matches!(
+            n.entry(None, Some("x")),
+            Err(SignalError::UnknownNeuron(id)) if id == "x"
+        ));
+        let no_l1 = build(&[rules_neuron("only", Layer::L4, &[])]).unwrap();
+        assert_eq!(no_l1.entry(None, None).unwrap(), 0);
     }
 }

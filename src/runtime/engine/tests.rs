@@ -1,37 +1,80 @@
+//! The engine end to end: real networks, real programs for `command`.
+
 use std::time::Duration;
 
 use super::*;
 use crate::config::Config;
+use crate::runtime::api::Gradient;
+use crate::runtime::spec::{ProcessorKind, RuleSpec};
 
 fn default_runtime() -> Runtime {
-    let c = Config::default();
-    Runtime::new(&c.neurons, &c.runtime).unwrap()
+    let config = Config::default();
+    Runtime::new(&config.neurons, &config.runtime).unwrap()
 }
 
 fn req(content: &str) -> SignalRequest {
     SignalRequest {
-        content: content.into(),
+        content: content.to_string(),
         layer: None,
         neuron_id: None,
     }
 }
 
-fn specs(text: &str) -> Vec<NeuronSpec> {
-    #[derive(serde::Deserialize)]
-    struct N {
-        neurons: Vec<NeuronSpec>,
+fn rules(id: &str, layer: Layer, forward: &[&str], backward: &[&str], output: &str) -> NeuronSpec {
+    NeuronSpec {
+        id: id.to_string(),
+        layer,
+        processor: ProcessorKind::Rules,
+        forward: forward.iter().map(|s| s.to_string()).collect(),
+        backward: backward.iter().map(|s| s.to_string()).collect(),
+        rules: vec![RuleSpec {
+            pattern: "*".to_string(),
+            output: output.to_string(),
+            forward: None,
+        }],
+        command: None,
+        timeout: None,
     }
-    toml::from_str::<N>(text).unwrap().neurons
+}
+
+fn command(id: &str, layer: Layer, argv: &[&str], backward: &[&str]) -> NeuronSpec {
+    NeuronSpec {
+        id: id.to_string(),
+        layer,
+        processor: ProcessorKind::Command,
+        forward: Vec::new(),
+        backward: backward.iter().map(|s| s.to_string()).collect(),
+        rules: Vec::new(),
+        command: Some(argv.iter().map(|s| s.to_string()).collect()),
+        timeout: Some(Duration::from_secs(10)),
+    }
+}
+
+/// `in` (L1) fans out to `bad` (a command) and `ok` (rules, L2), and `ok`
+/// goes on to `top` (L3).
+fn network_with(bad: NeuronSpec, settings: &RuntimeSettings) -> Runtime {
+    let mut entry = rules("in", Layer::L1, &[], &[], "in: {input}");
+    entry.forward = vec![bad.id.clone(), "ok".to_string()];
+    let specs = vec![
+        entry,
+        bad,
+        rules("ok", Layer::L2, &["top"], &["in"], "ok: {input}"),
+        rules("top", Layer::L3, &[], &["ok"], "top: {input}"),
+    ];
+    Runtime::new(&specs, settings).unwrap()
+}
+
+fn hop_names(r: &SignalResponse) -> Vec<&str> {
+    r.trace.iter().map(|h| h.neuron.as_str()).collect()
 }
 
 #[tokio::test]
-async fn a_signal_crosses_all_five_layers_in_breadth_first_order() {
+async fn a_signal_crosses_all_five_layers_of_the_default_network() {
     let rt = default_runtime();
-    let r = rt.signal(&req("the disk is full")).await.unwrap();
-    let order: Vec<&str> = r.trace.iter().map(|h| h.neuron.as_str()).collect();
+    let r = rt.signal(&req("  the disk is down\n")).await.unwrap();
     assert_eq!(
-        order,
-        vec![
+        hop_names(&r),
+        [
             "reflex",
             "implement",
             "recall",
@@ -40,217 +83,347 @@ async fn a_signal_crosses_all_five_layers_in_breadth_first_order() {
             "strategy"
         ]
     );
-    let layers: std::collections::BTreeSet<Layer> = r.trace.iter().map(|h| h.layer).collect();
-    assert_eq!(layers.len(), 5);
-    assert!(
-        r.output
-            .starts_with("strategic direction for: tactical priority for: runbook disk-full"),
-        "{}",
-        r.output
+    let layers: Vec<Layer> = r.trace.iter().map(|h| h.layer).collect();
+    assert_eq!(
+        layers,
+        [
+            Layer::L1,
+            Layer::L2,
+            Layer::L2,
+            Layer::L3,
+            Layer::L4,
+            Layer::L5
+        ]
+    );
+    // `operate` got its input from `implement`, the first to reach it.
+    assert_eq!(
+        r.output,
+        "strategic direction for: tactical priority for: runbook disk-full for: \
+         implementation plan for: alert: service down — the disk is down"
     );
     assert_eq!(r.path, Path::Hierarchical);
     assert!(r.gradients.is_empty());
+    assert!(r.trace.iter().all(|h| !h.cache_hit && h.error.is_none()));
 }
 
 #[tokio::test]
-async fn a_repeated_signal_hits_the_layer_caches() {
+async fn a_repeated_signal_is_answered_from_the_l2_to_l4_caches() {
     let rt = default_runtime();
-    let first = rt.signal(&req("cache me")).await.unwrap();
-    assert!(first.trace.iter().all(|h| !h.cache_hit));
-    let second = rt.signal(&req("cache me")).await.unwrap();
-    let hits: Vec<(Layer, bool)> = second
+    let first = rt.signal(&req("hello")).await.unwrap();
+    let second = rt.signal(&req("hello")).await.unwrap();
+    assert_eq!(first.output, second.output);
+    assert!(first.id.starts_with("sig-"), "{}", first.id);
+    assert_ne!(first.id, second.id);
+    let hits: Vec<(&str, bool)> = second
         .trace
         .iter()
-        .map(|h| (h.layer, h.cache_hit))
+        .map(|h| (h.neuron.as_str(), h.cache_hit))
         .collect();
-    for (layer, hit) in hits {
-        assert_eq!(
-            hit,
-            matches!(layer, Layer::L2 | Layer::L3 | Layer::L4),
-            "layer {layer}"
-        );
-    }
-    assert_eq!(second.output, first.output);
-    let l2 = rt
-        .caches()
-        .into_iter()
-        .find(|c| c.layer == Layer::L2)
-        .unwrap();
-    assert_eq!((l2.hits, l2.misses), (2, 2));
-}
-
-#[tokio::test]
-async fn entry_by_layer_and_neuron_and_bad_entries() {
-    let rt = default_runtime();
-    let r = rt
-        .signal(&SignalRequest {
-            content: "x".into(),
-            layer: Some(Layer::L4),
-            neuron_id: None,
-        })
-        .await
-        .unwrap();
-    assert_eq!(r.trace[0].neuron, "tactics");
-    assert_eq!(r.trace.len(), 2);
-    let r = rt
-        .signal(&SignalRequest {
-            content: "x".into(),
-            layer: None,
-            neuron_id: Some("strategy".into()),
-        })
-        .await
-        .unwrap();
-    assert_eq!(r.trace.len(), 1);
-    assert!(matches!(
-        rt.signal(&req("  ")).await,
-        Err(SignalError::EmptyContent)
-    ));
-    let e = rt
-        .signal(&SignalRequest {
-            content: "x".into(),
-            layer: None,
-            neuron_id: Some("nope".into()),
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(e.http_status(), 404);
-    assert_eq!(e.code(), "unknown_neuron");
-}
-
-#[tokio::test]
-async fn the_flat_path_is_one_neuron() {
-    let rt = default_runtime();
-    let r = rt
-        .signal_on(&req("hello"), Path::Flat, rt.new_id())
-        .await
-        .unwrap();
-    assert_eq!(r.trace.len(), 1);
-    assert_eq!(r.output, "observed: hello");
-    assert_eq!(r.path, Path::Flat);
-}
-
-const FAILING: &str = r#"
-[[neurons]]
-id = "entry"
-layer = "L1"
-processor = "rules"
-forward = ["bad", "good"]
-rules = [{ pattern = "*", output = "{input}" }]
-
-[[neurons]]
-id = "bad"
-layer = "L3"
-processor = "command"
-command = ["sh", "-c", "exit 3"]
-backward = ["entry"]
-
-[[neurons]]
-id = "good"
-layer = "L5"
-processor = "command"
-command = ["sh", "-c", "tr a-z A-Z"]
-backward = ["entry"]
-"#;
-
-#[tokio::test]
-async fn a_failing_command_sends_a_gradient_back_and_others_still_answer() {
-    let rt = Runtime::new(&specs(FAILING), &RuntimeSettings::default()).unwrap();
-    let r = rt.signal(&req("shout")).await.unwrap();
-    assert_eq!(r.output, "SHOUT");
     assert_eq!(
-        r.gradients,
-        vec![Gradient {
-            from: "bad".into(),
-            to: "entry".into(),
-            error: "sh exited with 3".into()
-        }]
+        hits,
+        [
+            ("reflex", false),
+            ("implement", true),
+            ("recall", true),
+            ("operate", true),
+            ("tactics", true),
+            ("strategy", false)
+        ]
     );
-    let bad = r.trace.iter().find(|h| h.neuron == "bad").unwrap();
-    assert_eq!(bad.error.as_deref(), Some("sh exited with 3"));
-}
-
-#[tokio::test]
-async fn hangs_and_garbage_fail_and_five_failures_open_the_breaker() {
-    let text = r#"
-[[neurons]]
-id = "slow"
-layer = "L1"
-processor = "command"
-command = ["sleep", "5"]
-timeout = "200ms"
-
-[[neurons]]
-id = "garbage"
-layer = "L2"
-processor = "command"
-command = ["printf", "\\377\\376"]
-"#;
-    let rt = Runtime::new(&specs(text), &RuntimeSettings::default()).unwrap();
-    let started = Instant::now();
-    let e = rt.signal(&req("x")).await.unwrap_err();
-    assert!(e.to_string().contains("timed out after 200ms"), "{e}");
-    assert!(
-        started.elapsed() < Duration::from_secs(4),
-        "the hung child was killed at the timeout"
-    );
-    let e = rt
-        .signal(&SignalRequest {
-            content: "x".into(),
-            layer: Some(Layer::L2),
-            neuron_id: None,
-        })
-        .await
-        .unwrap_err();
-    assert!(e.to_string().contains("not UTF-8"), "{e}");
-    for _ in 0..4 {
-        let _ = rt
-            .signal(&SignalRequest {
-                content: "x".into(),
-                layer: Some(Layer::L2),
-                neuron_id: None,
-            })
-            .await;
-    }
-    let n = rt
-        .neurons()
-        .into_iter()
-        .find(|n| n.id == "garbage")
-        .unwrap();
-    assert_eq!(n.breaker, Some(BreakerState::Open));
-    let e = rt
-        .signal(&SignalRequest {
-            content: "x".into(),
-            layer: Some(Layer::L2),
-            neuron_id: None,
-        })
-        .await
-        .unwrap_err();
-    assert!(e.to_string().contains("circuit breaker open"), "{e}");
-    assert_eq!(rt.checks()[0].status, HealthStatus::Degraded);
-}
-
-#[tokio::test]
-async fn metrics_are_prometheus_text_with_hal9_names() {
-    let rt = default_runtime();
-    rt.signal(&req("m")).await.unwrap();
-    let mut s = String::new();
-    rt.write_metrics(&mut s);
-    assert!(s.contains("hal9_signals_total 1\n"));
-    assert!(s.contains("hal9_cache_misses_total{layer=\"L3\"} 1\n"));
-    assert!(s.contains("hal9_signal_duration_seconds_count 1\n"));
-    assert!(s.contains("hal9_neuron_processed_total{neuron=\"reflex\",layer=\"L1\"} 1\n"));
-    assert!(
-        s.lines()
-            .filter(|l| !l.starts_with('#'))
-            .all(|l| l.starts_with("hal9_"))
-    );
+    let stats = rt.caches();
+    let l2 = stats.iter().find(|s| s.layer == Layer::L2).unwrap();
+    assert_eq!((l2.hits, l2.misses, l2.entries, l2.ttl_s), (2, 2, 2, 600));
+    assert_eq!(stats.len(), 3, "L1 and L5 are not cached");
 }
 
 #[tokio::test]
 async fn l2_outputs_are_searchable_in_memory() {
     let rt = default_runtime();
-    rt.signal(&req("the database is slow")).await.unwrap();
-    rt.signal(&req("port 8080 is taken")).await.unwrap();
-    let hits = rt.memory_search("database slow", 1);
-    assert!(hits[0].text.contains("the database is slow"), "{hits:?}");
+    for text in [
+        "disk full on node-3",
+        "certificate expired",
+        "pod crash loop",
+    ] {
+        rt.signal(&req(text)).await.unwrap();
+    }
+    assert_eq!((rt.memory_len(), rt.memory_capacity()), (6, 100_000));
+    let hits = rt.memory_search("certificate expiry", 2);
+    assert_eq!(hits.len(), 2);
+    assert!(hits[0].text.contains("certificate expired"), "{hits:?}");
+    assert!(hits[1].text.contains("certificate expired"), "{hits:?}");
+}
+
+#[tokio::test]
+async fn entry_by_layer_or_neuron_and_bad_requests() {
+    let rt = default_runtime();
+    let mut r = req("x");
+    r.layer = Some(Layer::L3);
+    let names = hop_names(&rt.signal(&r).await.unwrap()).join(",");
+    assert_eq!(names, "operate,tactics,strategy");
+    let mut r = req("x");
+    r.neuron_id = Some("recall".to_string());
+    let answer = rt.signal(&r).await.unwrap();
+    assert_eq!(hop_names(&answer)[0], "recall");
+
+    assert!(matches!(
+        rt.signal(&req(" \n\t")).await,
+        Err(SignalError::EmptyContent)
+    ));
+    let mut r = req("x");
+    r.neuron_id = Some("ghost".to_string());
+    let err = rt.signal(&r).await.unwrap_err();
+    assert_eq!((err.http_status(), err.code()), (404, "unknown_neuron"));
+
+    let small = Runtime::new(
+        &[rules("only", Layer::L1, &[], &[], "{input}")],
+        &RuntimeSettings::default(),
+    )
+    .unwrap();
+    let mut r = req("x");
+    r.layer = Some(Layer::L4);
+    assert!(matches!(
+        small.signal(&r).await,
+        Err(SignalError::EmptyLayer(Layer::L4))
+    ));
+}
+
+#[tokio::test]
+async fn the_flat_path_is_the_entry_neuron_alone() {
+    let rt = default_runtime();
+    let r = rt
+        .signal_on(&req("hello"), Path::Flat, rt.new_id())
+        .await
+        .unwrap();
+    assert_eq!(hop_names(&r), ["reflex"]);
+    assert_eq!(r.output, "observed: hello");
+    assert_eq!(r.path, Path::Flat);
+}
+
+#[tokio::test]
+async fn rule_forward_subsets_choose_the_branch() {
+    let mut entry = rules("in", Layer::L1, &["a", "b"], &[], "{input}");
+    entry.rules.insert(
+        0,
+        RuleSpec {
+            pattern: "only-b".to_string(),
+            output: "routed".to_string(),
+            forward: Some(vec!["b".to_string()]),
+        },
+    );
+    let rt = Runtime::new(
+        &[
+            entry,
+            rules("a", Layer::L2, &[], &[], "a"),
+            rules("b", Layer::L2, &[], &[], "b: {input}"),
+        ],
+        &RuntimeSettings::default(),
+    )
+    .unwrap();
+    let r = rt.signal(&req("ONLY-B")).await.unwrap();
+    assert_eq!(hop_names(&r), ["in", "b"]);
+    assert_eq!(r.output, "b: routed");
+    let r = rt.signal(&req("anything")).await.unwrap();
+    assert_eq!(hop_names(&r), ["in", "a", "b"]);
+}
+
+#[tokio::test]
+async fn a_failing_command_sends_a_gradient_and_the_other_branch_answers() {
+    let rt = network_with(
+        command(
+            "bad",
+            Layer::L2,
+            &["sh", "-c", "echo no model >&2; exit 3"],
+            &["in"],
+        ),
+        &RuntimeSettings::default(),
+    );
+    let r = rt.signal(&req("help")).await.unwrap();
+    assert_eq!(hop_names(&r), ["in", "bad", "ok", "top"]);
+    assert_eq!(r.output, "top: ok: in: help");
+    assert_eq!(
+        r.trace[1].error.as_deref(),
+        Some("exited with status 3: no model")
+    );
+    assert_eq!(
+        r.gradients,
+        [Gradient {
+            from: "bad".to_string(),
+            to: "in".to_string(),
+            error: "exited with status 3: no model".to_string(),
+        }]
+    );
+    let bad = rt.neurons().into_iter().find(|n| n.id == "bad").unwrap();
+    assert_eq!((bad.processed, bad.failed), (0, 1));
+    assert_eq!(bad.state, "failing");
+    assert_eq!(bad.breaker, Some(BreakerState::Closed));
+    // Failures are not cached: only `ok` is in the L2 cache.
+    let l2 = rt
+        .caches()
+        .into_iter()
+        .find(|s| s.layer == Layer::L2)
+        .unwrap();
+    assert_eq!(l2.entries, 1);
+}
+
+#[tokio::test]
+async fn hanging_and_garbage_commands_become_gradients() {
+    let mut slow = command("slow", Layer::L2, &["sleep", "30"], &["in"]);
+    slow.timeout = Some(Duration::from_millis(200));
+    let rt = network_with(slow, &RuntimeSettings::default());
+    let r = rt.signal(&req("x")).await.unwrap();
+    assert_eq!(r.trace[1].error.as_deref(), Some("timed out after 200ms"));
+    assert_eq!(r.output, "top: ok: in: x");
+
+    let rt = network_with(
+        command("garbage", Layer::L2, &["printf", "\\377"], &["in"]),
+        &RuntimeSettings::default(),
+    );
+    let r = rt.signal(&req("x")).await.unwrap();
+    assert_eq!(r.gradients.len(), 1);
+    assert!(
+        r.gradients[0].error.contains("not UTF-8"),
+        "{:?}",
+        r.gradients
+    );
+}
+
+#[tokio::test]
+async fn a_working_command_answers_and_is_cached() {
+    let rt = Runtime::new(
+        &[rules("in", Layer::L1, &["llm"], &[], "prompt: {input}"), {
+            let mut c = command("llm", Layer::L2, &["tr", "a-z", "A-Z"], &["in"]);
+            c.timeout = None;
+            c
+        }],
+        &RuntimeSettings::default(),
+    )
+    .unwrap();
+    let r = rt.signal(&req("hello")).await.unwrap();
+    assert_eq!(r.output, "PROMPT: HELLO");
+    let again = rt.signal(&req("hello")).await.unwrap();
+    assert!(again.trace[1].cache_hit);
+    assert_eq!(rt.memory_search("prompt hello", 1)[0].text, "PROMPT: HELLO");
+}
+
+#[tokio::test]
+async fn the_breaker_opens_after_consecutive_failures_and_health_degrades() {
+    let settings = RuntimeSettings {
+        breaker_failures: 2,
+        ..RuntimeSettings::default()
+    };
+    let rt = network_with(
+        command("bad", Layer::L2, &["sh", "-c", "exit 3"], &["in"]),
+        &settings,
+    );
+    assert_eq!(rt.checks()[0].status, HealthStatus::Healthy);
+    // Distinct contents, so no answer comes from a cache.
+    for text in ["one", "two"] {
+        rt.signal(&req(text)).await.unwrap();
+    }
+    let r = rt.signal(&req("three")).await.unwrap();
+    let error = r.trace[1].error.as_deref().unwrap();
+    assert!(
+        error.starts_with("circuit breaker open; next try in"),
+        "{error}"
+    );
+    assert_eq!(r.output, "top: ok: in: three");
+
+    let bad = rt.neurons().into_iter().find(|n| n.id == "bad").unwrap();
+    assert_eq!(bad.breaker, Some(BreakerState::Open));
+    assert_eq!(bad.state, "unavailable");
+    assert_eq!(bad.failed, 3);
+    let check = &rt.checks()[0];
+    assert_eq!(check.status, HealthStatus::Degraded);
+    assert!(
+        check
+            .detail
+            .contains("breaker open: bad (last error: exited with status 3)"),
+        "{}",
+        check.detail
+    );
+
+    let mut text = String::new();
+    rt.write_metrics(&mut text);
+    assert!(
+        text.contains("hal9_breaker_state{neuron=\"bad\"} 2\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("hal9_neuron_failed_total{neuron=\"bad\",layer=\"L2\"} 3\n"),
+        "{text}"
+    );
+    assert!(text.contains("hal9_gradients_total 3\n"), "{text}");
+}
+
+#[tokio::test]
+async fn when_every_neuron_fails_the_signal_fails_and_health_is_unhealthy() {
+    let settings = RuntimeSettings {
+        breaker_failures: 1,
+        ..RuntimeSettings::default()
+    };
+    let rt = Runtime::new(
+        &[command("only", Layer::L1, &["sh", "-c", "exit 7"], &[])],
+        &settings,
+    )
+    .unwrap();
+    let err = rt.signal(&req("x")).await.unwrap_err();
+    assert_eq!(err.http_status(), 503);
+    assert_eq!(
+        err.to_string(),
+        "every neuron on the path failed: neuron \"only\": exited with status 7"
+    );
+    assert_eq!(rt.checks()[0].status, HealthStatus::Unhealthy);
+    let mut text = String::new();
+    rt.write_metrics(&mut text);
+    assert!(text.contains("hal9_signals_failed_total 1\n"), "{text}");
+    assert!(text.contains("hal9_signals_total 1\n"), "{text}");
+}
+
+#[tokio::test]
+async fn an_open_breaker_on_the_default_entry_is_unhealthy() {
+    let settings = RuntimeSettings {
+        breaker_failures: 1,
+        ..RuntimeSettings::default()
+    };
+    let mut entry = command("entry", Layer::L1, &["sh", "-c", "exit 1"], &[]);
+    entry.forward = vec!["next".to_string()];
+    let rt = Runtime::new(
+        &[entry, rules("next", Layer::L2, &[], &["entry"], "{input}")],
+        &settings,
+    )
+    .unwrap();
+    assert!(rt.signal(&req("x")).await.is_err());
+    let check = &rt.checks()[0];
+    assert_eq!(check.status, HealthStatus::Unhealthy, "{}", check.detail);
+    // Entered elsewhere, the network still answers.
+    let mut r = req("x");
+    r.layer = Some(Layer::L2);
+    assert_eq!(rt.signal(&r).await.unwrap().output, "x");
+}
+
+#[tokio::test]
+async fn metrics_cover_signals_latency_caches_and_neurons() {
+    let rt = default_runtime();
+    rt.signal(&req("a")).await.unwrap();
+    rt.signal(&req("a")).await.unwrap();
+    let _ = rt.signal(&req("")).await;
+    let mut text = String::new();
+    rt.write_metrics(&mut text);
+    for line in [
+        "hal9_signals_total 2\n",
+        "hal9_signals_rejected_total 1\n",
+        "hal9_signal_duration_seconds_count 2\n",
+        "hal9_cache_hits_total{layer=\"L2\"} 2\n",
+        "hal9_cache_misses_total{layer=\"L3\"} 1\n",
+        "hal9_cache_entries{layer=\"L4\"} 1\n",
+        "hal9_neuron_processed_total{neuron=\"reflex\",layer=\"L1\"} 2\n",
+        "hal9_memory_entries 2\n",
+        "# TYPE hal9_signal_duration_seconds histogram\n",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+    assert!(
+        !text.contains("hal9_breaker_state{"),
+        "rules neurons have no breaker"
+    );
 }
