@@ -88,13 +88,13 @@ if [ "$mode" = "--rollback" ]; then
         "http://127.0.0.1:$port/admin/migration" >/dev/null
     read -r rps p50 p99 err < <(run_wrk "http://127.0.0.1:$port/api/v1/signal")
     echo "steady (ramp_up, 75 % hierarchical): ${rps} req/s  p50 ${p50} ms  p99 ${p99} ms  errors ${err}"
-    (sleep 1; HAL9_STATE_DIR="$work/state" "$bin" --url "http://127.0.0.1:$port" rollback --strategy gradual --to-phase flat \
+    (sleep 1; HAL9_STATE_DIR="$work/state" "$bin" --url "http://127.0.0.1:$port" rollback --strategy gradual --to-phase state_migration \
         --steps 5 --interval 1s --max-p99 1s --yes -o json >"$work/rollback.json" 2>"$work/rollback.err") &
     pids+=($!)
     read -r rps p50 p99 err < <(run_wrk "http://127.0.0.1:$port/api/v1/signal")
     wait "${pids[-1]}" || true
     summary=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["summary"])' "$work/rollback.json" 2>/dev/null || cat "$work/rollback.err")
-    echo "during a gradual rollback ramp_up -> flat: ${rps} req/s  p50 ${p50} ms  p99 ${p99} ms  errors ${err}"
+    echo "during a gradual rollback ramp_up -> state_migration (75 % -> 25 %): ${rps} req/s  p50 ${p50} ms  p99 ${p99} ms  errors ${err}"
     echo "rollback: $summary"
     exit 0
 fi
