@@ -55,7 +55,7 @@ Register-ArgumentCompleter -Native -CommandName 'hal9ctl' -ScriptBlock {
             break
         }
         'hal9ctl;serve' {
-            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on [default: from config, 127.0.0.1:8080]')
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on, IP:PORT [default: from config, 127.0.0.1:8080]')
             [CompletionResult]::new('--drain-timeout', '--drain-timeout', [CompletionResultType]::ParameterName, 'How long in-flight requests may run after SIGTERM [default: from config, 60s]')
             [CompletionResult]::new('--admin-token-file', '--admin-token-file', [CompletionResultType]::ParameterName, 'Admin bearer token file [default: STATE_DIR/admin.token, made on first start]')
             [CompletionResult]::new('--migration-source', '--migration-source', [CompletionResultType]::ParameterName, 'Follow the migration state in a Kubernetes ConfigMap instead of the state dir, e.g. configmap:hal9/hal9-migration (in-cluster config works)')

@@ -51,7 +51,7 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'hal9ctl;serve'= {
-            cand --listen 'Address to listen on [default: from config, 127.0.0.1:8080]'
+            cand --listen 'Address to listen on, IP:PORT [default: from config, 127.0.0.1:8080]'
             cand --drain-timeout 'How long in-flight requests may run after SIGTERM [default: from config, 60s]'
             cand --admin-token-file 'Admin bearer token file [default: STATE_DIR/admin.token, made on first start]'
             cand --migration-source 'Follow the migration state in a Kubernetes ConfigMap instead of the state dir, e.g. configmap:hal9/hal9-migration (in-cluster config works)'

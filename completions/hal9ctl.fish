@@ -49,7 +49,7 @@ complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "audit" -d 'Show wha
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "runbook" -d 'List the runbooks, or print one'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l listen -d 'Address to listen on [default: from config, 127.0.0.1:8080]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l listen -d 'Address to listen on, IP:PORT [default: from config, 127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l drain-timeout -d 'How long in-flight requests may run after SIGTERM [default: from config, 60s]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l admin-token-file -d 'Admin bearer token file [default: STATE_DIR/admin.token, made on first start]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l migration-source -d 'Follow the migration state in a Kubernetes ConfigMap instead of the state dir, e.g. configmap:hal9/hal9-migration (in-cluster config works)' -r

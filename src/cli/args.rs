@@ -1,6 +1,5 @@
 //! The command-line surface: clap types only, no logic.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -162,9 +161,9 @@ hal9ctl completions zsh > \"${fpath[1]}/_hal9ctl\""
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Address to listen on [default: from config, 127.0.0.1:8080]
+    /// Address to listen on, IP:PORT [default: from config, 127.0.0.1:8080]
     #[arg(long, value_name = "ADDR")]
-    pub listen: Option<SocketAddr>,
+    pub listen: Option<String>,
 
     /// How long in-flight requests may run after SIGTERM [default: from config, 60s]
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]

@@ -90,6 +90,18 @@ pub fn run(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<Box<dyn Report>> {
     Ok(Box::new(rt.block_on(foreground(ctx, args))?))
 }
 
+/// `--listen`, checked here rather than by the parser: a bad address is one
+/// line naming it and the next command, exit 2, like a port in use.
+fn listen_addr(args: &ServeArgs, default: SocketAddr) -> Result<SocketAddr, Failure> {
+    match &args.listen {
+        None => Ok(default),
+        Some(text) => text.parse().map_err(|_| {
+            Failure::critical(format!("--listen {text:?} is not an IP:PORT address"))
+                .with_next("hal9ctl serve --listen 127.0.0.1:8080")
+        }),
+    }
+}
+
 fn bind_failure(addr: SocketAddr, e: &std::io::Error) -> Failure {
     match e.kind() {
         std::io::ErrorKind::AddrInUse => Failure::critical(format!(
@@ -165,7 +177,7 @@ async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> 
         })?,
         Some((ns, name)) => follow_configmap(ns, name).await?,
     };
-    let addr = args.listen.unwrap_or(cfg.server.listen);
+    let addr = listen_addr(args, cfg.server.listen)?;
     let std_listener = listener::bind(addr).map_err(|e| bind_failure(addr, &e))?;
     let bound = std_listener
         .local_addr()
@@ -311,6 +323,7 @@ fn log_tail(path: &Path, lines: usize) -> String {
 /// Start `serve` in the background (own process group, log in the state
 /// dir) and return once its `/ready` answers.
 pub fn detach(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> {
+    listen_addr(args, ctx.config().server.listen)?;
     let sd = StateDir::new(&ctx.state_dir);
     ensure_private_dir(&sd.root)
         .with_context(|| format!("creating the state dir {}", sd.root.display()))?;
@@ -366,11 +379,7 @@ pub fn detach(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> {
         // A successor does not own runtime.json yet: find it on the shared port by its pid.
         let listen = match sd.read_runtime_info() {
             Ok(Some(info)) if info.pid == pid => Some(info.listen),
-            _ if args.takeover => Some(
-                args.listen
-                    .unwrap_or(ctx.config().server.listen)
-                    .to_string(),
-            ),
+            _ if args.takeover => Some(listen_addr(args, ctx.config().server.listen)?.to_string()),
             _ => None,
         };
         if let Some(listen) = listen {

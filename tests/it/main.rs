@@ -12,4 +12,5 @@ mod port_conflict;
 mod restart;
 mod rollback;
 mod runbooks;
+mod scale;
 mod serve;

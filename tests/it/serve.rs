@@ -413,7 +413,16 @@ fn a_port_held_by_a_foreign_listener_is_named_with_the_next_step() {
     );
 
     let o = run(hal9ctl(d.path()).args(["serve", "--listen", "not-an-address"]));
-    assert_eq!(o.status.code(), Some(64));
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("--listen \"not-an-address\" is not an IP:PORT address"),
+        "{err}"
+    );
+    assert!(
+        err.contains("next: hal9ctl serve --listen 127.0.0.1:8080"),
+        "{err}"
+    );
 }
 
 #[test]

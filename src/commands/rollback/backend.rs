@@ -235,6 +235,27 @@ impl Backend {
         }
     }
 
+    /// Immediate: wait until the requests that were routed hierarchical before
+    /// the switch have finished (the runtime's `hal9_path_in_flight` gauge).
+    /// Returns how many were still running when the wait ran out.
+    pub async fn drain_hierarchical(&self, within: std::time::Duration) -> Result<u64, Failure> {
+        let Backend::Local(b) = self else {
+            return Ok(0);
+        };
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let m = b.scrape().await?;
+            let n = m
+                .get("hal9_path_in_flight{path=\"hierarchical\"}")
+                .copied()
+                .unwrap_or(0.0) as u64;
+            if n == 0 || std::time::Instant::now() >= deadline {
+                return Ok(n);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// After the last step: the problems that remain, if any.
     pub async fn verify(&self, th: super::gates::Thresholds) -> Result<Vec<String>, Failure> {
         let start = self.window_start().await?;

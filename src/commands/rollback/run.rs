@@ -426,7 +426,16 @@ async fn execute(
         .as_deref()
         .is_some_and(|r| r.contains("aborted to the target"));
     // Immediate and final steps: verify health and the per-path error rate on a short window.
-    let problems = b.verify(th).await?;
+    let mut problems = Vec::new();
+    if j.strategy == Strategy::Immediate {
+        let left = b.drain_hierarchical(Duration::from_secs(30)).await?;
+        if left > 0 {
+            problems.push(format!(
+                "{left} hierarchical request(s) still in flight after 30 s"
+            ));
+        }
+    }
+    problems.extend(b.verify(th).await?);
     j.status = if aborted {
         RollbackStatus::AbortedToTarget
     } else {
