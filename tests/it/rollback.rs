@@ -482,3 +482,49 @@ fn a_stale_version_gets_409_and_status_shows_the_state() {
     let saved = migration(&again);
     assert_eq!(saved["phase"], "canary");
 }
+
+#[test]
+fn shadow_mode_runs_both_paths_answers_flat_and_counts_divergence() {
+    let s = flat_server(None);
+    walk_to(&s, "shadow");
+    let a = s.signal(json!({"content": "compare me"})).json();
+    assert_eq!(a["path"], "flat");
+    assert_eq!(a["output"], "observed: compare me");
+    let m = s.get("/metrics").body;
+    assert!(m.contains("hal9_shadow_compared_total 1\n"), "{m}");
+    assert!(
+        m.contains("hal9_shadow_divergence_total 1\n"),
+        "the hierarchical answer differs: {m}"
+    );
+    assert!(
+        m.contains("hal9_path_requests_total{path=\"flat\"} 1\n"),
+        "{m}"
+    );
+    // Sticky routing: at canary (5 %) a key keeps its path across requests.
+    walk_to(&s, "canary");
+    let url = format!("{}/api/v1/signal", s.url);
+    let path_of = |key: &str| reqwest_key(&url, key);
+    let first: Vec<String> = (0..40).map(|i| path_of(&format!("user-{i}"))).collect();
+    let again: Vec<String> = (0..40).map(|i| path_of(&format!("user-{i}"))).collect();
+    assert_eq!(first, again, "each X-Request-Key keeps its path");
+}
+
+fn reqwest_key(url: &str, key: &str) -> String {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let c = reqwest::Client::builder().no_proxy().build().unwrap();
+        let r = c
+            .post(url)
+            .header("content-type", "application/json")
+            .header("x-request-key", key)
+            .body(r#"{"content":"k"}"#)
+            .send()
+            .await
+            .unwrap();
+        let v: Value = r.json().await.unwrap();
+        v["path"].as_str().unwrap().to_string()
+    })
+}
