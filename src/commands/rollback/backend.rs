@@ -275,6 +275,20 @@ impl Backend {
         Ok(problems)
     }
 
+    /// The journal kept on the ConfigMap, for an operator on another machine.
+    pub async fn remote_journal(&self) -> Option<super::journal::Journal> {
+        let Backend::Cluster(c) = self else {
+            return None;
+        };
+        let (_, _, cm) = c.store.get().await.ok()?;
+        let text = cm
+            .metadata
+            .annotations
+            .as_ref()?
+            .get(crate::cluster::migration::JOURNAL_ANNOTATION)?;
+        serde_json::from_str(text).ok()
+    }
+
     /// Keep a copy of the journal beside the state, for operators elsewhere.
     pub async fn checkpoint(&self, journal: &super::journal::Journal) {
         if let Backend::Cluster(c) = self

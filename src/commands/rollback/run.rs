@@ -130,6 +130,15 @@ pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> 
     let existing = jd
         .load()
         .map_err(|e| io_failure("cannot read the rollback journal", e))?;
+    // In the cluster, a rollback started on another machine is resumable here:
+    // its journal is kept on the ConfigMap.
+    let existing = match existing {
+        Some(j) if !j.status.is_finished() => Some(j),
+        local => match backend.remote_journal().await {
+            Some(remote) if !remote.status.is_finished() => Some(remote),
+            _ => local,
+        },
+    };
     let mut journal = match existing {
         Some(mut j) if !j.status.is_finished() => {
             if a.abort {
@@ -533,12 +542,19 @@ pub async fn status(
     cluster: &crate::cli::args::ClusterArgs,
 ) -> anyhow::Result<RollbackReport> {
     let jd = JournalDir::new(&ctx.state_dir);
-    let journal = jd
+    let local = jd
         .load()
         .map_err(|e| io_failure("cannot read the rollback journal", e))?;
-    let migration = match backend(ctx, cluster).await {
-        Ok(b) => b.get().await.ok(),
-        Err(_) => None,
+    let (migration, journal) = match backend(ctx, cluster).await {
+        Ok(b) => {
+            let remote = if local.is_none() {
+                b.remote_journal().await
+            } else {
+                None
+            };
+            (b.get().await.ok(), local.or(remote))
+        }
+        Err(_) => (None, local),
     };
     let running = jd.lock().is_err();
     let (summary, next) = match &journal {

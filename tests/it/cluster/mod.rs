@@ -699,6 +699,20 @@ fn a_runtime_following_the_configmap_follows_a_cluster_rollback() {
         .hal9ctl(st.path())
         .args(["rollback", "status", "--cluster", "-n", &c.ns]));
     assert!(stdout(&o).contains("phase canary"), "{}", stdout(&o));
+    // Another operator, another machine (no local journal): the checkpoint on the ConfigMap shows the rollback.
+    let elsewhere = tempdir();
+    let o = run(c.hal9ctl(elsewhere.path()).args([
+        "rollback",
+        "status",
+        "--cluster",
+        "-n",
+        &c.ns,
+        "-o",
+        "json",
+    ]));
+    let v = json(&o);
+    assert_eq!(v["journal"]["status"], "completed", "{v}");
+    assert_eq!(v["journal"]["steps"].as_array().unwrap().len(), 3);
     drop(s);
     drop(c);
 }
