@@ -101,6 +101,18 @@ impl AuditLog {
     }
 }
 
+/// Record an action in the state dir's audit log. A failure to write it is
+/// logged, not fatal: the action itself already happened (or was refused),
+/// and the operator must still get its report.
+pub fn record_or_warn(state_dir: &Path, action: &str, target: &str, result: &str) {
+    if let Err(e) = AuditLog::new(state_dir).record(&Entry::new(action, target, result)) {
+        tracing::warn!(
+            "could not write the audit log in {}: {e}",
+            state_dir.display()
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

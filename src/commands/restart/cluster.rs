@@ -16,7 +16,6 @@ use crate::commands::health::cluster::plan as health_plan;
 use crate::commands::scale::report::{Change, ScaleReport};
 use crate::exit::{Exit, Failure};
 use crate::output::Mark;
-use crate::system::audit::{AuditLog, Entry};
 
 /// The pod-template annotation kubectl uses. (kube-rs's `Api::restart` uses
 /// another key, which `kubectl rollout history` would not recognise.)
@@ -203,7 +202,5 @@ async fn stuck(kube: &Kube, t: &Target, headline: &str) -> Failure {
 }
 
 fn record(ctx: &Ctx, target: &str, result: &str) {
-    if let Err(e) = AuditLog::new(&ctx.state_dir).record(&Entry::new("restart", target, result)) {
-        tracing::warn!("could not write the audit log: {e}");
-    }
+    crate::system::audit::record_or_warn(&ctx.state_dir, "restart", target, result);
 }

@@ -16,7 +16,7 @@ use crate::exit::{Exit, Failure};
 use crate::runtime::api::HealthStatus;
 use crate::runtime::client::{ClientError, RuntimeClient};
 use crate::runtime::state::StateDir;
-use crate::system::audit::{AuditLog, Entry};
+
 use crate::system::process;
 
 /// What was found before acting.
@@ -113,9 +113,7 @@ async fn gather(ctx: &Ctx) -> Result<Found, Failure> {
 }
 
 fn audit(ctx: &Ctx, target: &str, result: &str) {
-    if let Err(e) = AuditLog::new(&ctx.state_dir).record(&Entry::new("restart", target, result)) {
-        tracing::warn!("could not write the audit log: {e}");
-    }
+    crate::system::audit::record_or_warn(&ctx.state_dir, "restart", target, result);
 }
 
 /// Run `hal9ctl serve --detach` (as a successor when `takeover`); it returns

@@ -16,18 +16,14 @@ use crate::cli::args::{OnFailure, RollbackArgs};
 use crate::exit::{Exit, Failure};
 use crate::runtime::migration::MigrationDoc;
 use crate::runtime::state::StateDir;
-use crate::system::audit::{AuditLog, Entry, current_user};
+use crate::system::audit::current_user;
 
 fn now() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
 fn audit(ctx: &Ctx, target: &str, result: &str) {
-    if let Err(e) =
-        AuditLog::new(&ctx.state_dir).record(&Entry::new("rollback-step", target, result))
-    {
-        tracing::warn!("could not write the audit log: {e}");
-    }
+    crate::system::audit::record_or_warn(&ctx.state_dir, "rollback-step", target, result);
 }
 
 fn io_failure(what: &str, e: std::io::Error) -> Failure {

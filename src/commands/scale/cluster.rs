@@ -15,7 +15,7 @@ use crate::cli::Ctx;
 use crate::cluster::client::is_conflict;
 use crate::cluster::{Kube, Op, Target, api_error, facts};
 use crate::exit::{Exit, Failure};
-use crate::system::audit::{AuditLog, Entry, current_user};
+use crate::system::audit::current_user;
 
 fn deployments(kube: &Kube) -> Api<Deployment> {
     Api::namespaced(kube.client.clone(), &kube.namespace)
@@ -61,9 +61,7 @@ fn now() -> String {
 }
 
 fn audit(ctx: &Ctx, action: &str, target: &str, result: &str) {
-    if let Err(e) = AuditLog::new(&ctx.state_dir).record(&Entry::new(action, target, result)) {
-        tracing::warn!("could not write the audit log: {e}");
-    }
+    crate::system::audit::record_or_warn(&ctx.state_dir, action, target, result);
 }
 
 /// What one pod of the Deployment requests.

@@ -9,7 +9,7 @@ use crate::exit::{Exit, Failure};
 use crate::runtime::api::Limits;
 use crate::runtime::client::{ClientError, RuntimeClient};
 use crate::runtime::state::StateDir;
-use crate::system::audit::{AuditLog, Entry};
+
 use crate::system::fsio::write_atomic;
 
 /// The previous limits, kept in the state dir until `--restore`.
@@ -51,13 +51,12 @@ fn token(ctx: &Ctx) -> Result<String, Failure> {
 }
 
 fn audit(ctx: &Ctx, action: &str, result: &str) {
-    if let Err(e) = AuditLog::new(&ctx.state_dir).record(&Entry::new(
+    crate::system::audit::record_or_warn(
+        &ctx.state_dir,
         action,
-        format!("runtime {}", ctx.url),
+        &format!("runtime {}", ctx.url),
         result,
-    )) {
-        tracing::warn!("could not write the audit log: {e}");
-    }
+    );
 }
 
 fn limit_changes(from: Limits, to: Limits) -> Vec<Change> {
