@@ -119,8 +119,11 @@ impl TestCluster {
         }
     }
 
+    /// Change what the stand-in does; returns once a pass that may have
+    /// started under the old policy has finished.
     pub fn set_kubelet(&self, k: Kubelet) {
         *self.policy.lock().unwrap() = k;
+        std::thread::sleep(Duration::from_millis(600));
     }
 
     /// A Deployment named `name` with `replicas`, the labels the manifests use, small requests.
@@ -240,7 +243,6 @@ fn spawn_kubelet(
             let c = client(&kc, None).await;
             let pods: Api<Pod> = Api::namespaced(c, &ns);
             while !stop.load(Ordering::SeqCst) {
-                let mode = *policy.lock().unwrap();
                 if let Ok(list) = pods.list(&ListParams::default()).await {
                     for p in list.items {
                         let name = p.metadata.name.clone().unwrap_or_default();
@@ -251,6 +253,8 @@ fn spawn_kubelet(
                         }
                         let phase = p.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_default();
                         let ready = p.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+                        // Read per pod: a policy change applies to the very next pod.
+                        let mode = *policy.lock().unwrap();
                         let status = match mode {
                             Kubelet::Idle => continue,
                             Kubelet::Ready if ready => continue,
