@@ -108,19 +108,36 @@ fn source_of(m: &ArgMatches, id: &str, flag: &str, env: &str) -> Source {
     }
 }
 
+/// The URL of the runtime recorded in the state dir's runtime.json, when
+/// the URL came from the built-in default only and that runtime is alive.
+fn runtime_url(loaded: &Loaded, state_dir: &std::path::Path) -> Option<(String, String)> {
+    if loaded.sources.get("server.url") != Source::Default {
+        return None;
+    }
+    let sd = crate::runtime::state::StateDir::new(state_dir);
+    let info = sd.read_runtime_info().ok()??;
+    // A runtime that is gone left a stale file: fall back to the config.
+    crate::system::process::start_ticks(info.pid as i32)?;
+    let addr: std::net::SocketAddr = info.listen.parse().ok()?;
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        addr.ip().to_string()
+    };
+    let host = if addr.is_ipv6() && !addr.ip().is_unspecified() {
+        format!("[{host}]")
+    } else {
+        host
+    };
+    Some((
+        format!("http://{host}:{}", addr.port()),
+        sd.runtime_json().display().to_string(),
+    ))
+}
+
 /// Build the context: load config, then apply env and flag overrides, noting their source.
 fn context(global: GlobalArgs, m: &ArgMatches) -> Result<Ctx, Failure> {
     let mut loaded = config::load(explicit_config(&global, m))?;
-    let url = match &global.url {
-        Some(u) => {
-            loaded
-                .sources
-                .set("server.url", source_of(m, "url", "--url", "HAL9_URL"));
-            loaded.config.server.url = u.trim_end_matches('/').to_string();
-            loaded.config.server.url.clone()
-        }
-        None => loaded.config.server.url.trim_end_matches('/').to_string(),
-    };
     let state_dir = match &global.state_dir {
         Some(d) => {
             loaded.sources.set(
@@ -130,6 +147,25 @@ fn context(global: GlobalArgs, m: &ArgMatches) -> Result<Ctx, Failure> {
             d.clone()
         }
         None => config::default_state_dir(),
+    };
+    let url = match &global.url {
+        Some(u) => {
+            loaded
+                .sources
+                .set("server.url", source_of(m, "url", "--url", "HAL9_URL"));
+            loaded.config.server.url = u.trim_end_matches('/').to_string();
+            loaded.config.server.url.clone()
+        }
+        None => match runtime_url(&loaded, &state_dir) {
+            // Nobody chose a URL: follow the runtime this state dir records
+            // (a `serve --detach --listen` on another port is found without --url).
+            Some((u, path)) => {
+                loaded.sources.set("server.url", Source::File(path));
+                loaded.config.server.url = u.clone();
+                u
+            }
+            None => loaded.config.server.url.trim_end_matches('/').to_string(),
+        },
     };
     let printer = Printer::new(global.output, global.no_color, global.quiet);
     Ok(Ctx {

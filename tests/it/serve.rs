@@ -442,3 +442,31 @@ fn signal_to_nothing_listening_is_critical_with_a_next_step() {
         stderr(&o)
     );
 }
+
+#[test]
+fn client_commands_find_a_detached_runtime_on_another_port_without_url() {
+    let d = tempdir();
+    let o =
+        run(hal9ctl(d.path()).args(["serve", "--detach", "--listen", "127.0.0.1:0", "-o", "json"]));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let _guard = KillOnDrop(json(&o)["pid"].as_u64().unwrap() as i32);
+    let o = run(hal9ctl(d.path()).args(["signal", "no url given", "-o", "json"]));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(json(&o)["path"], "hierarchical");
+    let o = run(hal9ctl(d.path()).args(["config", "-o", "json"]));
+    let v = json(&o);
+    let url = v["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["key"] == "server.url")
+        .unwrap()
+        .clone();
+    assert_eq!(url["source"]["kind"], "file", "{url}");
+    assert!(
+        url["source"]["name"]
+            .as_str()
+            .unwrap()
+            .ends_with("runtime.json")
+    );
+}
