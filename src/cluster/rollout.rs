@@ -88,6 +88,35 @@ pub fn judge(f: &RolloutFacts) -> Rollout {
     Rollout::Complete
 }
 
+/// Watch a Deployment until its rollout completes, fails, or `wait` runs
+/// out, judging against `generation` (the one just written, so an older
+/// observed generation never reads as done). `tick` sees each judgement.
+/// Returns the last judgement and the facts it was made on.
+pub async fn watch(
+    kube: &super::Kube,
+    name: &str,
+    generation: i64,
+    wait: std::time::Duration,
+    mut tick: impl FnMut(&Rollout),
+) -> Result<(Rollout, RolloutFacts), crate::exit::Failure> {
+    let api: kube::Api<Deployment> = kube::Api::namespaced(kube.client.clone(), &kube.namespace);
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        let d = api
+            .get(name)
+            .await
+            .map_err(|e| super::api_error(kube, super::Op::named("get", "deployments", name), e))?;
+        let mut rf = RolloutFacts::of(&d);
+        rf.generation = rf.generation.max(generation);
+        let state = judge(&rf);
+        tick(&state);
+        if !matches!(state, Rollout::Progressing(_)) || std::time::Instant::now() >= deadline {
+            return Ok((state, rf));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! `kubectl rollout undo`, the same way: put the previous ReplicaSet's pod
 //! template back on the Deployment, then watch the rollout finish.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use kube::Api;
@@ -9,7 +9,7 @@ use kube::api::{ListParams, PostParams};
 
 use super::client::{Kube, Op, api_error};
 use super::facts;
-use super::rollout::{Rollout, RolloutFacts, judge};
+use super::rollout::Rollout;
 use crate::exit::Failure;
 
 const REVISION: &str = "deployment.kubernetes.io/revision";
@@ -74,37 +74,28 @@ pub async fn undo(kube: &Kube, name: &str, wait: Duration) -> Result<String, Fai
         .await
         .map_err(|e| api_error(kube, Op::named("update", "deployments", name), e))?;
     let generation = written.metadata.generation.unwrap_or(0);
-    let deadline = Instant::now() + wait;
-    loop {
-        let now = api
-            .get(name)
-            .await
-            .map_err(|e| api_error(kube, Op::named("get", "deployments", name), e))?;
-        let mut rf = RolloutFacts::of(&now);
-        rf.generation = rf.generation.max(generation);
-        match judge(&rf) {
-            Rollout::Complete => {
-                return Ok(format!(
-                    "revision {current} → {prev} (now revision {})",
-                    revision(&now.metadata).unwrap_or(0)
-                ));
-            }
-            Rollout::Failed(m) => {
-                return Err(Failure::critical(format!(
-                    "rolling {name} back to revision {prev} failed: {m}"
-                )));
-            }
-            Rollout::Progressing(m) if Instant::now() >= deadline => {
-                return Err(Failure::critical(format!(
-                    "rolling {name} back to revision {prev} did not finish within {}: {m}",
-                    humantime::format_duration(wait)
-                ))
-                .with_next(format!(
-                    "hal9ctl health --cluster -n {} --deployment {name}",
-                    kube.namespace
-                )));
-            }
-            Rollout::Progressing(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+    let (state, _) = super::rollout::watch(kube, name, generation, wait, |_| {}).await?;
+    match state {
+        Rollout::Complete => {
+            let now = api
+                .get(name)
+                .await
+                .map_err(|e| api_error(kube, Op::named("get", "deployments", name), e))?;
+            Ok(format!(
+                "revision {current} → {prev} (now revision {})",
+                revision(&now.metadata).unwrap_or(0)
+            ))
         }
+        Rollout::Failed(m) => Err(Failure::critical(format!(
+            "rolling {name} back to revision {prev} failed: {m}"
+        ))),
+        Rollout::Progressing(m) => Err(Failure::critical(format!(
+            "rolling {name} back to revision {prev} did not finish within {}: {m}",
+            humantime::format_duration(wait)
+        ))
+        .with_next(format!(
+            "hal9ctl health --cluster -n {} --deployment {name}",
+            kube.namespace
+        ))),
     }
 }

@@ -1,7 +1,7 @@
 //! `hal9ctl restart --cluster`: a rolling restart the way `kubectl rollout
 //! restart` does it, watched to completion by the rollout-status rules.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::Api;
@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::cli::Ctx;
 use crate::cluster::client::is_conflict;
-use crate::cluster::rollout::{Rollout, RolloutFacts, judge};
+use crate::cluster::rollout::{Rollout, RolloutFacts};
 use crate::cluster::{Kube, Op, Target, api_error, facts};
 use crate::commands::health::cluster::plan as health_plan;
 use crate::commands::scale::report::{Change, ScaleReport};
@@ -114,57 +114,40 @@ pub async fn restart(
     record(ctx, &target_s, &format!("ok: restartedAt {stamp}"));
 
     let bar = crate::output::progress::spinner("waiting for the rollout", ctx.global.quiet);
-    let deadline = Instant::now() + wait;
-    loop {
-        let d = api
-            .get(name)
-            .await
-            .map_err(|e| api_error(kube, Op::named("get", "deployments", name), e))?;
-        let mut rf = RolloutFacts::of(&d);
-        // Judge against the generation we wrote, not an older observed one.
-        rf.generation = rf.generation.max(generation);
-        let state = judge(&rf);
-        bar.set_message(match &state {
+    let (state, rf) = crate::cluster::rollout::watch(kube, name, generation, wait, |state| {
+        bar.set_message(match state {
             Rollout::Progressing(m) => m.clone(),
             other => format!("{other:?}"),
-        });
-        match state {
-            Rollout::Complete => {
-                bar.finish_and_clear();
-                return Ok(ScaleReport {
-                    target: target_s,
-                    action: "restart".into(),
-                    dry_run: false,
-                    changes,
-                    warnings: vec![],
-                    undo: None,
-                    summary: format!(
-                        "rolled out: {} of {} pods updated and available",
-                        rf.available, rf.desired
-                    ),
-                    status: Exit::Ok,
-                });
-            }
-            Rollout::Failed(m) => {
-                bar.finish_and_clear();
-                return Err(
-                    stuck(kube, t, &format!("the restart of {target_s} failed: {m}")).await,
-                );
-            }
-            Rollout::Progressing(m) if Instant::now() >= deadline => {
-                bar.finish_and_clear();
-                return Err(stuck(
-                    kube,
-                    t,
-                    &format!(
-                        "the restart of {target_s} did not finish within {}: {m}",
-                        humantime::format_duration(wait)
-                    ),
-                )
-                .await);
-            }
-            Rollout::Progressing(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+        })
+    })
+    .await?;
+    bar.finish_and_clear();
+    match state {
+        Rollout::Complete => Ok(ScaleReport {
+            target: target_s,
+            action: "restart".into(),
+            dry_run: false,
+            changes,
+            warnings: vec![],
+            undo: None,
+            summary: format!(
+                "rolled out: {} of {} pods updated and available",
+                rf.available, rf.desired
+            ),
+            status: Exit::Ok,
+        }),
+        Rollout::Failed(m) => {
+            Err(stuck(kube, t, &format!("the restart of {target_s} failed: {m}")).await)
         }
+        Rollout::Progressing(m) => Err(stuck(
+            kube,
+            t,
+            &format!(
+                "the restart of {target_s} did not finish within {}: {m}",
+                humantime::format_duration(wait)
+            ),
+        )
+        .await),
     }
 }
 
