@@ -66,7 +66,15 @@ fn report_error(err: &anyhow::Error) -> Exit {
     }) {
         return Exit::Ok;
     }
-    let failure = err.chain().find_map(|c| c.downcast_ref::<Failure>());
+    // A Failure may travel inside an io::Error (a state file that was refused):
+    // io::Error hides its payload from `source()`, so look inside it too.
+    let failure = err.chain().find_map(|c| {
+        c.downcast_ref::<Failure>().or_else(|| {
+            c.downcast_ref::<std::io::Error>()
+                .and_then(|e| e.get_ref())
+                .and_then(|inner| inner.downcast_ref::<Failure>())
+        })
+    });
     eprintln!("error: {err:#}");
     if let Some(next) = failure.and_then(|f| f.next.as_deref()) {
         eprintln!("next: {next}");
@@ -84,12 +92,22 @@ fn init_logging(g: &GlobalArgs) {
             _ => "debug",
         }
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("HAL9_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("hal9ctl={level},{level}")));
+    let from_env = std::env::var("HAL9_LOG").ok().filter(|v| !v.is_empty());
+    let mut filter = from_env
+        .as_deref()
+        .and_then(|v| tracing_subscriber::EnvFilter::try_new(v).ok())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new(format!("hal9ctl={level},{level}")));
+    // kube warns "Server cert bypassed" on every TLS handshake when the
+    // kubeconfig skips verification; cluster::connect says it once instead.
+    if !from_env.is_some_and(|v| v.contains("kube_client"))
+        && let Ok(d) = "kube_client::client::tls=error".parse()
+    {
+        filter = filter.add_directive(d);
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(!g.no_color && std::env::var_os("NO_COLOR").is_none())
+        .with_ansi(crate::output::stderr_color(g.no_color))
         .try_init();
 }
 
@@ -135,8 +153,21 @@ fn runtime_url(loaded: &Loaded, state_dir: &std::path::Path) -> Option<(String, 
     ))
 }
 
+fn untrusted_state_dir(e: &crate::system::fsio::UntrustedDir) -> Failure {
+    let me = nix::unistd::geteuid();
+    let who = nix::unistd::User::from_uid(me)
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .unwrap_or_else(|| me.to_string());
+    Failure::critical(format!("refused: the state dir {e}")).with_next(format!(
+        "chown {who} {c} && chmod go-w {c}   # if it is yours; else pass --state-dir DIR",
+        c = e.culprit.display()
+    ))
+}
+
 /// Build the context: load config, then apply env and flag overrides, noting their source.
-fn context(global: GlobalArgs, m: &ArgMatches) -> Result<Ctx, Failure> {
+fn context(global: GlobalArgs, m: &ArgMatches, needs_state: bool) -> Result<Ctx, Failure> {
     let mut loaded = config::load(explicit_config(&global, m))?;
     let state_dir = match &global.state_dir {
         Some(d) => {
@@ -146,7 +177,20 @@ fn context(global: GlobalArgs, m: &ArgMatches) -> Result<Ctx, Failure> {
             );
             d.clone()
         }
-        None => config::default_state_dir(),
+        None => config::default_state_dir().ok_or_else(|| {
+            Failure::usage(
+                "no state dir: HOME is not set, and there is no XDG_STATE_HOME, HAL9_STATE_DIR or --state-dir",
+            )
+            .with_next("hal9ctl --state-dir ~/.local/state/hal9 …   # or export HOME")
+        })?,
+    };
+    // A state dir another user owns or can write to could hold a planted
+    // runtime.json (steering our admin token to their server) or pid file.
+    let trusted = match crate::system::fsio::check_private_dir(&state_dir) {
+        Ok(()) => true,
+        Err(_) if !state_dir.exists() => true,
+        Err(e) if needs_state => return Err(untrusted_state_dir(&e)),
+        Err(_) => false,
     };
     let url = match &global.url {
         Some(u) => {
@@ -156,7 +200,7 @@ fn context(global: GlobalArgs, m: &ArgMatches) -> Result<Ctx, Failure> {
             loaded.config.server.url = u.trim_end_matches('/').to_string();
             loaded.config.server.url.clone()
         }
-        None => match runtime_url(&loaded, &state_dir) {
+        None => match runtime_url(&loaded, &state_dir).filter(|_| trusted) {
             // Nobody chose a URL: follow the runtime this state dir records
             // (a `serve --detach --listen` on another port is found without --url).
             Some((u, path)) => {
@@ -183,7 +227,9 @@ fn run(cli: Cli, m: &ArgMatches) -> anyhow::Result<Exit> {
         commands::completions::run(a.shell)?;
         return Ok(Exit::Ok);
     }
-    let ctx = context(cli.global, m)?;
+    // Only these never read or write the state dir.
+    let needs_state = !matches!(cli.command, Command::Config(_) | Command::Runbook(_));
+    let ctx = context(cli.global, m, needs_state)?;
     let report: Box<dyn Report> = match cli.command {
         Command::Completions(_) => return Ok(Exit::Ok),
         Command::Config(a) => Box::new(commands::config::run(&ctx, &a)?),

@@ -674,7 +674,10 @@ fn restart(ctx: &Ctx, port: u16) -> RestartResult {
     match wait_ready(&url) {
         Ok(after) => RestartResult {
             ok: true,
-            detail: format!("runtime pid {pid} is ready at {url} (after {after:?})"),
+            detail: format!(
+                "runtime pid {pid} is ready at {url} (after {})",
+                crate::output::human_duration(after)
+            ),
         },
         Err(e) => RestartResult {
             ok: false,
@@ -696,7 +699,10 @@ fn wait_ready(url: &str) -> Result<Duration, String> {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Err(format!("{last} after {READY_WAIT:?}"))
+        Err(format!(
+            "{last} after {}",
+            crate::output::human_duration(READY_WAIT)
+        ))
     })
     .map_err(|e| e.to_string())?
 }

@@ -342,10 +342,8 @@ pub fn detach(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> {
         .into());
     }
     let log_path = sd.log_file();
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)
+    let log = sd
+        .open_log()
         .with_context(|| format!("opening {}", log_path.display()))?;
     let log_err = log.try_clone().context("duplicating the log handle")?;
     let exe = std::env::current_exe().context("finding the hal9ctl binary")?;

@@ -395,18 +395,18 @@ fn locate(text: &str, span: Option<std::ops::Range<usize>>) -> (usize, usize, Op
 }
 
 /// The runtime state dir: flag/env, else `$XDG_STATE_HOME/hal9`, else
-/// `/var/lib/hal9` for root, else `~/.local/state/hal9`.
-pub fn default_state_dir() -> PathBuf {
+/// `/var/lib/hal9` for root, else `~/.local/state/hal9`. `None` for a user
+/// with no HOME: a shared fallback such as /tmp would be anyone's to plant.
+pub fn default_state_dir() -> Option<PathBuf> {
     if let Some(x) = std::env::var_os("XDG_STATE_HOME").filter(|x| !x.is_empty()) {
-        return PathBuf::from(x).join("hal9");
+        return Some(PathBuf::from(x).join("hal9"));
     }
     if nix::unistd::geteuid().is_root() {
-        return PathBuf::from("/var/lib/hal9");
+        return Some(PathBuf::from("/var/lib/hal9"));
     }
-    match std::env::var_os("HOME").filter(|x| !x.is_empty()) {
-        Some(h) => PathBuf::from(h).join(".local/state/hal9"),
-        None => PathBuf::from("/tmp/hal9-state"),
-    }
+    std::env::var_os("HOME")
+        .filter(|x| !x.is_empty())
+        .map(|h| PathBuf::from(h).join(".local/state/hal9"))
 }
 
 /// The dotted leaf keys of the effective config with their values, for

@@ -100,8 +100,27 @@ impl Report for CheckReport {
     }
 
     fn render(&self, st: &Styles) -> String {
+        self.render_rows(st, false)
+    }
+
+    /// The verdict, and only the checks that are not OK (with their next step).
+    fn render_quiet(&self, st: &Styles) -> String {
+        self.render_rows(st, true)
+    }
+
+    fn exit(&self) -> Exit {
+        self.status
+    }
+}
+
+impl CheckReport {
+    fn render_rows(&self, st: &Styles, only_problems: bool) -> String {
         let mut t = table(&["", "check", "detail"]);
-        for c in &self.checks {
+        let shown = self
+            .checks
+            .iter()
+            .filter(|c| !only_problems || c.status != Mark::Ok);
+        for c in shown {
             let mut detail = c.detail.clone();
             if let Some(next) = &c.next {
                 detail.push('\n');
@@ -115,11 +134,10 @@ impl Report for CheckReport {
             Exit::Critical => st.bad("CRITICAL"),
             other => st.bad(&other.to_string()),
         };
+        if only_problems && self.checks.iter().all(|c| c.status == Mark::Ok) {
+            return format!("{}: {status}\n", self.target);
+        }
         format!("{}: {status}\n{t}\n", self.target)
-    }
-
-    fn exit(&self) -> Exit {
-        self.status
     }
 }
 

@@ -22,6 +22,12 @@ pub trait Report {
     /// The human rendering for `-o table`.
     fn render(&self, styles: &Styles) -> String;
 
+    /// The rendering for `-q`: what the operator must see, nothing more.
+    /// Reports that are already that terse keep their full rendering.
+    fn render_quiet(&self, styles: &Styles) -> String {
+        self.render(styles)
+    }
+
     /// The exit code this report stands for.
     fn exit(&self) -> Exit {
         Exit::Ok
@@ -43,4 +49,46 @@ pub fn to_value<T: serde::Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).unwrap_or_else(
         |e| serde_json::json!({ "error": { "code": "serialize", "message": e.to_string() } }),
     )
+}
+
+/// Colour is allowed unless `--no-color` or a non-empty `NO_COLOR` (no-color.org) says no.
+pub fn color_allowed(no_color_flag: bool) -> bool {
+    !no_color_flag && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Colour for logs: allowed, and stderr is a terminal (a log file or a pipe
+/// must not fill up with escape codes).
+pub fn stderr_color(no_color_flag: bool) -> bool {
+    use std::io::IsTerminal;
+    color_allowed(no_color_flag) && std::io::stderr().is_terminal()
+}
+
+/// A duration for people: `0.4 ms`, `386 ms`, `2.5 s`, `3m 20s` — never the
+/// Debug form (`385.785µs`).
+pub fn human_duration(d: std::time::Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms < 10.0 {
+        format!("{ms:.1} ms")
+    } else if ms < 1000.0 {
+        format!("{ms:.0} ms")
+    } else if d.as_secs() < 60 {
+        format!("{:.1} s", d.as_secs_f64())
+    } else {
+        humantime::format_duration(std::time::Duration::from_secs(d.as_secs())).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_read_like_a_person_wrote_them() {
+        assert_eq!(human_duration(Duration::from_nanos(385_785)), "0.4 ms");
+        assert_eq!(human_duration(Duration::from_micros(385_785)), "386 ms");
+        assert_eq!(human_duration(Duration::from_millis(2_500)), "2.5 s");
+        assert_eq!(human_duration(Duration::from_secs(200)), "3m 20s");
+        assert_eq!(human_duration(Duration::ZERO), "0.0 ms");
+    }
 }

@@ -13,8 +13,7 @@ pub struct Printer {
 
 impl Printer {
     pub fn new(format: OutputFormat, no_color_flag: bool, quiet: bool) -> Printer {
-        let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let color = !no_color_flag && !no_color_env && io::stdout().is_terminal();
+        let color = super::color_allowed(no_color_flag) && io::stdout().is_terminal();
         colored::control::set_override(color);
         Printer {
             format,
@@ -33,7 +32,11 @@ impl Printer {
                 s
             }
             OutputFormat::Table => {
-                let mut s = report.render(&self.styles);
+                let mut s = if self.quiet {
+                    report.render_quiet(&self.styles)
+                } else {
+                    report.render(&self.styles)
+                };
                 if !s.ends_with('\n') {
                     s.push('\n');
                 }

@@ -13,7 +13,7 @@ use super::api::{ErrorBody, HealthBody, Limits, ReadyBody, SignalRequest, Signal
 pub enum ClientError {
     #[error("cannot connect to {url}: {detail}")]
     Connect { url: String, detail: String },
-    #[error("{url} did not answer within {timeout:?}")]
+    #[error("{url} did not answer within {}", crate::output::human_duration(*timeout))]
     Timeout { url: String, timeout: Duration },
     #[error("{url} answered {status}: {message}")]
     Status {

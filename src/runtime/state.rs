@@ -1,7 +1,14 @@
 //! The runtime's state dir: what `serve` writes and what hal9ctl reads to find it.
+//!
+//! Every file here is opened without following a symlink (ARCHITECTURE §5):
+//! the dir is checked to be ours, and a link planted in it must not redirect
+//! a write or a read.
 
 use std::io;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+
+use crate::system::fsio;
 
 use serde::{Deserialize, Serialize};
 
@@ -56,31 +63,62 @@ impl StateDir {
 
     /// The pid recorded in the pid file, if any.
     pub fn read_pid(&self) -> io::Result<Option<u32>> {
-        match std::fs::read_to_string(self.pid_file()) {
-            Ok(s) => Ok(s.trim().parse().ok()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+        Ok(fsio::read_state_file(&self.pid_file())?
+            .and_then(|b| String::from_utf8_lossy(&b).trim().parse().ok()))
     }
 
-    /// The admin token (whitespace trimmed).
+    /// The admin token (whitespace trimmed). Refused unless the file is ours
+    /// and private: a token others can read is no secret, and one they could
+    /// plant or change would let them in.
     pub fn read_token(&self) -> io::Result<String> {
-        Ok(std::fs::read_to_string(self.token_file())?
-            .trim()
-            .to_string())
+        let path = self.token_file();
+        let mut f = fsio::open_state_file(&path, std::fs::OpenOptions::new().read(true))?;
+        let m = f.metadata()?;
+        let me = nix::unistd::geteuid().as_raw();
+        if m.uid() != me {
+            return Err(untrusted_token(
+                &path,
+                format!("owned by uid {}, not by this user (uid {me})", m.uid()),
+            ));
+        }
+        if m.mode() & 0o077 != 0 {
+            return Err(untrusted_token(
+                &path,
+                format!(
+                    "mode {:04o}; others could read or change it",
+                    m.mode() & 0o7777
+                ),
+            ));
+        }
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut f, &mut s)?;
+        Ok(s.trim().to_string())
     }
 }
 
+fn untrusted_token(path: &Path, why: String) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::PermissionDenied,
+        crate::exit::Failure::critical(format!(
+            "refused: the admin token {} is {why}",
+            path.display()
+        ))
+        .with_next(format!(
+            "rm {}   # a new private token is made on the next start",
+            path.display()
+        )),
+    )
+}
+
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> io::Result<Option<T>> {
-    match std::fs::read(path) {
-        Ok(b) => serde_json::from_slice(&b).map(Some).map_err(|e| {
+    match fsio::read_state_file(path)? {
+        Some(b) => serde_json::from_slice(&b).map(Some).map_err(|e| {
             io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!("{}: {e}", path.display()),
             )
         }),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
+        None => Ok(None),
     }
 }
 
@@ -99,16 +137,22 @@ pub enum LockError {
 
 impl StateDir {
     fn open_pid_file(&self) -> Result<std::fs::File, LockError> {
-        use std::os::unix::fs::OpenOptionsExt;
         let path = self.pid_file();
-        std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .mode(0o644)
-            .open(&path)
-            .map_err(|source| LockError::Io { path, source })
+        fsio::open_state_file(
+            &path,
+            std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .read(true)
+                .write(true)
+                .mode(0o644),
+        )
+        .map_err(|source| LockError::Io { path, source })
+    }
+
+    /// The log of a detached `serve`, opened for appending (never through a symlink).
+    pub fn open_log(&self) -> io::Result<std::fs::File> {
+        fsio::open_append(&self.log_file(), 0o600)
     }
 
     /// Take the pid lock or say who holds it. The kernel drops the lock when
@@ -118,10 +162,12 @@ impl StateDir {
         match nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusiveNonblock) {
             Ok(l) => self.write_pid(l),
             Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
-                let pid = std::fs::read_to_string(self.pid_file())
-                    .unwrap_or_default()
-                    .trim()
-                    .to_string();
+                let pid = self
+                    .read_pid()
+                    .ok()
+                    .flatten()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default();
                 Err(LockError::Held {
                     pid: if pid.is_empty() {
                         "unknown".into()
@@ -167,7 +213,7 @@ impl StateDir {
 
     /// Is the pid lock held by a live process right now?
     pub fn pid_lock_held(&self) -> bool {
-        match std::fs::OpenOptions::new().read(true).open(self.pid_file()) {
+        match fsio::open_state_file(&self.pid_file(), std::fs::OpenOptions::new().read(true)) {
             Ok(f) => matches!(
                 nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockSharedNonblock),
                 Err((_, nix::errno::Errno::EWOULDBLOCK))

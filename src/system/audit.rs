@@ -2,7 +2,6 @@
 
 use std::fs::OpenOptions;
 use std::io::{self, BufRead, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -16,6 +15,9 @@ pub struct Entry {
     pub time: String,
     pub user: String,
     pub host: String,
+    /// The command line, one string per argument: UTF-8 as is; an argument that
+    /// is not UTF-8 has each stray byte as `\xNN` and each backslash doubled, so
+    /// the record names the real file even when its name is not text.
     pub argv: Vec<String>,
     /// What was acted on: `pid 1234 (python3)`, `/var/log/hal9/old.log`, `deployment hal9/hal9-server`.
     pub target: String,
@@ -33,12 +35,29 @@ impl Entry {
             host: nix::unistd::gethostname()
                 .map(|h| h.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-            argv: std::env::args().collect(),
+            argv: std::env::args_os().map(|a| escape_arg(&a)).collect(),
             target: target.into(),
             action: action.to_string(),
             result: result.into(),
         }
     }
+}
+
+/// One argument as text without losing bytes (see [`Entry::argv`]).
+pub fn escape_arg(arg: &std::ffi::OsStr) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = arg.as_bytes();
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(&chunk.valid().replace('\\', "\\\\"));
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
 }
 
 pub fn current_user() -> String {
@@ -73,26 +92,28 @@ impl AuditLog {
         }
         let mut line = serde_json::to_vec(entry).map_err(io::Error::other)?;
         line.push(b'\n');
-        let mut f = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(&self.path)?;
+        let mut f = super::fsio::open_append(&self.path, 0o600)?;
         f.write_all(&line)?;
         f.sync_data()
     }
 
     /// Every entry, oldest first; unreadable lines are skipped and counted.
     pub fn read(&self) -> io::Result<(Vec<Entry>, usize)> {
-        let f = match std::fs::File::open(&self.path) {
+        let f = match super::fsio::open_state_file(&self.path, OpenOptions::new().read(true)) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
             Err(e) => return Err(e),
         };
         let mut entries = Vec::new();
         let mut bad = 0;
-        for line in io::BufReader::new(f).lines() {
-            match serde_json::from_str::<Entry>(&line?) {
+        // By bytes: one line that is not UTF-8 (a torn write, a hand edit)
+        // must not hide the rest of the timeline.
+        for line in io::BufReader::new(f).split(b'\n') {
+            let line = line?;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            match serde_json::from_slice::<Entry>(&line) {
                 Ok(e) => entries.push(e),
                 Err(_) => bad += 1,
             }
@@ -131,5 +152,26 @@ mod tests {
         assert_eq!(entries[0].action, "kill");
         assert_eq!(entries[1].target, "/tmp/x.log");
         assert!(humantime::parse_rfc3339(&entries[0].time).is_ok());
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_is_counted_not_fatal() {
+        let d = tempfile::tempdir().unwrap();
+        let log = AuditLog::new(d.path());
+        log.record(&Entry::new("kill", "pid 1", "ok")).unwrap();
+        let mut raw = std::fs::read(log.path()).unwrap();
+        raw.extend_from_slice(b"{\"time\":\"\xff\"}\n");
+        std::fs::write(log.path(), &raw).unwrap();
+        log.record(&Entry::new("delete", "/x", "ok")).unwrap();
+        let (entries, bad) = log.read().unwrap();
+        assert_eq!((entries.len(), bad), (2, 1));
+    }
+
+    #[test]
+    fn arguments_keep_every_byte() {
+        use std::os::unix::ffi::OsStrExt;
+        let a = std::ffi::OsStr::from_bytes(b"/srv/r\xff\\x");
+        assert_eq!(escape_arg(a), r"/srv/r\xff\\x");
+        assert_eq!(escape_arg(std::ffi::OsStr::new(r"C:\ok")), r"C:\ok");
     }
 }

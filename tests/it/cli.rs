@@ -155,3 +155,102 @@ fn checked_in_completions_match_the_parser() {
         );
     }
 }
+
+/// Wait for `serve` to write runtime.json naming `pid`.
+fn wait_runtime_json(dir: &std::path::Path, pid: u32) -> serde_json::Value {
+    let t0 = std::time::Instant::now();
+    loop {
+        if let Ok(text) = fs::read_to_string(dir.join("runtime.json"))
+            && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
+            && v["pid"] == pid
+        {
+            return v;
+        }
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(15),
+            "serve did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn logs_to_a_file_carry_no_colour_codes_even_without_no_color() {
+    let d = tempdir();
+    let log = d.path().join("serve.stderr");
+    let mut child = hal9ctl(d.path())
+        .env_remove("NO_COLOR")
+        .args(["-v", "serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    wait_runtime_json(d.path(), child.id());
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let _ = child.wait();
+    let text = fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("listening"),
+        "an info line was logged: {text}"
+    );
+    assert!(!text.contains('\x1b'), "ANSI codes in a file: {text:?}");
+}
+
+#[test]
+fn durations_print_for_people_not_in_debug_form() {
+    use std::io::BufRead;
+    let d = tempdir();
+    let port = free_port();
+    let mut sq = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import os,socket,sys,time\ns=socket.socket()\ns.bind(('127.0.0.1',int(sys.argv[1])))\ns.listen(8)\nprint(os.getpid(),flush=True)\ntime.sleep(600)\n",
+            &port.to_string(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(sq.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let o = run(hal9ctl(d.path())
+        .args([
+            "emergency",
+            "port-conflict",
+            "--force",
+            "--restart",
+            "--port",
+        ])
+        .arg(port.to_string())
+        .stdin(std::process::Stdio::null()));
+    let _ = sq.kill();
+    let _ = sq.wait();
+    let runtime: Option<i32> = fs::read_to_string(d.path().join("runtime.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["pid"].as_i64())
+        .map(|p| p as i32);
+    if let Some(pid) = runtime {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
+    let after = out
+        .split("(after ")
+        .nth(1)
+        .and_then(|s| s.split(')').next())
+        .unwrap_or_else(|| panic!("no '(after …)' in {out}"));
+    assert!(
+        after.ends_with(" ms") || after.ends_with(" s"),
+        "a duration for people, not {after:?}"
+    );
+    assert!(!after.contains('µ') && !after.contains("ns"), "{after:?}");
+}

@@ -203,3 +203,116 @@ fn wait_returns_once_healthy_or_2_when_time_runs_out() {
     );
     drop(s);
 }
+
+fn runtime_log_check(dir: &std::path::Path) -> (Option<i32>, Value) {
+    let o = run(hal9ctl(dir).args(["health", "-o", "json"]));
+    assert_ne!(o.status.code(), Some(101), "panicked: {}", stderr(&o));
+    let v = json(&o);
+    (o.status.code(), check(&v, "runtime log").clone())
+}
+
+fn now_stamp() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}
+
+#[test]
+fn a_multibyte_character_at_the_tail_cut_does_not_panic() {
+    let d = tempdir();
+    let port = free_port();
+    std::fs::write(d.path().join("hal9.toml"), config(port)).unwrap();
+    let error = format!("{} ERROR hal9ctl: neuron l1 failed\n", now_stamp());
+    // Place a 3-byte "€" so the 256 KiB cut from the end lands inside it.
+    let tail_len = 256 * 1024;
+    let mut text = "x".repeat(100);
+    let filler = tail_len - 2 - error.len();
+    text.push('€');
+    text.push_str(&"y".repeat(filler - 1));
+    text.push('\n');
+    text.push_str(&error);
+    assert!(!text.is_char_boundary(text.len() - tail_len));
+    std::fs::write(d.path().join("hal9.log"), &text).unwrap();
+    let (_, c) = runtime_log_check(d.path());
+    assert_eq!(c["status"], "warn", "{c}");
+    assert!(
+        c["detail"].as_str().unwrap().contains("neuron l1 failed"),
+        "{c}"
+    );
+}
+
+#[test]
+fn a_stray_byte_in_the_log_does_not_hide_its_errors() {
+    let d = tempdir();
+    let port = free_port();
+    std::fs::write(d.path().join("hal9.toml"), config(port)).unwrap();
+    let mut raw = b"binary junk \xff\xfe from a crashed writer\n".to_vec();
+    raw.extend_from_slice(format!("{} ERROR hal9ctl: cache broke\n", now_stamp()).as_bytes());
+    std::fs::write(d.path().join("hal9.log"), &raw).unwrap();
+    let (_, c) = runtime_log_check(d.path());
+    assert_eq!(c["status"], "warn", "{c}");
+    assert!(c["detail"].as_str().unwrap().contains("cache broke"), "{c}");
+}
+
+/// Peak RSS in KiB of `hal9ctl ARGS`, measured by a Python parent whose only child it is.
+fn peak_rss_kib(dir: &std::path::Path, args: &[&str]) -> u64 {
+    let o = run(Command::new("python3")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("XDG_CONFIG_HOME", dir.join("xdg-config"))
+        .env("HAL9_STATE_DIR", dir)
+        .env("NO_COLOR", "1")
+        .current_dir(dir)
+        .args([
+            "-c",
+            "import resource,subprocess,sys\nsubprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL,stderr=subprocess.DEVNULL)\nprint(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
+            BIN,
+        ])
+        .args(args));
+    stdout(&o)
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{}", stderr(&o)))
+}
+
+#[test]
+fn a_huge_log_is_read_as_a_bounded_tail() {
+    let d = tempdir();
+    let port = free_port();
+    std::fs::write(d.path().join("hal9.toml"), config(port)).unwrap();
+    let log = d.path().join("hal9.log");
+    // 512 MiB of holes, then an error: a sparse file costs no disk.
+    let f = std::fs::File::create(&log).unwrap();
+    f.set_len(512 * 1024 * 1024).unwrap();
+    drop(f);
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    std::io::Write::write_all(
+        &mut f,
+        format!("\n{} ERROR hal9ctl: the end\n", now_stamp()).as_bytes(),
+    )
+    .unwrap();
+    drop(f);
+    let (_, c) = runtime_log_check(d.path());
+    assert!(c["detail"].as_str().unwrap().contains("the end"), "{c}");
+    let rss = peak_rss_kib(d.path(), &["health", "-o", "json"]);
+    assert!(rss < 64 * 1024, "health held {rss} KiB for a 512 MiB log");
+}
+
+#[test]
+fn quiet_prints_the_verdict_and_only_what_is_wrong() {
+    let d = tempdir();
+    let port = free_port();
+    std::fs::write(d.path().join("hal9.toml"), config(port)).unwrap();
+    let o = run(hal9ctl(d.path()).args(["health", "-q"]));
+    assert_eq!(o.status.code(), Some(2));
+    let out = stdout(&o);
+    assert!(out.contains("CRITICAL"), "{out}");
+    assert!(out.contains("port owner"), "the failing check stays: {out}");
+    assert!(
+        out.contains(&format!("hal9ctl emergency port-conflict --port {port}"))
+            || out.contains("hal9ctl restart"),
+        "and its next step: {out}"
+    );
+    for ok in ["memory", "load", "crash dumps", "state dir"] {
+        assert!(!out.contains(ok), "-q hides the OK check {ok:?}: {out}");
+    }
+}

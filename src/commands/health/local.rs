@@ -103,10 +103,40 @@ fn listen_of(ctx: &Ctx, sd: &StateDir) -> (String, u16) {
     (url, port)
 }
 
+/// How much of the runtime log the check reads: the end, where a recent
+/// error is. A huge log must cost neither time nor memory.
+const LOG_TAIL_BYTES: u64 = 256 * 1024;
+
+/// The last `LOG_TAIL_BYTES` of the log as text (stray bytes replaced, so one
+/// bad byte cannot hide the errors around it), and the file's mtime. The
+/// first line is dropped when the cut fell inside it.
+fn read_log_tail(path: &Path) -> Option<(String, Option<SystemTime>)> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f =
+        crate::system::fsio::open_state_file(path, std::fs::OpenOptions::new().read(true)).ok()?;
+    let meta = f.metadata().ok()?;
+    let start = meta.len().saturating_sub(LOG_TAIL_BYTES);
+    f.seek(SeekFrom::Start(start)).ok()?;
+    let mut buf = Vec::new();
+    f.take(LOG_TAIL_BYTES).read_to_end(&mut buf).ok()?;
+    let from = if start > 0 {
+        buf.iter()
+            .position(|&b| b == b'\n')
+            .map_or(buf.len(), |i| i + 1)
+    } else {
+        0
+    };
+    let text = String::from_utf8_lossy(buf.get(from..).unwrap_or_default()).into_owned();
+    Some((text, meta.modified().ok()))
+}
+
 fn log_errors(path: &Path, window: Duration, now: SystemTime) -> LogErrors {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    // Only the tail: a huge log must not slow the check down.
-    let tail = &text[text.len().saturating_sub(256 * 1024)..];
+    let Some((tail, modified)) = read_log_tail(path) else {
+        return LogErrors {
+            count: 0,
+            first: None,
+        };
+    };
     let cutoff = now.checked_sub(window).unwrap_or(SystemTime::UNIX_EPOCH);
     let lines: Vec<&str> = tail
         .lines()
@@ -117,9 +147,7 @@ fn log_errors(path: &Path, window: Duration, now: SystemTime) -> LogErrors {
             let stamp = l.split_whitespace().next().unwrap_or("");
             match humantime::parse_rfc3339_weak(stamp.trim_end_matches('Z')) {
                 Ok(t) => t >= cutoff,
-                Err(_) => std::fs::metadata(path)
-                    .and_then(|m| m.modified())
-                    .is_ok_and(|m| m >= cutoff),
+                Err(_) => modified.is_some_and(|m| m >= cutoff),
             }
         })
         .collect();
@@ -626,5 +654,19 @@ mod tests {
         let e = log_errors(&p, Duration::from_secs(300), now);
         assert_eq!(e.count, 1);
         assert!(e.first.unwrap().contains("recent"));
+    }
+
+    #[test]
+    fn the_tail_starts_at_a_whole_line_and_survives_stray_bytes() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("hal9.log");
+        let mut raw = "€".repeat(200_000).into_bytes();
+        raw.extend_from_slice(b"\n\xff junk\n2026-11-24T10:00:00.000Z ERROR last\n");
+        std::fs::write(&p, &raw).unwrap();
+        let (tail, _) = read_log_tail(&p).unwrap();
+        assert!(tail.len() as u64 <= LOG_TAIL_BYTES + 64, "{}", tail.len());
+        assert!(tail.starts_with('\u{fffd}'), "starts after the cut line");
+        let now = humantime::parse_rfc3339("2026-11-24T10:02:00Z").unwrap();
+        assert_eq!(log_errors(&p, Duration::from_secs(300), now).count, 1);
     }
 }
