@@ -61,6 +61,9 @@ pub async fn connect(target: &Target) -> Result<Kube, Failure> {
     config.read_timeout = Some(CALL_TIMEOUT);
     config.write_timeout = Some(CALL_TIMEOUT);
     let server = config.cluster_url.to_string();
+    if config.accept_invalid_certs {
+        warn_unverified_once(&server);
+    }
     let client = Client::try_from(config)
         .map_err(|e| Failure::unknown(format!("cannot build a client for {server}: {e}")))?;
     Ok(Kube {
@@ -68,6 +71,17 @@ pub async fn connect(target: &Target) -> Result<Kube, Failure> {
         namespace: target.namespace.clone(),
         server,
     })
+}
+
+/// kube itself warns on every TLS handshake when verification is off (the
+/// CLI filters that); say it once per process, with where it comes from.
+fn warn_unverified_once(server: &str) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        tracing::warn!(
+            "the API server certificate of {server} is not verified (insecure-skip-tls-verify in the kubeconfig)"
+        );
+    });
 }
 
 /// kube and reqwest share rustls with the ring provider; install it once so

@@ -254,3 +254,49 @@ fn durations_print_for_people_not_in_debug_form() {
     );
     assert!(!after.contains('µ') && !after.contains("ns"), "{after:?}");
 }
+
+/// The test control plane's kubeconfig (see tests/it/cluster/harness.rs):
+/// a missing plane is a skip, or a failure under HAL9_REQUIRE_CLUSTER=1.
+fn test_kubeconfig() -> Option<std::path::PathBuf> {
+    let p = std::env::var_os("HAL9_TEST_KUBECONFIG")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_file());
+    if p.is_none() {
+        assert_ne!(
+            std::env::var("HAL9_REQUIRE_CLUSTER").as_deref(),
+            Ok("1"),
+            "HAL9_REQUIRE_CLUSTER=1 but HAL9_TEST_KUBECONFIG names no kubeconfig"
+        );
+        eprintln!("skipped: no test control plane (set HAL9_TEST_KUBECONFIG)");
+    }
+    p
+}
+
+#[test]
+fn an_unverified_api_server_is_said_once_not_per_request() {
+    let Some(kc) = test_kubeconfig() else { return };
+    assert!(
+        fs::read_to_string(&kc)
+            .unwrap()
+            .contains("insecure-skip-tls-verify: true"),
+        "the test plane skips TLS verification"
+    );
+    let d = tempdir();
+    // Two rounds of checks: two clients, two TLS handshakes.
+    let o = run(hal9ctl(d.path()).env("KUBECONFIG", &kc).args([
+        "health",
+        "--cluster",
+        "-n",
+        "hal9-no-such-namespace",
+        "--wait",
+        "1s",
+    ]));
+    let err = stderr(&o);
+    assert!(err.contains("does not exist"), "{err}");
+    assert!(!err.contains("Server cert bypassed"), "{err}");
+    assert_eq!(
+        err.matches("insecure-skip-tls-verify").count(),
+        1,
+        "said once: {err}"
+    );
+}
