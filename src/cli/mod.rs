@@ -75,9 +75,10 @@ fn report_error(err: &anyhow::Error) -> Exit {
                 .and_then(|inner| inner.downcast_ref::<Failure>())
         })
     });
-    eprintln!("error: {err:#}");
+    let safe = crate::output::terminal_safe::neutralize;
+    eprintln!("error: {}", safe(&format!("{err:#}"), false));
     if let Some(next) = failure.and_then(|f| f.next.as_deref()) {
-        eprintln!("next: {next}");
+        eprintln!("next: {}", safe(next, false));
     }
     failure.map(|f| f.exit).unwrap_or(Exit::Critical)
 }

@@ -8,6 +8,7 @@ mod printer;
 pub mod progress;
 pub mod prompt;
 mod styles;
+pub mod terminal_safe;
 
 pub use printer::Printer;
 pub use styles::{Mark, Styles};

@@ -40,7 +40,7 @@ impl Printer {
                 if !s.ends_with('\n') {
                     s.push('\n');
                 }
-                s
+                super::terminal_safe::neutralize(&s, self.styles.color)
             }
         };
         ignore_broken_pipe(

@@ -17,7 +17,11 @@ pub fn confirm(question: &str, yes: bool, retry_hint: &str) -> Result<bool, Fail
         .with_next(retry_hint.to_string()));
     }
     let mut err = io::stderr().lock();
-    let _ = write!(err, "{question} [y/N] ");
+    let _ = write!(
+        err,
+        "{} [y/N] ",
+        super::terminal_safe::neutralize(question, false)
+    );
     let _ = err.flush();
     let mut line = String::new();
     io::stdin()

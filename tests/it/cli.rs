@@ -300,3 +300,43 @@ fn an_unverified_api_server_is_said_once_not_per_request() {
         "said once: {err}"
     );
 }
+
+#[test]
+fn a_file_name_cannot_drive_the_operators_terminal() {
+    use std::os::unix::ffi::OsStrExt;
+    let d = tempdir();
+    let root = d.path().join("root");
+    fs::create_dir(&root).unwrap();
+    // Cursor up, erase the line, carriage return: it would overwrite the
+    // previous row of the report with whatever follows.
+    let name = std::ffi::OsStr::from_bytes(b"evil\x1b[1A\x1b[2K\rfake.log");
+    let f = fs::File::create(root.join(name)).unwrap();
+    f.set_len(4096).unwrap();
+    f.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(30 * 86_400))
+        .unwrap();
+    drop(f);
+    let o = run(hal9ctl(d.path())
+        .args(["disk", "cleanup", "--target", "0", "--dry-run"])
+        .arg(&root));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains(r"evil\x1b[1A\x1b[2K\x0dfake.log"), "{out}");
+    assert!(!out.contains('\x1b') && !out.contains('\r'), "{out:?}");
+    // JSON keeps the real name: serde escapes it, nothing is lost.
+    let o = run(hal9ctl(d.path())
+        .args([
+            "disk",
+            "cleanup",
+            "--target",
+            "0",
+            "--dry-run",
+            "-o",
+            "json",
+        ])
+        .arg(&root));
+    assert!(
+        stdout(&o).contains(r"evil\u001b[1A\u001b[2K\rfake.log"),
+        "{}",
+        stdout(&o)
+    );
+}
