@@ -1,6 +1,5 @@
 //! `hal9ctl serve`: run the runtime in the foreground, or `--detach`ed.
 
-use std::io::Read as _;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Stdio;
@@ -312,10 +311,9 @@ fn child_args() -> Vec<std::ffi::OsString> {
 }
 
 fn log_tail(path: &Path, lines: usize) -> String {
-    let mut s = String::new();
-    if let Ok(mut f) = std::fs::File::open(path) {
-        let _ = f.read_to_string(&mut s);
-    }
+    let s = crate::system::fsio::read_tail(path, 64 * 1024)
+        .map(|(text, _)| text)
+        .unwrap_or_default();
     let all: Vec<&str> = s.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }

@@ -161,6 +161,30 @@ pub fn read_state_file(path: &Path) -> io::Result<Option<Vec<u8>>> {
     }
 }
 
+/// The last `max` bytes of a state file as text, starting at a whole line
+/// (the first one is dropped when the cut fell inside it), with stray bytes
+/// replaced so one bad byte cannot hide the lines around it. A huge file
+/// costs neither time nor memory. Also the file's metadata, read from the
+/// same open file.
+pub fn read_tail(path: &Path, max: u64) -> io::Result<(String, fs::Metadata)> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = open_state_file(path, OpenOptions::new().read(true))?;
+    let meta = f.metadata()?;
+    let start = meta.len().saturating_sub(max);
+    f.seek(SeekFrom::Start(start))?;
+    let mut buf = Vec::new();
+    f.take(max).read_to_end(&mut buf)?;
+    let from = if start > 0 {
+        buf.iter()
+            .position(|&b| b == b'\n')
+            .map_or(buf.len(), |i| i + 1)
+    } else {
+        0
+    };
+    let text = String::from_utf8_lossy(buf.get(from..).unwrap_or_default()).into_owned();
+    Ok((text, meta))
+}
+
 /// Open a state file for appending (a log), creating it with `mode`.
 pub fn open_append(path: &Path, mode: u32) -> io::Result<File> {
     open_state_file(

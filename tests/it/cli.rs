@@ -340,3 +340,25 @@ fn a_file_name_cannot_drive_the_operators_terminal() {
         stdout(&o)
     );
 }
+
+#[test]
+fn a_failed_detach_shows_the_log_tail_even_after_a_stray_byte() {
+    let d = tempdir();
+    // The parent accepts this config; the runtime it starts refuses the network.
+    fs::write(
+        d.path().join("hal9.toml"),
+        "[[neurons]]\nid = \"a\"\nlayer = \"L1\"\nprocessor = \"rules\"\nforward = [\"nowhere\"]\n",
+    )
+    .unwrap();
+    fs::write(d.path().join("hal9.log"), b"old run \xff\xfe garbage\n").unwrap();
+    let o = run(hal9ctl(d.path())
+        .args(["serve", "--detach", "--listen", "127.0.0.1:0"])
+        .stdin(std::process::Stdio::null()));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("exited at start"), "{err}");
+    assert!(
+        err.contains("nowhere"),
+        "the child's own error is in the tail: {err}"
+    );
+}

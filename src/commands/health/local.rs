@@ -107,26 +107,8 @@ fn listen_of(ctx: &Ctx, sd: &StateDir) -> (String, u16) {
 /// error is. A huge log must cost neither time nor memory.
 const LOG_TAIL_BYTES: u64 = 256 * 1024;
 
-/// The last `LOG_TAIL_BYTES` of the log as text (stray bytes replaced, so one
-/// bad byte cannot hide the errors around it), and the file's mtime. The
-/// first line is dropped when the cut fell inside it.
 fn read_log_tail(path: &Path) -> Option<(String, Option<SystemTime>)> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut f =
-        crate::system::fsio::open_state_file(path, std::fs::OpenOptions::new().read(true)).ok()?;
-    let meta = f.metadata().ok()?;
-    let start = meta.len().saturating_sub(LOG_TAIL_BYTES);
-    f.seek(SeekFrom::Start(start)).ok()?;
-    let mut buf = Vec::new();
-    f.take(LOG_TAIL_BYTES).read_to_end(&mut buf).ok()?;
-    let from = if start > 0 {
-        buf.iter()
-            .position(|&b| b == b'\n')
-            .map_or(buf.len(), |i| i + 1)
-    } else {
-        0
-    };
-    let text = String::from_utf8_lossy(buf.get(from..).unwrap_or_default()).into_owned();
+    let (text, meta) = crate::system::fsio::read_tail(path, LOG_TAIL_BYTES).ok()?;
     Some((text, meta.modified().ok()))
 }
 
