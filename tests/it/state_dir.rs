@@ -11,6 +11,15 @@ use crate::common::*;
 
 const NOBODY: u32 = 65534;
 
+/// Making a file another user's needs root; as anyone else these tests say so and stop.
+fn root_or_skip() -> bool {
+    let root = nix::unistd::geteuid().is_root();
+    if !root {
+        eprintln!("skipped: needs root to chown to nobody");
+    }
+    root
+}
+
 /// `hal9ctl ARGS`, killed (by pid) if it is still running after 10 s: a
 /// serve that wrongly starts must fail the test, not hang it.
 fn bounded(state: &Path, args: &[&str]) -> Output {
@@ -57,6 +66,9 @@ fn state_in(d: &tempfile::TempDir) -> PathBuf {
 
 #[test]
 fn a_state_dir_owned_by_another_user_is_refused() {
+    if !root_or_skip() {
+        return;
+    }
     let d = tempdir();
     let s = state_in(&d);
     std::os::unix::fs::chown(&s, Some(NOBODY), Some(NOBODY)).unwrap();
@@ -90,6 +102,9 @@ fn a_state_dir_others_can_write_is_refused() {
 
 #[test]
 fn a_planted_admin_token_others_can_read_or_write_is_not_adopted() {
+    if !root_or_skip() {
+        return;
+    }
     let d = tempdir();
     let s = state_in(&d);
     let token = s.join("admin.token");
@@ -182,6 +197,9 @@ fn temp_files_have_unpredictable_names_and_are_created_exclusively() {
 
 #[test]
 fn no_home_and_no_state_dir_is_a_usage_error_not_a_dir_in_tmp() {
+    if !root_or_skip() {
+        return;
+    }
     let d = tempdir();
     // nobody must reach the binary: a world-readable copy in a 0755 dir.
     fs::set_permissions(d.path(), fs::Permissions::from_mode(0o755)).unwrap();
