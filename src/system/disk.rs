@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::root_dir::RootDir;
+
 /// One filesystem's space as `df` shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FsUsage {
@@ -35,13 +37,24 @@ pub fn percent(used: u64, avail: u64) -> f64 {
 pub fn usage(path: &Path) -> io::Result<FsUsage> {
     let device = std::fs::metadata(path)?.dev();
     let st = nix::sys::statvfs::statvfs(path).map_err(io::Error::from)?;
-    let frsize = st.fragment_size() as u64;
-    let total = st.blocks() as u64 * frsize;
-    let used = (st.blocks() as u64).saturating_sub(st.blocks_free() as u64) * frsize;
-    let avail = st.blocks_available() as u64 * frsize;
+    Ok(from_statvfs(&st, path, device))
+}
+
+/// Measure the filesystem of a held cleanup root, through its fd: the
+/// numbers belong to the directory cleaned, whatever its path means now.
+pub fn usage_of(root: &RootDir) -> io::Result<FsUsage> {
+    let st = nix::sys::statvfs::fstatvfs(root.fd()).map_err(io::Error::from)?;
+    Ok(from_statvfs(&st, &root.path, root.device))
+}
+
+fn from_statvfs(st: &nix::sys::statvfs::Statvfs, path: &Path, device: u64) -> FsUsage {
+    let frsize = st.fragment_size();
+    let total = st.blocks() * frsize;
+    let used = st.blocks().saturating_sub(st.blocks_free()) * frsize;
+    let avail = st.blocks_available() * frsize;
     let (mount_point, fs_type) =
         mount_of(path, device).unwrap_or_else(|| (PathBuf::from("?"), "?".into()));
-    Ok(FsUsage {
+    FsUsage {
         device,
         mount_point,
         fs_type,
@@ -49,7 +62,7 @@ pub fn usage(path: &Path) -> io::Result<FsUsage> {
         used,
         avail,
         percent: percent(used, avail),
-    })
+    }
 }
 
 /// The mount point and type of the filesystem with device `dev` that holds

@@ -1,24 +1,24 @@
 //! Destructive file operations that re-check the world first.
 //!
-//! Unlinking walks down from the cleanup root one directory at a time with
-//! `O_NOFOLLOW`, so a directory swapped for a symlink after the scan cannot
-//! redirect the delete outside the root, and a mount that appeared on the way
-//! is noticed. Truncating a deleted-but-open file goes through the holder's
+//! Unlinking walks down from the cleanup root's held fd one directory at a
+//! time with `O_NOFOLLOW`, so a directory swapped for a symlink after the
+//! scan cannot redirect the delete outside the root, and a mount (a bind
+//! mount of the same filesystem included) that appeared on the way is noticed. Truncating a deleted-but-open file goes through the holder's
 //! `/proc/PID/fd/N`, the only name such a file still has.
 
-use std::ffi::OsString;
 use std::fs::OpenOptions;
 use std::io;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Component, Path};
+use std::path::Path;
 
 use nix::errno::Errno;
-use nix::fcntl::{AtFlags, OFlag, openat};
-use nix::sys::stat::{Mode, SFlag, fstat, fstatat};
 use nix::unistd::{UnlinkatFlags, unlinkat};
 
-use super::open_files::{DeletedOpen, Holder};
+use super::open_files::{DeletedOpen, Holder, mappers_of};
+use super::root_dir::{Kind, RootDir, stat_at, stat_fd};
+use rustix::fs::{Mode, OFlags};
 
 /// What the plan saw of a file; apply proceeds only if it still holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,98 +38,119 @@ pub enum Outcome {
     Changed(String),
 }
 
-fn dir_flags() -> OFlag {
-    OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC
-}
-
-/// The directory holding `path` (opened without following any symlink from
-/// `root` down, and on `device` all the way) and the last component's name.
-/// `Err(reason)` inside when the path no longer leads there safely.
-fn open_parent(
-    root: &Path,
+/// Unlink `path`, which must lie under `root` and still be the regular file
+/// `expect` describes, on the root's own mount.
+/// `unseen` is how many processes' open files could not be read: where the
+/// filesystem grants no lease, only a full view of /proc lets it go.
+pub fn unlink_under(
+    root: &RootDir,
     path: &Path,
-    device: u64,
-) -> io::Result<Result<(OwnedFd, OsString), String>> {
-    let Ok(rel) = path.strip_prefix(root) else {
-        return Ok(Err(format!("not under {}", root.display())));
-    };
-    let mut parts = Vec::new();
-    for c in rel.components() {
-        match c {
-            Component::Normal(n) => parts.push(n),
-            _ => return Ok(Err("path is not plain".into())),
-        }
-    }
-    let Some((name, dirs)) = parts.split_last() else {
-        return Ok(Err("path is the root itself".into()));
-    };
-    let mut dir: OwnedFd = match openat(nix::fcntl::AT_FDCWD, root, dir_flags(), Mode::empty()) {
-        Ok(fd) => fd,
-        Err(e) => return Ok(Err(format!("root not openable: {e}"))),
-    };
-    if fstat(&dir)?.st_dev as u64 != device {
-        return Ok(Err("the root is now another filesystem".into()));
-    }
-    for part in dirs {
-        dir = match openat(&dir, *part, dir_flags(), Mode::empty()) {
-            Ok(fd) => fd,
-            Err(Errno::ELOOP | Errno::ENOTDIR) => {
-                return Ok(Err(format!(
-                    "{} is no longer a directory (symlink?)",
-                    part.to_string_lossy()
-                )));
-            }
-            Err(Errno::ENOENT) => return Ok(Err("gone".into())),
-            Err(e) => return Err(e.into()),
-        };
-        if fstat(&dir)?.st_dev as u64 != device {
-            return Ok(Err("a directory on the way is another filesystem".into()));
-        }
-    }
-    Ok(Ok((dir, name.to_os_string())))
-}
-
-/// Unlink `path`, which must lie under `root` (a canonical directory) and
-/// still be the regular file `expect` describes.
-pub fn unlink_under(root: &Path, path: &Path, expect: &Identity) -> io::Result<Outcome> {
-    let (dir, name) = match open_parent(root, path, expect.device)? {
+    expect: &Identity,
+    unseen: usize,
+) -> io::Result<Outcome> {
+    let (dir, name) = match root.parent_of(path)? {
         Ok(found) => found,
         Err(why) => return Ok(Outcome::Changed(why)),
     };
-    let name = name.as_os_str();
-    let st = match fstatat(&dir, name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+    let st = match stat_at(dir.as_fd(), &name) {
         Ok(st) => st,
-        Err(Errno::ENOENT) => return Ok(Outcome::Changed("gone".into())),
-        Err(e) => return Err(e.into()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Ok(Outcome::Changed("gone".into()));
+        }
+        Err(e) => return Err(e),
     };
-    if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFREG {
+    if st.kind != Kind::File {
         return Ok(Outcome::Changed("no longer a regular file".into()));
     }
+    if st.mount != root.mount {
+        return Ok(Outcome::Changed("now a mount point".into()));
+    }
     let now = Identity {
-        device: st.st_dev as u64,
-        inode: st.st_ino as u64,
-        size: st.st_size as u64,
-        mtime: st.st_mtime as i64,
-        mtime_nsec: st.st_mtime_nsec as i64,
+        device: st.device,
+        inode: st.inode,
+        size: st.size,
+        mtime: st.mtime,
+        mtime_nsec: st.mtime_nsec,
     };
     if now != *expect {
         return Ok(Outcome::Changed(describe_change(expect, &now)));
     }
-    unlinkat(&dir, name, UnlinkatFlags::NoRemoveDir)?;
+    // Hold a write lease across the unlink: the kernel grants it only while
+    // no other descriptor or mapping has the file open, in any process or
+    // namespace, and an open() racing with us waits until we let go. This
+    // is the proof /proc cannot give for processes we may not inspect.
+    let file = match rustix::fs::openat(
+        dir.as_fd(),
+        &name,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(f) => f,
+        Err(rustix::io::Errno::NOENT) => return Ok(Outcome::Changed("gone".into())),
+        Err(rustix::io::Errno::WOULDBLOCK) => {
+            return Ok(Outcome::Changed("leased by another process".into()));
+        }
+        Err(rustix::io::Errno::LOOP) => return Ok(Outcome::Changed("now a symlink".into())),
+        Err(e) => return Err(e.into()),
+    };
+    let opened = stat_fd(file.as_fd())?;
+    if (opened.device, opened.inode) != (expect.device, expect.inode) {
+        return Ok(Outcome::Changed("replaced by another file".into()));
+    }
+    match write_lease(&file) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
+            return Ok(Outcome::Changed(
+                "open or mapped by another process (the kernel refused a write lease), \
+even if /proc showed no holder"
+                    .into(),
+            ));
+        }
+        Err(e) if unseen > 0 => {
+            return Ok(Outcome::Changed(format!(
+                "cannot prove nobody holds it open: no lease on this filesystem ({e}) \
+and {unseen} processes could not be inspected"
+            )));
+        }
+        // No leases here (NFS, some FUSE): /proc, read in full, found no holder.
+        Err(_) => {}
+    }
+    unlinkat(&dir, name.as_os_str(), UnlinkatFlags::NoRemoveDir)?;
+    // Closing `file` drops the lease.
     Ok(Outcome::Done)
+}
+
+/// `F_SETSIG` from <linux/fcntl.h>; the libc crate does not export it.
+const F_SETSIG: libc::c_int = 10;
+
+/// `fcntl(F_SETLEASE, F_WRLCK)`, with the break signal set to one whose
+/// default is to be ignored: an opener racing the unlink must not kill us
+/// with SIGIO.
+fn write_lease(file: &OwnedFd) -> io::Result<()> {
+    let fd = file.as_raw_fd();
+    // SAFETY: F_SETSIG and F_SETLEASE take an int argument and touch no
+    // memory; `fd` is a descriptor we own for the whole call.
+    let rc = unsafe { libc::fcntl(fd, F_SETSIG, libc::SIGURG) };
+    if rc == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: as above.
+    let rc = unsafe { libc::fcntl(fd, libc::F_SETLEASE, libc::F_WRLCK) };
+    if rc == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// Remove `dir` under `root` if it is an empty directory; `false` when it is
 /// not empty, not a directory, or no longer safely reachable.
-pub fn rmdir_if_empty(root: &Path, dir: &Path, device: u64) -> io::Result<bool> {
-    let (parent, name) = match open_parent(root, dir, device)? {
+pub fn rmdir_if_empty(root: &RootDir, dir: &Path) -> io::Result<bool> {
+    let (parent, name) = match root.parent_of(dir)? {
         Ok(found) => found,
         Err(_) => return Ok(false),
     };
-    match fstatat(&parent, name.as_os_str(), AtFlags::AT_SYMLINK_NOFOLLOW) {
-        Ok(st)
-            if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFDIR
-                && st.st_dev == device => {}
+    match stat_at(parent.as_fd(), &name) {
+        Ok(st) if st.kind == Kind::Dir && st.mount == root.mount => {}
         _ => return Ok(false),
     }
     match unlinkat(&parent, name.as_os_str(), UnlinkatFlags::RemoveDir) {
@@ -150,13 +171,16 @@ fn describe_change(was: &Identity, now: &Identity) -> String {
 }
 
 /// Truncate a deleted-but-open file to zero through one of its holders' descriptors.
-/// `Changed` when no holder still has it (the space is then already free).
-pub fn truncate_deleted(d: &DeletedOpen) -> io::Result<Outcome> {
+/// `Changed` when no holder still has it (the space is then already free),
+/// or when some process maps it, or (unless `unseen_ok`, the operator's
+/// `--force`) when some process's maps cannot be read.
+pub fn truncate_deleted(d: &DeletedOpen, unseen_ok: bool) -> io::Result<Outcome> {
     let mut last_err = None;
     for h in &d.holders {
-        match truncate_via(h, d) {
-            Ok(true) => return Ok(Outcome::Done),
-            Ok(false) => {}
+        match truncate_via(h, d, unseen_ok) {
+            Ok(Via::Done) => return Ok(Outcome::Done),
+            Ok(Via::NotHere) => {}
+            Ok(Via::Refused(why)) => return Ok(Outcome::Changed(why)),
             Err(e) => last_err = Some(e),
         }
     }
@@ -166,24 +190,54 @@ pub fn truncate_deleted(d: &DeletedOpen) -> io::Result<Outcome> {
     }
 }
 
-fn truncate_via(h: &Holder, d: &DeletedOpen) -> io::Result<bool> {
+enum Via {
+    Done,
+    /// This holder no longer has that file.
+    NotHere,
+    /// It must not be truncated at all.
+    Refused(String),
+}
+
+fn truncate_via(h: &Holder, d: &DeletedOpen, unseen_ok: bool) -> io::Result<Via> {
     let link = format!("/proc/{}/fd/{}", h.pid, h.fd);
     match std::fs::read_link(&link) {
-        Ok(t) if t.to_string_lossy().ends_with(" (deleted)") => {}
-        _ => return Ok(false),
+        Ok(t) if t.as_os_str().as_bytes().ends_with(b" (deleted)") => {}
+        _ => return Ok(Via::NotHere),
     }
     let f = match OpenOptions::new().write(true).open(&link) {
         Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Via::NotHere),
         Err(e) => return Err(e),
     };
     // Check the inode we opened, not the one the link named a moment before.
     let m = f.metadata()?;
     if (m.dev(), m.ino()) != (d.device, d.inode) || m.nlink() != 0 || !m.is_file() {
-        return Ok(false);
+        return Ok(Via::NotHere);
+    }
+    // Last look before the cut: a process touching a mapping past the new
+    // end of file dies of SIGBUS. (One that maps it in the instant between
+    // this look and set_len is not caught; nothing can lock out mmap.)
+    match mappers_of((d.device, d.inode), &d.path) {
+        Ok(m) if m.is_empty() => {}
+        Ok(m) => {
+            let who: Vec<String> = m
+                .iter()
+                .map(|m| format!("pid {} ({})", m.pid, m.comm))
+                .collect();
+            return Ok(Via::Refused(format!(
+                "now mapped into memory by {}: truncating would kill it with SIGBUS",
+                who.join(", ")
+            )));
+        }
+        Err(_) if unseen_ok => {}
+        Err(n) => {
+            return Ok(Via::Refused(format!(
+                "{n} processes' maps cannot be read; one may have it mapped"
+            )));
+        }
     }
     f.set_len(0)?;
-    Ok(true)
+    Ok(Via::Done)
 }
 
 #[cfg(test)]
@@ -211,12 +265,15 @@ mod tests {
         let id = identity(&f);
         std::fs::write(&f, "changed").unwrap();
         assert!(matches!(
-            unlink_under(&root, &f, &id).unwrap(),
+            unlink_under(&RootDir::open(&root).unwrap(), &f, &id, 0).unwrap(),
             Outcome::Changed(_)
         ));
         assert!(f.exists());
         let id = identity(&f);
-        assert_eq!(unlink_under(&root, &f, &id).unwrap(), Outcome::Done);
+        assert_eq!(
+            unlink_under(&RootDir::open(&root).unwrap(), &f, &id, 0).unwrap(),
+            Outcome::Done
+        );
         assert!(!f.exists());
     }
 
@@ -233,7 +290,7 @@ mod tests {
         let id = identity(&outside.join("a.log"));
         std::fs::remove_dir_all(root.join("sub")).unwrap();
         std::os::unix::fs::symlink(&outside, root.join("sub")).unwrap();
-        let out = unlink_under(&root, &inside, &id).unwrap();
+        let out = unlink_under(&RootDir::open(&root).unwrap(), &inside, &id, 0).unwrap();
         assert!(matches!(out, Outcome::Changed(_)), "{out:?}");
         assert!(outside.join("a.log").exists());
     }

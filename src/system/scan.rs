@@ -1,17 +1,20 @@
 //! Walk cleanup roots and sort the files found into cleanup categories.
 //!
-//! The walk never follows a symlink (entries are stat'ed with lstat semantics)
-//! and never leaves the root's filesystem. It reports facts only; which files
-//! are old enough to go is the plan's decision.
+//! The walk starts from the root's held directory fd and goes down with
+//! `openat(O_NOFOLLOW)`, so it never follows a symlink, and it never leaves
+//! the root's mount: a bind mount of the same filesystem is a mount too. It
+//! reports facts only; which files are old enough to go is the plan's decision.
 
 use std::collections::HashSet;
-use std::fs;
-use std::os::unix::fs::MetadataExt;
+use std::ffi::OsString;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
 use super::glob::Glob;
+use super::root_dir::{Kind, RootDir, open_dir_at, stat_at, stat_fd};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -67,12 +70,11 @@ impl Patterns {
         }
     }
 
-    fn is_build_dir(&self, dir: &Path) -> bool {
-        dir.file_name().is_some_and(|n| n == "target")
-            && self
-                .target_markers
-                .iter()
-                .any(|m| fs::symlink_metadata(dir.join(m)).is_ok_and(|md| md.is_file()))
+    fn is_build_dir(&self, name: &std::ffi::OsStr, dir: &OwnedFd) -> bool {
+        name == "target"
+            && self.target_markers.iter().any(|m| {
+                stat_at(dir.as_fd(), std::ffi::OsStr::new(m)).is_ok_and(|st| st.kind == Kind::File)
+            })
     }
 }
 
@@ -98,7 +100,8 @@ pub struct Scan {
     pub found: Vec<Found>,
     pub files_seen: u64,
     pub symlinks_skipped: u64,
-    /// Directories on another filesystem below a root: not entered.
+    /// Entries below a root that are another mount (another filesystem, or a
+    /// bind mount of this one): not entered, not touched.
     pub mounts_skipped: Vec<PathBuf>,
     /// Directories that could not be read, with the reason.
     pub errors: Vec<String>,
@@ -107,114 +110,179 @@ pub struct Scan {
 const MAX_ERRORS: usize = 20;
 
 impl Scan {
-    fn error(&mut self, path: &Path, e: &std::io::Error) {
+    fn error(&mut self, path: &Path, e: &dyn std::fmt::Display) {
         if self.errors.len() < MAX_ERRORS {
             self.errors.push(format!("{}: {e}", path.display()));
         }
     }
 }
 
-/// Walk every root (canonical directories). `progress` is called with the
-/// count of entries seen so far, every few thousand entries.
-pub fn scan(roots: &[PathBuf], patterns: &Patterns, progress: &mut dyn FnMut(u64)) -> Scan {
-    let mut out = Scan::default();
-    let mut seen: HashSet<(u64, u64)> = HashSet::new();
+/// A directory still to walk: opened from its parent's fd when its turn
+/// comes, so only the directories on the current branch hold an fd.
+struct Pending {
+    parent: Rc<OwnedFd>,
+    name: OsString,
+    path: PathBuf,
+    in_build: bool,
+}
+
+/// The names in `dir`, read through a duplicate of its fd (reading moves the
+/// fd's offset; the original stays for `openat`).
+fn names_in(dir: &OwnedFd) -> std::io::Result<Vec<OsString>> {
+    let dup = dir.try_clone()?;
+    let mut d = rustix::fs::Dir::new(dup)?;
+    let mut out = Vec::new();
+    while let Some(entry) = d.read() {
+        let entry = entry?;
+        let name = entry.file_name().to_bytes();
+        if name != b"." && name != b".." {
+            out.push(
+                <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(name).to_os_string(),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Walk every root. `progress` is called with the count of entries seen so
+/// far, every few thousand entries.
+pub fn scan(roots: &[RootDir], patterns: &Patterns, progress: &mut dyn FnMut(u64)) -> Scan {
+    let mut w = Walker {
+        patterns,
+        out: Scan::default(),
+        seen: HashSet::new(),
+        progress,
+        stack: Vec::new(),
+    };
     for root in roots {
-        let meta = match fs::metadata(root) {
-            Ok(m) => m,
-            Err(e) => {
-                out.error(root, &e);
-                continue;
-            }
-        };
-        let root_dev = meta.dev();
-        // (dir, inside a build dir?)
-        let mut stack: Vec<(PathBuf, bool)> = vec![(root.clone(), false)];
-        while let Some((dir, in_build)) = stack.pop() {
-            let entries = match fs::read_dir(&dir) {
-                Ok(rd) => rd,
+        match root.fd().try_clone_to_owned() {
+            Ok(fd) => w.walk(root, fd),
+            Err(e) => w.out.error(&root.path, &e),
+        }
+    }
+    (w.progress)(w.out.files_seen);
+    w.out
+}
+
+struct Walker<'a> {
+    patterns: &'a Patterns,
+    out: Scan,
+    /// Hard links found twice are one file.
+    seen: HashSet<(u64, u64)>,
+    progress: &'a mut dyn FnMut(u64),
+    stack: Vec<Pending>,
+}
+
+impl Walker<'_> {
+    fn walk(&mut self, root: &RootDir, top: OwnedFd) {
+        self.visit(root, Rc::new(top), &root.path.clone(), false);
+        while let Some(p) = self.stack.pop() {
+            let fd = match open_dir_at(p.parent.as_fd(), &p.name) {
+                Ok(fd) => fd,
+                Err(rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR) => {
+                    // Swapped for a symlink or a file since it was listed.
+                    self.out.symlinks_skipped += 1;
+                    continue;
+                }
+                Err(rustix::io::Errno::NOENT) => continue,
                 Err(e) => {
-                    out.error(&dir, &e);
+                    self.out.error(&p.path, &e);
                     continue;
                 }
             };
-            for entry in entries {
-                let entry = match entry {
-                    Ok(e) => e,
-                    Err(e) => {
-                        out.error(&dir, &e);
-                        continue;
-                    }
-                };
-                out.files_seen += 1;
-                if out.files_seen % 4096 == 0 {
-                    progress(out.files_seen);
-                }
-                let path = entry.path();
-                // DirEntry::metadata does not traverse symlinks.
-                let md = match entry.metadata() {
-                    Ok(m) => m,
-                    Err(e) => {
-                        out.error(&path, &e);
-                        continue;
-                    }
-                };
-                let ft = md.file_type();
-                if ft.is_symlink() {
-                    out.symlinks_skipped += 1;
+            // The fd is what gets walked: check the mount it is really on.
+            match stat_fd(fd.as_fd()) {
+                Ok(st) if st.mount == root.mount => {}
+                Ok(_) => {
+                    self.out.mounts_skipped.push(p.path);
                     continue;
                 }
-                if md.dev() != root_dev {
-                    if ft.is_dir() {
-                        out.mounts_skipped.push(path);
-                    }
+                Err(e) => {
+                    self.out.error(&p.path, &e);
                     continue;
                 }
-                if ft.is_dir() {
-                    let build = in_build || (patterns.target_dirs && patterns.is_build_dir(&path));
-                    stack.push((path, build));
-                    continue;
-                }
-                if !ft.is_file() {
-                    continue;
-                }
-                let category = if in_build {
-                    Some(Category::BuildDir)
-                } else {
-                    entry
-                        .file_name()
-                        .to_str()
-                        .and_then(|n| patterns.category_of(n))
-                };
-                let Some(category) = category else { continue };
-                if !seen.insert((md.dev(), md.ino())) {
-                    continue;
-                }
-                out.found.push(Found {
-                    root: root.clone(),
-                    path,
-                    category,
-                    device: md.dev(),
-                    inode: md.ino(),
-                    size: md.len(),
-                    bytes: if md.nlink() <= 1 {
-                        md.blocks() * 512
-                    } else {
-                        0
-                    },
-                    mtime: md.mtime(),
-                    mtime_nsec: md.mtime_nsec(),
-                });
             }
+            let build = p.in_build
+                || (self.patterns.target_dirs && self.patterns.is_build_dir(&p.name, &fd));
+            self.visit(root, Rc::new(fd), &p.path, build);
         }
     }
-    progress(out.files_seen);
-    out
+
+    fn visit(&mut self, root: &RootDir, dir: Rc<OwnedFd>, dir_path: &Path, in_build: bool) {
+        let names = match names_in(&dir) {
+            Ok(n) => n,
+            Err(e) => {
+                self.out.error(dir_path, &e);
+                return;
+            }
+        };
+        for name in names {
+            self.out.files_seen += 1;
+            if self.out.files_seen.is_multiple_of(4096) {
+                (self.progress)(self.out.files_seen);
+            }
+            let path = dir_path.join(&name);
+            let st = match stat_at(dir.as_fd(), &name) {
+                Ok(st) => st,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    self.out.error(&path, &e);
+                    continue;
+                }
+            };
+            if st.kind == Kind::Symlink {
+                self.out.symlinks_skipped += 1;
+                continue;
+            }
+            // A mount point (a directory, or a single bind-mounted file)
+            // belongs to whatever is mounted there, not to this root.
+            if st.mount != root.mount || st.device != root.device {
+                self.out.mounts_skipped.push(path);
+                continue;
+            }
+            match st.kind {
+                Kind::Dir => {
+                    self.stack.push(Pending {
+                        parent: dir.clone(),
+                        name,
+                        path,
+                        in_build,
+                    });
+                    continue;
+                }
+                Kind::File => {}
+                Kind::Symlink | Kind::Other => continue,
+            }
+            let category = if in_build {
+                Some(Category::BuildDir)
+            } else {
+                // A name that is not UTF-8 is matched by its readable form;
+                // the file itself is always reached by its real bytes.
+                self.patterns.category_of(&name.to_string_lossy())
+            };
+            let Some(category) = category else { continue };
+            if !self.seen.insert((st.device, st.inode)) {
+                continue;
+            }
+            self.out.found.push(Found {
+                root: root.path.clone(),
+                path,
+                category,
+                device: st.device,
+                inode: st.inode,
+                size: st.size,
+                bytes: if st.nlink <= 1 { st.bytes } else { 0 },
+                mtime: st.mtime,
+                mtime_nsec: st.mtime_nsec,
+            });
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn globs(v: &[&str]) -> Vec<Glob> {
         v.iter().map(|p| Glob::new(p).unwrap()).collect()
@@ -251,7 +319,11 @@ mod tests {
         fs::write(root.join("keep.txt"), "keep").unwrap();
         std::os::unix::fs::symlink(root.join("a/x.log"), root.join("link.log")).unwrap();
 
-        let s = scan(std::slice::from_ref(&root), &patterns(false), &mut |_| {});
+        let s = scan(
+            &[RootDir::open(&root).unwrap()],
+            &patterns(false),
+            &mut |_| {},
+        );
         let mut names: Vec<_> = s
             .found
             .iter()
@@ -261,7 +333,11 @@ mod tests {
         assert_eq!(names, vec!["a/x.log", "a/x.log.1"]);
         assert_eq!(s.symlinks_skipped, 1);
 
-        let s = scan(std::slice::from_ref(&root), &patterns(true), &mut |_| {});
+        let s = scan(
+            &[RootDir::open(&root).unwrap()],
+            &patterns(true),
+            &mut |_| {},
+        );
         let build = s
             .found
             .iter()

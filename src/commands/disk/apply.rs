@@ -11,10 +11,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 
-use super::plan::{Candidate, Plan, Root};
+use super::plan::{Candidate, Plan};
 use crate::system::audit::{AuditLog, Entry};
 use crate::system::disk;
 use crate::system::open_files;
+use crate::system::root_dir::RootDir;
 use crate::system::safe_delete::{
     Identity, Outcome, rmdir_if_empty, truncate_deleted, unlink_under,
 };
@@ -45,19 +46,26 @@ pub struct Applied {
     pub audit_errors: Vec<String>,
 }
 
-pub fn apply(plan: &Plan, roots: &[Root], target: f64, audit: &AuditLog, quiet: bool) -> Applied {
+pub fn apply(
+    plan: &Plan,
+    roots: &[RootDir],
+    target: f64,
+    force: bool,
+    audit: &AuditLog,
+    quiet: bool,
+) -> Applied {
     let mut results = vec![Done::Planned; plan.actions.len()];
     let mut audit_errors = Vec::new();
     let bar = crate::output::progress::bar(plan.actions.len() as u64, quiet);
     bar.set_message("cleaning");
     let interrupted = interrupt_flag();
-    let probe: HashMap<u64, &Path> = roots.iter().map(|r| (r.device, r.path.as_path())).collect();
+    let probe: HashMap<u64, &RootDir> = roots.iter().map(|r| (r.device, r)).collect();
     for (batch_no, start) in (0..plan.actions.len()).step_by(BATCH).enumerate() {
         let end = (start + BATCH).min(plan.actions.len());
-        let held = open_files::gather().held;
+        let open = open_files::gather();
         let below: Vec<u64> = probe
             .iter()
-            .filter(|(_, p)| target > 0.0 && disk::usage(p).is_ok_and(|u| u.percent < target))
+            .filter(|(_, r)| target > 0.0 && disk::usage_of(r).is_ok_and(|u| u.percent < target))
             .map(|(d, _)| *d)
             .collect();
         for (action, result) in plan.actions[start..end]
@@ -69,7 +77,7 @@ pub fn apply(plan: &Plan, roots: &[Root], target: f64, audit: &AuditLog, quiet: 
             } else if below.contains(&action.device()) {
                 Done::NotNeeded
             } else {
-                step(action, &held)
+                step(action, roots, &open, force)
             };
             bar.inc(1);
         }
@@ -89,7 +97,7 @@ pub fn apply(plan: &Plan, roots: &[Root], target: f64, audit: &AuditLog, quiet: 
         }
     }
     bar.finish_and_clear();
-    remove_emptied_build_dirs(plan, &results);
+    remove_emptied_build_dirs(plan, roots, &results);
     Applied {
         results,
         audit_errors,
@@ -116,8 +124,8 @@ fn interrupt_flag() -> Arc<AtomicBool> {
 
 /// A build dir whose files all went should not linger as a tree of empty
 /// directories: remove those left empty, deepest first, up to `target/` itself.
-fn remove_emptied_build_dirs(plan: &Plan, results: &[Done]) {
-    let mut dirs: Vec<(&Path, PathBuf, u64)> = Vec::new();
+fn remove_emptied_build_dirs(plan: &Plan, roots: &[RootDir], results: &[Done]) {
+    let mut dirs: Vec<(&Path, PathBuf)> = Vec::new();
     for (action, result) in plan.actions.iter().zip(results) {
         let (Candidate::Unlink(f), Done::Deleted) = (action, result) else {
             continue;
@@ -129,7 +137,7 @@ fn remove_emptied_build_dirs(plan: &Plan, results: &[Done]) {
             if dir == f.root || !dir.starts_with(&f.root) {
                 break;
             }
-            dirs.push((&f.root, dir.to_path_buf(), f.device));
+            dirs.push((&f.root, dir.to_path_buf()));
             if dir.file_name().is_some_and(|n| n == "target") {
                 break;
             }
@@ -140,17 +148,24 @@ fn remove_emptied_build_dirs(plan: &Plan, results: &[Done]) {
         depth(&b.1).cmp(&depth(&a.1)).then(a.1.cmp(&b.1))
     });
     dirs.dedup_by(|a, b| a.1 == b.1);
-    for (root, dir, device) in dirs {
+    for (root, dir) in dirs {
         // Best effort: a directory that is not empty simply stays.
-        let _ = rmdir_if_empty(root, &dir, device);
+        if let Some(root) = roots.iter().find(|r| r.path == root) {
+            let _ = rmdir_if_empty(root, &dir);
+        }
     }
 }
 
-fn step(action: &Candidate, held: &HashMap<open_files::FileId, open_files::Holder>) -> Done {
+/// `force`: the operator accepted truncating although some processes' maps
+/// cannot be read (a mapping we can see still refuses).
+fn step(action: &Candidate, roots: &[RootDir], open: &open_files::OpenFiles, force: bool) -> Done {
     match action {
         Candidate::Unlink(f) => {
-            if let Some(h) = held.get(&(f.device, f.inode)) {
+            if let Some(h) = open.held.get(&(f.device, f.inode)) {
                 return Done::Skipped(format!("now held open by pid {} ({})", h.pid, h.comm));
+            }
+            if let Some(m) = open.mapped.find((f.device, f.inode), &f.path) {
+                return Done::Skipped(format!("now mapped by pid {} ({})", m.pid, m.comm));
             }
             let expect = Identity {
                 device: f.device,
@@ -159,17 +174,28 @@ fn step(action: &Candidate, held: &HashMap<open_files::FileId, open_files::Holde
                 mtime: f.mtime,
                 mtime_nsec: f.mtime_nsec,
             };
-            match unlink_under(&f.root, &f.path, &expect) {
+            let Some(root) = roots.iter().find(|r| r.path == f.root) else {
+                return Done::Skipped(format!("{} is not a held root", f.root.display()));
+            };
+            match unlink_under(root, &f.path, &expect, open.unreadable) {
                 Ok(Outcome::Done) => Done::Deleted,
                 Ok(Outcome::Changed(why)) => Done::Skipped(why),
                 Err(e) => Done::Failed(e.to_string()),
             }
         }
-        Candidate::Truncate(d) => match truncate_deleted(d) {
-            Ok(Outcome::Done) => Done::Truncated,
-            Ok(Outcome::Changed(why)) => Done::Skipped(why),
-            Err(e) => Done::Failed(e.to_string()),
-        },
+        Candidate::Truncate(d) => {
+            if let Some(m) = open.mapped.find((d.device, d.inode), &d.path) {
+                return Done::Skipped(format!(
+                    "now mapped by pid {} ({}): truncating would kill it with SIGBUS",
+                    m.pid, m.comm
+                ));
+            }
+            match truncate_deleted(d, force) {
+                Ok(Outcome::Done) => Done::Truncated,
+                Ok(Outcome::Changed(why)) => Done::Skipped(why),
+                Err(e) => Done::Failed(e.to_string()),
+            }
+        }
     }
 }
 

@@ -5,7 +5,6 @@ pub mod plan;
 mod report;
 
 use std::collections::BTreeSet;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -14,28 +13,40 @@ use crate::cli::args::{DiskCleanupArgs, DiskUsageArgs};
 use crate::exit::Failure;
 use crate::output::prompt::confirm;
 use crate::system::audit::{AuditLog, Entry};
+use crate::system::root_dir::RootDir;
 use crate::system::{disk, open_files, scan};
 use plan::{Facts, Options, Root};
 pub use report::{CleanupReport, UsageReport};
 
-/// Directories no cleanup may take as a root: everything below them belongs
-/// to the system, not to HAL9.
-const SYSTEM_DIRS: [&str; 14] = [
-    "/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/run", "/sbin", "/sys",
-    "/usr", "/var", "/home",
-];
+const NEXT_ROOT: &str = "hal9ctl disk usage ./logs   # give an existing directory";
 
-const NEXT_ROOT: &str = "hal9ctl disk usage /var/log/hal9   # give an existing directory";
+/// Where a root comes from decides how much the system-directory rule lets through.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// A PATH argument: must exist (a typo is a usage error).
+    Argument,
+    /// `cleanup.roots`: named on purpose by whoever owns the config.
+    Config,
+    /// The state dir: HAL9's own directory wherever it lives.
+    StateDir,
+}
 
-/// The roots: PATH arguments (must exist: a typo is a usage error), then
+/// The roots, each opened once and held: PATH arguments, then
 /// `cleanup.roots` and the state dir (skipped with a note when missing).
-fn roots(ctx: &Ctx, paths: &[PathBuf], notes: &mut Vec<String>) -> Result<Vec<Root>, Failure> {
+fn roots(ctx: &Ctx, paths: &[PathBuf], notes: &mut Vec<String>) -> Result<Vec<RootDir>, Failure> {
     let cfg = &ctx.config().cleanup;
-    let mut out: Vec<Root> = Vec::new();
-    let mut add = |p: &Path, explicit: bool, notes: &mut Vec<String>| -> Result<(), Failure> {
-        let canonical = match std::fs::canonicalize(p) {
-            Ok(c) if c.is_dir() => c,
-            Ok(_) if explicit => {
+    // Canonical forms of the configured roots, for the system-directory rule.
+    let configured: Vec<PathBuf> = cfg
+        .roots
+        .iter()
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
+    let mut out: Vec<RootDir> = Vec::new();
+    let mut add = |p: &Path, source: Source, notes: &mut Vec<String>| -> Result<(), Failure> {
+        let explicit = source == Source::Argument;
+        let root = match RootDir::open(p) {
+            Ok(r) => r,
+            Err(e) if explicit && e.raw_os_error() == Some(libc::ENOTDIR) => {
                 return Err(Failure::usage(format!(
                     "cleanup root {} is not a directory",
                     p.display()
@@ -49,42 +60,35 @@ fn roots(ctx: &Ctx, paths: &[PathBuf], notes: &mut Vec<String>) -> Result<Vec<Ro
                 ))
                 .with_next(NEXT_ROOT));
             }
-            _ => {
-                notes.push(format!(
-                    "cleanup root {} does not exist; skipped",
-                    p.display()
-                ));
+            Err(e) => {
+                notes.push(format!("cleanup root {} skipped: {e}", p.display()));
                 return Ok(());
             }
         };
-        if SYSTEM_DIRS.iter().any(|s| canonical == Path::new(s)) {
-            return Err(Failure::usage(format!(
-                "refusing {} as a cleanup root: it is a system directory",
-                canonical.display()
-            ))
-            .with_next(
-                "hal9ctl disk cleanup /var/log/hal9   # name the application's own directory",
-            ));
+        let named = match source {
+            Source::Argument => configured.iter().any(|c| root.path.starts_with(c)),
+            Source::Config | Source::StateDir => true,
+        };
+        if let Some(why) = plan::system_dir_refusal(&root.path, named) {
+            return Err(Failure::usage(why).with_next(format!(
+                "add roots = [\"{}\"] under [cleanup] in hal9.toml if HAL9 owns it, \
+or name the application's own directory",
+                root.path.display()
+            )));
         }
-        let device = std::fs::metadata(&canonical)
-            .map_err(|e| Failure::usage(format!("cannot stat {}: {e}", canonical.display())))?
-            .dev();
-        if !out.iter().any(|r| r.path == canonical) {
-            out.push(Root {
-                path: canonical,
-                device,
-            });
+        if !out.iter().any(|r| r.path == root.path) {
+            out.push(root);
         }
         Ok(())
     };
     for p in paths {
-        add(p, true, notes)?;
+        add(p, Source::Argument, notes)?;
     }
     for p in &cfg.roots {
-        add(p, false, notes)?;
+        add(p, Source::Config, notes)?;
     }
     if cfg.include_state_dir && ctx.state_dir.is_dir() {
-        add(&ctx.state_dir, false, notes)?;
+        add(&ctx.state_dir, Source::StateDir, notes)?;
     }
     if out.is_empty() {
         return Err(Failure::usage(
@@ -98,11 +102,11 @@ fn roots(ctx: &Ctx, paths: &[PathBuf], notes: &mut Vec<String>) -> Result<Vec<Ro
 struct Gathered {
     facts: Facts,
     scan: scan::Scan,
-    unreadable_procs: usize,
+    unseen: Vec<open_files::Mapper>,
 }
 
 /// Scan the roots, read every process's open files, measure the filesystems.
-fn gather(ctx: &Ctx, roots: Vec<Root>, target_dirs: bool) -> Result<Gathered, Failure> {
+fn gather(ctx: &Ctx, held: &[RootDir], target_dirs: bool) -> Result<Gathered, Failure> {
     let mut patterns = ctx
         .config()
         .cleanup
@@ -110,20 +114,26 @@ fn gather(ctx: &Ctx, roots: Vec<Root>, target_dirs: bool) -> Result<Gathered, Fa
         .map_err(|e| Failure::usage(format!("invalid config: {e}")))?;
     patterns.target_dirs |= target_dirs;
     let spinner = crate::output::progress::spinner("scanning cleanup roots", ctx.global.quiet);
-    let root_paths: Vec<PathBuf> = roots.iter().map(|r| r.path.clone()).collect();
-    let scan = scan::scan(&root_paths, &patterns, &mut |n| {
+    let scan = scan::scan(held, &patterns, &mut |n| {
         spinner.set_message(format!("scanned {n} entries"))
     });
     spinner.set_message("reading open files from /proc");
     let open = open_files::gather();
     spinner.finish_and_clear();
+    let roots: Vec<Root> = held
+        .iter()
+        .map(|r| Root {
+            path: r.path.clone(),
+            device: r.device,
+        })
+        .collect();
     let devices: BTreeSet<u64> = roots.iter().map(|r| r.device).collect();
     let mut filesystems = Vec::new();
     for dev in devices {
-        let Some(root) = roots.iter().find(|r| r.device == dev) else {
+        let Some(root) = held.iter().find(|r| r.device == dev) else {
             continue;
         };
-        let u = disk::usage(&root.path).map_err(|e| {
+        let u = disk::usage_of(root).map_err(|e| {
             Failure::unknown(format!(
                 "cannot measure the filesystem of {}: {e}",
                 root.path.display()
@@ -138,9 +148,11 @@ fn gather(ctx: &Ctx, roots: Vec<Root>, target_dirs: bool) -> Result<Gathered, Fa
             found: scan.found.clone(),
             deleted: open.deleted,
             held: open.held,
+            mapped: open.mapped,
+            blind: open.unreadable,
         },
         scan,
-        unreadable_procs: open.unreadable,
+        unseen: open.unseen,
     })
 }
 
@@ -156,18 +168,35 @@ fn scan_notes(g: &Gathered, notes: &mut Vec<String>) {
         notes.push(format!("{} symlinks not followed", g.scan.symlinks_skipped));
     }
     for m in &g.scan.mounts_skipped {
-        notes.push(format!(
-            "{} is another filesystem; not entered",
-            m.display()
-        ));
+        notes.push(format!("{} is another mount; not entered", m.display()));
     }
     for e in &g.scan.errors {
         notes.push(format!("unreadable: {e}"));
     }
-    if g.unreadable_procs > 0 && !nix::unistd::geteuid().is_root() {
+    if g.facts.blind > 0 {
+        let who: Vec<String> = g
+            .unseen
+            .iter()
+            .map(|m| format!("pid {} ({})", m.pid, m.comm))
+            .collect();
         notes.push(format!(
-            "{} processes' open files could not be read (not root); their files count as not open",
-            g.unreadable_procs
+            "WARNING: the open files or memory maps of {} processes could not be read ({}{}): \
+the files they hold are not listed here. Each delete is made under a kernel write lease, \
+so a file they hold open is skipped, not deleted; deleted-but-open files are not truncated \
+without --force. {}",
+            g.facts.blind,
+            who.join(", "),
+            if g.facts.blind > who.len() {
+                ", …"
+            } else {
+                ""
+            },
+            if nix::unistd::geteuid().is_root() {
+                "They run with privileges hal9ctl lacks (another user namespace, or \
+capabilities it does not have)."
+            } else {
+                "Run as root to see them."
+            }
         ));
     }
 }
@@ -175,8 +204,8 @@ fn scan_notes(g: &Gathered, notes: &mut Vec<String>) {
 pub fn usage(ctx: &Ctx, args: &DiskUsageArgs) -> anyhow::Result<UsageReport> {
     let cfg = &ctx.config().cleanup;
     let mut notes = Vec::new();
-    let roots = roots(ctx, &args.paths, &mut notes)?;
-    let g = gather(ctx, roots, args.include_target_dirs)?;
+    let held = roots(ctx, &args.paths, &mut notes)?;
+    let g = gather(ctx, &held, args.include_target_dirs)?;
     scan_notes(&g, &mut notes);
     let opts = Options {
         target: 0.0,
@@ -192,7 +221,7 @@ pub fn usage(ctx: &Ctx, args: &DiskUsageArgs) -> anyhow::Result<UsageReport> {
 pub fn cleanup(ctx: &Ctx, args: &DiskCleanupArgs) -> anyhow::Result<CleanupReport> {
     let cfg = &ctx.config().cleanup;
     let mut notes = Vec::new();
-    let roots = roots(ctx, &args.paths, &mut notes)?;
+    let held = roots(ctx, &args.paths, &mut notes)?;
     let target = args.target.unwrap_or(cfg.target);
     let opts = Options {
         target: f64::from(target),
@@ -201,7 +230,7 @@ pub fn cleanup(ctx: &Ctx, args: &DiskCleanupArgs) -> anyhow::Result<CleanupRepor
         force: args.force,
         now: now(),
     };
-    let g = gather(ctx, roots, args.include_target_dirs)?;
+    let g = gather(ctx, &held, args.include_target_dirs)?;
     scan_notes(&g, &mut notes);
     let plan = plan::plan(&g.facts, &opts);
     let mut report = CleanupReport::planned(&g.facts, &plan, target, ctx.global.dry_run, notes);
@@ -239,15 +268,32 @@ pub fn cleanup(ctx: &Ctx, args: &DiskCleanupArgs) -> anyhow::Result<CleanupRepor
             return Err(f.into());
         }
     }
-    let applied = apply::apply(&plan, &g.facts.roots, opts.target, &audit, ctx.global.quiet);
-    let after = g
-        .facts
-        .roots
-        .iter()
-        .filter_map(|r| disk::usage(&r.path).ok())
-        .collect::<Vec<_>>();
-    report.applied(&applied, &after);
+    let before = measure(&held);
+    let applied = apply::apply(
+        &plan,
+        &held,
+        opts.target,
+        opts.force,
+        &audit,
+        ctx.global.quiet,
+    );
+    let after = measure(&held);
+    report.applied(&applied, &before, &after);
     Ok(report)
+}
+
+/// Each cleaned filesystem once, measured through a root's held fd.
+fn measure(held: &[RootDir]) -> Vec<disk::FsUsage> {
+    let mut out: Vec<disk::FsUsage> = Vec::new();
+    for r in held {
+        if out.iter().any(|u| u.device == r.device) {
+            continue;
+        }
+        if let Ok(u) = disk::usage_of(r) {
+            out.push(u);
+        }
+    }
+    out
 }
 
 /// The command to retry with, for a refusal's `next:` line.

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::system::disk::{FsUsage, percent};
-use crate::system::open_files::{DeletedOpen, FileId, Holder};
+use crate::system::open_files::{DeletedOpen, FileId, Holder, Mapped};
 use crate::system::scan::{Category, Found};
 
 /// A cleanup root: a canonical directory and its filesystem.
@@ -20,6 +20,44 @@ use crate::system::scan::{Category, Found};
 pub struct Root {
     pub path: PathBuf,
     pub device: u64,
+}
+
+/// Trees that belong to the system: no root may be one of them, nor lie
+/// below one unless the config names it (HAL9 may own `/var/log/hal9`, but
+/// a PATH typed at 3am must not turn `/usr/share` into a cleanup root).
+const SYSTEM_TREES: [&str; 14] = [
+    "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run",
+    "/sbin", "/sys", "/usr", "/var",
+];
+
+/// Refused as roots themselves; what lies below (a user's home, a temp dir,
+/// an application's tree) may be a root.
+const SHARED_TOPS: [&str; 8] = [
+    "/", "/home", "/root", "/tmp", "/opt", "/srv", "/mnt", "/media",
+];
+
+/// Why `root` (canonical) may not be a cleanup root, if it may not.
+/// `named` is true when the config (or HAL9's own state dir) names it.
+pub fn system_dir_refusal(root: &Path, named: bool) -> Option<String> {
+    if let Some(s) = SHARED_TOPS
+        .iter()
+        .chain(SYSTEM_TREES.iter())
+        .find(|s| root == Path::new(s))
+    {
+        return Some(format!(
+            "refusing {s} as a cleanup root: it is a system directory"
+        ));
+    }
+    if named {
+        return None;
+    }
+    SYSTEM_TREES.iter().find(|s| root.starts_with(s)).map(|s| {
+        format!(
+            "refusing {} as a cleanup root: it is below the system directory {s}, \
+and cleanup.roots in hal9.toml does not name it",
+            root.display()
+        )
+    })
 }
 
 /// Everything gather learned.
@@ -30,6 +68,10 @@ pub struct Facts {
     pub found: Vec<Found>,
     pub deleted: Vec<DeletedOpen>,
     pub held: HashMap<FileId, Holder>,
+    pub mapped: Mapped,
+    /// Processes whose open files and maps could not be read: while this is
+    /// not 0, "no holder seen" does not mean "not open".
+    pub blind: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -128,16 +170,26 @@ pub fn eligible(facts: &Facts, opts: &Options) -> Eligible {
             out.too_young += 1;
             continue;
         }
+        let keep = |reason: String, holders: Vec<Holder>| Kept {
+            path: f.path.clone(),
+            category: f.category,
+            bytes: f.bytes,
+            reason,
+            holders,
+        };
         if let Some(h) = facts.held.get(&(f.device, f.inode)) {
-            out.kept.push(Kept {
-                path: f.path.clone(),
-                category: f.category,
-                bytes: f.bytes,
-                reason: format!("held open by pid {} ({})", h.pid, h.comm),
-                holders: vec![h.clone()],
-            });
+            let why = format!("held open by pid {} ({})", h.pid, h.comm);
+            out.kept.push(keep(why, vec![h.clone()]));
             continue;
         }
+        if let Some(m) = facts.mapped.find((f.device, f.inode), &f.path) {
+            let why = format!("mapped into memory by pid {} ({})", m.pid, m.comm);
+            out.kept.push(keep(why, Vec::new()));
+            continue;
+        }
+        // Holders /proc could not show are caught at apply time: the unlink
+        // happens under a write lease the kernel grants only to a file
+        // nobody else has open or mapped.
         out.candidates.push(Candidate::Unlink(f.clone()));
     }
     for d in &facts.deleted {
@@ -149,7 +201,28 @@ pub fn eligible(facts: &Facts, opts: &Options) -> Eligible {
             .roots
             .iter()
             .any(|r| r.device == d.device && d.path.starts_with(&r.path));
-        if under_root || opts.force {
+        let keep = |reason: String| Kept {
+            path: d.path.clone(),
+            category: Category::DeletedOpen,
+            bytes: d.bytes,
+            reason,
+            holders: d.holders.clone(),
+        };
+        if let Some(m) = facts.mapped.find((d.device, d.inode), &d.path) {
+            out.kept.push(keep(format!(
+                "mapped into memory by pid {} ({}): truncating would kill it with SIGBUS; \
+restart it to free the space",
+                m.pid, m.comm
+            )));
+        } else if facts.blind > 0 && under_root && !opts.force {
+            // No lease can prove a deleted file unmapped: its holder has it
+            // open by definition. Unseen processes may map it.
+            out.kept.push(keep(format!(
+                "{} processes' memory maps could not be read, and one of them may have it \
+mapped (truncating would kill it with SIGBUS); run as root, or --force to truncate anyway",
+                facts.blind
+            )));
+        } else if under_root || opts.force {
             out.candidates.push(Candidate::Truncate(d.clone()));
         } else {
             out.kept.push(Kept {
@@ -235,6 +308,7 @@ pub fn plan(facts: &Facts, opts: &Options) -> Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::system::open_files::Mapper;
 
     const DAY: i64 = 86_400;
     const NOW: i64 = 1_800_000_000;
@@ -382,6 +456,53 @@ mod tests {
     }
 
     #[test]
+    fn a_mapped_file_is_neither_unlinked_nor_truncated() {
+        let mapped = file("mapped.log", Category::Logs, 30, 10);
+        let mut f = facts(vec![mapped.clone()], 99, 1);
+        f.deleted = vec![deleted("/var/log/hal9/gone.log", 1)];
+        let writer = Mapper {
+            pid: 31,
+            comm: "reader".into(),
+        };
+        f.mapped.insert(
+            (mapped.device, mapped.inode),
+            PathBuf::from("/x"),
+            writer.clone(),
+        );
+        // Found by name: the maps' device may differ from st_dev (btrfs, overlayfs).
+        f.mapped
+            .insert((7, 7), PathBuf::from("/var/log/hal9/gone.log"), writer);
+        let p = plan(&f, &opts(0.0));
+        assert!(p.actions.is_empty(), "{:?}", names(&p));
+        assert_eq!(p.kept.len(), 2);
+        assert!(p.kept.iter().all(|k| k.reason.contains("pid 31")));
+        assert!(p.kept[1].reason.contains("SIGBUS"), "{}", p.kept[1].reason);
+    }
+
+    #[test]
+    fn unseen_processes_keep_truncations_unless_forced() {
+        let mut f = facts(vec![file("old.log", Category::Logs, 30, 10)], 99, 1);
+        f.deleted = vec![deleted("/var/log/hal9/gone.log", 1)];
+        f.blind = 3;
+        let p = plan(&f, &opts(0.0));
+        // The unlink is planned: apply proves it unheld with a lease.
+        assert_eq!(names(&p), vec!["old.log"]);
+        assert_eq!(p.kept.len(), 1);
+        assert!(
+            p.kept[0].reason.contains("3 processes"),
+            "{}",
+            p.kept[0].reason
+        );
+        let forced = Options {
+            force: true,
+            ..opts(0.0)
+        };
+        assert_eq!(plan(&f, &forced).actions.len(), 2);
+        f.blind = 0;
+        assert_eq!(plan(&f, &opts(0.0)).actions.len(), 2);
+    }
+
+    #[test]
     fn deleted_open_files_are_truncated_only_under_a_root_or_with_force() {
         let mut f = facts(vec![], 99, 1);
         f.deleted = vec![
@@ -411,6 +532,28 @@ mod tests {
         f.deleted = vec![deleted("/var/log/hal9-other/x.log", 1)];
         let p = plan(&f, &opts(0.0));
         assert!(p.actions.is_empty());
+    }
+
+    #[test]
+    fn system_directories_and_what_lies_below_them() {
+        let refused = |p: &str, named| system_dir_refusal(Path::new(p), named);
+        for p in ["/", "/usr", "/home", "/tmp", "/var"] {
+            assert!(refused(p, true).is_some(), "{p} even when named");
+        }
+        for p in ["/usr/share", "/etc/ssl/private", "/var/lib", "/boot/grub"] {
+            let why = refused(p, false).unwrap_or_default();
+            assert!(why.contains("below the system directory"), "{p}: {why}");
+            assert!(refused(p, true).is_none(), "{p} named by the config");
+        }
+        for p in [
+            "/home/app/logs",
+            "/tmp/hal9-x",
+            "/srv/hal9",
+            "/usr2",
+            "/variable",
+        ] {
+            assert!(refused(p, false).is_none(), "{p}");
+        }
     }
 
     #[test]

@@ -219,6 +219,8 @@ impl Report for UsageReport {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ActionView {
+    #[serde(skip)]
+    pub device: u64,
     pub op: &'static str,
     pub category: Category,
     pub path: PathBuf,
@@ -237,11 +239,30 @@ pub struct FsOutcome {
     pub plan: FsPlan,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub percent_after: Option<f64>,
+    /// statvfs used bytes right before the first action and after the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub used_before: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub used_after: Option<u64>,
+    /// `used_before - used_after`: negative when others wrote more meanwhile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freed_measured: Option<i64>,
+    /// What the actions done here should have given back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freed_planned: Option<u64>,
 }
+
+/// Below this, other writers' noise outweighs a shortfall.
+const SHORTFALL_MIN: u64 = 1 << 20;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Freed {
-    pub bytes: u64,
+    /// What statvfs says came back (the sum over filesystems that shrank);
+    /// `null` when it could not be measured.
+    pub bytes: Option<u64>,
+    pub measured_bytes: Option<u64>,
+    /// What the done actions should have given back, by the files' sizes.
+    pub planned_bytes: u64,
     pub deleted: u64,
     pub truncated: u64,
     pub by_category: Vec<CategoryTotal>,
@@ -282,6 +303,7 @@ impl CleanupReport {
             .actions
             .iter()
             .map(|c| ActionView {
+                device: c.device(),
                 op: match c {
                     Candidate::Unlink(_) => "delete",
                     Candidate::Truncate(_) => "truncate",
@@ -307,6 +329,10 @@ impl CleanupReport {
                 .map(|p| FsOutcome {
                     plan: p.clone(),
                     percent_after: None,
+                    used_before: None,
+                    used_after: None,
+                    freed_measured: None,
+                    freed_planned: None,
                 })
                 .collect(),
             actions,
@@ -342,9 +368,12 @@ impl CleanupReport {
         }
     }
 
-    pub fn applied(&mut self, applied: &Applied, after: &[FsUsage]) {
+    /// Fold in what apply did, and what statvfs measured `before` the first
+    /// action and `after` the last: only the measurement says "freed".
+    pub fn applied(&mut self, applied: &Applied, before: &[FsUsage], after: &[FsUsage]) {
         let mut freed = Freed::default();
         let mut done_items = Vec::new();
+        let mut planned_on: BTreeMap<u64, u64> = BTreeMap::new();
         for (a, d) in self.actions.iter_mut().zip(&applied.results) {
             a.done = d.clone();
             match d {
@@ -352,17 +381,48 @@ impl CleanupReport {
                 Done::Truncated => freed.truncated += 1,
                 _ => continue,
             }
-            freed.bytes += a.bytes;
+            freed.planned_bytes += a.bytes;
+            *planned_on.entry(a.device).or_default() += a.bytes;
             done_items.push((a.category, a.bytes));
         }
         freed.by_category = totals(done_items.into_iter());
-        self.freed = freed;
+        let mut measured: Option<u64> = Some(0);
+        let mut shortfalls = Vec::new();
         for f in &mut self.filesystems {
-            f.percent_after = after
-                .iter()
-                .find(|u| u.device == f.plan.device)
-                .map(|u| u.percent);
+            let dev = f.plan.device;
+            let was = before.iter().find(|u| u.device == dev);
+            let now = after.iter().find(|u| u.device == dev);
+            f.percent_after = now.map(|u| u.percent);
+            f.used_before = was.map(|u| u.used);
+            f.used_after = now.map(|u| u.used);
+            let planned = planned_on.get(&dev).copied().unwrap_or(0);
+            f.freed_planned = Some(planned);
+            f.freed_measured = match (was, now) {
+                (Some(w), Some(n)) => Some(w.used as i64 - n.used as i64),
+                _ => None,
+            };
+            match f.freed_measured {
+                Some(m) => measured = measured.map(|t| t + m.max(0) as u64),
+                None if planned > 0 => measured = None,
+                None => {}
+            }
+            let got = f.freed_measured.unwrap_or(0).max(0) as u64;
+            if planned >= SHORTFALL_MIN && got < planned / 2 {
+                shortfalls.push(format!(
+                    "space not returned on {}: statvfs shows {} freed of {} planned \
+(used {} → {}); a process hal9ctl could not see may still hold deleted files open — \
+run `hal9ctl disk usage` as root to find it",
+                    f.plan.mount_point.display(),
+                    human(got),
+                    human(planned),
+                    f.used_before.map(human).unwrap_or_else(|| "?".into()),
+                    f.used_after.map(human).unwrap_or_else(|| "?".into()),
+                ));
+            }
         }
+        freed.measured_bytes = measured;
+        freed.bytes = measured;
+        self.freed = freed;
         self.notes.extend(
             applied
                 .audit_errors
@@ -374,6 +434,15 @@ impl CleanupReport {
             |f| f.percent_after.unwrap_or(f.plan.percent_before),
             failures,
         );
+        // A planned file left in place (held, changed) is work not done.
+        let skipped = applied
+            .results
+            .iter()
+            .any(|d| matches!(d, Done::Skipped(_)));
+        if (skipped && self.target == 0 || !shortfalls.is_empty()) && self.status == Exit::Ok {
+            self.status = Exit::Warning;
+        }
+        self.notes.extend(shortfalls);
         if applied.results.contains(&Done::Interrupted) {
             self.status = Exit::Interrupted;
         }
@@ -465,11 +534,15 @@ impl Report for CleanupReport {
         }
         out.push_str(&format!("{t}\n"));
         if !self.dry_run {
+            let measured = match self.freed.bytes {
+                Some(b) => format!("freed {} (statvfs, before → after)", human(b)),
+                None => "freed: unknown (the filesystem could not be measured)".into(),
+            };
             out.push_str(&format!(
-                "freed {} ({} deleted, {} truncated)\n",
-                human(self.freed.bytes),
+                "{measured}; the {} deleted and {} truncated files held {}\n",
                 self.freed.deleted,
-                self.freed.truncated
+                self.freed.truncated,
+                human(self.freed.planned_bytes),
             ));
             for c in &self.freed.by_category {
                 out.push_str(&format!(
