@@ -177,6 +177,15 @@ async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> 
         })?,
         Some((ns, name)) => follow_configmap(ns, name).await?,
     };
+    let admin_limits = sd.read_admin_limits().map_err(|e| {
+        Failure::critical(format!(
+            "cannot read the limits last set through /admin/limits: {e}"
+        ))
+        .with_next(format!(
+            "inspect or remove {}",
+            sd.admin_limits_file().display()
+        ))
+    })?;
     let addr = listen_addr(args, cfg.server.listen)?;
     let std_listener = listener::bind(addr).map_err(|e| bind_failure(addr, &e))?;
     let bound = std_listener
@@ -189,16 +198,40 @@ async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> 
         // predecessor's close may be reset.
         tracing::warn!("cannot steer new connections to this instance: {e}");
     }
-    let limits = Limits {
-        max_in_flight: cfg.limits.max_in_flight,
-        rate_limit_rps: cfg.limits.rate_limit_rps,
+    let limits = match admin_limits {
+        Some(l) => {
+            tracing::info!(
+                "limits from {} (last set through /admin/limits): {} in flight, {} req/s",
+                sd.admin_limits_file().display(),
+                l.max_in_flight,
+                l.rate_limit_rps
+            );
+            l
+        }
+        None => Limits {
+            max_in_flight: cfg.limits.max_in_flight,
+            rate_limit_rps: cfg.limits.rate_limit_rps,
+        },
     };
     let state = AppState::new(runtime, limits, migration, token, bound);
+    // Only a runtime with a state dir persists what the admin API changes.
+    let _ = state.admin_state.set(sd.clone());
     let info = RuntimeInfo {
         pid: std::process::id(),
         listen: bound.to_string(),
         version: crate::VERSION.to_string(),
         started_at: state.started_at.clone(),
+        start_ticks: crate::system::process::own_start_ticks(),
+        listen_inode: nix::sys::stat::fstat(std::os::fd::AsFd::as_fd(&std_listener))
+            .ok()
+            .map(|st| st.st_ino),
+        serve_args: recorded_serve_args(args, bound),
+        config: ctx
+            .loaded
+            .file
+            .as_deref()
+            .and_then(|f| std::path::absolute(f).ok())
+            .filter(|f| f.to_str().is_some()),
     };
     let lock = match lock {
         Some(l) => {
@@ -267,6 +300,26 @@ async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> 
         drained_cleanly: Some(clean),
         requests_served: Some(state.served.load(std::sync::atomic::Ordering::Relaxed)),
     })
+}
+
+/// This instance's `serve` arguments as a successor must get them: the bound
+/// address (not `:0`), absolute paths. `None` when a path is not UTF-8 and
+/// cannot be written into runtime.json.
+fn recorded_serve_args(args: &ServeArgs, bound: SocketAddr) -> Option<Vec<String>> {
+    let mut v = vec!["--listen".to_string(), bound.to_string()];
+    if let Some(d) = args.drain_timeout {
+        v.push("--drain-timeout".into());
+        v.push(humantime::format_duration(d).to_string());
+    }
+    if let Some(p) = &args.admin_token_file {
+        v.push("--admin-token-file".into());
+        v.push(std::path::absolute(p).ok()?.to_str()?.to_string());
+    }
+    if let Some((ns, name)) = &args.migration_source {
+        v.push("--migration-source".into());
+        v.push(format!("configmap:{ns}/{name}"));
+    }
+    Some(v)
 }
 
 /// The initial migration state from the ConfigMap; the watcher keeps it current.
@@ -408,10 +461,16 @@ pub fn detach(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> {
             }
         }
         if Instant::now() >= deadline {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid as i32),
-                nix::sys::signal::Signal::SIGTERM,
-            );
+            // Our own child, not yet reaped, so its pid cannot have been reused;
+            // it still goes through the one checked, pidfd-based path.
+            if let Some(ticks) = crate::system::process::start_ticks(pid as i32) {
+                let e = crate::system::signals::Expected {
+                    pid: pid as i32,
+                    start_ticks: ticks,
+                    inodes: Default::default(),
+                };
+                let _ = crate::system::signals::send_checked(&e, nix::sys::signal::Signal::SIGTERM);
+            }
             return Err(fail(format!(
                 "the runtime did not become ready within {}, so it was stopped",
                 humantime::format_duration(args.ready_timeout)

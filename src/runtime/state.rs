@@ -13,6 +13,8 @@ pub const PID_FILE: &str = "hal9.pid";
 pub const TOKEN_FILE: &str = "admin.token";
 /// The log of a detached `serve`.
 pub const LOG_FILE: &str = "hal9.log";
+/// The admission limits last set through `/admin/limits`: a successor starts with them.
+pub const ADMIN_LIMITS_FILE: &str = "admin-limits.json";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuntimeInfo {
@@ -20,6 +22,31 @@ pub struct RuntimeInfo {
     pub listen: String,
     pub version: String,
     pub started_at: String,
+    /// Start time in clock ticks since boot (`/proc/PID/stat`): with the pid,
+    /// it names this process and no later one that gets the same pid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_ticks: Option<u64>,
+    /// Inode of the listening socket, to check the pid still holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listen_inode: Option<u64>,
+    /// The `serve` arguments, in `--flag value` pairs with absolute paths, so
+    /// a successor starts exactly as this instance did. `None`: not recordable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serve_args: Option<Vec<String>>,
+    /// The config file this instance loaded (absolute), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<PathBuf>,
+}
+
+impl RuntimeInfo {
+    /// The value of `--flag` in the recorded serve arguments.
+    pub fn serve_arg(&self, flag: &str) -> Option<&str> {
+        let args = self.serve_args.as_deref()?;
+        args.chunks(2)
+            .find(|pair| pair.first().is_some_and(|f| f == flag))
+            .and_then(|pair| pair.get(1))
+            .map(String::as_str)
+    }
 }
 
 /// The files of one state dir.
@@ -52,6 +79,20 @@ impl StateDir {
     /// `runtime.json`, or `None` when no runtime ever started here.
     pub fn read_runtime_info(&self) -> io::Result<Option<RuntimeInfo>> {
         read_json(&self.runtime_json())
+    }
+
+    pub fn admin_limits_file(&self) -> PathBuf {
+        self.root.join(ADMIN_LIMITS_FILE)
+    }
+
+    /// The limits last set through `/admin/limits`, or `None` if never.
+    pub fn read_admin_limits(&self) -> io::Result<Option<crate::runtime::api::Limits>> {
+        read_json(&self.admin_limits_file())
+    }
+
+    pub fn write_admin_limits(&self, limits: &crate::runtime::api::Limits) -> io::Result<()> {
+        let body = serde_json::to_vec_pretty(limits).map_err(io::Error::other)?;
+        crate::system::fsio::write_atomic(&self.admin_limits_file(), &body, 0o600)
     }
 
     /// The pid recorded in the pid file, if any.

@@ -7,6 +7,7 @@ pub mod fsio;
 pub mod glob;
 pub mod open_files;
 pub mod process;
+pub mod runtime_identity;
 pub mod safe_delete;
 pub mod safety;
 pub mod scan;
