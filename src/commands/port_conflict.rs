@@ -345,14 +345,10 @@ fn prove(state: &StateDir, info: &RuntimeInfo) -> Option<Proved> {
     } else {
         listen.ip()
     };
-    let token_file = info
-        .serve_arg("--admin-token-file")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| state.token_file());
     Some(Proved {
         pid: e.pid,
         url: format!("http://{}", SocketAddr::new(ip, listen.port())),
-        token_file,
+        token_file: state.admin_token_file(),
     })
 }
 

@@ -104,6 +104,25 @@ impl StateDir {
         }
     }
 
+    /// Where the token of the runtime recorded here lives: the
+    /// `--admin-token-file` runtime.json records, else `admin.token`.
+    pub fn admin_token_file(&self) -> PathBuf {
+        match self.read_runtime_info() {
+            Ok(Some(info)) => info
+                .serve_arg("--admin-token-file")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| self.token_file()),
+            _ => self.token_file(),
+        }
+    }
+
+    /// The token the recorded runtime takes (whitespace trimmed).
+    pub fn read_admin_token(&self) -> io::Result<String> {
+        Ok(std::fs::read_to_string(self.admin_token_file())?
+            .trim()
+            .to_string())
+    }
+
     /// The admin token (whitespace trimmed).
     pub fn read_token(&self) -> io::Result<String> {
         Ok(std::fs::read_to_string(self.token_file())?
