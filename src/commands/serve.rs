@@ -125,6 +125,71 @@ fn bind_failure(addr: SocketAddr, e: &std::io::Error) -> Failure {
     }
 }
 
+/// SO_REUSEPORT lets any listener of ours join a port that another one
+/// serves, and then the kernel splits the traffic between them. Only a
+/// `--takeover` successor may share, and only with the predecessor that this
+/// state dir's runtime.json proves (pid, start time, socket).
+fn refuse_a_shared_port(addr: SocketAddr, takeover: bool, sd: &StateDir) -> Result<(), Failure> {
+    use crate::system::{process, runtime_identity, sockets};
+    if addr.port() == 0 {
+        return Ok(());
+    }
+    let Ok(socks) = sockets::bound_to(addr.port(), false) else {
+        // Without the socket tables the bind itself is the only check left.
+        return Ok(());
+    };
+    let mut sharing: std::collections::BTreeSet<u64> = socks
+        .iter()
+        .filter(|s| overlaps(s.local.ip(), addr.ip()))
+        .map(|s| s.inode)
+        .collect();
+    if takeover
+        && let Ok(Some(info)) = sd.read_runtime_info()
+        && let Ok(predecessor) = runtime_identity::verify(&info)
+    {
+        sharing.retain(|i| !predecessor.inodes.contains(i));
+    }
+    if sharing.is_empty() {
+        return Ok(());
+    }
+    let holders = sockets::holders(&sharing).unwrap_or_default();
+    let mut who: Vec<String> = holders
+        .keys()
+        .map(|pid| match process::inspect(*pid, &[]) {
+            Ok(i) => format!("pid {pid} ({}, user {})", i.command, i.user),
+            Err(_) => format!("pid {pid}"),
+        })
+        .collect();
+    if who.is_empty() {
+        who.push("a process that is not visible to us".into());
+    }
+    let why = if takeover {
+        "refused: it is not the runtime this state dir's runtime.json proves, so this is no takeover"
+    } else {
+        "refused: a second listener would split the port's connections with it"
+    };
+    Err(Failure::critical(format!(
+        "port {} on {} is in use by {}; {why}",
+        addr.port(),
+        addr.ip(),
+        who.join(", ")
+    ))
+    .with_next(format!(
+        "hal9ctl emergency port-conflict --port {}",
+        addr.port()
+    )))
+}
+
+/// Pure: whether listeners on `a` and `b` (same port) take the same connections.
+fn overlaps(a: std::net::IpAddr, b: std::net::IpAddr) -> bool {
+    let v4 = |ip: std::net::IpAddr| match ip {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map(std::net::IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    };
+    let (a, b) = (v4(a), v4(b));
+    a == b || a.is_unspecified() || b.is_unspecified()
+}
+
 async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> {
     let sd = StateDir::new(&ctx.state_dir);
     ensure_private_dir(&sd.root)
@@ -187,6 +252,7 @@ async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> 
         ))
     })?;
     let addr = listen_addr(args, cfg.server.listen)?;
+    refuse_a_shared_port(addr, args.takeover, &sd)?;
     let std_listener = listener::bind(addr).map_err(|e| bind_failure(addr, &e))?;
     let bound = std_listener
         .local_addr()
@@ -477,5 +543,21 @@ pub fn detach(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> {
             )));
         }
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::overlaps;
+
+    #[test]
+    fn listeners_overlap_on_the_same_or_a_wildcard_address() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        assert!(overlaps(ip("127.0.0.1"), ip("127.0.0.1")));
+        assert!(overlaps(ip("0.0.0.0"), ip("127.0.0.1")));
+        assert!(overlaps(ip("::"), ip("127.0.0.1")));
+        assert!(overlaps(ip("::ffff:127.0.0.1"), ip("127.0.0.1")));
+        assert!(!overlaps(ip("127.0.0.1"), ip("127.0.0.2")));
+        assert!(!overlaps(ip("::1"), ip("127.0.0.1")));
     }
 }
