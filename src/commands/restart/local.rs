@@ -209,12 +209,23 @@ pub(crate) fn start_detached(
         .ok_or_else(|| Failure::critical("serve --detach did not report a pid"))
 }
 
+/// The serve flags a successor inherits. Only these: runtime.json is a file,
+/// and a flag smuggled into it (`--state-dir`, `--config`) must not steer the
+/// successor somewhere else.
+const INHERITED: &[&str] = &[
+    "--drain-timeout",
+    "--admin-token-file",
+    "--migration-source",
+];
+
 /// Pure: the predecessor's recorded `--flag value` pairs, on `listen`.
 pub fn successor_args(recorded: Option<&[String]>, listen: SocketAddr) -> Vec<String> {
     let mut out = vec!["--listen".to_string(), listen.to_string()];
     for pair in recorded.unwrap_or_default().chunks(2) {
-        if pair.first().is_some_and(|f| f != "--listen") {
-            out.extend(pair.iter().cloned());
+        if let [flag, value] = pair
+            && INHERITED.contains(&flag.as_str())
+        {
+            out.extend([flag.clone(), value.clone()]);
         }
     }
     out
@@ -608,5 +619,13 @@ mod tests {
             ]
         );
         assert_eq!(successor_args(None, listen), ["--listen", "127.0.0.1:9000"]);
+        let smuggled: Vec<String> = ["--state-dir", "/elsewhere", "--drain-timeout"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            successor_args(Some(&smuggled), listen),
+            ["--listen", "127.0.0.1:9000"],
+            "only known flags, only in whole pairs"
+        );
     }
 }
