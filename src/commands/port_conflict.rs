@@ -4,7 +4,7 @@
 //! gather (procfs) → plan (pure, below) → apply (re-checked signals, audit log).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, UdpSocket};
 use std::time::{Duration, Instant};
 
@@ -15,10 +15,11 @@ use crate::cli::Ctx;
 use crate::cli::args::PortConflictArgs;
 use crate::exit::{Exit, Failure};
 use crate::output::{Mark, Report, Styles, prompt, table, to_value};
-use crate::runtime::client::RuntimeClient;
-use crate::runtime::state::StateDir;
+use crate::runtime::client::{ClientError, RuntimeClient};
+use crate::runtime::state::{RuntimeInfo, StateDir};
 use crate::system::audit::{AuditLog, Entry};
 use crate::system::process::{self, ProcInfo, Supervisor};
+use crate::system::runtime_identity;
 use crate::system::safety::{self, Caller, Refusal};
 use crate::system::signals::{self, Expected};
 use crate::system::sockets::{self, BoundSocket, Proto};
@@ -54,6 +55,17 @@ pub struct Facts {
     pub sockets: Vec<BoundSocket>,
     pub holders: Vec<Holder>,
     pub caller: Caller,
+    /// The runtime of `--state-dir`, when its runtime.json is proved to
+    /// describe a live process: only that process may get this dir's token.
+    pub proved: Option<Proved>,
+}
+
+/// A runtime proved to be the one runtime.json recorded, and how to reach its admin API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proved {
+    pub pid: i32,
+    pub url: String,
+    pub token_file: std::path::PathBuf,
 }
 
 /// How one holder is to be stopped.
@@ -220,6 +232,9 @@ pub struct PortConflictReport {
     pub next: Option<String>,
     #[serde(skip)]
     pub exit: Exit,
+    /// The plan went to the terminal before the question, so the report need not repeat it.
+    #[serde(skip)]
+    pub plan_shown: bool,
 }
 
 pub fn run(ctx: &Ctx, args: &PortConflictArgs) -> anyhow::Result<PortConflictReport> {
@@ -238,6 +253,9 @@ pub fn run(ctx: &Ctx, args: &PortConflictArgs) -> anyhow::Result<PortConflictRep
             .into());
     }
     let state = StateDir::new(&ctx.state_dir);
+    // Read before apply: a runtime stopped here removes its runtime.json, and
+    // `--restart` starts its successor with the arguments it recorded.
+    let predecessor = recorded(&state);
     let facts = gather(&opts, &state)?;
     let plan = plan(&facts, &opts);
     let mut report = PortConflictReport {
@@ -254,6 +272,7 @@ pub fn run(ctx: &Ctx, args: &PortConflictArgs) -> anyhow::Result<PortConflictRep
         message: String::new(),
         next: None,
         exit: Exit::Ok,
+        plan_shown: false,
     };
     if ctx.global.dry_run {
         report.message = if report.plan.is_empty() {
@@ -266,7 +285,7 @@ pub fn run(ctx: &Ctx, args: &PortConflictArgs) -> anyhow::Result<PortConflictRep
     let audit = AuditLog::new(&ctx.state_dir);
     apply(ctx, &opts, &facts, &audit, &mut report);
     if report.outcome == Outcome::Free && args.restart {
-        let r = restart(ctx, opts.port);
+        let r = restart(ctx, opts.port, predecessor.as_ref());
         record(&audit, "restart", "hal9ctl serve --detach", r.ok, &r.detail);
         if !r.ok {
             report.exit = Exit::Warning;
@@ -295,16 +314,12 @@ fn gather(opts: &Options, state: &StateDir) -> anyhow::Result<Facts> {
     let inodes: BTreeSet<u64> = sockets.iter().map(|s| s.inode).collect();
     let by_pid = sockets::holders(&inodes)
         .map_err(|e| Failure::unknown(format!("cannot list processes in /proc: {e}")))?;
-    let runtime_pids = if by_pid.is_empty() {
-        Vec::new()
-    } else {
-        process::runtime_pids(state)
-    };
     let holders = by_pid
         .into_iter()
-        // A holder that exited since the scan holds nothing any more.
+        // A holder that exited since the scan holds nothing any more. No pid
+        // from a state file makes a holder "the runtime": its exe and argv do.
         .filter_map(|(pid, inodes)| {
-            process::inspect(pid, &runtime_pids)
+            process::inspect(pid, &[])
                 .ok()
                 .map(|info| Holder { info, inodes })
         })
@@ -313,6 +328,27 @@ fn gather(opts: &Options, state: &StateDir) -> anyhow::Result<Facts> {
         sockets,
         holders,
         caller: Caller::current(),
+        proved: recorded(state).and_then(|info| prove(state, &info)),
+    })
+}
+
+/// runtime.json of the state dir, if readable.
+fn recorded(state: &StateDir) -> Option<RuntimeInfo> {
+    state.read_runtime_info().ok().flatten()
+}
+
+fn prove(state: &StateDir, info: &RuntimeInfo) -> Option<Proved> {
+    let e = runtime_identity::verify(info).ok()?;
+    let listen: SocketAddr = info.listen.parse().ok()?;
+    let ip = if listen.ip().is_unspecified() {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else {
+        listen.ip()
+    };
+    Some(Proved {
+        pid: e.pid,
+        url: format!("http://{}", SocketAddr::new(ip, listen.port())),
+        token_file: state.admin_token_file(),
     })
 }
 
@@ -371,8 +407,15 @@ fn apply(
         return;
     }
 
-    for w in &plan.respawn_warnings {
-        notify(&format!("warning: {w}"));
+    let asking = plan.needs_confirmation && !ctx.global.yes && std::io::stdin().is_terminal();
+    if asking {
+        // Whoever answers must see what the yes stops: holders, users, supervisors, signals.
+        notify(report.render_plan(&Styles { color: false }).trim_end());
+        report.plan_shown = std::io::stdout().is_terminal();
+    } else {
+        for w in &plan.respawn_warnings {
+            notify(&format!("warning: {w}"));
+        }
     }
     if plan.needs_confirmation {
         let who: Vec<String> = plan
@@ -425,7 +468,7 @@ fn apply(
         };
         let first = match &p.action {
             Action::Drain => {
-                let d = drain(ctx);
+                let d = drain(facts.proved.as_ref(), p.pid, &ctx.state_dir);
                 record(audit, "drain", &describe(p.pid), d.ok, &d.result);
                 report.done.push(Done {
                     pid: Some(p.pid),
@@ -483,6 +526,12 @@ fn apply(
 }
 
 fn refusal_next(opts: &Options, facts: &Facts, plan: &Plan) -> String {
+    if facts.caller.foreign_proc.is_some() {
+        return format!(
+            "run it in the pid namespace that /proc belongs to (e.g. on the host), or give this namespace its own /proc (unshare --pid --fork --mount-proc): {}",
+            retry_hint(opts, false)
+        );
+    }
     let caller_is_root = facts.caller.uid == 0;
     let other_user = plan.steps.iter().any(|p| {
         matches!(
@@ -529,26 +578,22 @@ fn signal_step(e: &Expected, sig: Signal, who: &str, audit: &AuditLog) -> Done {
     }
 }
 
-/// Best effort: a runtime that cannot be drained is still stopped by SIGTERM,
-/// which makes it drain on its own within its drain timeout.
-fn drain(ctx: &Ctx) -> Done {
-    let token = StateDir::new(&ctx.state_dir).read_token();
-    let result = match token {
-        Err(e) => Err(format!(
-            "no admin token in {}: {e}",
-            ctx.state_dir.display()
+/// Best effort, and only with a token proved to be the holder's: the
+/// runtime recorded in the state dir, proved by pid, start time and socket.
+/// Any other runtime is left to SIGTERM, which drains it the same way.
+fn drain(proved: Option<&Proved>, pid: i32, state_dir: &std::path::Path) -> Done {
+    let result = match proved.filter(|p| p.pid == pid) {
+        None => Err(format!(
+            "skipped: pid {pid} is not the runtime recorded in {}, so no admin token is known to be its; SIGTERM drains it the same way",
+            state_dir
+                .join(crate::runtime::state::RUNTIME_JSON)
+                .display()
         )),
-        Ok(token) => RuntimeClient::new(&ctx.url, Duration::from_secs(2))
-            .map_err(|e| e.to_string())
-            .and_then(|c| {
-                crate::cli::block_on(async move { c.drain(&token).await })
-                    .map_err(|e| e.to_string())?
-                    .map_err(|e| e.to_string())
-            }),
+        Some(p) => drain_pid(p).map_err(|e| format!("failed: {e}; continuing with SIGTERM")),
     };
     let (ok, result) = match result {
-        Ok(_) => (true, "ok".to_string()),
-        Err(e) => (false, format!("failed: {e}; continuing with SIGTERM")),
+        Ok(()) => (true, "ok".to_string()),
+        Err(e) => (false, e),
     };
     Done {
         pid: None,
@@ -558,10 +603,47 @@ fn drain(ctx: &Ctx) -> Done {
     }
 }
 
+/// `POST /admin/drain?pid=N` until the holder itself answers: another instance
+/// sharing the port answers 409 (same token) or 401 (another token).
+fn drain_pid(p: &Proved) -> Result<(), String> {
+    let token = std::fs::read_to_string(&p.token_file)
+        .map_err(|e| {
+            format!(
+                "cannot read the admin token {}: {e}",
+                p.token_file.display()
+            )
+        })?
+        .trim()
+        .to_string();
+    let pid = u32::try_from(p.pid).map_err(|e| e.to_string())?;
+    let client = RuntimeClient::fresh_connections(&p.url, Duration::from_secs(2))
+        .map_err(|e| e.to_string())?;
+    crate::cli::block_on(async move {
+        let mut last = String::new();
+        for _ in 0..16 {
+            match client.drain_pid(&token, pid).await {
+                Ok(_) => return Ok(()),
+                Err(
+                    e @ ClientError::Status {
+                        status: 401 | 409, ..
+                    },
+                ) => last = e.to_string(),
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        Err(format!("pid {pid} was not reached: {last}"))
+    })
+    .map_err(|e| e.to_string())?
+}
+
 fn record(audit: &AuditLog, action: &str, target: &str, ok: bool, result: &str) {
     let result = match (ok, result.strip_prefix("ok")) {
         (true, None) => format!("ok: {result}"),
-        (false, _) if !result.starts_with("refused") && !result.starts_with("failed") => {
+        (false, _)
+            if !["refused", "failed", "skipped"]
+                .iter()
+                .any(|p| result.starts_with(p)) =>
+        {
             format!("failed: {result}")
         }
         _ => result.to_string(),
@@ -649,13 +731,14 @@ fn still_held_by(opts: &Options) -> Vec<String> {
 
 /// Start the runtime detached on the freed port, with the same state dir and
 /// config, then wait for `/ready`.
-fn restart(ctx: &Ctx, port: u16) -> RestartResult {
+fn restart(ctx: &Ctx, port: u16, predecessor: Option<&RuntimeInfo>) -> RestartResult {
     let listen = SocketAddr::new(ctx.config().server.listen.ip(), port);
     let pid = match crate::commands::restart::local::start_detached(
         ctx,
         listen,
         false,
         std::time::Duration::from_secs(30),
+        predecessor,
     ) {
         Ok(pid) => pid,
         Err(e) => {
@@ -707,12 +790,9 @@ fn wait_ready(url: &str) -> Result<Duration, String> {
     .map_err(|e| e.to_string())?
 }
 
-impl Report for PortConflictReport {
-    fn to_json(&self) -> serde_json::Value {
-        to_value(self)
-    }
-
-    fn render(&self, st: &Styles) -> String {
+impl PortConflictReport {
+    /// The holders and what is planned for each: shown before any question.
+    pub fn render_plan(&self, st: &Styles) -> String {
         let mut out = String::new();
         let protos: Vec<String> = self.protocols.iter().map(|p| p.to_string()).collect();
         if self.holders.is_empty() && self.sockets.is_empty() {
@@ -781,6 +861,21 @@ impl Report for PortConflictReport {
                 out.push_str(&format!("{} {w}\n", st.mark(Mark::Warn)));
             }
         }
+        out
+    }
+}
+
+impl Report for PortConflictReport {
+    fn to_json(&self) -> serde_json::Value {
+        to_value(self)
+    }
+
+    fn render(&self, st: &Styles) -> String {
+        let mut out = if self.plan_shown {
+            String::new()
+        } else {
+            self.render_plan(st)
+        };
         for d in &self.done {
             let who = d.pid.map(|p| format!("pid {p}: ")).unwrap_or_default();
             let mark = st.mark(if d.ok { Mark::Ok } else { Mark::Warn });
@@ -856,7 +951,9 @@ mod tests {
                 pid: 500,
                 ancestors: vec![400, 1],
                 uid: 1000,
+                foreign_proc: None,
             },
+            proved: None,
         }
     }
 

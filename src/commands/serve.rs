@@ -124,6 +124,71 @@ fn bind_failure(addr: SocketAddr, e: &std::io::Error) -> Failure {
     }
 }
 
+/// SO_REUSEPORT lets any listener of ours join a port that another one
+/// serves, and then the kernel splits the traffic between them. Only a
+/// `--takeover` successor may share, and only with the predecessor that this
+/// state dir's runtime.json proves (pid, start time, socket).
+fn refuse_a_shared_port(addr: SocketAddr, takeover: bool, sd: &StateDir) -> Result<(), Failure> {
+    use crate::system::{process, runtime_identity, sockets};
+    if addr.port() == 0 {
+        return Ok(());
+    }
+    let Ok(socks) = sockets::bound_to(addr.port(), false) else {
+        // Without the socket tables the bind itself is the only check left.
+        return Ok(());
+    };
+    let mut sharing: std::collections::BTreeSet<u64> = socks
+        .iter()
+        .filter(|s| overlaps(s.local.ip(), addr.ip()))
+        .map(|s| s.inode)
+        .collect();
+    if takeover
+        && let Ok(Some(info)) = sd.read_runtime_info()
+        && let Ok(predecessor) = runtime_identity::verify(&info)
+    {
+        sharing.retain(|i| !predecessor.inodes.contains(i));
+    }
+    if sharing.is_empty() {
+        return Ok(());
+    }
+    let holders = sockets::holders(&sharing).unwrap_or_default();
+    let mut who: Vec<String> = holders
+        .keys()
+        .map(|pid| match process::inspect(*pid, &[]) {
+            Ok(i) => format!("pid {pid} ({}, user {})", i.command, i.user),
+            Err(_) => format!("pid {pid}"),
+        })
+        .collect();
+    if who.is_empty() {
+        who.push("a process that is not visible to us".into());
+    }
+    let why = if takeover {
+        "refused: it is not the runtime this state dir's runtime.json proves, so this is no takeover"
+    } else {
+        "refused: a second listener would split the port's connections with it"
+    };
+    Err(Failure::critical(format!(
+        "port {} on {} is in use by {}; {why}",
+        addr.port(),
+        addr.ip(),
+        who.join(", ")
+    ))
+    .with_next(format!(
+        "hal9ctl emergency port-conflict --port {}",
+        addr.port()
+    )))
+}
+
+/// Pure: whether listeners on `a` and `b` (same port) take the same connections.
+fn overlaps(a: std::net::IpAddr, b: std::net::IpAddr) -> bool {
+    let v4 = |ip: std::net::IpAddr| match ip {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map(std::net::IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    };
+    let (a, b) = (v4(a), v4(b));
+    a == b || a.is_unspecified() || b.is_unspecified()
+}
+
 async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> {
     let sd = StateDir::new(&ctx.state_dir);
     ensure_private_dir(&sd.root)
@@ -176,7 +241,17 @@ async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> 
         })?,
         Some((ns, name)) => follow_configmap(ns, name).await?,
     };
+    let admin_limits = sd.read_admin_limits().map_err(|e| {
+        Failure::critical(format!(
+            "cannot read the limits last set through /admin/limits: {e}"
+        ))
+        .with_next(format!(
+            "inspect or remove {}",
+            sd.admin_limits_file().display()
+        ))
+    })?;
     let addr = listen_addr(args, cfg.server.listen)?;
+    refuse_a_shared_port(addr, args.takeover, &sd)?;
     let std_listener = listener::bind(addr).map_err(|e| bind_failure(addr, &e))?;
     let bound = std_listener
         .local_addr()
@@ -188,16 +263,40 @@ async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> 
         // predecessor's close may be reset.
         tracing::warn!("cannot steer new connections to this instance: {e}");
     }
-    let limits = Limits {
-        max_in_flight: cfg.limits.max_in_flight,
-        rate_limit_rps: cfg.limits.rate_limit_rps,
+    let limits = match admin_limits {
+        Some(l) => {
+            tracing::info!(
+                "limits from {} (last set through /admin/limits): {} in flight, {} req/s",
+                sd.admin_limits_file().display(),
+                l.max_in_flight,
+                l.rate_limit_rps
+            );
+            l
+        }
+        None => Limits {
+            max_in_flight: cfg.limits.max_in_flight,
+            rate_limit_rps: cfg.limits.rate_limit_rps,
+        },
     };
     let state = AppState::new(runtime, limits, migration, token, bound);
+    // Only a runtime with a state dir persists what the admin API changes.
+    let _ = state.admin_state.set(sd.clone());
     let info = RuntimeInfo {
         pid: std::process::id(),
         listen: bound.to_string(),
         version: crate::VERSION.to_string(),
         started_at: state.started_at.clone(),
+        start_ticks: crate::system::process::own_start_ticks(),
+        listen_inode: nix::sys::stat::fstat(std::os::fd::AsFd::as_fd(&std_listener))
+            .ok()
+            .map(|st| st.st_ino),
+        serve_args: recorded_serve_args(args, bound),
+        config: ctx
+            .loaded
+            .file
+            .as_deref()
+            .and_then(|f| std::path::absolute(f).ok())
+            .filter(|f| f.to_str().is_some()),
     };
     let lock = match lock {
         Some(l) => {
@@ -266,6 +365,26 @@ async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> 
         drained_cleanly: Some(clean),
         requests_served: Some(state.served.load(std::sync::atomic::Ordering::Relaxed)),
     })
+}
+
+/// This instance's `serve` arguments as a successor must get them: the bound
+/// address (not `:0`), absolute paths. `None` when a path is not UTF-8 and
+/// cannot be written into runtime.json.
+fn recorded_serve_args(args: &ServeArgs, bound: SocketAddr) -> Option<Vec<String>> {
+    let mut v = vec!["--listen".to_string(), bound.to_string()];
+    if let Some(d) = args.drain_timeout {
+        v.push("--drain-timeout".into());
+        v.push(humantime::format_duration(d).to_string());
+    }
+    if let Some(p) = &args.admin_token_file {
+        v.push("--admin-token-file".into());
+        v.push(std::path::absolute(p).ok()?.to_str()?.to_string());
+    }
+    if let Some((ns, name)) = &args.migration_source {
+        v.push("--migration-source".into());
+        v.push(format!("configmap:{ns}/{name}"));
+    }
+    Some(v)
 }
 
 /// The initial migration state from the ConfigMap; the watcher keeps it current.
@@ -404,15 +523,37 @@ pub fn detach(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> {
             }
         }
         if Instant::now() >= deadline {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid as i32),
-                nix::sys::signal::Signal::SIGTERM,
-            );
+            // Our own child, not yet reaped, so its pid cannot have been reused;
+            // it still goes through the one checked, pidfd-based path.
+            if let Some(ticks) = crate::system::process::start_ticks(pid as i32) {
+                let e = crate::system::signals::Expected {
+                    pid: pid as i32,
+                    start_ticks: ticks,
+                    inodes: Default::default(),
+                };
+                let _ = crate::system::signals::send_checked(&e, nix::sys::signal::Signal::SIGTERM);
+            }
             return Err(fail(format!(
                 "the runtime did not become ready within {}, so it was stopped",
                 humantime::format_duration(args.ready_timeout)
             )));
         }
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::overlaps;
+
+    #[test]
+    fn listeners_overlap_on_the_same_or_a_wildcard_address() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        assert!(overlaps(ip("127.0.0.1"), ip("127.0.0.1")));
+        assert!(overlaps(ip("0.0.0.0"), ip("127.0.0.1")));
+        assert!(overlaps(ip("::"), ip("127.0.0.1")));
+        assert!(overlaps(ip("::ffff:127.0.0.1"), ip("127.0.0.1")));
+        assert!(!overlaps(ip("127.0.0.1"), ip("127.0.0.2")));
+        assert!(!overlaps(ip("::1"), ip("127.0.0.1")));
     }
 }

@@ -20,6 +20,8 @@ pub const PID_FILE: &str = "hal9.pid";
 pub const TOKEN_FILE: &str = "admin.token";
 /// The log of a detached `serve`.
 pub const LOG_FILE: &str = "hal9.log";
+/// The admission limits last set through `/admin/limits`: a successor starts with them.
+pub const ADMIN_LIMITS_FILE: &str = "admin-limits.json";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuntimeInfo {
@@ -27,6 +29,31 @@ pub struct RuntimeInfo {
     pub listen: String,
     pub version: String,
     pub started_at: String,
+    /// Start time in clock ticks since boot (`/proc/PID/stat`): with the pid,
+    /// it names this process and no later one that gets the same pid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_ticks: Option<u64>,
+    /// Inode of the listening socket, to check the pid still holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listen_inode: Option<u64>,
+    /// The `serve` arguments, in `--flag value` pairs with absolute paths, so
+    /// a successor starts exactly as this instance did. `None`: not recordable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serve_args: Option<Vec<String>>,
+    /// The config file this instance loaded (absolute), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<PathBuf>,
+}
+
+impl RuntimeInfo {
+    /// The value of `--flag` in the recorded serve arguments.
+    pub fn serve_arg(&self, flag: &str) -> Option<&str> {
+        let args = self.serve_args.as_deref()?;
+        args.chunks(2)
+            .find(|pair| pair.first().is_some_and(|f| f == flag))
+            .and_then(|pair| pair.get(1))
+            .map(String::as_str)
+    }
 }
 
 /// The files of one state dir.
@@ -61,39 +88,74 @@ impl StateDir {
         read_json(&self.runtime_json())
     }
 
+    pub fn admin_limits_file(&self) -> PathBuf {
+        self.root.join(ADMIN_LIMITS_FILE)
+    }
+
+    /// The limits last set through `/admin/limits`, or `None` if never.
+    pub fn read_admin_limits(&self) -> io::Result<Option<crate::runtime::api::Limits>> {
+        read_json(&self.admin_limits_file())
+    }
+
+    pub fn write_admin_limits(&self, limits: &crate::runtime::api::Limits) -> io::Result<()> {
+        let body = serde_json::to_vec_pretty(limits).map_err(io::Error::other)?;
+        crate::system::fsio::write_atomic(&self.admin_limits_file(), &body, 0o600)
+    }
+
     /// The pid recorded in the pid file, if any.
     pub fn read_pid(&self) -> io::Result<Option<u32>> {
         Ok(fsio::read_state_file(&self.pid_file())?
             .and_then(|b| String::from_utf8_lossy(&b).trim().parse().ok()))
     }
 
+    /// Where the token of the runtime recorded here lives: the
+    /// `--admin-token-file` runtime.json records, else `admin.token`.
+    pub fn admin_token_file(&self) -> PathBuf {
+        match self.read_runtime_info() {
+            Ok(Some(info)) => info
+                .serve_arg("--admin-token-file")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| self.token_file()),
+            _ => self.token_file(),
+        }
+    }
+
+    /// The token the recorded runtime takes (whitespace trimmed), under the
+    /// same trust rules as `admin.token`.
+    pub fn read_admin_token(&self) -> io::Result<String> {
+        read_trusted_token(&self.admin_token_file())
+    }
+
     /// The admin token (whitespace trimmed). Refused unless the file is ours
     /// and private: a token others can read is no secret, and one they could
     /// plant or change would let them in.
     pub fn read_token(&self) -> io::Result<String> {
-        let path = self.token_file();
-        let mut f = fsio::open_state_file(&path, std::fs::OpenOptions::new().read(true))?;
-        let m = f.metadata()?;
-        let me = nix::unistd::geteuid().as_raw();
-        if m.uid() != me {
-            return Err(untrusted_token(
-                &path,
-                format!("owned by uid {}, not by this user (uid {me})", m.uid()),
-            ));
-        }
-        if m.mode() & 0o077 != 0 {
-            return Err(untrusted_token(
-                &path,
-                format!(
-                    "mode {:04o}; others could read or change it",
-                    m.mode() & 0o7777
-                ),
-            ));
-        }
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut f, &mut s)?;
-        Ok(s.trim().to_string())
+        read_trusted_token(&self.token_file())
     }
+}
+
+fn read_trusted_token(path: &Path) -> io::Result<String> {
+    let mut f = fsio::open_state_file(path, std::fs::OpenOptions::new().read(true))?;
+    let m = f.metadata()?;
+    let me = nix::unistd::geteuid().as_raw();
+    if m.uid() != me {
+        return Err(untrusted_token(
+            path,
+            format!("owned by uid {}, not by this user (uid {me})", m.uid()),
+        ));
+    }
+    if m.mode() & 0o077 != 0 {
+        return Err(untrusted_token(
+            path,
+            format!(
+                "mode {:04o}; others could read or change it",
+                m.mode() & 0o7777
+            ),
+        ));
+    }
+    let mut s = String::new();
+    std::io::Read::read_to_string(&mut f, &mut s)?;
+    Ok(s.trim().to_string())
 }
 
 fn untrusted_token(path: &Path, why: String) -> io::Error {

@@ -8,6 +8,7 @@ pub mod glob;
 pub mod open_files;
 pub mod process;
 pub mod root_dir;
+pub mod runtime_identity;
 pub mod safe_delete;
 pub mod safety;
 pub mod scan;

@@ -83,6 +83,62 @@ pub fn start_ticks(pid: i32) -> Option<u64> {
     (stat.state != 'Z' && stat.state != 'X').then_some(stat.starttime)
 }
 
+/// `/proc` mounted from another pid namespace: the pids it lists name other
+/// processes than the same numbers do for `kill` here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ForeignProc {
+    /// The pid `/proc/self` names; `None` when there is no readable `/proc/self`.
+    pub proc_self: Option<i32>,
+    /// Our pid in our own pid namespace (`getpid()`).
+    pub pid: i32,
+}
+
+impl std::fmt::Display for ForeignProc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.proc_self {
+            Some(p) => write!(
+                f,
+                "/proc belongs to another pid namespace (it names this process pid {p}, but its pid is {}), so the pids read there would be signalled as other processes",
+                self.pid
+            ),
+            None => write!(
+                f,
+                "/proc/self cannot be read, so it cannot be told whether /proc belongs to this pid namespace"
+            ),
+        }
+    }
+}
+
+/// `Some` when `/proc` does not describe our own pid namespace.
+pub fn foreign_proc() -> Option<ForeignProc> {
+    let pid = nix::unistd::getpid().as_raw();
+    let proc_self = std::fs::read_link("/proc/self")
+        .ok()
+        .and_then(|l| l.to_str().and_then(|s| s.parse::<i32>().ok()));
+    (proc_self != Some(pid)).then_some(ForeignProc { proc_self, pid })
+}
+
+/// This process's start time, read through `/proc/self` (right even where
+/// `/proc/<getpid()>` would name someone else).
+pub fn own_start_ticks() -> Option<u64> {
+    Process::myself().ok()?.stat().ok().map(|s| s.starttime)
+}
+
+/// Whether `pid` is a live `hal9ctl serve`; its command line when it is not.
+pub fn hal9_serve_or_command(pid: i32) -> Result<(), String> {
+    let p = Process::new(pid).map_err(|_| "it has exited".to_string())?;
+    let cmdline = p.cmdline().unwrap_or_default();
+    if is_hal9_serve(p.exe().ok().as_deref(), &cmdline) {
+        return Ok(());
+    }
+    let comm = p.stat().map(|s| s.comm).unwrap_or_default();
+    Err(if cmdline.is_empty() {
+        format!("[{comm}]")
+    } else {
+        cmdline.join(" ")
+    })
+}
+
 /// The pids the state dir names as the runtime: `runtime.json` and the pid file.
 pub fn runtime_pids(state: &StateDir) -> Vec<i32> {
     let mut pids = Vec::new();

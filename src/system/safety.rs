@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use super::process::ForeignProc;
+
 /// Infrastructure whose loss takes the machine (or the way in) with it.
 pub const PROTECTED_NAMES: &[&str] = &[
     "sshd",
@@ -29,6 +31,8 @@ pub struct Caller {
     pub pid: i32,
     pub ancestors: Vec<i32>,
     pub uid: u32,
+    /// Set when the `/proc` we read belongs to another pid namespace.
+    pub foreign_proc: Option<ForeignProc>,
 }
 
 impl Caller {
@@ -37,6 +41,7 @@ impl Caller {
             pid: std::process::id() as i32,
             ancestors: super::process::ancestors_of_self(),
             uid: nix::unistd::geteuid().as_raw(),
+            foreign_proc: super::process::foreign_proc(),
         }
     }
 }
@@ -54,12 +59,18 @@ pub enum Refusal {
     KernelThread,
     #[error("it belongs to uid {owner}, not to us (uid {caller}); only root may signal it")]
     OtherUser { owner: u32, caller: u32 },
+    #[error("{view}")]
+    ForeignPidNamespace { view: ForeignProc },
     #[error("{name} is protected infrastructure")]
     Protected { name: String },
 }
 
 /// Whether `caller` may signal `target`; the refusal names the rule.
 pub fn check(target: &Target<'_>, caller: &Caller) -> Result<(), Refusal> {
+    // Checked first: every other rule compares pids, and these pids mean other processes.
+    if let Some(view) = &caller.foreign_proc {
+        return Err(Refusal::ForeignPidNamespace { view: view.clone() });
+    }
     if target.pid == 1 {
         return Err(Refusal::Init);
     }
@@ -100,6 +111,7 @@ mod tests {
             pid: 500,
             ancestors: vec![400, 300, 1],
             uid: 1000,
+            foreign_proc: None,
         }
     }
 
@@ -156,6 +168,23 @@ mod tests {
         );
         let root = Caller { uid: 0, ..c };
         assert_eq!(check(&target(700, 33, "nginx"), &root), Ok(()));
+    }
+
+    #[test]
+    fn a_proc_of_another_pid_namespace_refuses_every_target() {
+        let c = Caller {
+            foreign_proc: Some(ForeignProc {
+                proc_self: Some(4242),
+                pid: 1,
+            }),
+            ..caller()
+        };
+        let refused = check(&target(700, 1000, "python3"), &c).unwrap_err();
+        assert!(matches!(refused, Refusal::ForeignPidNamespace { .. }));
+        assert!(
+            refused.to_string().contains("another pid namespace"),
+            "{refused}"
+        );
     }
 
     #[test]

@@ -1,11 +1,15 @@
 //! Signals that re-check their target first: between gather and apply a pid
 //! can exit and be reused by an unrelated process, or let go of the socket.
+//!
+//! Every signal goes by pidfd: the pidfd is opened first and the identity is
+//! checked after, so the checked process is the one the signal reaches even
+//! if its pid is reused in between (ARCHITECTURE §5).
 
 use std::collections::BTreeSet;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
 
 use super::{process, sockets};
 
@@ -26,6 +30,15 @@ pub enum SignalError {
     Reused(i32),
     #[error("pid {0} no longer holds the socket; not signalled")]
     LetGo(i32),
+    #[error("pid {pid} not signalled: {view}")]
+    ForeignNamespace {
+        pid: i32,
+        view: process::ForeignProc,
+    },
+    #[error(
+        "cannot open a pidfd for pid {pid} ({errno}); not signalled, because without one a reused pid could be hit"
+    )]
+    Pidfd { pid: i32, errno: nix::Error },
     #[error("sending {signal} to pid {pid} failed: {errno}")]
     Kill {
         pid: i32,
@@ -34,8 +47,24 @@ pub enum SignalError {
     },
 }
 
-/// Send `signal` to `e.pid` only if it is still the same process holding the same socket.
-pub fn send_checked(e: &Expected, signal: Signal) -> Result<(), SignalError> {
+/// A process whose identity was checked while a pidfd to it was open: the
+/// pidfd names that process for as long as it lives, whatever its pid becomes.
+#[derive(Debug)]
+pub struct Checked {
+    pub expected: Expected,
+    fd: OwnedFd,
+}
+
+/// Open a pidfd to `e.pid`, then check it is still the same process holding
+/// the same sockets. Checking after the open is what makes the check hold.
+pub fn check(e: &Expected) -> Result<Checked, SignalError> {
+    if let Some(view) = process::foreign_proc() {
+        return Err(SignalError::ForeignNamespace { pid: e.pid, view });
+    }
+    let fd = pidfd_open(e.pid).map_err(|errno| match errno {
+        nix::Error::ESRCH => SignalError::Gone(e.pid),
+        errno => SignalError::Pidfd { pid: e.pid, errno },
+    })?;
     match process::start_ticks(e.pid) {
         None => return Err(SignalError::Gone(e.pid)),
         Some(t) if t != e.start_ticks => return Err(SignalError::Reused(e.pid)),
@@ -44,14 +73,59 @@ pub fn send_checked(e: &Expected, signal: Signal) -> Result<(), SignalError> {
     if !e.inodes.is_empty() && sockets::held_by_pid(e.pid, &e.inodes).is_empty() {
         return Err(SignalError::LetGo(e.pid));
     }
-    kill(Pid::from_raw(e.pid), signal).map_err(|errno| match errno {
-        nix::Error::ESRCH => SignalError::Gone(e.pid),
-        errno => SignalError::Kill {
-            pid: e.pid,
-            signal,
-            errno,
-        },
+    Ok(Checked {
+        expected: e.clone(),
+        fd,
     })
+}
+
+impl Checked {
+    /// Signal the checked process; a pid reused since cannot receive it.
+    pub fn send(&self, signal: Signal) -> Result<(), SignalError> {
+        let pid = self.expected.pid;
+        // SAFETY: pidfd_send_signal(2) reads only the fd and the signal number;
+        // a null siginfo means "as kill(2) would send it".
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                self.fd.as_raw_fd(),
+                signal as libc::c_int,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            )
+        };
+        if rc == 0 {
+            return Ok(());
+        }
+        Err(match nix::Error::last() {
+            nix::Error::ESRCH => SignalError::Gone(pid),
+            errno => SignalError::Kill { pid, signal, errno },
+        })
+    }
+
+    /// Whether the process has exited (a zombie counts: it holds nothing).
+    pub fn exited(&self) -> bool {
+        exited(&self.expected)
+    }
+}
+
+fn pidfd_open(pid: i32) -> Result<OwnedFd, nix::Error> {
+    if pid <= 0 {
+        // 0 and negative pids name process groups in kill(2); never a target here.
+        return Err(nix::Error::ESRCH);
+    }
+    // SAFETY: pidfd_open(2) takes a pid and flags and returns a new fd or -1.
+    let rc = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if rc < 0 {
+        return Err(nix::Error::last());
+    }
+    // SAFETY: the kernel just made this fd for us; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(rc as RawFd) })
+}
+
+/// Send `signal` to `e.pid` only if it is still the same process holding the same socket.
+pub fn send_checked(e: &Expected, signal: Signal) -> Result<(), SignalError> {
+    check(e)?.send(signal)
 }
 
 /// Whether the process is gone (exited, a zombie, or its pid now names another process).
@@ -125,6 +199,27 @@ mod tests {
             send_checked(&gone, Signal::SIGTERM),
             Err(SignalError::Gone(_) | SignalError::Reused(_))
         ));
+    }
+
+    #[test]
+    fn signals_go_by_pidfd_to_the_checked_process_only() {
+        use std::os::unix::process::ExitStatusExt;
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = child.id() as i32;
+        let e = Expected {
+            pid,
+            start_ticks: process::start_ticks(pid).unwrap(),
+            inodes: BTreeSet::new(),
+        };
+        let c = check(&e).unwrap();
+        c.send(Signal::SIGTERM).unwrap();
+        assert_eq!(child.wait().unwrap().signal(), Some(libc::SIGTERM));
+        // Reaped, its pid is free for reuse; the pidfd still names the dead process.
+        assert_eq!(c.send(Signal::SIGTERM), Err(SignalError::Gone(pid)));
+        assert!(c.exited());
     }
 
     #[test]

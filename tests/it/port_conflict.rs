@@ -419,3 +419,170 @@ fn a_port_still_busy_after_the_kill_is_exit_2_naming_what_holds_it() {
     );
     assert!(v["next"].as_str().unwrap().starts_with("hal9ctl "));
 }
+
+/// The pid of a process and the runtime.json naming it: written as a crashed
+/// runtime's file would be, after its pid went to somebody else.
+fn write_runtime_json(state: &Path, pid: i32, port: u16) {
+    std::fs::write(
+        state.join("runtime.json"),
+        format!(
+            "{{\"pid\":{pid},\"listen\":\"127.0.0.1:{port}\",\"version\":\"0\",\"started_at\":\"2026-01-01T00:00:00Z\"}}"
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn clearing_another_runtimes_port_leaves_the_state_dirs_runtime_alone() {
+    let a = crate::common::Server::start(None);
+    let mut b = crate::common::Server::start(None);
+    // A's state dir, B's port: only B holds the port.
+    let out = port_conflict(a.dir.path(), b.port, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let v = json(&out);
+    assert_eq!(holder_pids(&v), vec![b.pid() as i32]);
+    assert_eq!(v["outcome"], "free");
+    assert!(b.wait().success(), "B drained on SIGTERM and exited");
+    assert!(alive(a.pid() as i32), "A does not hold port {}", b.port);
+    assert_eq!(a.get("/ready").status, 200, "A is still ready");
+    let drain = &v["done"][0];
+    assert_eq!(drain["step"], "drain");
+    assert!(
+        drain["result"].as_str().unwrap().contains("skipped"),
+        "A's token proves nothing about B: {drain}"
+    );
+}
+
+#[test]
+fn a_runtime_json_naming_a_squatter_does_not_make_it_the_runtime() {
+    let state = tempdir();
+    let port = free_port();
+    let sq = Squatter::spawn(port, "tcp", false);
+    write_runtime_json(state.path(), sq.parent(), port);
+    std::fs::write(state.path().join("hal9.pid"), format!("{}\n", sq.parent())).unwrap();
+    let out = port_conflict(state.path(), port, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let v = json(&out);
+    assert_eq!(v["holders"][0]["hal9_runtime"], false, "{v}");
+    assert_eq!(v["outcome"], "refused");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(alive(sq.parent()), "a squatter needs --force or a yes");
+}
+
+#[test]
+fn a_proc_of_another_pid_namespace_is_refused() {
+    let state = tempdir();
+    let port = free_port();
+    let sq = Squatter::spawn(port, "tcp", false);
+    // A new pid namespace that still sees the parent's /proc: every pid read
+    // there names a process of the parent namespace.
+    let mut c = Command::new("unshare");
+    c.args(["--pid", "--fork", crate::common::BIN])
+        .args(["-o", "json", "--state-dir"])
+        .arg(state.path())
+        .args(["emergency", "port-conflict", "--force", "--port"])
+        .arg(port.to_string())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", state.path())
+        .env("XDG_CONFIG_HOME", state.path().join("xdg-config"))
+        .env("NO_COLOR", "1")
+        .current_dir(state.path())
+        .stdin(Stdio::null());
+    let out = run(&mut c);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let v = json(&out);
+    assert_eq!(v["outcome"], "refused", "{v}");
+    let msg = v["message"].as_str().unwrap();
+    assert!(msg.contains("pid namespace"), "{msg}");
+    assert!(v["next"].as_str().unwrap().contains("--mount-proc"), "{v}");
+    assert!(alive(sq.parent()));
+    assert!(
+        !audit_lines(state.path())
+            .iter()
+            .any(|e| e["action"] == "kill" && !e["result"].as_str().unwrap().starts_with("refused")),
+        "nothing was signalled"
+    );
+}
+
+/// Run `args` on a pseudo-terminal, answer `answer` to the first `[y/N]`,
+/// and return everything the terminal showed up to the question, then after it.
+fn at_a_terminal(state: &Path, args: &[&str], answer: &str) -> (String, String) {
+    const PTY: &str = r#"
+import fcntl, os, pty, struct, sys, termios
+answer = sys.argv[1].encode()
+pid, fd = pty.fork()
+if pid == 0:
+    # A terminal 200 columns wide: a fresh pty is 0x0, which squeezes tables to a column.
+    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
+    os.execv(sys.argv[2], sys.argv[2:])
+before, after, asked = b"", b"", False
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    if asked:
+        after += chunk
+    else:
+        before += chunk
+        if b"[y/N]" in before:
+            asked = True
+            os.write(fd, answer + b"\n")
+os.waitpid(pid, 0)
+sys.stdout.buffer.write(before + b"\0" + after)
+"#;
+    let mut c = Command::new("python3");
+    c.args(["-c", PTY, answer, crate::common::BIN])
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", state)
+        .env("XDG_CONFIG_HOME", state.join("xdg-config"))
+        .env("HAL9_STATE_DIR", state)
+        .env("NO_COLOR", "1")
+        .env("TERM", "dumb")
+        .current_dir(state)
+        .stdin(Stdio::null());
+    let out = run(&mut c);
+    let text = stdout(&out);
+    let (before, after) = text.split_once('\0').unwrap_or((&text, ""));
+    (before.to_string(), after.to_string())
+}
+
+#[test]
+fn at_a_terminal_the_plan_comes_before_the_question() {
+    let state = tempdir();
+    let port = free_port();
+    let sq = Squatter::spawn(port, "tcp", false);
+    let (before, after) = at_a_terminal(
+        state.path(),
+        &["emergency", "port-conflict", "--port", &port.to_string()],
+        "n",
+    );
+    assert!(before.contains("[y/N]"), "never asked: {before}{after}");
+    let asked = before.find("[y/N]").unwrap();
+    let table = before
+        .to_lowercase()
+        .find("supervisor")
+        .unwrap_or(usize::MAX);
+    assert!(
+        table < asked,
+        "the holders table must come before the question:\n{before}"
+    );
+    let row = before.find(&sq.parent().to_string()).unwrap_or(usize::MAX);
+    assert!(
+        row < asked,
+        "the holder's pid before the question:\n{before}"
+    );
+    assert!(after.contains("answered no"), "{after}");
+    assert!(alive(sq.parent()));
+}

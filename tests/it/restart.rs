@@ -217,3 +217,133 @@ fn a_foreign_process_on_the_port_is_refused_without_force() {
     );
     drop(squatter);
 }
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        let state = s.rsplit(')').next().unwrap_or("").trim_start();
+        !state.starts_with('Z') && !state.starts_with('X')
+    })
+}
+
+/// Overwrite runtime.json's pid, keeping every other recorded field.
+fn forge_pid(dir: &std::path::Path, pid: u32) {
+    let path = dir.join("runtime.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    v["pid"] = json!(pid);
+    std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
+}
+
+/// Kills a child on drop, by pid.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_runtime_json_pid_that_is_not_a_hal9_serve_is_never_signalled() {
+    let s = Server::start(None);
+    let sleep = Child(
+        std::process::Command::new("sleep")
+            .arg("600")
+            .spawn()
+            .unwrap(),
+    );
+    let victim = sleep.0.id();
+    forge_pid(s.dir.path(), victim);
+    let o = run(hal9ctl(s.dir.path()).args(["restart", "--drain-timeout", "1s"]));
+    // Any successor that came up is this test's to stop.
+    let _reap = runtime_pid(s.dir.path()).filter(|p| *p != victim).map(Reap);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(alive(victim), "the sleep was signalled: {}", stderr(&o));
+    assert_eq!(o.status.code(), Some(2), "{}\n{}", stdout(&o), stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains(&format!("pid {victim}")), "{err}");
+    assert!(err.contains("not a hal9ctl serve"), "{err}");
+    assert_eq!(
+        s.get("/health").json()["pid"],
+        s.pid(),
+        "the runtime serves on"
+    );
+}
+
+#[test]
+fn a_recorded_pid_with_another_start_time_is_never_signalled() {
+    let a = Server::start(None);
+    let b = Server::start(None);
+    // B is a real `hal9ctl serve`, but not the process A's runtime.json recorded.
+    forge_pid(a.dir.path(), b.pid());
+    let o = run(hal9ctl(a.dir.path()).args(["restart", "--drain-timeout", "1s"]));
+    let _reap = runtime_pid(a.dir.path())
+        .filter(|p| *p != b.pid())
+        .map(Reap);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(alive(b.pid()), "B was signalled: {}", stderr(&o));
+    assert_eq!(b.get("/ready").status, 200);
+    assert_eq!(o.status.code(), Some(2), "{}\n{}", stdout(&o), stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("start time"), "{err}");
+}
+
+#[test]
+fn a_restart_keeps_admin_limits_and_the_serve_arguments_and_is_quiet() {
+    let d = tempdir();
+    let token_file = d.path().join("operator.token");
+    std::fs::write(&token_file, "operator-chosen-token\n").unwrap();
+    // A decoy in the state dir: a successor without --admin-token-file would take it.
+    std::fs::write(d.path().join("admin.token"), "state-dir-token\n").unwrap();
+    let mut s = Server::start_in(
+        d,
+        None,
+        &[
+            "--admin-token-file",
+            token_file.to_str().unwrap(),
+            "--drain-timeout",
+            "7s",
+        ],
+    );
+    s.token = "operator-chosen-token".into();
+    let raised = run(hal9ctl(s.dir.path()).args(["scale", "--emergency"]));
+    assert_eq!(raised.status.code(), Some(0), "{}", stderr(&raised));
+    assert_eq!(
+        s.admin("GET", "/admin/limits", None).json(),
+        json!({"max_in_flight": 2048, "rate_limit_rps": 10000})
+    );
+    let old_pid = s.pid();
+    let o = run(hal9ctl(s.dir.path()).args(["restart", "-o", "json"]));
+    let new_pid = runtime_pid(s.dir.path()).filter(|p| *p != old_pid);
+    let _reap = new_pid.map(Reap);
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(s.wait().success());
+    let new_pid = new_pid.expect("the successor took over runtime.json");
+    let v = json(&o);
+    assert_eq!(v["warnings"], json!([]), "a healthy restart is quiet: {v}");
+    assert_eq!(stderr(&o).trim(), "", "nothing on stderr on success");
+    let h = s.get("/health").json();
+    assert_eq!(h["pid"], new_pid);
+    // The successor still takes the operator's token: --admin-token-file came along.
+    assert_eq!(
+        s.admin("GET", "/admin/limits", None).json(),
+        json!({"max_in_flight": 2048, "rate_limit_rps": 10000}),
+        "emergency capacity survives the restart"
+    );
+    let cmdline = std::fs::read(format!("/proc/{new_pid}/cmdline")).unwrap();
+    let args: Vec<String> = cmdline
+        .split(|b| *b == 0)
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    assert!(
+        args.windows(2)
+            .any(|w| w[0] == "--drain-timeout" && w[1] == "7s"),
+        "{args:?}"
+    );
+    assert!(
+        args.windows(2)
+            .any(|w| w[0] == "--admin-token-file" && w[1] == token_file.to_str().unwrap()),
+        "{args:?}"
+    );
+}

@@ -470,3 +470,55 @@ fn client_commands_find_a_detached_runtime_on_another_port_without_url() {
             .ends_with("runtime.json")
     );
 }
+
+/// `serve` in `dir` on `listen`; its exit status and stderr, or `None` if it
+/// was still running after `within` (then it was killed).
+fn serve_outcome(dir: &std::path::Path, args: &[&str], within: Duration) -> Option<(i32, String)> {
+    let mut child = hal9ctl(dir)
+        .arg("serve")
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.join("second.stderr")).unwrap())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while t0.elapsed() < within {
+        if let Some(st) = child.try_wait().unwrap() {
+            let err = std::fs::read_to_string(dir.join("second.stderr")).unwrap_or_default();
+            return Some((st.code().unwrap_or(-1), err));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+#[test]
+fn a_port_another_runtime_serves_is_refused_naming_it() {
+    let a = Server::start(None);
+    let listen = format!("127.0.0.1:{}", a.port);
+    for extra in [&[][..], &["--takeover"][..]] {
+        let other = tempdir();
+        let mut args = vec!["--listen", listen.as_str()];
+        args.extend_from_slice(extra);
+        let outcome = serve_outcome(other.path(), &args, Duration::from_secs(10));
+        let (code, err) = outcome.unwrap_or_else(|| {
+            panic!(
+                "serve {args:?} joined port {} beside pid {}",
+                a.port,
+                a.pid()
+            )
+        });
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(&format!("pid {}", a.pid())), "{err}");
+        assert!(
+            err.contains(&format!(
+                "hal9ctl emergency port-conflict --port {}",
+                a.port
+            )),
+            "{err}"
+        );
+    }
+    assert_eq!(a.get("/health").json()["pid"], a.pid());
+}

@@ -1,6 +1,8 @@
 //! `hal9ctl restart` (local): zero downtime when the runtime is healthy —
 //! start a successor on the same port (SO_REUSEPORT), wait until it is
-//! ready, drain the old one, stop it. Otherwise a checked cold start.
+//! ready, then SIGTERM the old one, which drains and exits. Otherwise a
+//! checked cold start. The old pid comes from runtime.json, so it is signalled
+//! only once it is proved to be the runtime that file recorded (§5).
 
 use std::net::SocketAddr;
 
@@ -14,17 +16,17 @@ use crate::cli::args::RestartArgs;
 use crate::commands::scale::report::{Change, ScaleReport};
 use crate::exit::{Exit, Failure};
 use crate::runtime::api::HealthStatus;
-use crate::runtime::client::{ClientError, RuntimeClient};
-use crate::runtime::state::StateDir;
-
-use crate::system::process;
+use crate::runtime::client::RuntimeClient;
+use crate::runtime::state::{RuntimeInfo, StateDir};
+use crate::system::runtime_identity;
+use crate::system::signals::{self, Expected};
 
 /// What was found before acting.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Found {
     pub listen: SocketAddr,
-    /// The runtime recorded in runtime.json whose process is alive.
-    pub pid: Option<u32>,
+    /// The runtime recorded in runtime.json, and whether it is proved to be that process.
+    pub recorded: Recorded,
     pub healthy: bool,
     /// The pid lock is held (a runtime of this state dir is running).
     pub lock_held: bool,
@@ -34,6 +36,18 @@ pub struct Found {
     pub port_taken: bool,
 }
 
+/// What runtime.json's pid turned out to be.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Recorded {
+    /// No runtime.json, or its process is gone.
+    Nothing,
+    /// A `hal9ctl serve` with the recorded start time, holding the recorded socket.
+    Proved { pid: u32 },
+    /// Alive, but not provably the runtime: never signalled.
+    Unproved { pid: u32, why: String },
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "mode", rename_all = "snake_case")]
 pub enum Plan {
@@ -41,20 +55,33 @@ pub enum Plan {
     Handover { old_pid: u32, old_healthy: bool },
     /// Nothing of ours runs: clear stale files and start.
     ColdStart { clear_stale: bool },
-    /// A foreign process holds the port and --force was not given.
-    Refuse { reason: String },
+    /// A foreign process holds the port and --force was not given, or
+    /// runtime.json names a pid that is not provably the runtime.
+    Refuse { reason: String, next: String },
 }
 
 /// Pure: facts in, decision out.
 pub fn plan(f: &Found, force: bool) -> Plan {
-    match f.pid {
-        Some(pid) if f.lock_held => Plan::Handover {
-            old_pid: pid,
+    match &f.recorded {
+        Recorded::Proved { pid } if f.lock_held => Plan::Handover {
+            old_pid: *pid,
             old_healthy: f.healthy,
+        },
+        // --force does not reach here: it clears the port, never a pid nobody could vouch for.
+        Recorded::Unproved { pid, why } if f.lock_held => Plan::Refuse {
+            reason: format!("runtime.json names pid {pid}, but {why}; nothing was signalled"),
+            next: format!(
+                "hal9ctl emergency port-conflict --port {}   # stops what really holds the port",
+                f.listen.port()
+            ),
         },
         _ if f.port_taken && !force => Plan::Refuse {
             reason: format!(
                 "port {} is held by a process that is not this runtime",
+                f.listen.port()
+            ),
+            next: format!(
+                "hal9ctl emergency port-conflict --port {}   # or: hal9ctl restart --force",
                 f.listen.port()
             ),
         },
@@ -64,19 +91,18 @@ pub fn plan(f: &Found, force: bool) -> Plan {
     }
 }
 
-fn alive(pid: u32) -> bool {
-    process::start_ticks(pid as i32).is_some()
-}
-
-fn start_time(pid: u32) -> Option<u64> {
-    process::start_ticks(pid as i32)
-}
-
 fn port_free(addr: SocketAddr) -> bool {
     std::net::TcpListener::bind(addr).is_ok()
 }
 
-async fn gather(ctx: &Ctx) -> Result<Found, Failure> {
+/// What gather found, with what apply needs beyond the plan's facts.
+struct Gathered {
+    found: Found,
+    info: Option<RuntimeInfo>,
+    old: Option<Expected>,
+}
+
+async fn gather(ctx: &Ctx) -> Result<Gathered, Failure> {
     let sd = StateDir::new(&ctx.state_dir);
     let info = sd.read_runtime_info().map_err(|e| {
         Failure::critical(format!("cannot read {}: {e}", sd.runtime_json().display()))
@@ -86,29 +112,45 @@ async fn gather(ctx: &Ctx) -> Result<Found, Failure> {
         Some(i) => i.listen.parse().unwrap_or(ctx.config().server.listen),
         None => ctx.config().server.listen,
     };
-    let pid = info.as_ref().map(|i| i.pid).filter(|p| alive(*p));
-    let healthy = match pid {
-        Some(p) => match RuntimeClient::fresh_connections(
+    let (recorded, old) = match info.as_ref().map(|i| (i.pid, runtime_identity::verify(i))) {
+        None | Some((_, Err(runtime_identity::IdentityError::Gone(_)))) => {
+            (Recorded::Nothing, None)
+        }
+        Some((pid, Ok(e))) => (Recorded::Proved { pid }, Some(e)),
+        Some((pid, Err(why))) => (
+            Recorded::Unproved {
+                pid,
+                why: why.to_string(),
+            },
+            None,
+        ),
+    };
+    let healthy = match &recorded {
+        Recorded::Proved { pid } => match RuntimeClient::fresh_connections(
             &format!("http://{listen}"),
             Duration::from_secs(2),
         ) {
             Ok(c) => c
                 .health()
                 .await
-                .is_ok_and(|h| h.body.pid == p && h.body.status != HealthStatus::Unhealthy),
+                .is_ok_and(|h| h.body.pid == *pid && h.body.status != HealthStatus::Unhealthy),
             Err(_) => false,
         },
-        None => false,
+        _ => false,
     };
     let stale_files = !lock_held && (sd.pid_file().exists() || sd.runtime_json().exists());
     let port_taken = !lock_held && !port_free(listen);
-    Ok(Found {
-        listen,
-        pid,
-        healthy,
-        lock_held,
-        stale_files,
-        port_taken,
+    Ok(Gathered {
+        found: Found {
+            listen,
+            recorded,
+            healthy,
+            lock_held,
+            stale_files,
+            port_taken,
+        },
+        info,
+        old,
     })
 }
 
@@ -117,27 +159,33 @@ fn audit(ctx: &Ctx, target: &str, result: &str) {
 }
 
 /// Run `hal9ctl serve --detach` (as a successor when `takeover`); it returns
-/// once the new instance answers, or fails with its log tail.
+/// once the new instance answers, or fails with its log tail. `recorded` is
+/// the predecessor's runtime.json: the new instance gets its config file and
+/// serve arguments, on `listen`.
 pub(crate) fn start_detached(
     ctx: &Ctx,
     listen: SocketAddr,
     takeover: bool,
     wait: Duration,
+    recorded: Option<&RuntimeInfo>,
 ) -> Result<u32, Failure> {
     let exe = std::env::current_exe()
         .map_err(|e| Failure::critical(format!("cannot find the hal9ctl binary: {e}")))?;
     let mut cmd = std::process::Command::new(exe);
-    if let Some(file) = &ctx.loaded.file {
+    let config = recorded
+        .and_then(|r| r.config.as_deref())
+        .or(ctx.loaded.file.as_deref());
+    if let Some(file) = config {
         cmd.arg("--config").arg(file);
     }
-    cmd.args(["--state-dir"]).arg(&ctx.state_dir).args([
-        "serve",
-        "--detach",
-        "--listen",
-        &listen.to_string(),
-        "-o",
-        "json",
-    ]);
+    cmd.args(["--state-dir"])
+        .arg(&ctx.state_dir)
+        .arg("serve")
+        .args(successor_args(
+            recorded.and_then(|r| r.serve_args.as_deref()),
+            listen,
+        ))
+        .args(["--detach", "-o", "json"]);
     cmd.arg("--ready-timeout")
         .arg(humantime::format_duration(wait).to_string());
     if takeover {
@@ -157,47 +205,65 @@ pub(crate) fn start_detached(
         .map_err(|e| Failure::critical(format!("unexpected answer from serve --detach: {e}")))?;
     v["pid"]
         .as_u64()
-        .map(|p| p as u32)
+        .and_then(|p| u32::try_from(p).ok())
         .ok_or_else(|| Failure::critical("serve --detach did not report a pid"))
 }
 
-/// Ask the old instance (by pid) to drain through the admin API. With two
-/// instances on one port each attempt reaches one of them at random.
-async fn drain_old(url: &str, token: &str, pid: u32) -> bool {
-    let Ok(c) = RuntimeClient::fresh_connections(url, Duration::from_secs(2)) else {
-        return false;
-    };
-    for _ in 0..64 {
-        match c.drain_pid(token, pid).await {
-            Ok(_) => return true,
-            Err(ClientError::Status { status: 409, .. }) => continue,
-            Err(_) => return false,
+/// The serve flags a successor inherits. Only these: runtime.json is a file,
+/// and a flag smuggled into it (`--state-dir`, `--config`) must not steer the
+/// successor somewhere else.
+const INHERITED: &[&str] = &[
+    "--drain-timeout",
+    "--admin-token-file",
+    "--migration-source",
+];
+
+/// Pure: the predecessor's recorded `--flag value` pairs, on `listen`.
+pub fn successor_args(recorded: Option<&[String]>, listen: SocketAddr) -> Vec<String> {
+    let mut out = vec!["--listen".to_string(), listen.to_string()];
+    for pair in recorded.unwrap_or_default().chunks(2) {
+        if let [flag, value] = pair
+            && INHERITED.contains(&flag.as_str())
+        {
+            out.extend([flag.clone(), value.clone()]);
         }
     }
-    false
+    out
 }
 
-/// Wait for `pid` (started at `started`) to exit; TERM, then KILL, when it will not.
-async fn retire(pid: u32, started: Option<u64>, drain_timeout: Duration) -> &'static str {
-    let same = || alive(pid) && start_time(pid) == started;
-    let deadline = Instant::now() + drain_timeout + Duration::from_secs(2);
-    while same() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
+/// SIGTERM the proved old instance (it drains exactly as `/admin/drain`
+/// would, and a drain request could not reach it: new connections go to the
+/// successor), wait for it to exit, SIGKILL it when it will not.
+async fn retire(old: &signals::Checked, drain_timeout: Duration) -> Result<&'static str, String> {
+    use nix::sys::signal::Signal;
+    match old.send(Signal::SIGTERM) {
+        Ok(()) => {}
+        Err(signals::SignalError::Gone(_)) => return Ok("had already exited"),
+        Err(e) => return Err(e.to_string()),
     }
-    if !same() {
-        return "drained and exited";
+    if wait_exit(old, drain_timeout + Duration::from_secs(2)).await {
+        return Ok("drained and exited");
     }
-    let p = nix::unistd::Pid::from_raw(pid as i32);
-    let _ = nix::sys::signal::kill(p, nix::sys::signal::Signal::SIGTERM);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while same() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    match old.send(Signal::SIGKILL) {
+        Ok(()) | Err(signals::SignalError::Gone(_)) => {}
+        Err(e) => return Err(e.to_string()),
     }
-    if !same() {
-        return "stopped by SIGTERM";
+    if wait_exit(old, Duration::from_secs(2)).await {
+        Ok("killed (SIGKILL) after the drain timeout")
+    } else {
+        Err("it survived SIGKILL".into())
     }
-    let _ = nix::sys::signal::kill(p, nix::sys::signal::Signal::SIGKILL);
-    "killed (SIGKILL) after the drain timeout"
+}
+
+async fn wait_exit(p: &signals::Checked, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    while !p.exited() {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    true
 }
 
 fn clear_stale(sd: &StateDir) {
@@ -215,25 +281,34 @@ fn log_path(sd: &StateDir) -> String {
 }
 
 pub async fn restart(ctx: &Ctx, a: &RestartArgs) -> anyhow::Result<ScaleReport> {
-    let f = gather(ctx).await?;
+    let Gathered {
+        found: f,
+        info,
+        old,
+    } = gather(ctx).await?;
     let sd = StateDir::new(&ctx.state_dir);
     let target = format!("local runtime {}", f.listen);
     let p = plan(&f, a.force);
-    let drain_timeout = a.drain_timeout.unwrap_or(ctx.config().server.drain_timeout);
+    // The old instance drains for as long as it was told to, whatever our config says.
+    let recorded_drain = info
+        .as_ref()
+        .and_then(|i| i.serve_arg("--drain-timeout"))
+        .and_then(|d| humantime::parse_duration(d).ok());
+    let drain_timeout = a
+        .drain_timeout
+        .or(recorded_drain)
+        .unwrap_or(ctx.config().server.drain_timeout);
     let wait = a.wait.unwrap_or(Duration::from_secs(30));
     let changes = match &p {
         Plan::Handover { old_pid, .. } => vec![Change::new("pid", old_pid, "new instance")],
         Plan::ColdStart { .. } => vec![Change::new("pid", "none", "new instance")],
         Plan::Refuse { .. } => vec![],
     };
-    if let Plan::Refuse { reason } = &p {
+    if let Plan::Refuse { reason, next } = &p {
         audit(ctx, &target, &format!("refused: {reason}"));
         return Err(
             Failure::critical(format!("refused: {reason}; it is not restarted blindly"))
-                .with_next(format!(
-                    "hal9ctl emergency port-conflict --port {}   # or: hal9ctl restart --force",
-                    f.listen.port()
-                ))
+                .with_next(next.clone())
                 .into(),
         );
     }
@@ -275,8 +350,20 @@ pub async fn restart(ctx: &Ctx, a: &RestartArgs) -> anyhow::Result<ScaleReport> 
             old_pid,
             old_healthy,
         } => {
-            let started = start_time(old_pid);
-            let new_pid = match start_detached(ctx, f.listen, true, wait) {
+            // The pidfd is opened and the identity checked before the successor
+            // exists: from here on only this process can get the SIGTERM.
+            let checked = old
+                .as_ref()
+                .ok_or_else(|| Failure::critical("the old instance was not proved"))
+                .and_then(|e| {
+                    signals::check(e).map_err(|e| {
+                        Failure::critical(format!(
+                            "refused: the old instance changed since it was checked: {e}"
+                        ))
+                        .with_next("hal9ctl restart")
+                    })
+                })?;
+            let new_pid = match start_detached(ctx, f.listen, true, wait, info.as_ref()) {
                 Ok(pid) => pid,
                 Err(e) => {
                     audit(
@@ -294,16 +381,16 @@ pub async fn restart(ctx: &Ctx, a: &RestartArgs) -> anyhow::Result<ScaleReport> 
                     .into());
                 }
             };
-            let token = sd.read_token().unwrap_or_default();
-            let url = format!("http://{}", f.listen);
-            let drained = drain_old(&url, &token, old_pid).await;
-            if !drained {
-                let _ = nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(old_pid as i32),
-                    nix::sys::signal::Signal::SIGTERM,
-                );
-            }
-            let how = retire(old_pid, started, drain_timeout).await;
+            let mut warnings = Vec::new();
+            let how = match retire(&checked, drain_timeout).await {
+                Ok(how) => how,
+                Err(e) => {
+                    warnings.push(format!(
+                        "the old instance (pid {old_pid}) could not be stopped: {e}"
+                    ));
+                    "is still running"
+                }
+            };
             // The successor claims the pid lock and runtime.json once the old one is gone.
             let t0 = Instant::now();
             while !matches!(sd.read_runtime_info(), Ok(Some(i)) if i.pid == new_pid)
@@ -312,21 +399,27 @@ pub async fn restart(ctx: &Ctx, a: &RestartArgs) -> anyhow::Result<ScaleReport> 
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             let owned = matches!(sd.read_runtime_info(), Ok(Some(i)) if i.pid == new_pid);
-            let mut warnings = Vec::new();
             if !old_healthy {
                 warnings.push(format!(
                     "the old instance (pid {old_pid}) was unhealthy before the restart"
                 ));
             }
-            if !drained {
-                warnings.push("the admin API did not take the drain request, so SIGTERM was sent (it drains the same way)".into());
+            if info.as_ref().is_some_and(|i| i.serve_args.is_none()) {
+                warnings.push(
+                    "runtime.json did not record the serve arguments, so the new instance has only --listen"
+                        .into(),
+                );
             }
-            let status = if owned { Exit::Ok } else { Exit::Warning };
             if !owned {
                 warnings.push(format!(
                     "pid {new_pid} serves, but has not taken over runtime.json yet"
                 ));
             }
+            let status = if owned && checked.exited() {
+                Exit::Ok
+            } else {
+                Exit::Warning
+            };
             audit(
                 ctx,
                 &target,
@@ -362,7 +455,7 @@ pub async fn restart(ctx: &Ctx, a: &RestartArgs) -> anyhow::Result<ScaleReport> 
             if stale {
                 clear_stale(&sd);
             }
-            let pid = start_detached(ctx, f.listen, false, wait)
+            let pid = start_detached(ctx, f.listen, false, wait, info.as_ref())
                 .map_err(|e| e.with_next(format!("less {}", log_path(&sd))))?;
             audit(ctx, &target, &format!("ok: cold start, pid {pid}"));
             Ok(ScaleReport {
@@ -429,7 +522,7 @@ mod tests {
     fn found() -> Found {
         Found {
             listen: "127.0.0.1:8080".parse().unwrap(),
-            pid: Some(42),
+            recorded: Recorded::Proved { pid: 42 },
             healthy: true,
             lock_held: true,
             stale_files: false,
@@ -460,7 +553,7 @@ mod tests {
     #[test]
     fn nothing_running_is_a_cold_start_that_clears_stale_files() {
         let f = Found {
-            pid: None,
+            recorded: Recorded::Nothing,
             healthy: false,
             lock_held: false,
             stale_files: true,
@@ -472,7 +565,7 @@ mod tests {
     #[test]
     fn a_foreign_holder_is_refused_without_force() {
         let f = Found {
-            pid: None,
+            recorded: Recorded::Nothing,
             healthy: false,
             lock_held: false,
             port_taken: true,
@@ -480,5 +573,59 @@ mod tests {
         };
         assert!(matches!(plan(&f, false), Plan::Refuse { .. }));
         assert_eq!(plan(&f, true), Plan::ColdStart { clear_stale: false });
+    }
+
+    #[test]
+    fn an_unproved_pid_is_refused_even_with_force() {
+        let f = Found {
+            recorded: Recorded::Unproved {
+                pid: 42,
+                why: "pid 42 is not a hal9ctl serve (it runs: sleep 600)".into(),
+            },
+            ..found()
+        };
+        for force in [false, true] {
+            match plan(&f, force) {
+                Plan::Refuse { reason, .. } => {
+                    assert!(reason.contains("pid 42 is not a hal9ctl serve"), "{reason}")
+                }
+                other => panic!("expected a refusal, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_successor_gets_the_recorded_arguments_on_the_port_in_use() {
+        let listen: SocketAddr = "127.0.0.1:9000".parse().unwrap();
+        let recorded: Vec<String> = [
+            "--listen",
+            "127.0.0.1:9000",
+            "--drain-timeout",
+            "7s",
+            "--admin-token-file",
+            "/etc/hal9/token",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            successor_args(Some(&recorded), listen),
+            [
+                "--listen",
+                "127.0.0.1:9000",
+                "--drain-timeout",
+                "7s",
+                "--admin-token-file",
+                "/etc/hal9/token"
+            ]
+        );
+        assert_eq!(successor_args(None, listen), ["--listen", "127.0.0.1:9000"]);
+        let smuggled: Vec<String> = ["--state-dir", "/elsewhere", "--drain-timeout"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            successor_args(Some(&smuggled), listen),
+            ["--listen", "127.0.0.1:9000"],
+            "only known flags, only in whole pairs"
+        );
     }
 }

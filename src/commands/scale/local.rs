@@ -32,7 +32,7 @@ fn client_failure(ctx: &Ctx, e: ClientError) -> Failure {
         ClientError::Status { status: 401, .. } => Failure::critical(format!(
             "the runtime at {} rejected the admin token in {}",
             ctx.url,
-            StateDir::new(&ctx.state_dir).token_file().display()
+            StateDir::new(&ctx.state_dir).admin_token_file().display()
         ))
         .with_next("pass the --state-dir of the running runtime"),
         other => Failure::critical(other.to_string()).with_next("hal9ctl health"),
@@ -41,10 +41,10 @@ fn client_failure(ctx: &Ctx, e: ClientError) -> Failure {
 
 fn token(ctx: &Ctx) -> Result<String, Failure> {
     let sd = StateDir::new(&ctx.state_dir);
-    sd.read_token().map_err(|e| {
+    sd.read_admin_token().map_err(|e| {
         Failure::critical(format!(
             "cannot read the admin token {}: {e}",
-            sd.token_file().display()
+            sd.admin_token_file().display()
         ))
         .with_next("hal9ctl health   # is the runtime running with this --state-dir?")
     })

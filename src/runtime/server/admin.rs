@@ -100,6 +100,19 @@ async fn put_limits(
             "max_in_flight and rate_limit_rps must be at least 1",
         ));
     }
+    // Persisted before applied: limits a successor would not inherit are refused.
+    if let Some(sd) = st.admin_state.get()
+        && let Err(e) = sd.write_admin_limits(&l)
+    {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "persist_failed",
+            format!(
+                "cannot record the limits in {}: {e}",
+                sd.admin_limits_file().display()
+            ),
+        ));
+    }
     st.admission.set_limits(l);
     tracing::info!(
         "limits set: {} in flight, {} req/s",

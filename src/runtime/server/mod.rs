@@ -50,6 +50,9 @@ pub struct AppState {
     drain_tx: watch::Sender<bool>,
     pub loop_lag_us: AtomicU64,
     pub served: AtomicU64,
+    /// Where admin changes are persisted so that a successor starts with
+    /// them; unset for a runtime without a state dir (benches, unit tests).
+    pub admin_state: std::sync::OnceLock<crate::runtime::state::StateDir>,
 }
 
 impl AppState {
@@ -83,6 +86,7 @@ impl AppState {
             drain_tx,
             loop_lag_us: AtomicU64::new(0),
             served: AtomicU64::new(0),
+            admin_state: std::sync::OnceLock::new(),
         })
     }
 
