@@ -11,6 +11,7 @@ use serde::Serialize;
 pub struct FsUsage {
     /// `st_dev` of the filesystem: the key that ties files to it.
     pub device: u64,
+    #[serde(serialize_with = "crate::output::os_text::path")]
     pub mount_point: PathBuf,
     pub fs_type: String,
     pub total: u64,
