@@ -4,6 +4,7 @@
 //! renders it as a table or as JSON. Logs, prompts and progress go to stderr.
 
 pub mod checks;
+pub mod os_text;
 mod printer;
 pub mod progress;
 pub mod prompt;

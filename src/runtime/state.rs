@@ -154,7 +154,10 @@ fn read_trusted_token(path: &Path) -> io::Result<String> {
         ));
     }
     let mut s = String::new();
-    std::io::Read::read_to_string(&mut f, &mut s)?;
+    std::io::Read::read_to_string(
+        &mut std::io::Read::take(&mut f, fsio::MAX_STATE_FILE),
+        &mut s,
+    )?;
     Ok(s.trim().to_string())
 }
 

@@ -35,29 +35,14 @@ impl Entry {
             host: nix::unistd::gethostname()
                 .map(|h| h.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-            argv: std::env::args_os().map(|a| escape_arg(&a)).collect(),
+            argv: std::env::args_os()
+                .map(|a| crate::output::os_text::os_text(&a))
+                .collect(),
             target: target.into(),
             action: action.to_string(),
             result: result.into(),
         }
     }
-}
-
-/// One argument as text without losing bytes (see [`Entry::argv`]).
-pub fn escape_arg(arg: &std::ffi::OsStr) -> String {
-    use std::os::unix::ffi::OsStrExt;
-    let bytes = arg.as_bytes();
-    if let Ok(s) = std::str::from_utf8(bytes) {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(bytes.len() + 8);
-    for chunk in bytes.utf8_chunks() {
-        out.push_str(&chunk.valid().replace('\\', "\\\\"));
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02x}"));
-        }
-    }
-    out
 }
 
 pub fn current_user() -> String {
@@ -165,13 +150,5 @@ mod tests {
         log.record(&Entry::new("delete", "/x", "ok")).unwrap();
         let (entries, bad) = log.read().unwrap();
         assert_eq!((entries.len(), bad), (2, 1));
-    }
-
-    #[test]
-    fn arguments_keep_every_byte() {
-        use std::os::unix::ffi::OsStrExt;
-        let a = std::ffi::OsStr::from_bytes(b"/srv/r\xff\\x");
-        assert_eq!(escape_arg(a), r"/srv/r\xff\\x");
-        assert_eq!(escape_arg(std::ffi::OsStr::new(r"C:\ok")), r"C:\ok");
     }
 }

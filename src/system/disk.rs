@@ -13,6 +13,7 @@ use super::root_dir::RootDir;
 pub struct FsUsage {
     /// `st_dev` of the filesystem: the key that ties files to it.
     pub device: u64,
+    #[serde(serialize_with = "crate::output::os_text::path")]
     pub mount_point: PathBuf,
     pub fs_type: String,
     pub total: u64,

@@ -147,13 +147,28 @@ pub fn open_state_file(path: &Path, opts: &mut OpenOptions) -> io::Result<File> 
     Ok(f)
 }
 
+/// The largest state file read whole (runtime.json, the pid file, the token
+/// are a few hundred bytes): a bigger one is damage, not state, and must not
+/// be read into memory.
+pub const MAX_STATE_FILE: u64 = 1024 * 1024;
+
 /// Read a whole state file (without following a symlink); `None` if it does not exist.
 pub fn read_state_file(path: &Path) -> io::Result<Option<Vec<u8>>> {
     use std::io::Read;
     match open_state_file(path, OpenOptions::new().read(true)) {
-        Ok(mut f) => {
+        Ok(f) => {
             let mut buf = Vec::new();
-            f.read_to_end(&mut buf)?;
+            f.take(MAX_STATE_FILE + 1).read_to_end(&mut buf)?;
+            if buf.len() as u64 > MAX_STATE_FILE {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "{} is larger than {} KiB; it is not a state file hal9ctl wrote",
+                        path.display(),
+                        MAX_STATE_FILE / 1024
+                    ),
+                ));
+            }
             Ok(Some(buf))
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -226,6 +241,15 @@ mod tests {
         assert!(e.to_string().contains("is a symlink"), "{e}");
         assert!(read_state_file(&link).is_err());
         assert_eq!(read_state_file(&d.path().join("none")).unwrap(), None);
+    }
+
+    #[test]
+    fn a_huge_state_file_is_refused_not_read() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("runtime.json");
+        File::create(&p).unwrap().set_len(1 << 30).unwrap();
+        let e = read_state_file(&p).unwrap_err();
+        assert!(e.to_string().contains("larger than"), "{e}");
     }
 
     #[test]

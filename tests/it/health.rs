@@ -316,3 +316,39 @@ fn quiet_prints_the_verdict_and_only_what_is_wrong() {
         assert!(!out.contains(ok), "-q hides the OK check {ok:?}: {out}");
     }
 }
+
+#[test]
+fn a_squatters_command_line_cannot_drive_the_operators_terminal() {
+    let d = tempdir();
+    let port = free_port();
+    std::fs::write(d.path().join("hal9.toml"), config(port)).unwrap();
+    // Any local user picks their own argv: this one would clear the screen
+    // and set the terminal title when health names the port's holder.
+    let child = Command::new("python3")
+        .args([
+            "-c",
+            "import http.server,sys\nhttp.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), http.server.BaseHTTPRequestHandler).serve_forever()\n",
+            &port.to_string(),
+            "\x1b[2J\x1b]0;all good\x07",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3");
+    let _guard = Python(child);
+    let t0 = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "listener did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = run(hal9ctl(d.path()).arg("health"));
+    let out = stdout(&o);
+    assert!(
+        out.contains(r"\x1b[2J"),
+        "the argv is shown, escaped: {out}"
+    );
+    assert!(!out.contains('\x1b') && !out.contains('\x07'), "{out:?}");
+}

@@ -152,3 +152,27 @@ fn port_conflict_with_a_non_utf8_state_dir_kills_audits_and_does_not_panic() {
         "{k}"
     );
 }
+
+#[test]
+fn json_reports_name_a_non_utf8_root_instead_of_failing_to_serialize() {
+    let d = tempdir();
+    let base = d.path().canonicalize().unwrap();
+    let state = base.join("state");
+    fs::create_dir(&state).unwrap();
+    let root = base.join(OsStr::from_bytes(b"r\xff"));
+    fs::create_dir(&root).unwrap();
+    fs::write(root.join("a.log"), "x").unwrap();
+    for sub in ["usage", "cleanup"] {
+        let o = run(hal9ctl(&state)
+            .args(["-o", "json", "--dry-run", "disk", sub])
+            .arg(&root)
+            .stdin(Stdio::null()));
+        assert_eq!(o.status.code(), Some(0), "{sub}: {}", stderr(&o));
+        let v = json(&o);
+        assert!(v.get("error").is_none(), "{sub}: {v}");
+        assert!(
+            v.to_string().contains(r"/r\\xff"),
+            "{sub}: the root is named, escaped: {v}"
+        );
+    }
+}

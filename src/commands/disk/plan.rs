@@ -140,6 +140,7 @@ impl Candidate {
 /// A file that matched a category but must stay, and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Kept {
+    #[serde(serialize_with = "crate::output::os_text::path")]
     pub path: PathBuf,
     pub category: Category,
     pub bytes: u64,

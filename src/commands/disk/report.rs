@@ -93,6 +93,7 @@ fn render_kept(out: &mut String, kept: &[Kept]) {
 pub struct FsReport {
     #[serde(flatten)]
     pub usage: FsUsage,
+    #[serde(serialize_with = "crate::output::os_text::paths")]
     pub roots: Vec<PathBuf>,
     /// Bytes cleanup could free here with `--target 0`.
     pub reclaimable: u64,
@@ -223,6 +224,7 @@ pub struct ActionView {
     pub device: u64,
     pub op: &'static str,
     pub category: Category,
+    #[serde(serialize_with = "crate::output::os_text::path")]
     pub path: PathBuf,
     pub bytes: u64,
     /// RFC 3339 modification time.
@@ -272,6 +274,7 @@ pub struct Freed {
 pub struct CleanupReport {
     pub dry_run: bool,
     pub target: u8,
+    #[serde(serialize_with = "crate::output::os_text::paths")]
     pub roots: Vec<PathBuf>,
     pub filesystems: Vec<FsOutcome>,
     /// Oldest first, in the order they were (or would be) applied.
