@@ -1,0 +1,336 @@
+//! `emergency port-conflict` when the holder belongs to someone who restarts or
+//! forwards it: a Docker container (its published port is held by docker-proxy)
+//! and a pm2 app. A real dockerd (scripts/docker-engine.sh) and real processes.
+
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::common::{free_port, hal9ctl, json, run, stderr, stdout, tempdir};
+
+/// The test Docker Engine's socket (`unix://…`), if one runs. In CI
+/// HAL9_REQUIRE_CLUSTER=1 turns a missing engine into a failure, never a skip.
+fn engine() -> Option<String> {
+    let host = std::env::var("HAL9_TEST_DOCKER_HOST").ok().filter(|h| {
+        h.strip_prefix("unix://")
+            .is_some_and(|p| Path::new(p).exists())
+    });
+    if host.is_none() {
+        if std::env::var("HAL9_REQUIRE_CLUSTER").as_deref() == Ok("1") {
+            panic!(
+                "HAL9_REQUIRE_CLUSTER=1 but HAL9_TEST_DOCKER_HOST does not name a running engine's socket: start one with scripts/docker-engine.sh start DIR"
+            );
+        }
+        eprintln!(
+            "skipped: no test Docker Engine (set HAL9_TEST_DOCKER_HOST, see scripts/test.sh)"
+        );
+    }
+    host
+}
+
+fn image() -> String {
+    std::env::var("HAL9_TEST_DOCKER_IMAGE").unwrap_or_else(|_| "hal9-test/busybox:local".into())
+}
+
+fn docker(host: &str) -> Command {
+    // Debian's client matches the daemon; a newer one may be first on PATH.
+    let cli = if Path::new("/usr/bin/docker").exists() {
+        "/usr/bin/docker"
+    } else {
+        "docker"
+    };
+    let mut c = Command::new(cli);
+    c.env("DOCKER_HOST", host).stdin(Stdio::null());
+    c
+}
+
+/// A container the test started, publishing 127.0.0.1:PORT; removed when dropped.
+struct Container {
+    host: String,
+    name: String,
+    id: String,
+    port: u16,
+}
+
+impl Container {
+    fn start(host: &str, extra: &[&str]) -> Container {
+        let port = free_port();
+        let name = format!("hal9-it-{port}-{}", std::process::id());
+        let out = docker(host)
+            .args(["run", "-d", "--name", &name, "-p"])
+            .arg(format!("127.0.0.1:{port}:8080"))
+            .args(extra)
+            .arg(image())
+            .args(["httpd", "-f", "-p", "8080", "-h", "/"])
+            .output()
+            .expect("docker run");
+        assert!(
+            out.status.success(),
+            "docker run: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let c = Container {
+            host: host.to_string(),
+            name,
+            id: String::from_utf8_lossy(&out.stdout).trim().to_string(),
+            port,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "port {port} never listened");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        c
+    }
+
+    /// Read again from the engine, not remembered.
+    fn running(&self) -> bool {
+        let out = docker(&self.host)
+            .args(["inspect", "-f", "{{.State.Running}}", &self.id])
+            .output()
+            .expect("docker inspect");
+        String::from_utf8_lossy(&out.stdout).trim() == "true"
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = docker(&self.host).args(["rm", "-f", &self.id]).output();
+    }
+}
+
+fn port_conflict(state: &Path, port: u16, extra: &[&str]) -> Output {
+    let mut c = hal9ctl(state);
+    c.args(["-o", "json", "emergency", "port-conflict", "--port"])
+        .arg(port.to_string())
+        .args(extra)
+        .stdin(Stdio::null());
+    run(&mut c)
+}
+
+fn audit_actions(state: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(state.join("audit.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        let state = s.rsplit(')').next().unwrap_or("").trim_start();
+        !state.starts_with('Z') && !state.starts_with('X')
+    })
+}
+
+fn proxy_pid(v: &serde_json::Value) -> i32 {
+    let h = &v["holders"][0];
+    assert_eq!(h["comm"], "docker-proxy", "{v:#}");
+    h["pid"].as_i64().unwrap() as i32
+}
+
+#[test]
+fn a_published_port_names_its_container_and_stops_it_through_the_engine() {
+    let Some(host) = engine() else { return };
+    let c = Container::start(&host, &["--restart", "always"]);
+    let state = tempdir();
+    // No DOCKER_HOST: the engine is found from the docker-proxy's own daemon.
+    let out = port_conflict(state.path(), c.port, &["--yes"]);
+    let v = json(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{v:#}\nstderr: {}",
+        stderr(&out)
+    );
+    let proxy = proxy_pid(&v);
+    let owner = &v["holders"][0]["owner"];
+    assert_eq!(owner["kind"], "docker", "{v:#}");
+    assert_eq!(owner["container"]["id"], c.id, "{v:#}");
+    assert_eq!(owner["container"]["name"], c.name, "{v:#}");
+    assert_eq!(v["plan"]["steps"][0]["action"]["kind"], "stop_container");
+    assert_eq!(v["outcome"], "free");
+    assert!(!c.running(), "container {} still running", c.name);
+    TcpListener::bind(("127.0.0.1", c.port)).expect("the port must be free now");
+    // Stopped through the engine, so its restart policy does not bring it back.
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(!c.running(), "container {} came back", c.name);
+    assert!(!alive(proxy), "docker-proxy {proxy} outlived its container");
+
+    let audit = audit_actions(state.path());
+    assert!(
+        audit.iter().all(|e| e["action"] != "kill"),
+        "docker-proxy must never be signalled: {audit:?}"
+    );
+    let stop: Vec<_> = audit
+        .iter()
+        .filter(|e| e["action"] == "docker stop")
+        .collect();
+    assert_eq!(stop.len(), 1, "{audit:?}");
+    assert!(
+        stop[0]["target"].as_str().unwrap().contains(&c.name),
+        "{stop:?}"
+    );
+    assert!(stop[0]["result"].as_str().unwrap().starts_with("ok"));
+}
+
+#[test]
+fn a_container_is_left_alone_without_a_yes_and_the_refusal_says_what_to_run() {
+    let Some(host) = engine() else { return };
+    let c = Container::start(&host, &[]);
+    let state = tempdir();
+
+    let out = port_conflict(state.path(), c.port, &["--dry-run"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(v["holders"][0]["owner"]["container"]["name"], c.name);
+    assert_eq!(v["plan"]["steps"][0]["action"]["kind"], "stop_container");
+    assert!(c.running());
+
+    let mut cmd = hal9ctl(state.path());
+    cmd.args(["emergency", "port-conflict", "--port"])
+        .arg(c.port.to_string())
+        .stdin(Stdio::null());
+    let out = run(&mut cmd);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}\n{}", stderr(&out));
+    let short: String = c.id.chars().take(12).collect();
+    assert!(
+        text.contains(&format!("container {} ({short})", c.name)),
+        "{text}"
+    );
+    assert!(text.contains(&format!("docker stop {}", c.name)), "{text}");
+    assert!(
+        c.running(),
+        "container {} was stopped without a yes",
+        c.name
+    );
+    assert!(TcpStream::connect(("127.0.0.1", c.port)).is_ok());
+    assert!(
+        audit_actions(state.path())
+            .iter()
+            .all(|e| e["action"] != "kill" || e["result"].as_str().unwrap().starts_with("refused")),
+    );
+}
+
+#[test]
+fn without_the_engine_a_published_port_is_refused_and_docker_proxy_is_never_signalled() {
+    let Some(host) = engine() else { return };
+    let c = Container::start(&host, &[]);
+    let state = tempdir();
+    // The engine cannot be reached: its socket is hidden from hal9ctl by a
+    // private mount namespace with an empty tmpfs over the socket's directory.
+    let sock = host.trim_start_matches("unix://");
+    let sock_dir = Path::new(sock).parent().unwrap();
+    let bin = crate::common::BIN;
+    let script = format!(
+        "mount -t tmpfs none '{}' && exec '{bin}' -o json emergency port-conflict --port {} --force",
+        sock_dir.display(),
+        c.port
+    );
+    let out = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", &script])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", state.path())
+        .env("XDG_CONFIG_HOME", state.path().join("xdg-config"))
+        .env("HAL9_STATE_DIR", state.path())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("unshare");
+    let v = json(&out);
+    assert_eq!(out.status.code(), Some(2), "{v:#}\n{}", stderr(&out));
+    let proxy = proxy_pid(&v);
+    assert_eq!(v["outcome"], "refused", "{v:#}");
+    let next = v["next"].as_str().unwrap();
+    assert!(
+        next.contains(&format!("docker ps --filter publish={}", c.port)),
+        "{next}"
+    );
+    assert!(alive(proxy), "docker-proxy {proxy} was signalled");
+    assert!(c.running());
+    assert!(TcpStream::connect(("127.0.0.1", c.port)).is_ok());
+}
+
+/// Stand-in for pm2: a real process titled like PM2's daemon (argv[0], as
+/// node's process.title sets it), whose child listens with the environment pm2
+/// gives its apps. The daemon starts the app, then execs `sleep` under the
+/// title, keeping its pid. Both are killed by PID when dropped.
+struct FakePm2 {
+    daemon: Child,
+    app: i32,
+}
+
+const PM2_DAEMON: &str = r#"
+import os, shutil, subprocess, sys
+port, home, app_code = sys.argv[1], sys.argv[2], sys.argv[3]
+env = dict(os.environ, name="web", pm_id="3", PM2_HOME=home)
+app = subprocess.Popen([sys.executable, "-c", app_code, port], env=env, stdout=subprocess.PIPE)
+print(app.stdout.readline().decode().strip(), flush=True)
+os.execv(shutil.which("sleep"), ["PM2 v5.3.0: God Daemon (%s)" % home, "600"])
+"#;
+
+const PM2_APP: &str = r#"
+import os, socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(8)
+print(os.getpid(), flush=True)
+time.sleep(600)
+"#;
+
+impl FakePm2 {
+    fn start(port: u16, home: &Path) -> FakePm2 {
+        let mut daemon = Command::new("python3")
+            .args(["-c", PM2_DAEMON, &port.to_string()])
+            .arg(home)
+            .arg(PM2_APP)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3");
+        let mut lines = BufReader::new(daemon.stdout.take().unwrap()).lines();
+        let app = lines.next().unwrap().unwrap().trim().parse().unwrap();
+        FakePm2 { daemon, app }
+    }
+}
+
+impl Drop for FakePm2 {
+    fn drop(&mut self) {
+        let _ = kill(Pid::from_raw(self.app), Signal::SIGKILL);
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+    }
+}
+
+#[test]
+fn a_pm2_app_is_refused_even_forced_and_named_with_its_pm2_command() {
+    let state = tempdir();
+    let port = free_port();
+    let home = state.path().join(".pm2");
+    let pm2 = FakePm2::start(port, &home);
+    let out = port_conflict(state.path(), port, &["--force"]);
+    let v = json(&out);
+    assert_eq!(out.status.code(), Some(2), "{v:#}\n{}", stderr(&out));
+    assert_eq!(v["holders"][0]["pid"], pm2.app);
+    let owner = &v["holders"][0]["owner"];
+    assert_eq!(owner["kind"], "pm2", "{v:#}");
+    assert_eq!(owner["daemon_pid"], pm2.daemon.id());
+    assert_eq!(owner["app"], "web");
+    assert_eq!(v["outcome"], "refused");
+    let next = v["next"].as_str().unwrap();
+    assert_eq!(
+        next,
+        format!("PM2_HOME={} pm2 stop web", home.display()),
+        "{v:#}"
+    );
+    assert!(v["message"].as_str().unwrap().contains("pm2"), "{v:#}");
+    assert!(alive(pm2.app), "the pm2 app was signalled");
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_ok());
+}
