@@ -335,8 +335,15 @@ fn gather(opts: &Options, state: &StateDir) -> anyhow::Result<Facts> {
                 .map(|info| Holder { info, inodes })
         })
         .collect();
-    for o in holders.iter_mut().filter_map(|h| h.info.owner.as_mut()) {
-        owner::resolve(o, opts.port);
+    for h in holders.iter_mut() {
+        let bound: Vec<IpAddr> = sockets
+            .iter()
+            .filter(|s| h.inodes.contains(&s.inode))
+            .map(|s| s.local.ip())
+            .collect();
+        if let Some(o) = h.info.owner.as_mut() {
+            owner::resolve(o, opts.port, &bound);
+        }
     }
     Ok(Facts {
         sockets,

@@ -2,6 +2,7 @@
 //! hal9ctl needs to name a container, stop it, and read its state back.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -273,11 +274,12 @@ struct SummaryPort {
     public_port: Option<u16>,
 }
 
-/// The running container that publishes host `port` (on `host_ip`, when known).
+/// The running container that publishes host `port` on one of the `bound`
+/// addresses (all of them, when `bound` is empty).
 pub fn publishing(
     socket: &Path,
     port: u16,
-    host_ip: Option<&str>,
+    bound: &[IpAddr],
 ) -> Result<Option<ContainerInfo>, EngineError> {
     let (status, body) = call(socket, Method::GET, "/containers/json", QUERY_TIMEOUT)?;
     if status != StatusCode::OK {
@@ -287,10 +289,11 @@ pub fn publishing(
     let found = list.into_iter().find(|c| {
         c.ports.iter().any(|p| {
             p.public_port == Some(port)
-                && match (host_ip, p.ip.as_deref()) {
-                    (Some(want), Some(ip)) => want == ip,
-                    _ => true,
-                }
+                && (bound.is_empty()
+                    || p.ip
+                        .as_deref()
+                        .and_then(|ip| ip.parse::<IpAddr>().ok())
+                        .is_some_and(|ip| bound.contains(&ip)))
         })
     });
     match found {

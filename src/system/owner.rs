@@ -8,6 +8,7 @@
 //! `classify` and `verdict` are pure; `of` gathers their facts from procfs.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 use procfs::process::Process;
@@ -128,12 +129,10 @@ pub fn of(pid: i32, comm: &str, argv: &[String], exe_name: Option<&str>) -> Opti
 /// Pure: who owns the process these facts describe.
 pub fn classify(f: &Facts) -> Option<Owner> {
     let is_proxy = f.comm == "docker-proxy" || f.exe_name.as_deref() == Some("docker-proxy");
-    if is_proxy {
-        let daemon_socket = f
-            .ancestors
-            .first()
-            .filter(|a| a.comm == "dockerd")
-            .and_then(|a| daemon_socket(&a.argv));
+    let daemon = f.ancestors.first().filter(|a| a.comm == "dockerd");
+    // Only dockerd starts a real docker-proxy; a namesake elsewhere is an ordinary process.
+    if is_proxy && let Some(daemon) = daemon {
+        let daemon_socket = daemon_socket(&daemon.argv);
         return Some(Owner::Docker {
             cgroup_id: None,
             proxy: Some(proxy_args(&f.argv)),
@@ -334,11 +333,13 @@ impl Owner {
 
 /// Ask the Docker Engine which container a Docker-owned holder belongs to.
 /// Engines are tried in order: the docker-proxy's own daemon, `DOCKER_HOST`,
-/// the default socket; the first that names the container wins.
-pub fn resolve(owner: &mut Owner, port: u16) {
+/// the default socket; the first that names the container wins. A proxy is
+/// matched by the addresses its sockets are really bound to (`bound`), never
+/// by its argv, which any process can write.
+pub fn resolve(owner: &mut Owner, port: u16, bound: &[IpAddr]) {
     let Owner::Docker {
         cgroup_id,
-        proxy,
+        proxy: _,
         daemon_socket,
         container,
         engine,
@@ -351,11 +352,7 @@ pub fn resolve(owner: &mut Owner, port: u16) {
     for socket in docker::candidate_sockets(daemon_socket.as_deref()) {
         let found = match cgroup_id {
             Some(id) => docker::inspect(&socket, id),
-            None => docker::publishing(
-                &socket,
-                port,
-                proxy.as_ref().and_then(|p| p.host_ip.as_deref()),
-            ),
+            None => docker::publishing(&socket, port, bound),
         };
         match found {
             Ok(Some(c)) => {
@@ -491,7 +488,7 @@ fn container_of(cgroup: &str) -> Option<CgroupOwner> {
             let Some(uid) = segs.iter().find_map(|s| pod_uid(s)) else {
                 continue;
             };
-            let container = leaf.filter(|l| !l.contains("pod") && !l.is_empty());
+            let container = leaf.filter(|l| is_container_id(l));
             return Some(CgroupOwner::Pod { uid, container });
         }
         let engine = if path.contains("libpod") {
@@ -503,12 +500,18 @@ fn container_of(cgroup: &str) -> Option<CgroupOwner> {
         } else {
             continue;
         };
-        let Some(id) = leaf.filter(|l| !l.is_empty()) else {
+        // The engine's own service (docker.service, containerd.service) is no container.
+        let Some(id) = leaf.filter(|l| is_container_id(l)) else {
             continue;
         };
         return Some(CgroupOwner::Engine { engine, id });
     }
     None
+}
+
+/// Engines name containers by 64 hex digits; cgroup paths may show a prefix.
+fn is_container_id(s: &str) -> bool {
+    (12..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 fn container_id(seg: &str) -> String {
@@ -622,6 +625,9 @@ mod tests {
         let mut f = proxy_facts();
         f.comm = "x".into();
         assert!(matches!(classify(&f), Some(Owner::Docker { .. })));
+        // A namesake that dockerd did not start is nobody's proxy.
+        f.ancestors[0].comm = "bash".into();
+        assert_eq!(classify(&f), None);
     }
 
     #[test]
@@ -697,6 +703,19 @@ mod tests {
             ..f
         };
         assert_eq!(classify(&shared), None);
+        // The engines' own services are not containers.
+        for svc in [
+            "docker.service",
+            "containerd.service",
+            "docker",
+            "docker-x.scope",
+        ] {
+            let f = Facts {
+                cgroup: format!("0::/system.slice/{svc}\n"),
+                ..Facts::default()
+            };
+            assert_eq!(classify(&f), None, "{svc}");
+        }
         let systemd = Facts {
             cgroup: "0::/system.slice/docker-0123456789abcdef.scope\n".into(),
             ..Facts::default()
@@ -721,7 +740,7 @@ mod tests {
             })
         );
         let systemd = format!(
-            "0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{}.slice/cri-containerd-abcdef0123.scope\n",
+            "0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{}.slice/cri-containerd-abcdef012345.scope\n",
             UID.replace('-', "_")
         );
         let o = classify(&Facts {
@@ -733,13 +752,13 @@ mod tests {
             o,
             Owner::Pod {
                 pod_uid: UID.into(),
-                container_id: Some("abcdef0123".into())
+                container_id: Some("abcdef012345".into())
             }
         );
         let Verdict::Refuse { why, next } = verdict(&o, 8080) else {
             panic!()
         };
-        assert!(why.contains(UID) && why.contains("abcdef0123"), "{why}");
+        assert!(why.contains(UID) && why.contains("abcdef012345"), "{why}");
         assert!(next.starts_with("kubectl get pods -A"), "{next}");
         assert!(
             next.contains(&format!("@.metadata.uid==\"{UID}\"")),
