@@ -334,3 +334,103 @@ fn a_pm2_app_is_refused_even_forced_and_named_with_its_pm2_command() {
     assert!(alive(pm2.app), "the pm2 app was signalled");
     assert!(TcpStream::connect(("127.0.0.1", port)).is_ok());
 }
+
+/// A cgroup path the test made, shaped as the kubelet makes a pod's
+/// (cgroupfs driver): `kubepods/besteffort/pod<uid>/<container id>`. Only the
+/// directories it created are removed, deepest first, once its process is gone.
+struct PodCgroup {
+    created: Vec<std::path::PathBuf>,
+    leaf: std::path::PathBuf,
+}
+
+impl PodCgroup {
+    fn make(uid: &str, container: &str) -> Option<PodCgroup> {
+        // cgroup v1 keeps one hierarchy per controller; v2 has one for all.
+        let root = [
+            "/sys/fs/cgroup/pids",
+            "/sys/fs/cgroup/unified",
+            "/sys/fs/cgroup",
+        ]
+        .into_iter()
+        .map(Path::new)
+        .find(|p| p.join("cgroup.procs").exists())?;
+        let mut created = Vec::new();
+        let mut at = root.to_path_buf();
+        for seg in [
+            "kubepods".to_string(),
+            "besteffort".into(),
+            format!("pod{uid}"),
+            container.into(),
+        ] {
+            at.push(seg);
+            if !at.exists() {
+                std::fs::create_dir(&at).ok()?;
+                created.push(at.clone());
+            }
+        }
+        Some(PodCgroup { created, leaf: at })
+    }
+
+    fn enter(&self, pid: i32) {
+        std::fs::write(self.leaf.join("cgroup.procs"), pid.to_string())
+            .expect("move into the pod cgroup");
+    }
+}
+
+impl Drop for PodCgroup {
+    fn drop(&mut self) {
+        for dir in self.created.iter().rev() {
+            for _ in 0..50 {
+                if std::fs::remove_dir(dir).is_ok() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+#[test]
+fn a_pod_process_is_refused_even_forced_and_named_with_kubectl() {
+    let uid = format!("0f3c5e2a-1b2c-4d5e-8f90-{:012x}", std::process::id());
+    let container = format!("{:064x}", std::process::id());
+    let Some(cg) = PodCgroup::make(&uid, &container) else {
+        if std::env::var("HAL9_REQUIRE_CLUSTER").as_deref() == Ok("1") {
+            panic!(
+                "HAL9_REQUIRE_CLUSTER=1 but no writable cgroup hierarchy for a pod cgroup (run as root)"
+            );
+        }
+        eprintln!("skipped: cannot make a cgroup here (needs root)");
+        return;
+    };
+    let port = free_port();
+    let mut app = Command::new("python3")
+        .args(["-c", PM2_APP, &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(app.stdout.take().unwrap()).lines();
+    let pid: i32 = lines.next().unwrap().unwrap().trim().parse().unwrap();
+    cg.enter(pid);
+    let state = tempdir();
+    let out = port_conflict(state.path(), port, &["--force"]);
+    let still_alive = alive(pid);
+    let _ = app.kill();
+    let _ = app.wait();
+    drop(cg);
+    let v = json(&out);
+    assert_eq!(out.status.code(), Some(2), "{v:#}\n{}", stderr(&out));
+    let owner = &v["holders"][0]["owner"];
+    assert_eq!(owner["kind"], "pod", "{v:#}");
+    assert_eq!(owner["pod_uid"], uid);
+    assert_eq!(owner["container_id"], container);
+    assert_eq!(v["outcome"], "refused");
+    let next = v["next"].as_str().unwrap();
+    assert!(next.starts_with("kubectl get pods -A"), "{next}");
+    assert!(
+        next.contains(&format!("@.metadata.uid==\"{uid}\"")),
+        "{next}"
+    );
+    assert!(still_alive, "the pod's process was signalled");
+}
