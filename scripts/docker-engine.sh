@@ -77,6 +77,10 @@ cmd_start() {
     mkdir -p "$DIR/data" "$DIR/exec"
     DIR=$(cd "$DIR" && pwd)
     running && die "dockerd from $DIR is already running (pid $(cat "$DIR/dockerd.pid"))"
+    # Every engine started here shares docker0 and its address pool.
+    if pgrep -x dockerd >/dev/null 2>&1; then
+        log "warning: another dockerd runs (pid $(pgrep -x dockerd | tr '\n' ' ')); containers of both share docker0"
+    fi
     local extra=()
     if [ -n "${HAL9_DOCKER_RUNTIME:-}" ]; then
         extra+=(--add-runtime "hal9=$HAL9_DOCKER_RUNTIME" --default-runtime hal9)
@@ -125,16 +129,19 @@ cmd_stop() {
         local pid i
         pid=$(cat "$DIR/dockerd.pid")
         # Containers first, so none outlives the daemon that tracks it.
-        docker_cli ps -q 2>/dev/null | xargs -r env DOCKER_HOST="unix://$DIR/docker.sock" docker stop -t 2 >/dev/null 2>&1 || true
+        local ids
+        ids=$(docker_cli ps -q 2>/dev/null || true)
+        # shellcheck disable=SC2086
+        [ -z "$ids" ] || docker_cli stop -t 2 $ids >/dev/null 2>&1 || true
         kill -TERM "$pid" 2>/dev/null || true
         for i in $(seq 1 150); do
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
         done
-        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+        if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
     fi
     # The daemon's mounts must go before its files can.
-    grep -o " $DIR/[^ ]*" /proc/self/mounts 2>/dev/null | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+    { grep -o " $DIR/[^ ]*" /proc/self/mounts 2>/dev/null || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
     rm -rf "$DIR"
 }
 
