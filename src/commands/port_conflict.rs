@@ -1083,4 +1083,46 @@ mod tests {
             }
         );
     }
+
+    #[test]
+    fn owned_holders_go_through_their_owner_or_refuse_everything() {
+        let pm2 = Owner::Pm2 {
+            daemon_pid: 300,
+            home: None,
+            app: Some("web".into()),
+            pm_id: None,
+        };
+        let mut app = info(700, 300, "node");
+        app.owner = Some(pm2);
+        let p = plan(&facts(vec![app, info(701, 400, "python3")]), &opts(true));
+        assert!(p.refused.unwrap().contains("pm2 app web"));
+        assert_eq!(
+            p.steps[0].action,
+            Action::RefuseOwned {
+                why: "it is pm2 app web (God Daemon pid 300); pm2 would start it again".into(),
+                next: "pm2 stop web".into()
+            }
+        );
+        let mut proxy = info(800, 50, "docker-proxy");
+        proxy.owner = Some(Owner::Docker {
+            cgroup_id: None,
+            proxy: None,
+            daemon_socket: None,
+            container: Some(Box::new(crate::system::docker::ContainerInfo {
+                id: "abcdef0123456789".into(),
+                name: "web".into(),
+                image: "busybox".into(),
+                running: true,
+                restart_policy: None,
+                published: vec![8080],
+                labels: Default::default(),
+            })),
+            engine: Some("/run/docker.sock".into()),
+            lookup_error: None,
+        });
+        let p = plan(&facts(vec![proxy]), &opts(false));
+        assert!(p.refused.is_none());
+        assert!(p.needs_confirmation, "stopping a container needs a yes");
+        assert!(matches!(&p.steps[0].action, Action::StopContainer { name, .. } if name == "web"));
+    }
 }
