@@ -434,3 +434,67 @@ fn a_pod_process_is_refused_even_forced_and_named_with_kubectl() {
     );
     assert!(still_alive, "the pod's process was signalled");
 }
+
+#[test]
+fn a_host_network_container_is_found_by_its_cgroup_and_stopped_through_the_engine() {
+    let Some(host) = engine() else { return };
+    let port = free_port();
+    let name = format!("hal9-it-host-{port}-{}", std::process::id());
+    let out = docker(&host)
+        .args([
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "--network",
+            "host",
+            "--restart",
+            "always",
+        ])
+        .arg(image())
+        .args(["httpd", "-f", "-p"])
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["-h", "/"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c = Container {
+        host: host.clone(),
+        name,
+        id: String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        port,
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "port {port} never listened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let state = tempdir();
+    // No docker-proxy here to lead to the daemon: DOCKER_HOST does, as in an operator's shell.
+    let mut cmd = hal9ctl(state.path());
+    cmd.args(["-o", "json", "emergency", "port-conflict", "--port"])
+        .arg(port.to_string())
+        .arg("--force")
+        .env("DOCKER_HOST", &host)
+        .stdin(Stdio::null());
+    let out = run(&mut cmd);
+    let v = json(&out);
+    assert_eq!(out.status.code(), Some(0), "{v:#}\n{}", stderr(&out));
+    let owner = &v["holders"][0]["owner"];
+    assert_eq!(owner["cgroup_id"], c.id, "{v:#}");
+    assert_eq!(owner["container"]["name"], c.name, "{v:#}");
+    assert_eq!(v["outcome"], "free");
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(!c.running(), "container {} is running again", c.name);
+    TcpListener::bind(("127.0.0.1", port)).expect("the port must be free now");
+    assert!(
+        audit_actions(state.path())
+            .iter()
+            .all(|e| e["action"] != "kill"),
+        "the container's process must not be signalled by hal9ctl"
+    );
+}
