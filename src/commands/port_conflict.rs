@@ -420,7 +420,7 @@ fn apply(
             let w = match &p.action {
                 Action::Signal { .. } => describe(p.pid),
                 Action::StopContainer { id, name, .. } => {
-                    own_commands.push(format!("docker stop {name}"));
+                    own_commands.push(format!("docker stop {}", owner::shell_word(name)));
                     container_label(id, name)
                 }
                 _ => continue,

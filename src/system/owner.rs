@@ -210,7 +210,11 @@ pub fn verdict(owner: &Owner, port: u16) -> Verdict {
                         c.describe()
                     ),
                     next: if uid.is_empty() {
-                        format!("kubectl -n {ns} get pod {pod} -o wide")
+                        format!(
+                            "kubectl -n {} get pod {} -o wide",
+                            shell_word(ns),
+                            shell_word(pod)
+                        )
                     } else {
                         find_pod_command(uid)
                     },
@@ -222,7 +226,7 @@ pub fn verdict(owner: &Owner, port: u16) -> Verdict {
                         "{} is a task of swarm service {svc}; swarm would start another",
                         c.describe()
                     ),
-                    next: format!("docker service scale {svc}=0"),
+                    next: format!("docker service scale {}", shell_word(&format!("{svc}=0"))),
                 };
             }
             Verdict::StopContainer {
@@ -288,7 +292,7 @@ pub fn verdict(owner: &Owner, port: u16) -> Verdict {
             let target = app.as_deref().or(pm_id.as_deref());
             let env = home
                 .as_deref()
-                .map(|h| format!("PM2_HOME={h} "))
+                .map(|h| format!("PM2_HOME={} ", shell_word(h)))
                 .unwrap_or_default();
             Verdict::Refuse {
                 why: format!(
@@ -296,7 +300,7 @@ pub fn verdict(owner: &Owner, port: u16) -> Verdict {
                     target.unwrap_or("<unknown>")
                 ),
                 next: match target {
-                    Some(t) => format!("{env}pm2 stop {t}"),
+                    Some(t) => format!("{env}pm2 stop {}", shell_word(t)),
                     None => format!("{env}pm2 list, then {env}pm2 stop <name|id>"),
                 },
             }
@@ -373,6 +377,18 @@ pub fn resolve(owner: &mut Owner, port: u16, bound: &[IpAddr]) {
         }
     }
     *lookup_error = Some(errors.join("; "));
+}
+
+/// `s` as one shell word. Names in a suggested command come from labels,
+/// titles and environments that anyone can set; pasted at 3am, an unquoted
+/// `web; rm -rf ~` would run.
+pub fn shell_word(s: &str) -> std::borrow::Cow<'_, str> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        s.into()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''")).into()
+    }
 }
 
 fn find_pod_command(uid: &str) -> String {
@@ -846,6 +862,28 @@ mod tests {
         assert!(matches!(classify(&f), Some(Owner::Pm2 { home: None, .. })));
         f.ancestors[0].comm = "node".into();
         assert_eq!(classify(&f), None);
+    }
+
+    #[test]
+    fn names_from_the_holder_are_quoted_in_suggested_commands() {
+        let mut f = pm2_facts();
+        f.environ.insert("name".into(), "web; rm -rf ~".into());
+        f.ancestors[0].argv = args(&["PM2 v5: God Daemon (/tmp/a b/$(id))"]);
+        let Verdict::Refuse { next, .. } = verdict(&classify(&f).unwrap(), 1) else {
+            panic!()
+        };
+        assert_eq!(next, "PM2_HOME='/tmp/a b/$(id)' pm2 stop 'web; rm -rf ~'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word(""), "''");
+        let k = container(&[
+            ("io.kubernetes.pod.name", "p`reboot`"),
+            ("io.kubernetes.pod.namespace", "ns"),
+        ]);
+        let o = resolved(classify(&proxy_facts()).unwrap(), k);
+        assert!(matches!(
+            verdict(&o, 1),
+            Verdict::Refuse { next, .. } if next == "kubectl -n ns get pod 'p`reboot`' -o wide"
+        ));
     }
 
     #[test]
