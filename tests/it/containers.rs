@@ -336,7 +336,7 @@ fn a_pm2_app_is_refused_even_forced_and_named_with_its_pm2_command() {
 }
 
 /// A cgroup path the test made, shaped as the kubelet makes a pod's
-/// (cgroupfs driver): `kubepods/besteffort/pod<uid>/<container id>`. Only the
+/// (cgroupfs driver): `…/kubepods/besteffort/pod<uid>/<container id>`. Only the
 /// directories it created are removed, deepest first, once its process is gone.
 struct PodCgroup {
     created: Vec<std::path::PathBuf>,
@@ -356,8 +356,10 @@ impl PodCgroup {
         .find(|p| p.join("cgroup.procs").exists())?;
         let mut created = Vec::new();
         let mut at = root.to_path_buf();
+        // Under a parent of its own, so a real kubelet's orphan cleanup never sees it.
         for seg in [
-            "kubepods".to_string(),
+            "hal9-it".to_string(),
+            "kubepods".into(),
             "besteffort".into(),
             format!("pod{uid}"),
             container.into(),
