@@ -500,3 +500,75 @@ fn a_host_network_container_is_found_by_its_cgroup_and_stopped_through_the_engin
         "the container's process must not be signalled by hal9ctl"
     );
 }
+
+/// A unix socket that accepts and never answers, as a wedged engine would.
+const SILENT_ENGINE: &str = r#"
+import os, socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(8)
+print(os.getpid(), flush=True)
+held = []
+while True:
+    c, _ = s.accept()
+    held.append(c)
+"#;
+
+#[test]
+fn a_wedged_engine_is_given_up_on_and_the_container_refused_by_id() {
+    let Some(host) = engine() else { return };
+    let port = free_port();
+    let name = format!("hal9-it-wedged-{port}-{}", std::process::id());
+    let out = docker(&host)
+        .args(["run", "-d", "--name", &name, "--network", "host"])
+        .arg(image())
+        .args(["httpd", "-f", "-p"])
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["-h", "/"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c = Container {
+        host: host.clone(),
+        name,
+        id: String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        port,
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "port {port} never listened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let state = tempdir();
+    let sock = state.path().join("wedged.sock");
+    let mut silent = Command::new("python3")
+        .args(["-c", SILENT_ENGINE])
+        .arg(&sock)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(silent.stdout.take().unwrap()).lines();
+    lines.next().unwrap().unwrap();
+    let mut cmd = hal9ctl(state.path());
+    cmd.args(["-o", "json", "emergency", "port-conflict", "--port"])
+        .arg(port.to_string())
+        .arg("--force")
+        .env("DOCKER_HOST", format!("unix://{}", sock.display()))
+        .stdin(Stdio::null());
+    let out = run(&mut cmd);
+    let _ = silent.kill();
+    let _ = silent.wait();
+    let v = json(&out);
+    assert_eq!(out.status.code(), Some(2), "{v:#}\n{}", stderr(&out));
+    let owner = &v["holders"][0]["owner"];
+    let err = owner["lookup_error"].as_str().unwrap_or_default();
+    assert!(err.contains("no answer"), "{v:#}");
+    let short: String = c.id.chars().take(12).collect();
+    assert_eq!(v["next"], format!("docker stop {short}"), "{v:#}");
+    assert!(c.running(), "container {} was touched", c.name);
+}
