@@ -572,3 +572,51 @@ fn a_wedged_engine_is_given_up_on_and_the_container_refused_by_id() {
     assert_eq!(v["next"], format!("docker stop {short}"), "{v:#}");
     assert!(c.running(), "container {} was touched", c.name);
 }
+
+#[test]
+fn a_port_published_on_every_address_stops_its_container_once() {
+    let Some(host) = engine() else { return };
+    let port = free_port();
+    let name = format!("hal9-it-all-{port}-{}", std::process::id());
+    // No host address: docker-proxy listens on 0.0.0.0 and, with IPv6, on :: too.
+    let out = docker(&host)
+        .args(["run", "-d", "--name", &name, "-p"])
+        .arg(format!("{port}:8080"))
+        .arg(image())
+        .args(["httpd", "-f", "-p", "8080", "-h", "/"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c = Container {
+        host: host.clone(),
+        name,
+        id: String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        port,
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "port {port} never listened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let state = tempdir();
+    let out = port_conflict(state.path(), port, &["--force"]);
+    let v = json(&out);
+    assert_eq!(out.status.code(), Some(0), "{v:#}\n{}", stderr(&out));
+    let holders = v["holders"].as_array().unwrap();
+    assert!(!holders.is_empty());
+    for h in holders {
+        assert_eq!(h["comm"], "docker-proxy", "{v:#}");
+        assert_eq!(h["owner"]["container"]["id"], c.id, "{v:#}");
+    }
+    let stops: Vec<_> = audit_actions(state.path())
+        .into_iter()
+        .filter(|e| e["action"] == "docker stop")
+        .collect();
+    assert_eq!(stops.len(), 1, "one container, one stop: {stops:?}");
+    assert!(!c.running());
+    TcpListener::bind(("0.0.0.0", port)).expect("the port must be free on every address");
+}
