@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it (.ci/run calls this script):
 # formatting, clippy, then every test, with a real Kubernetes control plane on
-# loopback for the cluster tests (they fail, never skip, when it is missing).
+# loopback for the cluster tests and a real Docker Engine for the container
+# tests (they fail, never skip, when either is missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,9 +13,15 @@ cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 
 plane=$(mktemp -d /tmp/hal9-k8s-ci.XXXXXX)
-trap 'scripts/k8s-control-plane.sh stop "$plane"' EXIT
+engine=$(mktemp -d /tmp/hal9-docker-ci.XXXXXX)
+trap 'scripts/docker-engine.sh stop "$engine"; scripts/k8s-control-plane.sh stop "$plane"' EXIT
 scripts/k8s-control-plane.sh start "$plane"
 export HAL9_TEST_KUBECONFIG="$plane/kubeconfig"
+# Installs docker.io and busybox-static when missing; the tests get its socket
+# and image, but not DOCKER_HOST, so hal9ctl must find the engine by itself.
+scripts/docker-engine.sh start "$engine"
+export HAL9_TEST_DOCKER_HOST="unix://$engine/docker.sock"
+export HAL9_TEST_DOCKER_IMAGE=hal9-test/busybox:local
 export HAL9_REQUIRE_CLUSTER=1
 
 cargo test --all-targets --locked

@@ -18,6 +18,8 @@ use crate::output::{Mark, Report, Styles, prompt, table, to_value};
 use crate::runtime::client::{ClientError, RuntimeClient};
 use crate::runtime::state::{RuntimeInfo, StateDir};
 use crate::system::audit::{AuditLog, Entry};
+use crate::system::docker;
+use crate::system::owner::{self, Owner, Verdict};
 use crate::system::process::{self, ProcInfo, Supervisor};
 use crate::system::runtime_identity;
 use crate::system::safety::{self, Caller, Refusal};
@@ -82,6 +84,19 @@ pub enum Action {
     Refuse {
         reason: Refusal,
     },
+    /// A container's holder (its own process, or the docker-proxy of its
+    /// published port): stopped through the Docker Engine API, never signalled.
+    StopContainer {
+        id: String,
+        name: String,
+        socket: String,
+    },
+    /// A holder whose owner (a pod, pm2, an engine hal9ctl cannot drive) would
+    /// undo a signal: refused, with the owner's own command.
+    RefuseOwned {
+        why: String,
+        next: String,
+    },
 }
 
 fn ser_signal<S: serde::Serializer>(s: &Signal, ser: S) -> Result<S::Ok, S::Error> {
@@ -139,13 +154,21 @@ pub fn plan(facts: &Facts, opts: &Options) -> Plan {
             exe_name,
             kernel_thread: h.info.kernel_thread,
         };
-        let action = match safety::check(&target, &facts.caller) {
-            Err(reason) => {
+        let verdict = h.info.owner.as_ref().map(|o| owner::verdict(o, opts.port));
+        let action = match (safety::check(&target, &facts.caller), verdict) {
+            (Err(reason), _) => {
                 refusals.push(format!("pid {} ({}): {reason}", h.info.pid, h.info.comm));
                 Action::Refuse { reason }
             }
-            Ok(()) if h.info.hal9_runtime => Action::Drain,
-            Ok(()) => Action::Signal {
+            (Ok(()), Some(Verdict::StopContainer { id, name, socket })) => {
+                Action::StopContainer { id, name, socket }
+            }
+            (Ok(()), Some(Verdict::Refuse { why, next })) => {
+                refusals.push(format!("pid {} ({}): {why}", h.info.pid, h.info.comm));
+                Action::RefuseOwned { why, next }
+            }
+            (Ok(()), None) if h.info.hal9_runtime => Action::Drain,
+            (Ok(()), None) => Action::Signal {
                 signal: opts.signal,
             },
         };
@@ -178,9 +201,12 @@ pub fn plan(facts: &Facts, opts: &Options) -> Plan {
         ));
     }
     let needs_confirmation = !opts.force
-        && steps
-            .iter()
-            .any(|s| matches!(s.action, Action::Signal { .. }));
+        && steps.iter().any(|s| {
+            matches!(
+                s.action,
+                Action::Signal { .. } | Action::StopContainer { .. }
+            )
+        });
     Plan {
         steps,
         unresolved,
@@ -314,7 +340,7 @@ fn gather(opts: &Options, state: &StateDir) -> anyhow::Result<Facts> {
     let inodes: BTreeSet<u64> = sockets.iter().map(|s| s.inode).collect();
     let by_pid = sockets::holders(&inodes)
         .map_err(|e| Failure::unknown(format!("cannot list processes in /proc: {e}")))?;
-    let holders = by_pid
+    let mut holders: Vec<Holder> = by_pid
         .into_iter()
         // A holder that exited since the scan holds nothing any more. No pid
         // from a state file makes a holder "the runtime": its exe and argv do.
@@ -324,6 +350,16 @@ fn gather(opts: &Options, state: &StateDir) -> anyhow::Result<Facts> {
                 .map(|info| Holder { info, inodes })
         })
         .collect();
+    for h in holders.iter_mut() {
+        let bound: Vec<IpAddr> = sockets
+            .iter()
+            .filter(|s| h.inodes.contains(&s.inode))
+            .map(|s| s.local.ip())
+            .collect();
+        if let Some(o) = h.info.owner.as_mut() {
+            owner::resolve(o, opts.port, &bound);
+        }
+    }
     Ok(Facts {
         sockets,
         holders,
@@ -381,15 +417,18 @@ fn apply(
 
     if let Some(why) = &plan.refused {
         for p in &plan.steps {
-            if let Action::Refuse { reason } = &p.action {
-                record(
-                    audit,
-                    "kill",
-                    &describe(p.pid),
-                    false,
-                    &format!("refused: {reason}"),
-                );
-            }
+            let why = match &p.action {
+                Action::Refuse { reason } => reason.to_string(),
+                Action::RefuseOwned { why, .. } => why.clone(),
+                _ => continue,
+            };
+            record(
+                audit,
+                "kill",
+                &describe(p.pid),
+                false,
+                &format!("refused: {why}"),
+            );
         }
         if !plan.unresolved.is_empty() {
             record(
@@ -418,12 +457,27 @@ fn apply(
         }
     }
     if plan.needs_confirmation {
-        let who: Vec<String> = plan
-            .steps
-            .iter()
-            .filter(|p| matches!(p.action, Action::Signal { .. }))
-            .map(|p| describe(p.pid))
-            .collect();
+        let mut who: Vec<String> = Vec::new();
+        let mut own_commands: Vec<String> = Vec::new();
+        for p in &plan.steps {
+            let w = match &p.action {
+                Action::Signal { .. } => describe(p.pid),
+                Action::StopContainer { id, name, .. } => {
+                    own_commands.push(format!("docker stop {}", owner::shell_word(name)));
+                    container_label(id, name)
+                }
+                _ => continue,
+            };
+            if !who.contains(&w) {
+                who.push(w);
+            }
+        }
+        own_commands.dedup();
+        let yourself = if own_commands.is_empty() {
+            String::new()
+        } else {
+            format!("; or stop it yourself: {}", own_commands.join("; "))
+        };
         let question = format!(
             "stop {} holding port {} (not the HAL9 runtime)?",
             who.join(", "),
@@ -438,7 +492,7 @@ fn apply(
             )),
             Err(f) => Some((
                 format!(
-                    "refused: {} is not the HAL9 runtime; stopping it needs --force or a yes at a terminal prompt, and stdin is not a terminal",
+                    "refused: {} is not the HAL9 runtime; stopping it needs --force or a yes at a terminal prompt, and stdin is not a terminal{yourself}",
                     who.join(", ")
                 ),
                 f.next.unwrap_or_else(|| retry_hint(opts, true)),
@@ -457,7 +511,16 @@ fn apply(
     }
 
     let mut sent = Vec::new();
+    let mut stopped: BTreeSet<String> = BTreeSet::new();
     for p in &plan.steps {
+        if let Action::StopContainer { id, name, socket } = &p.action {
+            if stopped.insert(id.clone()) {
+                report
+                    .done
+                    .push(stop_container(facts, p.pid, id, name, socket, opts, audit));
+            }
+            continue;
+        }
         let Some(h) = holders.get(&p.pid) else {
             continue;
         };
@@ -477,7 +540,9 @@ fn apply(
                 Signal::SIGTERM
             }
             Action::Signal { signal } => *signal,
-            Action::Refuse { .. } => continue,
+            Action::Refuse { .. } | Action::RefuseOwned { .. } | Action::StopContainer { .. } => {
+                continue;
+            }
         };
         let d = signal_step(&expected, first, &describe(p.pid), audit);
         if d.ok {
@@ -532,6 +597,13 @@ fn refusal_next(opts: &Options, facts: &Facts, plan: &Plan) -> String {
             retry_hint(opts, false)
         );
     }
+    // The owner's own command is the way out, whoever runs hal9ctl.
+    if let Some(next) = plan.steps.iter().find_map(|p| match &p.action {
+        Action::RefuseOwned { next, .. } => Some(next.clone()),
+        _ => None,
+    }) {
+        return next;
+    }
     let caller_is_root = facts.caller.uid == 0;
     let other_user = plan.steps.iter().any(|p| {
         matches!(
@@ -556,6 +628,42 @@ fn refusal_next(opts: &Options, facts: &Facts, plan: &Plan) -> String {
         "hal9ctl serve --listen 127.0.0.1:{}",
         opts.port.checked_add(1).unwrap_or(8081)
     )
+}
+
+fn container_label(id: &str, name: &str) -> String {
+    let short: String = id.chars().take(12).collect();
+    format!("container {name} ({short})")
+}
+
+/// The engine stops the container (and with it the docker-proxy); hal9ctl
+/// signals nothing. The port itself is proven free afterwards by binding it.
+fn stop_container(
+    facts: &Facts,
+    pid: i32,
+    id: &str,
+    name: &str,
+    socket: &str,
+    opts: &Options,
+    audit: &AuditLog,
+) -> Done {
+    // A docker-proxy holder means the container publishes the port: re-check that.
+    let via_proxy = facts.holders.iter().any(|h| {
+        h.info.pid == pid && matches!(&h.info.owner, Some(Owner::Docker { proxy: Some(_), .. }))
+    });
+    let port = via_proxy.then_some(opts.port);
+    let target = container_label(id, name);
+    let (ok, result) =
+        match docker::stop_verified(std::path::Path::new(socket), id, port, opts.grace) {
+            Ok(r) => (true, r),
+            Err(e) => (false, format!("failed: {e}")),
+        };
+    record(audit, "docker stop", &target, ok, &result);
+    Done {
+        pid: Some(pid),
+        step: format!("docker stop {name}"),
+        ok,
+        result,
+    }
 }
 
 fn signal_step(e: &Expected, sig: Signal, who: &str, audit: &AuditLog) -> Done {
@@ -827,6 +935,10 @@ impl PortConflictReport {
                         Action::Drain => "drain, TERM, then KILL".to_string(),
                         Action::Signal { signal } => format!("{}, then KILL", signal.as_str()),
                         Action::Refuse { reason } => format!("refused: {reason}"),
+                        Action::StopContainer { name, .. } => {
+                            format!("docker stop {name} (Engine API)")
+                        }
+                        Action::RefuseOwned { why, .. } => format!("refused: {why}"),
                     })
                     .unwrap_or_default();
                 t.add_row(vec![
@@ -836,9 +948,15 @@ impl PortConflictReport {
                     h.info.started_at.clone().unwrap_or_else(|| "?".into()),
                     if h.info.hal9_runtime { "yes" } else { "no" }.to_string(),
                     h.info
-                        .supervisor
+                        .owner
                         .as_ref()
-                        .map(|s: &Supervisor| s.name.clone())
+                        .map(Owner::describe)
+                        .or_else(|| {
+                            h.info
+                                .supervisor
+                                .as_ref()
+                                .map(|s: &Supervisor| s.name.clone())
+                        })
                         .unwrap_or_else(|| "-".into()),
                     plan,
                     // One row per holder, even for `python3 -c` with a multi-line script.
@@ -925,6 +1043,7 @@ mod tests {
             kernel_thread: false,
             hal9_runtime: false,
             supervisor: None,
+            owner: None,
         }
     }
 
@@ -1066,5 +1185,47 @@ mod tests {
                 signal: Signal::SIGINT
             }
         );
+    }
+
+    #[test]
+    fn owned_holders_go_through_their_owner_or_refuse_everything() {
+        let pm2 = Owner::Pm2 {
+            daemon_pid: 300,
+            home: None,
+            app: Some("web".into()),
+            pm_id: None,
+        };
+        let mut app = info(700, 300, "node");
+        app.owner = Some(pm2);
+        let p = plan(&facts(vec![app, info(701, 400, "python3")]), &opts(true));
+        assert!(p.refused.unwrap().contains("pm2 app web"));
+        assert_eq!(
+            p.steps[0].action,
+            Action::RefuseOwned {
+                why: "it is pm2 app web (God Daemon pid 300); pm2 would start it again".into(),
+                next: "pm2 stop web".into()
+            }
+        );
+        let mut proxy = info(800, 50, "docker-proxy");
+        proxy.owner = Some(Owner::Docker {
+            cgroup_id: None,
+            proxy: None,
+            daemon_socket: None,
+            container: Some(Box::new(crate::system::docker::ContainerInfo {
+                id: "abcdef0123456789".into(),
+                name: "web".into(),
+                image: "busybox".into(),
+                running: true,
+                restart_policy: None,
+                published: vec![8080],
+                labels: Default::default(),
+            })),
+            engine: Some("/run/docker.sock".into()),
+            lookup_error: None,
+        });
+        let p = plan(&facts(vec![proxy]), &opts(false));
+        assert!(p.refused.is_none());
+        assert!(p.needs_confirmation, "stopping a container needs a yes");
+        assert!(matches!(&p.steps[0].action, Action::StopContainer { name, .. } if name == "web"));
     }
 }

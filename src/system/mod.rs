@@ -3,9 +3,11 @@
 
 pub mod audit;
 pub mod disk;
+pub mod docker;
 pub mod fsio;
 pub mod glob;
 pub mod open_files;
+pub mod owner;
 pub mod process;
 pub mod root_dir;
 pub mod runtime_identity;

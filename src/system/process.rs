@@ -8,6 +8,7 @@ use procfs::process::Process;
 use serde::Serialize;
 
 use crate::runtime::state::StateDir;
+use crate::system::owner::{self, Owner};
 
 /// `PF_KTHREAD` in `/proc/PID/stat` flags.
 const PF_KTHREAD: u32 = 0x0020_0000;
@@ -31,6 +32,8 @@ pub struct ProcInfo {
     pub kernel_thread: bool,
     pub hal9_runtime: bool,
     pub supervisor: Option<Supervisor>,
+    /// A container, pod or process manager that must be the one to stop it.
+    pub owner: Option<Owner>,
 }
 
 /// Something that restarts the process when it exits, and how to stop that instead.
@@ -55,10 +58,17 @@ pub fn inspect(pid: i32, runtime_pids: &[i32]) -> procfs::ProcResult<ProcInfo> {
         cmdline.join(" ")
     };
     let hal9_runtime = runtime_pids.contains(&pid) || is_hal9_serve(exe.as_deref(), &cmdline);
-    let supervisor = if kernel_thread {
-        None
+    let (supervisor, owner) = if kernel_thread {
+        (None, None)
     } else {
-        supervisor_of(&p, stat.ppid)
+        let exe_name = exe
+            .as_deref()
+            .and_then(|e| e.file_name())
+            .and_then(|n| n.to_str());
+        (
+            supervisor_of(&p, stat.ppid),
+            owner::of(pid, &stat.comm, &cmdline, exe_name),
+        )
     };
     Ok(ProcInfo {
         pid,
@@ -73,6 +83,7 @@ pub fn inspect(pid: i32, runtime_pids: &[i32]) -> procfs::ProcResult<ProcInfo> {
         kernel_thread,
         hal9_runtime,
         supervisor,
+        owner,
     })
 }
 
@@ -232,7 +243,7 @@ pub fn classify_supervisor(
     ppid: i32,
     parent_cwd: Option<&Path>,
     cgroup: &str,
-    own_cgroup: &str,
+    _own_cgroup: &str,
 ) -> Option<Supervisor> {
     match parent_comm {
         "systemd" => {
@@ -261,12 +272,9 @@ pub fn classify_supervisor(
         }
         _ => {}
     }
-    let theirs = container_of(cgroup)?;
-    // Inside the same container as hal9ctl, nothing outside will restart it for us to stop.
-    if container_of(own_cgroup).is_some_and(|ours| ours == theirs) {
-        return None;
-    }
-    Some(theirs.supervisor())
+    // Containers, pods and pm2 are owners that must do the stopping, not
+    // supervisors to warn about: see system::owner.
+    None
 }
 
 fn systemd_unit(cgroup: &str) -> Option<String> {
@@ -277,64 +285,6 @@ fn systemd_unit(cgroup: &str) -> Option<String> {
         // The innermost service is the one whose restart policy applies.
         .find(|seg| seg.ends_with(".service"))
         .map(str::to_string)
-}
-
-#[derive(Debug, PartialEq, Eq)]
-struct Container {
-    engine: &'static str,
-    id: String,
-}
-
-impl Container {
-    fn supervisor(&self) -> Supervisor {
-        let short: String = self.id.chars().take(12).collect();
-        let (name, stop) = match self.engine {
-            "docker" => ("docker", format!("docker stop {short}")),
-            "libpod" => ("podman", format!("podman stop {short}")),
-            "kubepods" => (
-                "kubernetes",
-                format!(
-                    "kubectl scale the owning workload to 0 (container {short}; find it with crictl ps | grep {short})"
-                ),
-            ),
-            _ => ("containerd", format!("ctr task kill {}", self.id)),
-        };
-        Supervisor {
-            name: format!("{name} (container {short})"),
-            stop,
-        }
-    }
-}
-
-fn container_of(cgroup: &str) -> Option<Container> {
-    for line in cgroup.lines() {
-        let Some(path) = line.splitn(3, ':').nth(2) else {
-            continue;
-        };
-        let engine = if path.contains("kubepods") {
-            "kubepods"
-        } else if path.contains("libpod") {
-            "libpod"
-        } else if path.contains("docker") {
-            "docker"
-        } else if path.contains("containerd") {
-            "containerd"
-        } else {
-            continue;
-        };
-        let id = path
-            .rsplit('/')
-            .find(|seg| !seg.is_empty())
-            .unwrap_or_default();
-        let id = id
-            .trim_start_matches("docker-")
-            .trim_start_matches("libpod-")
-            .trim_start_matches("cri-containerd-")
-            .trim_end_matches(".scope")
-            .to_string();
-        return Some(Container { engine, id });
-    }
-    None
 }
 
 #[cfg(test)]
@@ -384,23 +334,6 @@ mod tests {
         assert_eq!(s.stop, "sv down /etc/sv/web");
         let s = classify_supervisor("supervisord", 50, None, "0::/\n", "").unwrap();
         assert!(s.stop.contains("supervisorctl stop"));
-    }
-
-    #[test]
-    fn containers_unless_we_share_them() {
-        let theirs = "0::/system.slice/docker-0123456789abcdef0123.scope\n";
-        let s = classify_supervisor("bash", 70, None, theirs, "0::/\n").unwrap();
-        assert_eq!(s.stop, "docker stop 0123456789ab");
-        assert!(s.name.starts_with("docker"));
-        assert!(classify_supervisor("bash", 70, None, theirs, theirs).is_none());
-        let k = "0::/kubepods/besteffort/pod1234/abcdefabcdef00\n";
-        assert!(
-            classify_supervisor("containerd-shim", 70, None, k, "")
-                .unwrap()
-                .name
-                .starts_with("kubernetes")
-        );
-        assert!(classify_supervisor("bash", 70, None, "0::/user.slice\n", "").is_none());
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod common;
 mod audit;
 mod cli;
 mod cluster;
+mod containers;
 mod disk;
 mod health;
 mod non_utf8;

@@ -530,6 +530,7 @@ mod tests {
             kernel_thread: false,
             hal9_runtime: hal9,
             supervisor: None,
+            owner: None,
         }
     }
 
