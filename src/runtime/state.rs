@@ -120,10 +120,22 @@ impl StateDir {
         }
     }
 
-    /// The token the recorded runtime takes (whitespace trimmed), under the
-    /// same trust rules as `admin.token`.
+    /// The token the recorded runtime takes (whitespace trimmed). The state
+    /// dir's own `admin.token` is held to the trust rules below; a file the
+    /// operator named with `--admin-token-file` is read as `serve` read it,
+    /// following links, because secret mounts (Kubernetes, systemd
+    /// credentials) are symlinks with modes the operator chose.
     pub fn read_admin_token(&self) -> io::Result<String> {
-        read_trusted_token(&self.admin_token_file())
+        let path = self.admin_token_file();
+        if path == self.token_file() {
+            return read_trusted_token(&path);
+        }
+        let mut s = String::new();
+        std::io::Read::read_to_string(
+            &mut std::io::Read::take(std::fs::File::open(&path)?, fsio::MAX_STATE_FILE),
+            &mut s,
+        )?;
+        Ok(s.trim().to_string())
     }
 
     /// The admin token (whitespace trimmed). Refused unless the file is ours
