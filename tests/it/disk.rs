@@ -891,3 +891,28 @@ fn a_file_held_by_an_unseen_process_is_not_deleted_and_freed_space_is_measured()
     drop(rotated_holder);
     drop(mount);
 }
+
+#[test]
+fn a_bind_mount_of_a_system_directory_is_judged_by_what_it_shows() {
+    let t = tree();
+    let sys = "/usr/share/base-files";
+    if !Path::new(sys).is_dir() {
+        eprintln!("skipping: no {sys}");
+        return;
+    }
+    let alias = t.base.join("looks-harmless");
+    fs::create_dir_all(&alias).unwrap();
+    let setup = format!("mount --bind '{sys}' '{}'", alias.display());
+    let a = alias.to_str().unwrap();
+    let o = disk_in_namespace(
+        &t.state,
+        &setup,
+        &["cleanup", a, "--target", "0", "--dry-run"],
+    );
+    assert_eq!(o.status.code(), Some(64), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(sys) && err.contains("system directory"),
+        "{err}"
+    );
+}
