@@ -137,6 +137,7 @@ fn gather(ctx: &Ctx, held: &[RootDir], target_dirs: bool) -> Result<Gathered, Fa
         .map(|r| Root {
             path: r.path.clone(),
             device: r.device,
+            mount: r.mount,
         })
         .collect();
     let devices: BTreeSet<u64> = roots.iter().map(|r| r.device).collect();
