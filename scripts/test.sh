@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 
 # Test prerequisites from Debian: python3 for squatter/pre-fork test listeners.
 command -v python3 >/dev/null || { apt-get update >/dev/null && apt-get install -y --no-install-recommends python3 >/dev/null; }
+# unshare(1) and mount(8) for the disk tests' bind mounts and user namespaces.
+{ command -v unshare && command -v mount; } >/dev/null || { apt-get update >/dev/null && apt-get install -y --no-install-recommends util-linux mount >/dev/null; }
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings

@@ -43,6 +43,10 @@ pub struct DeletedOpen {
     /// Allocated bytes: what truncating it gives back.
     pub bytes: u64,
     pub mtime: i64,
+    /// The mount the remembered name was taken through (`mnt_id` in the
+    /// holder's fdinfo): the name means "under the root" only on the root's
+    /// own mount, not through a bind mount in another namespace.
+    pub mount: Option<u64>,
     pub holders: Vec<Holder>,
 }
 
@@ -179,6 +183,7 @@ pub fn gather() -> OpenFiles {
                         size: meta.len(),
                         bytes: meta.blocks() * 512,
                         mtime: meta.mtime(),
+                        mount: fd_mount(p.pid, fd.fd),
                         holders: Vec::new(),
                     })
                     .holders
@@ -191,6 +196,14 @@ pub fn gather() -> OpenFiles {
     }
     out.deleted = deleted.into_values().collect();
     out
+}
+
+/// The `mnt_id:` of `/proc/PID/fdinfo/FD`.
+fn fd_mount(pid: i32, fd: i32) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/fdinfo/{fd}")).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("mnt_id:"))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 /// Who maps the file `id` (known as `path`) right now. `Err(n)` when `n`

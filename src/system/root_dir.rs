@@ -138,6 +138,39 @@ impl RootDir {
         self.fd.as_fd()
     }
 
+    /// The other paths, through this namespace's mounts of the same
+    /// filesystem, at which the root's directory is visible: a bind mount of
+    /// `/usr/share` at `/srv/x` is `/usr/share` too. Empty when mountinfo
+    /// cannot be read or parsed.
+    pub fn also_visible_at(&self) -> Vec<PathBuf> {
+        let Ok(infos) = procfs::process::Process::myself().and_then(|p| p.mountinfo()) else {
+            return Vec::new();
+        };
+        let Some(mine) = infos
+            .iter()
+            .find(|m| u64::try_from(m.mnt_id).ok() == Some(self.mount))
+        else {
+            return Vec::new();
+        };
+        let Ok(rel) = self.path.strip_prefix(&mine.mount_point) else {
+            return Vec::new();
+        };
+        // Where the directory lies inside its filesystem, whatever it is mounted as.
+        let in_fs = Path::new(&mine.root).join(rel);
+        let mut out: Vec<PathBuf> = infos
+            .iter()
+            .filter(|m| m.majmin == mine.majmin)
+            .filter_map(|m| {
+                let below = in_fs.strip_prefix(&m.root).ok()?;
+                Some(m.mount_point.join(below))
+            })
+            .filter(|p| p.components().ne(self.path.components()))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// The directory holding `path` (which must lie strictly below the
     /// root), reached from the held root fd one component at a time without
     /// following symlinks or leaving the root's mount, and the last

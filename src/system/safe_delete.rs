@@ -91,6 +91,13 @@ pub fn unlink_under(
             return Ok(Outcome::Changed("leased by another process".into()));
         }
         Err(rustix::io::Errno::LOOP) => return Ok(Outcome::Changed("now a symlink".into())),
+        Err(rustix::io::Errno::ACCESS | rustix::io::Errno::PERM) => {
+            return Ok(Outcome::Changed(
+                "not readable by hal9ctl, so it cannot take the lease that proves nobody \
+holds it open"
+                    .into(),
+            ));
+        }
         Err(e) => return Err(e.into()),
     };
     let opened = stat_fd(file.as_fd())?;
@@ -274,6 +281,27 @@ mod tests {
             unlink_under(&RootDir::open(&root).unwrap(), &f, &id, 0).unwrap(),
             Outcome::Done
         );
+        assert!(!f.exists());
+    }
+
+    #[test]
+    fn a_file_open_anywhere_is_not_unlinked_even_unseen() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().canonicalize().unwrap();
+        let f = root.join("busy.log");
+        std::fs::write(&f, "x").unwrap();
+        let id = identity(&f);
+        let r = RootDir::open(&root).unwrap();
+        // /proc is not consulted here at all: the kernel's lease is the proof.
+        let open = std::fs::File::open(&f).unwrap();
+        let out = unlink_under(&r, &f, &id, 0).unwrap();
+        assert!(
+            matches!(&out, Outcome::Changed(why) if why.contains("lease")),
+            "{out:?}"
+        );
+        assert!(f.exists());
+        drop(open);
+        assert_eq!(unlink_under(&r, &f, &id, 0).unwrap(), Outcome::Done);
         assert!(!f.exists());
     }
 

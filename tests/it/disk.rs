@@ -891,3 +891,92 @@ fn a_file_held_by_an_unseen_process_is_not_deleted_and_freed_space_is_measured()
     drop(rotated_holder);
     drop(mount);
 }
+
+#[test]
+fn a_bind_mount_of_a_system_directory_is_judged_by_what_it_shows() {
+    let t = tree();
+    let sys = "/usr/share/base-files";
+    if !Path::new(sys).is_dir() {
+        eprintln!("skipping: no {sys}");
+        return;
+    }
+    let alias = t.base.join("looks-harmless");
+    fs::create_dir_all(&alias).unwrap();
+    let setup = format!("mount --bind '{sys}' '{}'", alias.display());
+    let a = alias.to_str().unwrap();
+    let o = disk_in_namespace(
+        &t.state,
+        &setup,
+        &["cleanup", a, "--target", "0", "--dry-run"],
+    );
+    assert_eq!(o.status.code(), Some(64), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(sys) && err.contains("system directory"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_deleted_file_opened_through_a_bind_mount_elsewhere_is_not_under_the_root() {
+    let t = tree();
+    fs::write(
+        t.state.join("hal9.toml"),
+        "[cleanup]\ninclude_state_dir = false\n",
+    )
+    .unwrap();
+    // One private filesystem holds both the root and the directory outside it.
+    let private = t.base.join("fs");
+    let mount = match tmpfs(&private, "16m") {
+        Ok(m) => m,
+        Err(why) => {
+            eprintln!("skipping: no private tmpfs: {why}");
+            return;
+        }
+    };
+    let root = private.join("root");
+    let outside = private.join("outside");
+    fs::create_dir_all(root.join("bound")).unwrap();
+    file(&outside.join("x.bin"), 1 << 20, 30);
+    // In its own mount namespace a process sees `outside` at root/bound and
+    // opens the file there: the kernel then names it by a path under the root.
+    let script = format!(
+        "mount --bind '{}' '{}' && exec sleep 600 < '{}'",
+        outside.display(),
+        root.join("bound").display(),
+        root.join("bound/x.bin").display()
+    );
+    let child = Command::new("unshare")
+        .args(["-m", "sh", "-c", &script])
+        .spawn()
+        .unwrap();
+    let holder = Holder(child);
+    let link = format!("/proc/{}/fd/0", holder.pid());
+    for _ in 0..200 {
+        if fs::read_link(&link).is_ok_and(|l| l.to_string_lossy().ends_with("x.bin")) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    fs::remove_file(outside.join("x.bin")).unwrap();
+    let seen = fs::read_link(&link).unwrap();
+    assert!(
+        seen.starts_with(&root),
+        "the kernel's name: {}",
+        seen.display()
+    );
+
+    let r = root.to_str().unwrap();
+    let o = disk(
+        &t.state,
+        &["cleanup", r, "--target", "0", "--yes", "-o", "json"],
+    );
+    assert_eq!(holder.held().len(), 1 << 20, "truncated outside the root");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = json(&o);
+    assert!(v["actions"].as_array().unwrap().is_empty(), "{v:#}");
+    let kept = v["kept"][0]["reason"].as_str().unwrap_or_default();
+    assert!(kept.contains("outside the cleanup roots"), "{v:#}");
+    drop(holder);
+    drop(mount);
+}

@@ -69,7 +69,19 @@ fn roots(ctx: &Ctx, paths: &[PathBuf], notes: &mut Vec<String>) -> Result<Vec<Ro
             Source::Argument => configured.iter().any(|c| root.path.starts_with(c)),
             Source::Config | Source::StateDir => true,
         };
-        if let Some(why) = plan::system_dir_refusal(&root.path, named) {
+        // A bind mount shows another directory under a harmless name: judge
+        // every place the same directory is visible.
+        let refusal = plan::system_dir_refusal(&root.path, named).or_else(|| {
+            root.also_visible_at().iter().find_map(|alias| {
+                let why = plan::system_dir_refusal(alias, named)?;
+                Some(format!(
+                    "{} is {} through a bind mount; {why}",
+                    root.path.display(),
+                    alias.display()
+                ))
+            })
+        });
+        if let Some(why) = refusal {
             return Err(Failure::usage(why).with_next(format!(
                 "add roots = [\"{}\"] under [cleanup] in hal9.toml if HAL9 owns it, \
 or name the application's own directory",
@@ -125,6 +137,7 @@ fn gather(ctx: &Ctx, held: &[RootDir], target_dirs: bool) -> Result<Gathered, Fa
         .map(|r| Root {
             path: r.path.clone(),
             device: r.device,
+            mount: r.mount,
         })
         .collect();
     let devices: BTreeSet<u64> = roots.iter().map(|r| r.device).collect();

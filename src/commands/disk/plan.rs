@@ -20,6 +20,7 @@ use crate::system::scan::{Category, Found};
 pub struct Root {
     pub path: PathBuf,
     pub device: u64,
+    pub mount: u64,
 }
 
 /// Trees that belong to the system: no root may be one of them, nor lie
@@ -198,10 +199,9 @@ pub fn eligible(facts: &Facts, opts: &Options) -> Eligible {
         if !cleaned_fs {
             continue;
         }
-        let under_root = facts
-            .roots
-            .iter()
-            .any(|r| r.device == d.device && d.path.starts_with(&r.path));
+        let under_root = facts.roots.iter().any(|r| {
+            r.device == d.device && d.mount == Some(r.mount) && d.path.starts_with(&r.path)
+        });
         let keep = |reason: String| Kept {
             path: d.path.clone(),
             category: Category::DeletedOpen,
@@ -355,6 +355,7 @@ mod tests {
             roots: vec![Root {
                 path: PathBuf::from("/var/log/hal9"),
                 device: 1,
+                mount: 21,
             }],
             filesystems: vec![fs(1, used, avail)],
             found,
@@ -448,6 +449,7 @@ mod tests {
             size: 1000,
             bytes: 1000,
             mtime: NOW,
+            mount: Some(21),
             holders: vec![Holder {
                 pid: 7,
                 comm: "writer".into(),
@@ -525,6 +527,24 @@ mod tests {
             },
         );
         assert_eq!(names(&forced), vec!["big.tmp", "old.log"]);
+    }
+
+    #[test]
+    fn a_name_under_the_root_through_another_mount_is_not_under_it() {
+        let mut f = facts(vec![], 99, 1);
+        let mut elsewhere = deleted("/var/log/hal9/bound/x.bin", 1);
+        elsewhere.mount = Some(99);
+        let mut unknown = deleted("/var/log/hal9/y.bin", 1);
+        unknown.mount = None;
+        f.deleted = vec![elsewhere, unknown];
+        let p = plan(&f, &opts(0.0));
+        assert!(p.actions.is_empty());
+        assert_eq!(p.kept.len(), 2);
+        assert!(
+            p.kept
+                .iter()
+                .all(|k| k.reason.contains("outside the cleanup roots"))
+        );
     }
 
     #[test]

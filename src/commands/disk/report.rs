@@ -595,6 +595,84 @@ run the same command again to continue\n",
 mod tests {
     use super::*;
 
+    use super::super::plan::{FsPlan, Plan};
+    use crate::system::scan::Found;
+
+    fn usage(used: u64) -> FsUsage {
+        FsUsage {
+            device: 1,
+            mount_point: PathBuf::from("/srv"),
+            fs_type: "ext4".into(),
+            total: 100 << 20,
+            used,
+            avail: (100 << 20) - used,
+            percent: crate::system::disk::percent(used, (100 << 20) - used),
+        }
+    }
+
+    /// A report for one 8 MiB log, deleted by apply.
+    fn deleted_8mib() -> (CleanupReport, Applied) {
+        let f = Found {
+            root: PathBuf::from("/srv/logs"),
+            path: PathBuf::from("/srv/logs/a.log"),
+            category: Category::Logs,
+            device: 1,
+            inode: 5,
+            size: 8 << 20,
+            bytes: 8 << 20,
+            mtime: 0,
+            mtime_nsec: 0,
+        };
+        let plan = Plan {
+            actions: vec![Candidate::Unlink(f)],
+            filesystems: vec![FsPlan {
+                device: 1,
+                mount_point: PathBuf::from("/srv"),
+                percent_before: 50.0,
+                needed: true,
+                planned_bytes: 8 << 20,
+                percent_projected: 42.0,
+            }],
+            ..Plan::default()
+        };
+        let r = CleanupReport::planned(&Facts::default(), &plan, 0, false, Vec::new());
+        let applied = Applied {
+            results: vec![Done::Deleted],
+            audit_errors: Vec::new(),
+        };
+        (r, applied)
+    }
+
+    #[test]
+    fn freed_is_what_statvfs_measured_not_what_was_planned() {
+        let (mut r, applied) = deleted_8mib();
+        r.applied(&applied, &[usage(50 << 20)], &[usage(42 << 20)]);
+        assert_eq!(r.freed.bytes, Some(8 << 20));
+        assert_eq!(r.freed.planned_bytes, 8 << 20);
+        assert_eq!(r.filesystems[0].freed_measured, Some(8 << 20));
+        assert_eq!(r.status, Exit::Ok);
+        assert!(r.notes.is_empty(), "{:?}", r.notes);
+
+        // Deleted, but a holder nobody could see keeps the blocks.
+        let (mut r, applied) = deleted_8mib();
+        r.applied(&applied, &[usage(50 << 20)], &[usage(50 << 20)]);
+        assert_eq!(r.freed.bytes, Some(0));
+        assert_eq!(r.freed.planned_bytes, 8 << 20);
+        assert_eq!(r.status, Exit::Warning);
+        assert!(r.notes[0].contains("space not returned"), "{:?}", r.notes);
+        let text = r.render(&Styles { color: false });
+        assert!(text.contains("freed 0 B (statvfs"), "{text}");
+
+        // Not measured: unknown, never a number.
+        let (mut r, applied) = deleted_8mib();
+        r.applied(&applied, &[], &[]);
+        assert_eq!(r.freed.bytes, None);
+        assert!(
+            r.render(&Styles { color: false })
+                .contains("freed: unknown")
+        );
+    }
+
     #[test]
     fn human_sizes() {
         assert_eq!(human(512), "512 B");
