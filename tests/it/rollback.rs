@@ -528,3 +528,131 @@ fn reqwest_key(url: &str, key: &str) -> String {
         v["path"].as_str().unwrap().to_string()
     })
 }
+
+fn applied_steps(s: &Server) -> usize {
+    std::fs::read_to_string(s.dir.path().join("rollback/journal.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .map(|j| {
+            j["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| s["status"] == "applied")
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// A gradual full → flat rollback in 4 steps, killed with SIGKILL once its
+/// first step is applied (75 % hierarchical): an unfinished journal.
+fn interrupted_after_one_step(s: &Server) {
+    let mut child = rollback(s)
+        .args([
+            "--strategy",
+            "gradual",
+            "--to-phase",
+            "flat",
+            "--steps",
+            "4",
+            "--interval",
+            "30s",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while applied_steps(s) < 1 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "step 1 never applied"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(migration(s)["hierarchical_percent"], 75.0);
+}
+
+#[test]
+fn resume_against_another_runtime_is_refused_naming_both() {
+    let mut a = flat_server(None);
+    walk_to(&a, "full");
+    interrupted_after_one_step(&a);
+    let journaled = a.url.clone();
+    // The same state dir (token, journal, migration state) now serves on another port.
+    a.term();
+    a.wait();
+    let dir = std::mem::replace(&mut a.dir, tempdir());
+    let b = Server::start_in(dir, None, &[]);
+    assert_ne!(b.url, journaled);
+    let before = migration(&b);
+    let o = run(rollback(&b).arg("--resume"));
+    assert_eq!(o.status.code(), Some(2), "{}\n{}", stdout(&o), stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains(&journaled) && err.contains(&b.url), "{err}");
+    assert!(err.contains("journaled against"), "{err}");
+    assert_eq!(
+        migration(&b),
+        before,
+        "nothing was written to the other runtime"
+    );
+}
+
+#[test]
+fn resume_after_a_manual_change_past_the_next_step_is_refused() {
+    let s = flat_server(None);
+    walk_to(&s, "full");
+    interrupted_after_one_step(&s);
+    // By hand, the operator already went all the way back.
+    let v = migration(&s)["version"].as_u64().unwrap();
+    let a = s.admin("PUT", "/admin/migration", Some(doc_of("flat", v)));
+    assert_eq!(a.status, 200, "{}", a.body);
+    let before = migration(&s);
+    let o = run(rollback(&s).arg("--resume"));
+    assert_eq!(o.status.code(), Some(2), "{}\n{}", stdout(&o), stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("forward"), "{err}");
+    assert!(err.contains("phase flat → full"), "{err}");
+    assert!(err.contains("0.00 % → 50.00 %"), "{err}");
+    assert!(err.contains("hal9ctl rollback --abort"), "{err}");
+    assert_eq!(migration(&s), before, "the migration did not move forward");
+}
+
+#[test]
+fn a_manual_change_while_a_rollback_runs_is_never_undone_forward() {
+    let s = flat_server(None);
+    walk_to(&s, "full");
+    let child = rollback(&s)
+        .args([
+            "--strategy",
+            "gradual",
+            "--to-phase",
+            "flat",
+            "--steps",
+            "3",
+            "--interval",
+            "1s",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while applied_steps(&s) < 1 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "step 1 never applied"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let v = migration(&s)["version"].as_u64().unwrap();
+    let a = s.admin("PUT", "/admin/migration", Some(doc_of("flat", v)));
+    assert_eq!(a.status, 200, "{}", a.body);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("forward"), "{err}");
+    assert_at_phase(&s, "flat");
+}

@@ -81,6 +81,10 @@ pub struct Journal {
     pub components: Vec<Component>,
     /// What is rolled back: a runtime URL or `configmap NS/NAME`.
     pub target: String,
+    /// The ConfigMap's uid, so a resume in another cluster (same namespace
+    /// and name) or against a re-created ConfigMap is told apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_uid: Option<String>,
     pub started_at: String,
     pub started_by: String,
     pub status: RollbackStatus,
@@ -197,6 +201,7 @@ mod tests {
             strategy: Strategy::Gradual,
             components: vec![],
             target: "http://127.0.0.1:8080".into(),
+            target_uid: None,
             started_at: "2026-01-01T00:00:00Z".into(),
             started_by: "op".into(),
             status: RollbackStatus::Running,
