@@ -164,6 +164,9 @@ pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> 
                 j.reason = Some(format!("abandoned by {} at {}", current_user(), now()));
                 jd.save(&j)
                     .map_err(|e| io_failure("cannot write the rollback journal", e))?;
+                // Operators elsewhere read the ConfigMap's copy: it must say abandoned too,
+                // or every later rollback there is asked to resume this one.
+                backend.checkpoint(&j).await;
                 audit(ctx, &j.target, &format!("abandoned rollback {}", j.id));
                 let migration = backend.get().await.ok();
                 return Ok(RollbackReport {

@@ -929,6 +929,9 @@ fn a_configmap_without_the_migration_key_is_an_error_naming_the_key() {
     let kc = cluster_or_skip!();
     rt().block_on(async {
         let c = TestCluster::new(kc, "hal9-nokey").await;
+        // A healthy Deployment: only the ConfigMap is wrong.
+        c.deployment("hal9-server", 1).await;
+        c.wait_deployment("hal9-server", Duration::from_secs(60), "1 ready", |d| ready(d) == 1).await;
         let cms: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
             kube::Api::namespaced(c.client.clone(), &c.ns);
         let cm = serde_json::json!({"metadata": {"name": "hal9-migration"}, "data": {"notes": "emptied by hand"}});
@@ -1031,5 +1034,70 @@ fn a_resume_never_overwrites_another_operators_unfinished_rollback_on_the_config
         assert!(err.contains("rb-other-machine") && err.contains("other-operator"), "{err}");
         let after = cms.get("hal9-migration").await.unwrap();
         assert_eq!(after.metadata.resource_version, before.metadata.resource_version, "nothing was written");
+    });
+}
+
+#[test]
+fn an_abort_on_another_machine_is_seen_on_the_configmap_and_frees_it() {
+    let kc = cluster_or_skip!();
+    rt().block_on(async {
+        let c = TestCluster::new(kc, "hal9-abort").await;
+        c.deployment("hal9-server", 1).await;
+        c.wait_deployment("hal9-server", Duration::from_secs(60), "1 ready", |d| {
+            ready(d) == 1
+        })
+        .await;
+        let cms: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+            kube::Api::namespaced(c.client.clone(), &c.ns);
+        cms.create(&Default::default(), &migration_cm(&full_doc()))
+            .await
+            .unwrap();
+        let first = tempdir();
+        cluster_rollback_killed_after_one_step(&c, first.path());
+        let t0 = Instant::now();
+        while !cms
+            .get("hal9-migration")
+            .await
+            .unwrap()
+            .metadata
+            .annotations
+            .is_some_and(|a| a.contains_key("hal9.io/rollback-journal"))
+        {
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "no checkpoint on the ConfigMap"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // Another operator, no local journal: abandons the one journaled on the ConfigMap.
+        let other = tempdir();
+        let o =
+            run(c
+                .hal9ctl(other.path())
+                .args(["rollback", "--cluster", "-n", &c.ns, "--abort"]));
+        assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+        let cm = cms.get("hal9-migration").await.unwrap();
+        let j: serde_json::Value =
+            serde_json::from_str(&cm.metadata.annotations.unwrap()["hal9.io/rollback-journal"])
+                .unwrap();
+        assert_eq!(j["status"], "abandoned", "{j}");
+        // A third operator may now start a new rollback without being asked to resume the old one.
+        let third = tempdir();
+        let o = run(c
+            .hal9ctl(third.path())
+            .args([
+                "rollback",
+                "--cluster",
+                "-n",
+                &c.ns,
+                "--strategy",
+                "immediate",
+                "--yes",
+                "-o",
+                "json",
+            ])
+            .stdin(std::process::Stdio::null()));
+        assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+        assert_eq!(json(&o)["migration"]["phase"], "ramp_up");
     });
 }
