@@ -7,6 +7,7 @@ mod audit;
 mod cli;
 mod cluster;
 mod disk;
+mod fuzz;
 mod health;
 mod port_conflict;
 mod restart;
