@@ -656,3 +656,27 @@ fn a_manual_change_while_a_rollback_runs_is_never_undone_forward() {
     assert!(err.contains("forward"), "{err}");
     assert_at_phase(&s, "flat");
 }
+
+#[test]
+fn a_journal_symlinked_into_the_state_dir_is_refused_not_replayed() {
+    let s = flat_server(None);
+    walk_to(&s, "canary");
+    let before = migration(&s);
+    // Someone else's file, shaped as an unfinished rollback of this runtime to flat.
+    let elsewhere = tempdir();
+    let planted = elsewhere.path().join("journal.json");
+    let j = json!({
+        "id": "rb-planted", "strategy": "immediate", "components": [], "target": s.url,
+        "started_at": "2026-01-01T00:00:00Z", "started_by": "someone", "status": "interrupted",
+        "interval_ms": 0,
+        "steps": [{"index": 0, "status": "pending", "target": {"phase": "flat",
+            "hierarchical_percent": 0.0, "flags": {}, "state_schema": 1}}]
+    });
+    std::fs::write(&planted, j.to_string()).unwrap();
+    std::fs::create_dir_all(s.dir.path().join("rollback")).unwrap();
+    std::os::unix::fs::symlink(&planted, s.dir.path().join("rollback/journal.json")).unwrap();
+    let o = run(rollback(&s).arg("--resume"));
+    assert_eq!(o.status.code(), Some(2), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("symbolic link"), "{}", stderr(&o));
+    assert_eq!(migration(&s), before, "the planted steps were not applied");
+}

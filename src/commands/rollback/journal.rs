@@ -5,7 +5,7 @@
 //! holder dies, so a killed rollback never leaves a stale lock.
 
 use std::fs::{File, OpenOptions};
-use std::io;
+use std::io::{self, Read};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -148,16 +148,18 @@ impl JournalDir {
             path: path.clone(),
             source,
         })?;
-        let f = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|source| LockError::Io {
-                path: path.clone(),
-                source,
-            })?;
+        let f = open_nofollow(
+            &path,
+            OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .mode(0o600),
+        )
+        .map_err(|source| LockError::Io {
+            path: path.clone(),
+            source,
+        })?;
         match Flock::lock(f, FlockArg::LockExclusiveNonblock) {
             Ok(l) => Ok(RollbackLock { _lock: l }),
             Err((_, nix::errno::Errno::EWOULDBLOCK)) => Err(LockError::Busy(path)),
@@ -169,7 +171,11 @@ impl JournalDir {
     }
 
     pub fn load(&self) -> io::Result<Option<Journal>> {
-        match std::fs::read(self.path()) {
+        let read = open_nofollow(&self.path(), OpenOptions::new().read(true)).and_then(|mut f| {
+            let mut b = Vec::new();
+            f.read_to_end(&mut b).map(|_| b)
+        });
+        match read {
             Ok(b) => serde_json::from_slice(&b).map(Some).map_err(|e| {
                 io::Error::new(
                     io::ErrorKind::InvalidData,
@@ -187,6 +193,23 @@ impl JournalDir {
         let body = serde_json::to_vec_pretty(j).map_err(io::Error::other)?;
         write_atomic(&self.path(), &body, 0o600)
     }
+}
+
+/// A journal is replayed as written, so a symlink planted in the state dir
+/// would make hal9ctl step the migration through someone else's file (§5).
+fn open_nofollow(path: &Path, opts: &mut OpenOptions) -> io::Result<File> {
+    opts.custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{} is a symbolic link; refusing to follow it",
+                    path.display()
+                ),
+            ),
+            _ => e,
+        })
 }
 
 #[cfg(test)]
