@@ -680,3 +680,36 @@ fn a_journal_symlinked_into_the_state_dir_is_refused_not_replayed() {
     assert!(stderr(&o).contains("symbolic link"), "{}", stderr(&o));
     assert_eq!(migration(&s), before, "the planted steps were not applied");
 }
+
+#[test]
+fn a_huge_step_count_is_a_usage_error_not_an_allocation() {
+    use std::os::unix::process::CommandExt;
+    let s = flat_server(None);
+    walk_to(&s, "full");
+    let mut cmd = rollback(&s);
+    cmd.args([
+        "--strategy",
+        "gradual",
+        "--steps",
+        "4294967295",
+        "--dry-run",
+    ]);
+    // 2 GiB of address space is plenty for any plan; a plan per step of
+    // 4 billion steps is not. The bound keeps a regression from swapping the machine.
+    unsafe {
+        cmd.pre_exec(|| {
+            let lim = libc::rlimit {
+                rlim_cur: 2 << 30,
+                rlim_max: 2 << 30,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let o = run(&mut cmd);
+    assert_eq!(o.status.code(), Some(64), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("--steps"), "{}", stderr(&o));
+    assert_eq!(migration(&s)["phase"], "full");
+}

@@ -86,6 +86,8 @@ fn plan_error(e: PlanError) -> Failure {
         PlanError::Forward { .. } | PlanError::Steps | PlanError::NoComponents => {
             Failure::usage(e.to_string())
         }
+        PlanError::TooManySteps(_) => Failure::usage(e.to_string())
+            .with_next("hal9ctl rollback --strategy gradual --steps 10 --interval 30s"),
         PlanError::NoSnapshot => Failure::critical(format!("refused: {e}"))
             .with_next("hal9ctl rollback --strategy partial --components routing,features"),
         PlanError::Nothing(..) => Failure::new(Exit::Ok, e.to_string()),
