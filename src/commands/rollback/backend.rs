@@ -125,7 +125,7 @@ pub enum Backend {
 /// Deployment's restart count at its start.
 pub enum Window {
     Metrics(Samples),
-    Restarts(i32),
+    Restarts(i64),
 }
 
 impl Backend {
@@ -179,7 +179,7 @@ impl Backend {
         crate::cluster::facts::gather(&c.store.kube, &c.target.deployment).await
     }
 
-    fn restarts(f: &crate::cluster::facts::DeploymentFacts) -> i32 {
+    fn restarts(f: &crate::cluster::facts::DeploymentFacts) -> i64 {
         f.pods
             .iter()
             .map(crate::commands::health::cluster::restarts)

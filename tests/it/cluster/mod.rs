@@ -1101,3 +1101,32 @@ fn an_abort_on_another_machine_is_seen_on_the_configmap_and_frees_it() {
         assert_eq!(json(&o)["migration"]["phase"], "ramp_up");
     });
 }
+
+#[test]
+fn gates_survive_restart_counts_that_overflow_a_32_bit_sum() {
+    let kc = cluster_or_skip!();
+    rt().block_on(async {
+        let c = TestCluster::new(kc, "hal9-restarts").await;
+        c.deployment("hal9-server", 2).await;
+        c.wait_deployment("hal9-server", Duration::from_secs(60), "2 ready", |d| ready(d) == 2).await;
+        // Long-lived pods of a flapping container: each count fits in i32, their sum does not.
+        let pods: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::namespaced(c.client.clone(), &c.ns);
+        for p in pods.list(&Default::default()).await.unwrap().items {
+            let status = serde_json::json!({"status": {"containerStatuses": [{"name": "hal9", "image": "hal9ctl:test", "imageID": "",
+                "ready": true, "restartCount": i32::MAX, "started": true, "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]}});
+            pods.patch_status(p.metadata.name.as_deref().unwrap(), &Default::default(), &kube::api::Patch::Merge(&status)).await.unwrap();
+        }
+        let cms: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+            kube::Api::namespaced(c.client.clone(), &c.ns);
+        cms.create(&Default::default(), &migration_cm(&full_doc())).await.unwrap();
+        let st = tempdir();
+        let o = run(c
+            .hal9ctl(st.path())
+            .args(["rollback", "--cluster", "-n", &c.ns, "--strategy", "gradual", "--steps", "2", "--interval", "200ms", "--yes", "-o", "json"])
+            .stdin(std::process::Stdio::null()));
+        assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+        let v = json(&o);
+        assert_eq!(v["journal"]["steps"][0]["gate"]["passed"], true, "{v}");
+        assert_eq!(v["migration"]["phase"], "ramp_up", "{v}");
+    });
+}
