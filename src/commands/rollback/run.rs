@@ -520,22 +520,41 @@ async fn execute(
             ),
         ),
     };
-    let summary = match b {
+    let mut next = (status != Exit::Ok).then(|| "hal9ctl health".to_string());
+    let (status, summary) = match b {
         // --revision: the Deployment goes back to its previous template too.
         Backend::Cluster(c) if a.revision && j.strategy == Strategy::Immediate => {
             let wait = Duration::from_secs(300);
-            let how = crate::cluster::undo::undo(&c.store.kube, &c.target.deployment, wait).await?;
-            audit(
-                ctx,
-                &format!("deployment {}/{}", c.target.namespace, c.target.deployment),
-                &format!("ok: rollout undo {how}"),
-            );
-            format!(
-                "{summary}; deployment {} rolled back: {how}",
-                c.target.deployment
-            )
+            let d = &c.target.deployment;
+            let target = format!("deployment {}/{d}", c.target.namespace);
+            match crate::cluster::undo::undo(&c.store.kube, d, wait).await {
+                Ok(how) => {
+                    audit(ctx, &target, &format!("ok: rollout undo {how}"));
+                    (
+                        status,
+                        format!("{summary}; deployment {d} rolled back: {how}"),
+                    )
+                }
+                // The migration state did go back: partly done, not a failure that hides it.
+                Err(f) => {
+                    audit(ctx, &target, &format!("failed: rollout undo: {f}"));
+                    next = Some(f.next.clone().unwrap_or_else(|| {
+                        format!(
+                            "kubectl rollout undo deployment/{d} -n {}",
+                            c.target.namespace
+                        )
+                    }));
+                    (
+                        status.worst(Exit::Warning),
+                        format!(
+                            "partly done: {summary}; but deployment {d} was not rolled back: {}",
+                            f.message
+                        ),
+                    )
+                }
+            }
         }
-        _ => summary,
+        _ => (status, summary),
     };
     Ok(RollbackReport {
         summary,
@@ -543,7 +562,7 @@ async fn execute(
         dry_run: false,
         migration: Some(migration),
         journal: Some(j.clone()),
-        next: (status != Exit::Ok).then(|| "hal9ctl health".to_string()),
+        next,
     })
 }
 

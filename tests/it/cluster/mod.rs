@@ -1130,3 +1130,51 @@ fn gates_survive_restart_counts_that_overflow_a_32_bit_sum() {
         assert_eq!(v["migration"]["phase"], "ramp_up", "{v}");
     });
 }
+
+#[test]
+fn a_forbidden_rollout_undo_after_the_migration_went_back_is_partly_done() {
+    let kc = cluster_or_skip!();
+    rt().block_on(async {
+        let c = TestCluster::new(kc, "hal9-undo403").await;
+        c.deployment("hal9-server", 1).await;
+        c.wait_deployment("hal9-server", Duration::from_secs(60), "1 ready", |d| ready(d) == 1).await;
+        // Revision 2 (a bad deploy), so there is a revision to go back to.
+        let api: kube::Api<k8s_openapi::api::apps::v1::Deployment> = kube::Api::namespaced(c.client.clone(), &c.ns);
+        let patch = serde_json::json!({"spec": {"template": {"metadata": {"annotations": {"hal9.io/build": "bad"}}}}});
+        api.patch("hal9-server", &kube::api::PatchParams::default(), &kube::api::Patch::Merge(&patch)).await.unwrap();
+        c.wait_deployment("hal9-server", Duration::from_secs(60), "revision 2", |d| {
+            d.metadata.annotations.as_ref().and_then(|a| a.get("deployment.kubernetes.io/revision")).map(String::as_str) == Some("2")
+        })
+        .await;
+        let cms: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+            kube::Api::namespaced(c.client.clone(), &c.ns);
+        let doc = serde_json::json!({"version": 1, "phase": "canary", "hierarchical_percent": 5.0, "flags": {"hierarchical_routing": true}, "state_schema": 1, "snapshots": []});
+        cms.create(&Default::default(), &migration_cm(&doc)).await.unwrap();
+        // May write the migration ConfigMap, may not update the Deployment.
+        limit_to(
+            &c,
+            serde_json::json!([
+                {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "patch"]},
+                {"apiGroups": ["apps"], "resources": ["deployments", "replicasets"], "verbs": ["get", "list"]},
+                {"apiGroups": ["autoscaling"], "resources": ["horizontalpodautoscalers"], "verbs": ["get", "list"]},
+                {"apiGroups": [""], "resources": ["pods", "events"], "verbs": ["get", "list"]}
+            ]),
+        )
+        .await;
+        let st = tempdir();
+        let o = run(c
+            .hal9ctl(st.path())
+            .args(["rollback", "--cluster", "--context", "hal9-limited", "-n", &c.ns, "--strategy", "immediate", "--revision", "--yes", "-o", "json"])
+            .stdin(std::process::Stdio::null()));
+        assert_eq!(o.status.code(), Some(1), "{}\n{}", stdout(&o), stderr(&o));
+        let v = json(&o);
+        let summary = v["summary"].as_str().unwrap();
+        assert!(summary.contains("partly done") && summary.contains("rolled back to shadow"), "{v}");
+        assert!(summary.contains("deployment hal9-server was not rolled back"), "{v}");
+        assert!(summary.contains("forbidden: cannot update deployments"), "{v}");
+        assert!(v["next"].as_str().unwrap().contains("kubectl"), "{v}");
+        let cm = cms.get("hal9-migration").await.unwrap();
+        let now: serde_json::Value = serde_json::from_str(&cm.data.unwrap()["migration.json"]).unwrap();
+        assert_eq!(now["phase"], "shadow", "the migration write landed");
+    });
+}
