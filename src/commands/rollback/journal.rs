@@ -259,6 +259,37 @@ mod tests {
     }
 
     #[test]
+    fn the_journal_of_the_longest_plan_fits_a_configmap_annotation() {
+        use crate::commands::rollback::plan::{MAX_STEPS, gradual};
+        let mut from = MigrationDoc::at_phase(Phase::Full, 0);
+        from.snapshots = vec![Phase::StateMigration];
+        let mut j = journal();
+        j.steps = gradual(&from, Some(Phase::Flat), MAX_STEPS)
+            .unwrap()
+            .into_iter()
+            .enumerate()
+            .map(|(index, target)| JournalStep {
+                index,
+                target,
+                status: StepStatus::Applied,
+                applied_at: Some("2026-01-01T00:00:00Z".into()),
+                version_after: Some(u64::MAX),
+                gate: Some(GateResult {
+                    passed: false,
+                    detail: vec![
+                        "hierarchical error rate: 12.34 % of 123456 requests (max 1.00 %)"
+                            .into();
+                        2
+                    ],
+                }),
+            })
+            .collect();
+        // The API server caps all of a ConfigMap's annotations at 256 KiB.
+        let len = serde_json::to_string(&j).unwrap().len();
+        assert!(len < 256 * 1024, "{len} bytes");
+    }
+
+    #[test]
     fn a_second_lock_is_refused_until_the_first_is_dropped() {
         let d = tempfile::tempdir().unwrap();
         let jd = JournalDir::new(d.path());

@@ -88,18 +88,19 @@ pub enum PlanError {
     #[error("--steps must be at least 1")]
     Steps,
     #[error(
-        "--steps {0} is more than {MAX_STEPS}: each step would move the share by less than 0.1 %"
+        "--steps {0} is more than {MAX_STEPS}: every step is journaled, and the journal must fit on the migration ConfigMap"
     )]
     TooManySteps(u32),
     #[error("--strategy partial needs --components (routing, features, state)")]
     NoComponents,
 }
 
-/// The most steps a gradual rollback takes. The share is kept in hundredths
-/// of a percent and the journal is rewritten after every step, so more steps
-/// only repeat states (and grow the journal); the plan is allocated up front,
-/// so an unchecked count is an allocation as large as the number typed.
-pub const MAX_STEPS: u32 = 1000;
+/// The most steps a gradual rollback takes. The journal of every step is
+/// checkpointed as one ConfigMap annotation (the API server caps a
+/// ConfigMap's annotations at 256 KiB; a step journals to ~520 bytes), and
+/// the plan is allocated up front, so an unchecked count is an allocation
+/// as large as the number typed.
+pub const MAX_STEPS: u32 = 100;
 
 /// The full target of rolling back to `to`, given what the current state allows.
 fn target_of(current: &MigrationDoc, to: Phase) -> Result<StepTarget, PlanError> {
