@@ -887,8 +887,9 @@ fn full_doc() -> serde_json::Value {
 }
 
 /// A gradual cluster rollback full → flat in 4 steps, killed with SIGKILL
-/// once step 1 is applied: an unfinished journal in `st`.
-fn cluster_rollback_killed_after_one_step(c: &TestCluster, st: &std::path::Path) {
+/// once step 1 is applied and checkpointed on the ConfigMap: an unfinished
+/// journal in `st` and its copy on the ConfigMap.
+async fn cluster_rollback_killed_after_one_step(c: &TestCluster, st: &std::path::Path) {
     let mut child = c
         .hal9ctl(st)
         .args([
@@ -911,14 +912,26 @@ fn cluster_rollback_killed_after_one_step(c: &TestCluster, st: &std::path::Path)
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    let cms: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+        kube::Api::namespaced(c.client.clone(), &c.ns);
     let journal = st.join("rollback/journal.json");
     let t0 = Instant::now();
-    while !std::fs::read_to_string(&journal).is_ok_and(|t| t.contains("\"applied\"")) {
+    loop {
+        let local = std::fs::read_to_string(&journal).is_ok_and(|t| t.contains("\"applied\""));
+        let remote = cms.get("hal9-migration").await.ok().is_some_and(|cm| {
+            cm.metadata
+                .annotations
+                .and_then(|a| a.get("hal9.io/rollback-journal").cloned())
+                .is_some_and(|t| t.contains("\"applied\""))
+        });
+        if local && remote {
+            break;
+        }
         assert!(
             t0.elapsed() < Duration::from_secs(30),
-            "step 1 never applied"
+            "step 1 never applied and checkpointed"
         );
-        std::thread::sleep(Duration::from_millis(20));
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     child.kill().unwrap();
     child.wait().unwrap();
@@ -973,7 +986,7 @@ fn resume_against_a_recreated_configmap_is_refused_naming_both_uids() {
             .await
             .unwrap();
         let st = tempdir();
-        cluster_rollback_killed_after_one_step(&c, st.path());
+        cluster_rollback_killed_after_one_step(&c, st.path()).await;
         // Same namespace and name, another object: not the state the journal stepped.
         cms.delete("hal9-migration", &Default::default())
             .await
@@ -1015,7 +1028,7 @@ fn a_resume_never_overwrites_another_operators_unfinished_rollback_on_the_config
             kube::Api::namespaced(c.client.clone(), &c.ns);
         cms.create(&Default::default(), &migration_cm(&full_doc())).await.unwrap();
         let mine = tempdir();
-        cluster_rollback_killed_after_one_step(&c, mine.path());
+        cluster_rollback_killed_after_one_step(&c, mine.path()).await;
         // Meanwhile another operator's rollback is journaled on the ConfigMap.
         let mut theirs: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(mine.path().join("rollback/journal.json")).unwrap()).unwrap();
@@ -1053,22 +1066,7 @@ fn an_abort_on_another_machine_is_seen_on_the_configmap_and_frees_it() {
             .await
             .unwrap();
         let first = tempdir();
-        cluster_rollback_killed_after_one_step(&c, first.path());
-        let t0 = Instant::now();
-        while !cms
-            .get("hal9-migration")
-            .await
-            .unwrap()
-            .metadata
-            .annotations
-            .is_some_and(|a| a.contains_key("hal9.io/rollback-journal"))
-        {
-            assert!(
-                t0.elapsed() < Duration::from_secs(10),
-                "no checkpoint on the ConfigMap"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        cluster_rollback_killed_after_one_step(&c, first.path()).await;
         // Another operator, no local journal: abandons the one journaled on the ConfigMap.
         let other = tempdir();
         let o =
