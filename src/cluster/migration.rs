@@ -64,9 +64,29 @@ impl ConfigMapStore {
                 api_error(&self.kube, Op::named("get", "configmaps", &self.name), e)
             }
         })?;
-        let doc = doc_of(&cm)
-            .map_err(|e| Failure::critical(format!("{}: {e}", self.describe())))?
-            .unwrap_or_default();
+        let doc = match doc_of(&cm) {
+            Ok(Some(doc)) => doc,
+            // Never a default: "full, version 0" read from an emptied ConfigMap
+            // would plan a rollback of a migration nobody recorded.
+            Ok(None) => {
+                return Err(Failure::critical(format!(
+                    "{} has no {KEY} key, so its migration state is unknown",
+                    self.describe()
+                ))
+                .with_next(format!(
+                    "kubectl get configmap {} -n {} -o yaml   # put the {KEY} key back",
+                    self.name, self.kube.namespace
+                )));
+            }
+            Err(e) => {
+                return Err(
+                    Failure::critical(format!("{}: {e}", self.describe())).with_next(format!(
+                        "kubectl get configmap {} -n {} -o yaml",
+                        self.name, self.kube.namespace
+                    )),
+                );
+            }
+        };
         Ok((doc, cm.metadata.resource_version.clone(), cm))
     }
 
@@ -96,17 +116,64 @@ impl ConfigMapStore {
         }
     }
 
-    /// Keep the rollback journal on the ConfigMap too.
-    pub async fn checkpoint(&self, journal_json: &str) -> Result<(), Failure> {
-        let mut ann = BTreeMap::new();
-        ann.insert(JOURNAL_ANNOTATION.to_string(), journal_json.to_string());
-        let patch = json!({"metadata": {"annotations": ann}});
-        self.api()
-            .patch(&self.name, &PatchParams::default(), &Patch::Merge(&patch))
-            .await
-            .map(|_| ())
-            .map_err(|e| api_error(&self.kube, Op::named("patch", "configmaps", &self.name), e))
+    /// Keep the rollback journal on the ConfigMap too, as a conditional
+    /// write: `may_replace` sees the journal there now (if any) and says
+    /// whether this one may take its place; a concurrent change is re-read.
+    pub async fn checkpoint(
+        &self,
+        journal_json: &str,
+        may_replace: impl Fn(&str) -> Result<(), String>,
+    ) -> Result<(), Failure> {
+        for _ in 0..3 {
+            let cm = self.api().get(&self.name).await.map_err(|e| {
+                api_error(&self.kube, Op::named("get", "configmaps", &self.name), e)
+            })?;
+            if let Some(there) = cm
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(JOURNAL_ANNOTATION))
+            {
+                may_replace(there).map_err(|why| {
+                    Failure::critical(format!(
+                        "{}: the journal there was not overwritten: {why}",
+                        self.describe()
+                    ))
+                    .with_next("hal9ctl rollback status --cluster")
+                })?;
+            }
+            let patch = checkpoint_patch(cm.metadata.resource_version.as_deref(), journal_json);
+            match self
+                .api()
+                .patch(&self.name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(e) if is_conflict(&e) => continue,
+                Err(e) => {
+                    return Err(api_error(
+                        &self.kube,
+                        Op::named("patch", "configmaps", &self.name),
+                        e,
+                    ));
+                }
+            }
+        }
+        Err(Failure::critical(format!(
+            "{} kept changing while the rollback journal was written to it (409 three times)",
+            self.describe()
+        ))
+        .with_next("hal9ctl rollback status --cluster"))
     }
+}
+
+/// The merge patch of a checkpoint: the annotation, conditional on the
+/// resourceVersion it was read at, so it never lands on a ConfigMap that
+/// changed since (another operator's journal, a new migration document).
+pub fn checkpoint_patch(resource_version: Option<&str>, journal_json: &str) -> serde_json::Value {
+    let mut ann = BTreeMap::new();
+    ann.insert(JOURNAL_ANNOTATION.to_string(), journal_json.to_string());
+    json!({"metadata": {"resourceVersion": resource_version, "annotations": ann}})
 }
 
 /// Watch the ConfigMap and hand every new document to `apply`, until the
@@ -133,5 +200,35 @@ pub async fn follow(kube: Kube, name: String, apply: impl Fn(MigrationDoc) + Sen
             },
             Err(e) => tracing::warn!("watching configmap {name}: {e}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cm(data: Option<(&str, &str)>) -> ConfigMap {
+        ConfigMap {
+            data: data.map(|(k, v)| [(k.to_string(), v.to_string())].into_iter().collect()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_checkpoint_is_conditional_on_the_version_it_read() {
+        let p = checkpoint_patch(Some("4711"), "{\"id\":\"rb-1\"}");
+        assert_eq!(p["metadata"]["resourceVersion"], "4711");
+        assert_eq!(
+            p["metadata"]["annotations"][JOURNAL_ANNOTATION],
+            "{\"id\":\"rb-1\"}"
+        );
+    }
+
+    #[test]
+    fn a_missing_key_is_absent_not_a_default_and_garbage_names_the_key() {
+        assert_eq!(doc_of(&cm(None)), Ok(None));
+        assert_eq!(doc_of(&cm(Some(("other.json", "{}")))), Ok(None));
+        let e = doc_of(&cm(Some((KEY, "{not json")))).unwrap_err();
+        assert!(e.contains(KEY), "{e}");
     }
 }

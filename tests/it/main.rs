@@ -8,6 +8,7 @@ mod cli;
 mod cluster;
 mod containers;
 mod disk;
+mod fuzz;
 mod health;
 mod non_utf8;
 mod port_conflict;

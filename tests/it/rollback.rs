@@ -528,3 +528,188 @@ fn reqwest_key(url: &str, key: &str) -> String {
         v["path"].as_str().unwrap().to_string()
     })
 }
+
+fn applied_steps(s: &Server) -> usize {
+    std::fs::read_to_string(s.dir.path().join("rollback/journal.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .map(|j| {
+            j["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| s["status"] == "applied")
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// A gradual full → flat rollback in 4 steps, killed with SIGKILL once its
+/// first step is applied (75 % hierarchical): an unfinished journal.
+fn interrupted_after_one_step(s: &Server) {
+    let mut child = rollback(s)
+        .args([
+            "--strategy",
+            "gradual",
+            "--to-phase",
+            "flat",
+            "--steps",
+            "4",
+            "--interval",
+            "30s",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while applied_steps(s) < 1 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "step 1 never applied"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(migration(s)["hierarchical_percent"], 75.0);
+}
+
+#[test]
+fn resume_against_another_runtime_is_refused_naming_both() {
+    let mut a = flat_server(None);
+    walk_to(&a, "full");
+    interrupted_after_one_step(&a);
+    let journaled = a.url.clone();
+    // The same state dir (token, journal, migration state) now serves on another port.
+    a.term();
+    a.wait();
+    let dir = std::mem::replace(&mut a.dir, tempdir());
+    let b = Server::start_in(dir, None, &[]);
+    assert_ne!(b.url, journaled);
+    let before = migration(&b);
+    let o = run(rollback(&b).arg("--resume"));
+    assert_eq!(o.status.code(), Some(2), "{}\n{}", stdout(&o), stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains(&journaled) && err.contains(&b.url), "{err}");
+    assert!(err.contains("journaled against"), "{err}");
+    assert_eq!(
+        migration(&b),
+        before,
+        "nothing was written to the other runtime"
+    );
+}
+
+#[test]
+fn resume_after_a_manual_change_past_the_next_step_is_refused() {
+    let s = flat_server(None);
+    walk_to(&s, "full");
+    interrupted_after_one_step(&s);
+    // By hand, the operator already went all the way back.
+    let v = migration(&s)["version"].as_u64().unwrap();
+    let a = s.admin("PUT", "/admin/migration", Some(doc_of("flat", v)));
+    assert_eq!(a.status, 200, "{}", a.body);
+    let before = migration(&s);
+    let o = run(rollback(&s).arg("--resume"));
+    assert_eq!(o.status.code(), Some(2), "{}\n{}", stdout(&o), stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("forward"), "{err}");
+    assert!(err.contains("phase flat → full"), "{err}");
+    assert!(err.contains("0.00 % → 50.00 %"), "{err}");
+    assert!(err.contains("hal9ctl rollback --abort"), "{err}");
+    assert_eq!(migration(&s), before, "the migration did not move forward");
+}
+
+#[test]
+fn a_manual_change_while_a_rollback_runs_is_never_undone_forward() {
+    let s = flat_server(None);
+    walk_to(&s, "full");
+    let child = rollback(&s)
+        .args([
+            "--strategy",
+            "gradual",
+            "--to-phase",
+            "flat",
+            "--steps",
+            "3",
+            "--interval",
+            "1s",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while applied_steps(&s) < 1 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "step 1 never applied"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let v = migration(&s)["version"].as_u64().unwrap();
+    let a = s.admin("PUT", "/admin/migration", Some(doc_of("flat", v)));
+    assert_eq!(a.status, 200, "{}", a.body);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("forward"), "{err}");
+    assert_at_phase(&s, "flat");
+}
+
+#[test]
+fn a_journal_symlinked_into_the_state_dir_is_refused_not_replayed() {
+    let s = flat_server(None);
+    walk_to(&s, "canary");
+    let before = migration(&s);
+    // Someone else's file, shaped as an unfinished rollback of this runtime to flat.
+    let elsewhere = tempdir();
+    let planted = elsewhere.path().join("journal.json");
+    let j = json!({
+        "id": "rb-planted", "strategy": "immediate", "components": [], "target": s.url,
+        "started_at": "2026-01-01T00:00:00Z", "started_by": "someone", "status": "interrupted",
+        "interval_ms": 0,
+        "steps": [{"index": 0, "status": "pending", "target": {"phase": "flat",
+            "hierarchical_percent": 0.0, "flags": {}, "state_schema": 1}}]
+    });
+    std::fs::write(&planted, j.to_string()).unwrap();
+    std::fs::create_dir_all(s.dir.path().join("rollback")).unwrap();
+    std::os::unix::fs::symlink(&planted, s.dir.path().join("rollback/journal.json")).unwrap();
+    let o = run(rollback(&s).arg("--resume"));
+    assert_eq!(o.status.code(), Some(2), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("symbolic link"), "{}", stderr(&o));
+    assert_eq!(migration(&s), before, "the planted steps were not applied");
+}
+
+#[test]
+fn a_huge_step_count_is_a_usage_error_not_an_allocation() {
+    use std::os::unix::process::CommandExt;
+    let s = flat_server(None);
+    walk_to(&s, "full");
+    let mut cmd = rollback(&s);
+    cmd.args([
+        "--strategy",
+        "gradual",
+        "--steps",
+        "4294967295",
+        "--dry-run",
+    ]);
+    // 2 GiB of address space is plenty for any plan; a plan per step of
+    // 4 billion steps is not. The bound keeps a regression from swapping the machine.
+    unsafe {
+        cmd.pre_exec(|| {
+            let lim = libc::rlimit {
+                rlim_cur: 2 << 30,
+                rlim_max: 2 << 30,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let o = run(&mut cmd);
+    assert_eq!(o.status.code(), Some(64), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("--steps"), "{}", stderr(&o));
+    assert_eq!(migration(&s)["phase"], "full");
+}

@@ -65,11 +65,13 @@ pub fn pod_ready(p: &Pod) -> bool {
         .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
 }
 
-pub fn restarts(p: &Pod) -> i32 {
+/// In i64: each container's count is an i32, so their sum (and a sum over
+/// pods) can overflow one.
+pub fn restarts(p: &Pod) -> i64 {
     p.status
         .as_ref()
         .and_then(|s| s.container_statuses.as_ref())
-        .map(|cs| cs.iter().map(|c| c.restart_count).sum())
+        .map(|cs| cs.iter().map(|c| i64::from(c.restart_count)).sum())
         .unwrap_or(0)
 }
 

@@ -125,7 +125,7 @@ pub enum Backend {
 /// Deployment's restart count at its start.
 pub enum Window {
     Metrics(Samples),
-    Restarts(i32),
+    Restarts(i64),
 }
 
 impl Backend {
@@ -133,6 +133,23 @@ impl Backend {
         match self {
             Backend::Local(b) => b.url.clone(),
             Backend::Cluster(c) => c.store.describe(),
+        }
+    }
+
+    /// Where this run writes, as a journal records it.
+    pub async fn identity(&self) -> Result<super::resume::TargetId, Failure> {
+        match self {
+            Backend::Local(b) => Ok(super::resume::TargetId {
+                describe: b.url.clone(),
+                uid: None,
+            }),
+            Backend::Cluster(c) => {
+                let (_, _, cm) = c.store.get().await?;
+                Ok(super::resume::TargetId {
+                    describe: c.store.describe(),
+                    uid: cm.metadata.uid,
+                })
+            }
         }
     }
 
@@ -162,7 +179,7 @@ impl Backend {
         crate::cluster::facts::gather(&c.store.kube, &c.target.deployment).await
     }
 
-    fn restarts(f: &crate::cluster::facts::DeploymentFacts) -> i32 {
+    fn restarts(f: &crate::cluster::facts::DeploymentFacts) -> i64 {
         f.pods
             .iter()
             .map(crate::commands::health::cluster::restarts)
@@ -289,12 +306,32 @@ impl Backend {
         serde_json::from_str(text).ok()
     }
 
+    /// Another unfinished rollback journaled on the ConfigMap: two rollbacks
+    /// stepping the same state would undo each other's steps.
+    pub async fn foreign_rollback(&self, id: &str) -> Option<super::journal::Journal> {
+        self.remote_journal()
+            .await
+            .filter(|r| r.id != id && !r.status.is_finished())
+    }
+
     /// Keep a copy of the journal beside the state, for operators elsewhere.
+    /// It replaces only this rollback's own journal or a finished one.
     pub async fn checkpoint(&self, journal: &super::journal::Journal) {
-        if let Backend::Cluster(c) = self
-            && let Ok(text) = serde_json::to_string(journal)
-            && let Err(e) = c.store.checkpoint(&text).await
+        let Backend::Cluster(c) = self else {
+            return;
+        };
+        let Ok(text) = serde_json::to_string(journal) else {
+            return;
+        };
+        let may_replace = |there: &str| match serde_json::from_str::<super::journal::Journal>(there)
         {
+            Ok(other) if other.id != journal.id && !other.status.is_finished() => Err(format!(
+                "it holds rollback {}, unfinished, started by {} at {}",
+                other.id, other.started_by, other.started_at
+            )),
+            _ => Ok(()),
+        };
+        if let Err(e) = c.store.checkpoint(&text, may_replace).await {
             tracing::warn!(
                 "could not write the checkpoint to {}: {e}",
                 c.store.describe()

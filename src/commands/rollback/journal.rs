@@ -5,7 +5,7 @@
 //! holder dies, so a killed rollback never leaves a stale lock.
 
 use std::fs::{File, OpenOptions};
-use std::io;
+use std::io::{self, Read};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -81,6 +81,10 @@ pub struct Journal {
     pub components: Vec<Component>,
     /// What is rolled back: a runtime URL or `configmap NS/NAME`.
     pub target: String,
+    /// The ConfigMap's uid, so a resume in another cluster (same namespace
+    /// and name) or against a re-created ConfigMap is told apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_uid: Option<String>,
     pub started_at: String,
     pub started_by: String,
     pub status: RollbackStatus,
@@ -144,16 +148,18 @@ impl JournalDir {
             path: path.clone(),
             source,
         })?;
-        let f = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|source| LockError::Io {
-                path: path.clone(),
-                source,
-            })?;
+        let f = open_nofollow(
+            &path,
+            OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .mode(0o600),
+        )
+        .map_err(|source| LockError::Io {
+            path: path.clone(),
+            source,
+        })?;
         match Flock::lock(f, FlockArg::LockExclusiveNonblock) {
             Ok(l) => Ok(RollbackLock { _lock: l }),
             Err((_, nix::errno::Errno::EWOULDBLOCK)) => Err(LockError::Busy(path)),
@@ -165,7 +171,11 @@ impl JournalDir {
     }
 
     pub fn load(&self) -> io::Result<Option<Journal>> {
-        match std::fs::read(self.path()) {
+        let read = open_nofollow(&self.path(), OpenOptions::new().read(true)).and_then(|mut f| {
+            let mut b = Vec::new();
+            f.read_to_end(&mut b).map(|_| b)
+        });
+        match read {
             Ok(b) => serde_json::from_slice(&b).map(Some).map_err(|e| {
                 io::Error::new(
                     io::ErrorKind::InvalidData,
@@ -185,6 +195,23 @@ impl JournalDir {
     }
 }
 
+/// A journal is replayed as written, so a symlink planted in the state dir
+/// would make hal9ctl step the migration through someone else's file (§5).
+fn open_nofollow(path: &Path, opts: &mut OpenOptions) -> io::Result<File> {
+    opts.custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{} is a symbolic link; refusing to follow it",
+                    path.display()
+                ),
+            ),
+            _ => e,
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,6 +224,7 @@ mod tests {
             strategy: Strategy::Gradual,
             components: vec![],
             target: "http://127.0.0.1:8080".into(),
+            target_uid: None,
             started_at: "2026-01-01T00:00:00Z".into(),
             started_by: "op".into(),
             status: RollbackStatus::Running,
@@ -228,6 +256,37 @@ mod tests {
         assert_eq!(back, j);
         assert_eq!(back.next_step(), Some(1));
         assert_eq!(back.applied(), 1);
+    }
+
+    #[test]
+    fn the_journal_of_the_longest_plan_fits_a_configmap_annotation() {
+        use crate::commands::rollback::plan::{MAX_STEPS, gradual};
+        let mut from = MigrationDoc::at_phase(Phase::Full, 0);
+        from.snapshots = vec![Phase::StateMigration];
+        let mut j = journal();
+        j.steps = gradual(&from, Some(Phase::Flat), MAX_STEPS)
+            .unwrap()
+            .into_iter()
+            .enumerate()
+            .map(|(index, target)| JournalStep {
+                index,
+                target,
+                status: StepStatus::Applied,
+                applied_at: Some("2026-01-01T00:00:00Z".into()),
+                version_after: Some(u64::MAX),
+                gate: Some(GateResult {
+                    passed: false,
+                    detail: vec![
+                        "hierarchical error rate: 12.34 % of 123456 requests (max 1.00 %)"
+                            .into();
+                        2
+                    ],
+                }),
+            })
+            .collect();
+        // The API server caps all of a ConfigMap's annotations at 256 KiB.
+        let len = serde_json::to_string(&j).unwrap().len();
+        assert!(len < 256 * 1024, "{len} bytes");
     }
 
     #[test]

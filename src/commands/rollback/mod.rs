@@ -5,4 +5,5 @@ pub mod gates;
 pub mod journal;
 pub mod plan;
 pub mod report;
+pub mod resume;
 pub mod run;

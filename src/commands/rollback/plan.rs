@@ -87,9 +87,20 @@ pub enum PlanError {
     NoSnapshot,
     #[error("--steps must be at least 1")]
     Steps,
+    #[error(
+        "--steps {0} is more than {MAX_STEPS}: every step is journaled, and the journal must fit on the migration ConfigMap"
+    )]
+    TooManySteps(u32),
     #[error("--strategy partial needs --components (routing, features, state)")]
     NoComponents,
 }
+
+/// The most steps a gradual rollback takes. The journal of every step is
+/// checkpointed as one ConfigMap annotation (the API server caps a
+/// ConfigMap's annotations at 256 KiB; a step journals to ~520 bytes), and
+/// the plan is allocated up front, so an unchecked count is an allocation
+/// as large as the number typed.
+pub const MAX_STEPS: u32 = 100;
 
 /// The full target of rolling back to `to`, given what the current state allows.
 fn target_of(current: &MigrationDoc, to: Phase) -> Result<StepTarget, PlanError> {
@@ -139,6 +150,9 @@ pub fn gradual(
 ) -> Result<Vec<StepTarget>, PlanError> {
     if steps == 0 {
         return Err(PlanError::Steps);
+    }
+    if steps > MAX_STEPS {
+        return Err(PlanError::TooManySteps(steps));
     }
     let to = to.unwrap_or_else(|| current.phase.previous());
     check_direction(current, to)?;
@@ -272,6 +286,20 @@ mod tests {
             immediate(&at(Phase::Canary), Some(Phase::Full)),
             Err(PlanError::Forward { .. })
         ));
+    }
+
+    #[test]
+    fn the_step_count_is_bounded_before_anything_is_allocated() {
+        assert_eq!(
+            gradual(&at(Phase::Full), None, u32::MAX),
+            Err(PlanError::TooManySteps(u32::MAX))
+        );
+        assert_eq!(
+            gradual(&at(Phase::Full), Some(Phase::Flat), MAX_STEPS)
+                .unwrap()
+                .len(),
+            MAX_STEPS as usize
+        );
     }
 
     #[test]

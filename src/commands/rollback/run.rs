@@ -11,6 +11,7 @@ use super::journal::{
 };
 use super::plan::{self, PlanError, StepTarget, Strategy};
 use super::report::RollbackReport;
+use super::resume::{self, ResumeRefusal};
 use crate::cli::Ctx;
 use crate::cli::args::{OnFailure, RollbackArgs};
 use crate::exit::{Exit, Failure};
@@ -59,6 +60,15 @@ async fn apply_step(b: &Backend, target: &StepTarget) -> Result<MigrationDoc, Fa
         if target.reached_by(&cur) {
             return Ok(cur);
         }
+        // Re-checked before every write: someone may move the state while we run.
+        let moves = resume::forward_moves(&StepTarget::of(&cur), target);
+        if !moves.is_empty() {
+            return Err(Failure::critical(format!(
+                "refused: the next step would move the migration forward ({}); it was changed by someone else while the rollback ran",
+                moves.join(", ")
+            ))
+            .with_next("hal9ctl rollback status   # then: hal9ctl rollback --abort"));
+        }
         match b.put(&target.as_update(&cur)).await {
             Ok(doc) => return Ok(doc),
             Err(PutError::Stale) => continue,
@@ -76,10 +86,24 @@ fn plan_error(e: PlanError) -> Failure {
         PlanError::Forward { .. } | PlanError::Steps | PlanError::NoComponents => {
             Failure::usage(e.to_string())
         }
+        PlanError::TooManySteps(_) => Failure::usage(e.to_string())
+            .with_next("hal9ctl rollback --strategy gradual --steps 10 --interval 30s"),
         PlanError::NoSnapshot => Failure::critical(format!("refused: {e}"))
             .with_next("hal9ctl rollback --strategy partial --components routing,features"),
         PlanError::Nothing(..) => Failure::new(Exit::Ok, e.to_string()),
     }
+}
+
+fn resume_refused(r: ResumeRefusal) -> Failure {
+    let next = match &r {
+        ResumeRefusal::OtherTarget { .. } => {
+            "hal9ctl rollback status   # resume against the journaled target, or: hal9ctl rollback --abort"
+        }
+        ResumeRefusal::Forward { .. } => {
+            "hal9ctl rollback --abort   # then plan again from the current state: hal9ctl rollback --strategy …"
+        }
+    };
+    Failure::critical(format!("refused: {r}; nothing was changed")).with_next(next)
 }
 
 /// The local runtime's admin API, or with `--cluster` the ConfigMap.
@@ -142,6 +166,9 @@ pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> 
                 j.reason = Some(format!("abandoned by {} at {}", current_user(), now()));
                 jd.save(&j)
                     .map_err(|e| io_failure("cannot write the rollback journal", e))?;
+                // Operators elsewhere read the ConfigMap's copy: it must say abandoned too,
+                // or every later rollback there is asked to resume this one.
+                backend.checkpoint(&j).await;
                 audit(ctx, &j.target, &format!("abandoned rollback {}", j.id));
                 let migration = backend.get().await.ok();
                 return Ok(RollbackReport {
@@ -157,6 +184,17 @@ pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> 
                     journal: Some(j),
                     next: Some("hal9ctl rollback status".into()),
                 });
+            }
+            let here = backend.identity().await?;
+            let current = backend.get().await?;
+            resume::check(&j, &here, &current).map_err(resume_refused)?;
+            if let Some(other) = backend.foreign_rollback(&j.id).await {
+                return Err(Failure::critical(format!(
+                    "refused: {} carries another unfinished rollback, {}, started by {} at {}; resuming {} as well would step the same state twice; nothing was changed",
+                    here.describe, other.id, other.started_by, other.started_at, j.id
+                ))
+                .with_next("hal9ctl rollback --abort   # drops the local one; then: hal9ctl rollback --resume --cluster")
+                .into());
             }
             if !a.resume {
                 let question = format!(
@@ -203,6 +241,7 @@ pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> 
                 )
                 .into());
             };
+            let here = backend.identity().await?;
             let cur = backend.get().await?;
             let steps = match strategy {
                 Strategy::Immediate => plan::immediate(&cur, a.to_phase),
@@ -240,7 +279,8 @@ pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> 
                 ),
                 strategy,
                 components: a.components.clone(),
-                target: backend.describe(),
+                target: here.describe,
+                target_uid: here.uid,
                 started_at: now(),
                 started_by: current_user(),
                 status: RollbackStatus::Running,
@@ -326,7 +366,12 @@ async fn execute(
                     &j.target,
                     &format!("failed: step {} of {}: {f}", i + 1, j.id),
                 );
-                return Err(f.with_next("hal9ctl rollback --resume").into());
+                let f = if f.next.is_some() {
+                    f
+                } else {
+                    f.with_next("hal9ctl rollback --resume")
+                };
+                return Err(f.into());
             }
         };
         j.steps[i].status = StepStatus::Applied;
@@ -475,22 +520,41 @@ async fn execute(
             ),
         ),
     };
-    let summary = match b {
+    let mut next = (status != Exit::Ok).then(|| "hal9ctl health".to_string());
+    let (status, summary) = match b {
         // --revision: the Deployment goes back to its previous template too.
         Backend::Cluster(c) if a.revision && j.strategy == Strategy::Immediate => {
             let wait = Duration::from_secs(300);
-            let how = crate::cluster::undo::undo(&c.store.kube, &c.target.deployment, wait).await?;
-            audit(
-                ctx,
-                &format!("deployment {}/{}", c.target.namespace, c.target.deployment),
-                &format!("ok: rollout undo {how}"),
-            );
-            format!(
-                "{summary}; deployment {} rolled back: {how}",
-                c.target.deployment
-            )
+            let d = &c.target.deployment;
+            let target = format!("deployment {}/{d}", c.target.namespace);
+            match crate::cluster::undo::undo(&c.store.kube, d, wait).await {
+                Ok(how) => {
+                    audit(ctx, &target, &format!("ok: rollout undo {how}"));
+                    (
+                        status,
+                        format!("{summary}; deployment {d} rolled back: {how}"),
+                    )
+                }
+                // The migration state did go back: partly done, not a failure that hides it.
+                Err(f) => {
+                    audit(ctx, &target, &format!("failed: rollout undo: {f}"));
+                    next = Some(f.next.clone().unwrap_or_else(|| {
+                        format!(
+                            "kubectl rollout undo deployment/{d} -n {}",
+                            c.target.namespace
+                        )
+                    }));
+                    (
+                        status.worst(Exit::Warning),
+                        format!(
+                            "partly done: {summary}; but deployment {d} was not rolled back: {}",
+                            f.message
+                        ),
+                    )
+                }
+            }
         }
-        _ => summary,
+        _ => (status, summary),
     };
     Ok(RollbackReport {
         summary,
@@ -498,7 +562,7 @@ async fn execute(
         dry_run: false,
         migration: Some(migration),
         journal: Some(j.clone()),
-        next: (status != Exit::Ok).then(|| "hal9ctl health".to_string()),
+        next,
     })
 }
 
@@ -548,9 +612,9 @@ pub async fn status(
             } else {
                 None
             };
-            (b.get().await.ok(), local.or(remote))
+            (b.get().await, local.or(remote))
         }
-        Err(_) => (None, local),
+        Err(f) => (Err(f), local),
     };
     let running = jd.lock().is_err();
     let (summary, next) = match &journal {
@@ -577,18 +641,13 @@ pub async fn status(
             Some("hal9ctl rollback --resume   # or: hal9ctl rollback --abort".to_string()),
         ),
     };
-    let status = if migration.is_none() {
-        Exit::Warning
-    } else {
-        Exit::Ok
-    };
-    let summary = if migration.is_none() {
-        format!(
-            "{summary}; the runtime's migration state could not be read ({})",
-            ctx.url
-        )
-    } else {
-        summary
+    let (status, summary, migration) = match migration {
+        Ok(m) => (Exit::Ok, summary, Some(m)),
+        Err(f) => (
+            Exit::Warning,
+            format!("{summary}; the migration state could not be read: {f}"),
+            None,
+        ),
     };
     Ok(RollbackReport {
         summary,

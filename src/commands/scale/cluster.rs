@@ -218,6 +218,50 @@ async fn scale_deployment(
     .with_next("run the command again"))
 }
 
+fn hpa_changes(hname: &str, before: HpaBounds, after: HpaBounds) -> Vec<Change> {
+    vec![
+        Change::new(&format!("HPA {hname} minReplicas"), before.min, after.min),
+        Change::new(&format!("HPA {hname} maxReplicas"), before.max, after.max),
+    ]
+}
+
+/// A later write failed after `done` landed. With nothing done the failure
+/// stands as it is (its own exit code); otherwise this is partly done (exit
+/// 1): the report lists what changed, why the rest failed and the undo.
+fn partly(
+    target: String,
+    action: &str,
+    done: Vec<Change>,
+    failed: Failure,
+    undo: Option<String>,
+) -> Result<ScaleReport, Failure> {
+    if done.is_empty() {
+        return Err(failed);
+    }
+    let changed: Vec<String> = done
+        .iter()
+        .map(|c| format!("{} {}→{}", c.what, c.from, c.to))
+        .collect();
+    let mut warnings = vec![format!("not done: {}", failed.message)];
+    if let Some(n) = &failed.next {
+        warnings.push(format!("to allow it: {n}"));
+    }
+    Ok(ScaleReport {
+        target,
+        action: action.into(),
+        dry_run: false,
+        changes: done,
+        warnings,
+        undo,
+        summary: format!(
+            "partly done: {} changed, then a write failed: {}",
+            changed.join(", "),
+            failed.message
+        ),
+        status: Exit::Warning,
+    })
+}
+
 /// Watch until `n` pods are ready or the wait runs out. Returns the ready
 /// count and, on timeout, why pods are pending.
 async fn wait_ready(
@@ -329,6 +373,9 @@ pub async fn emergency(
     }
 
     let target_n = p.target;
+    // What has landed so far: if a later write fails, the report names these
+    // and the undo instead of hiding them behind the failure.
+    let mut done: Vec<Change> = Vec::new();
     if let Some(h) = &hpa {
         let hname = h.metadata.name.clone().unwrap_or_default();
         // Keep the first record: a second emergency must not overwrite the true originals.
@@ -364,7 +411,8 @@ pub async fn emergency(
                 .map(|(b, a)| format!("ok: min {}→{}, max {}→{}", b.min, a.min, b.max, a.max))
                 .unwrap_or_else(|e| format!("failed: {e}")),
         );
-        r?;
+        let (before, after) = r?;
+        done.extend(hpa_changes(&hname, before, after));
     }
     let ann = match original_of(&d.metadata) {
         Some(_) => None,
@@ -388,7 +436,9 @@ pub async fn emergency(
             .map(|(b, a)| format!("ok: {b}→{a}"))
             .unwrap_or_else(|e| format!("failed: {e}")),
     );
-    r?;
+    if let Err(f) = r {
+        return partly(target_s, "emergency", done, f, Some(undo));
+    }
 
     let (ready, why) = wait_ready(kube, name, target_n, wait, ctx.global.quiet).await?;
     let (status, summary) = if ready >= target_n {
@@ -491,6 +541,7 @@ pub async fn restore(
         ctx.global.yes,
         &format!("hal9ctl scale --restore {} --yes", flags(t)),
     )?;
+    let mut done: Vec<Change> = Vec::new();
     if let (Some((h, _)), Some(rb)) = (&h_orig, restored_bounds) {
         let hname = h.metadata.name.clone().unwrap_or_default();
         let r = patch_hpa(kube, &hname, |_| rb, Some(None)).await;
@@ -502,7 +553,8 @@ pub async fn restore(
                 .map(|_| "ok".to_string())
                 .unwrap_or_else(|e| format!("failed: {e}")),
         );
-        r?;
+        let (before, after) = r?;
+        done.extend(hpa_changes(&hname, before, after));
     }
     let target_n = back_to.unwrap_or(current);
     let ann = d_orig.as_ref().map(|_| None);
@@ -515,7 +567,16 @@ pub async fn restore(
             .map(|(b, a)| format!("ok: {b}→{a}"))
             .unwrap_or_else(|e| format!("failed: {e}")),
     );
-    r?;
+    if let Err(f) = r {
+        // The Deployment still carries its record, so running restore again finishes it.
+        let finish = format!("hal9ctl scale --restore {} --yes", flags(t));
+        return partly(target_s, "restore", done, f, None).map(|mut rep| {
+            rep.warnings.push(format!(
+                "once the failed step is allowed, finish with: {finish}"
+            ));
+            rep
+        });
+    }
     let (ready, _) = wait_ready(kube, name, target_n.min(current), wait, ctx.global.quiet).await?;
     Ok(ScaleReport {
         target: target_s,

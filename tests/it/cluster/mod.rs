@@ -799,3 +799,380 @@ fn immediate_with_revision_also_restores_the_previous_template() {
     });
     drop(c);
 }
+
+/// Bind the kubeconfig's `hal9-limited` user to a Role with exactly `rules` in the test namespace.
+async fn limit_to(c: &TestCluster, rules: serde_json::Value) {
+    let role = serde_json::json!({"metadata": {"name": "limited"}, "rules": rules});
+    let binding = serde_json::json!({
+        "metadata": {"name": "limited"},
+        "subjects": [{"kind": "User", "name": "hal9-limited", "apiGroup": "rbac.authorization.k8s.io"}],
+        "roleRef": {"kind": "Role", "name": "limited", "apiGroup": "rbac.authorization.k8s.io"}
+    });
+    let roles: kube::Api<k8s_openapi::api::rbac::v1::Role> =
+        kube::Api::namespaced(c.client.clone(), &c.ns);
+    roles
+        .create(&Default::default(), &serde_json::from_value(role).unwrap())
+        .await
+        .unwrap();
+    let rbs: kube::Api<k8s_openapi::api::rbac::v1::RoleBinding> =
+        kube::Api::namespaced(c.client.clone(), &c.ns);
+    rbs.create(
+        &Default::default(),
+        &serde_json::from_value(binding).unwrap(),
+    )
+    .await
+    .unwrap();
+}
+
+#[test]
+fn a_forbidden_deployment_write_after_the_hpa_write_is_partly_done_and_names_the_undo() {
+    let kc = cluster_or_skip!();
+    rt().block_on(async {
+        let c = TestCluster::new(kc, "hal9-part").await;
+        c.deployment("hal9-server", 1).await;
+        c.hpa("hal9-server", 1, 2).await;
+        // May raise the HPA, may not write the Deployment.
+        limit_to(
+            &c,
+            serde_json::json!([
+                {"apiGroups": ["apps"], "resources": ["deployments", "deployments/scale", "replicasets"], "verbs": ["get", "list"]},
+                {"apiGroups": ["autoscaling"], "resources": ["horizontalpodautoscalers"], "verbs": ["get", "list", "patch"]},
+                {"apiGroups": [""], "resources": ["pods", "events"], "verbs": ["get", "list"]}
+            ]),
+        )
+        .await;
+        let st = tempdir();
+        let o = run(c.hal9ctl(st.path()).args([
+            "scale", "--emergency", "--replicas", "3", "--cluster", "--context", "hal9-limited", "-n", &c.ns, "--wait", "1s", "-o", "json",
+        ]));
+        assert_eq!(o.status.code(), Some(1), "{}\n{}", stdout(&o), stderr(&o));
+        let v = json(&o);
+        let summary = v["summary"].as_str().unwrap();
+        assert!(summary.contains("partly done"), "{v}");
+        assert!(summary.contains("HPA hal9-server minReplicas 1→3"), "{v}");
+        assert!(
+            v["warnings"].to_string().contains(&format!("cannot patch deployments in namespace {}", c.ns)),
+            "{v}"
+        );
+        let undo = v["undo"].as_str().unwrap().to_string();
+        assert!(undo.starts_with("hal9ctl scale --restore --cluster"), "{undo}");
+        assert_eq!(c.get_hpa("hal9-server").await.spec.unwrap().min_replicas, Some(3), "the HPA write landed");
+
+        // The undo it names works with the same permissions.
+        let mut argv = shlex::split(&undo).unwrap();
+        argv.remove(0);
+        argv.extend(["--yes".to_string(), "--wait".to_string(), "1s".to_string()]);
+        let o = run(c.hal9ctl(st.path()).args(&argv));
+        assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+        let spec = c.get_hpa("hal9-server").await.spec.unwrap();
+        assert_eq!((spec.min_replicas, spec.max_replicas), (Some(1), 2));
+    });
+}
+
+fn migration_cm(doc: &serde_json::Value) -> k8s_openapi::api::core::v1::ConfigMap {
+    serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "hal9-migration"},
+        "data": {"migration.json": doc.to_string()}
+    }))
+    .unwrap()
+}
+
+fn full_doc() -> serde_json::Value {
+    serde_json::json!({
+        "version": 3, "phase": "full", "hierarchical_percent": 100.0,
+        "flags": {"hierarchical_routing": true, "state_migration": true, "cognitive_layers": true,
+                  "protocol_layer": true, "substrate_layer": true, "intelligence_layer": true},
+        "state_schema": 2, "snapshots": ["state_migration"]
+    })
+}
+
+/// A gradual cluster rollback full → flat in 4 steps, killed with SIGKILL
+/// once step 1 is applied and checkpointed on the ConfigMap: an unfinished
+/// journal in `st` and its copy on the ConfigMap.
+async fn cluster_rollback_killed_after_one_step(c: &TestCluster, st: &std::path::Path) {
+    let mut child = c
+        .hal9ctl(st)
+        .args([
+            "rollback",
+            "--cluster",
+            "-n",
+            &c.ns,
+            "--strategy",
+            "gradual",
+            "--to-phase",
+            "flat",
+            "--steps",
+            "4",
+            "--interval",
+            "3s",
+            "--yes",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let cms: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+        kube::Api::namespaced(c.client.clone(), &c.ns);
+    let journal = st.join("rollback/journal.json");
+    let t0 = Instant::now();
+    loop {
+        let local = std::fs::read_to_string(&journal).is_ok_and(|t| t.contains("\"applied\""));
+        let remote = cms.get("hal9-migration").await.ok().is_some_and(|cm| {
+            cm.metadata
+                .annotations
+                .and_then(|a| a.get("hal9.io/rollback-journal").cloned())
+                .is_some_and(|t| t.contains("\"applied\""))
+        });
+        if local && remote {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "step 1 never applied and checkpointed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn a_configmap_without_the_migration_key_is_an_error_naming_the_key() {
+    let kc = cluster_or_skip!();
+    rt().block_on(async {
+        let c = TestCluster::new(kc, "hal9-nokey").await;
+        // A healthy Deployment: only the ConfigMap is wrong.
+        c.deployment("hal9-server", 1).await;
+        c.wait_deployment("hal9-server", Duration::from_secs(60), "1 ready", |d| ready(d) == 1).await;
+        let cms: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+            kube::Api::namespaced(c.client.clone(), &c.ns);
+        let cm = serde_json::json!({"metadata": {"name": "hal9-migration"}, "data": {"notes": "emptied by hand"}});
+        cms.create(&Default::default(), &serde_json::from_value(cm).unwrap()).await.unwrap();
+        let before = cms.get("hal9-migration").await.unwrap();
+        let st = tempdir();
+        let o = run(c
+            .hal9ctl(st.path())
+            .args(["rollback", "--cluster", "-n", &c.ns, "--strategy", "immediate", "--yes"])
+            .stdin(std::process::Stdio::null()));
+        assert_eq!(o.status.code(), Some(2), "{}\n{}", stdout(&o), stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains(&format!("configmap {}/hal9-migration has no migration.json key", c.ns)), "{err}");
+        let after = cms.get("hal9-migration").await.unwrap();
+        assert_eq!(after.data, before.data, "nothing was written: {:?}", after.data);
+        assert_eq!(after.metadata.resource_version, before.metadata.resource_version);
+        // Status says why it cannot show the state, instead of showing "full".
+        let o = run(c.hal9ctl(st.path()).args(["rollback", "status", "--cluster", "-n", &c.ns]));
+        assert_eq!(o.status.code(), Some(1), "{}\n{}", stdout(&o), stderr(&o));
+        assert!(stdout(&o).contains("has no migration.json key"), "{}", stdout(&o));
+        assert!(!stdout(&o).contains("phase full"), "{}", stdout(&o));
+    });
+}
+
+#[test]
+fn resume_against_a_recreated_configmap_is_refused_naming_both_uids() {
+    let kc = cluster_or_skip!();
+    rt().block_on(async {
+        let c = TestCluster::new(kc, "hal9-reuid").await;
+        c.deployment("hal9-server", 1).await;
+        c.wait_deployment("hal9-server", Duration::from_secs(60), "1 ready", |d| {
+            ready(d) == 1
+        })
+        .await;
+        let cms: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+            kube::Api::namespaced(c.client.clone(), &c.ns);
+        let first = cms
+            .create(&Default::default(), &migration_cm(&full_doc()))
+            .await
+            .unwrap();
+        let st = tempdir();
+        cluster_rollback_killed_after_one_step(&c, st.path()).await;
+        // Same namespace and name, another object: not the state the journal stepped.
+        cms.delete("hal9-migration", &Default::default())
+            .await
+            .unwrap();
+        let second = cms
+            .create(&Default::default(), &migration_cm(&full_doc()))
+            .await
+            .unwrap();
+        let o = run(c
+            .hal9ctl(st.path())
+            .args(["rollback", "--cluster", "-n", &c.ns, "--resume", "--yes"])
+            .stdin(std::process::Stdio::null()));
+        assert_eq!(o.status.code(), Some(2), "{}\n{}", stdout(&o), stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains(first.metadata.uid.as_deref().unwrap()),
+            "{err}"
+        );
+        assert!(
+            err.contains(second.metadata.uid.as_deref().unwrap()),
+            "{err}"
+        );
+        let now = cms.get("hal9-migration").await.unwrap();
+        assert_eq!(
+            now.metadata.resource_version, second.metadata.resource_version,
+            "nothing was written"
+        );
+    });
+}
+
+#[test]
+fn a_resume_never_overwrites_another_operators_unfinished_rollback_on_the_configmap() {
+    let kc = cluster_or_skip!();
+    rt().block_on(async {
+        let c = TestCluster::new(kc, "hal9-two").await;
+        c.deployment("hal9-server", 1).await;
+        c.wait_deployment("hal9-server", Duration::from_secs(60), "1 ready", |d| ready(d) == 1).await;
+        let cms: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+            kube::Api::namespaced(c.client.clone(), &c.ns);
+        cms.create(&Default::default(), &migration_cm(&full_doc())).await.unwrap();
+        let mine = tempdir();
+        cluster_rollback_killed_after_one_step(&c, mine.path()).await;
+        // Meanwhile another operator's rollback is journaled on the ConfigMap.
+        let mut theirs: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(mine.path().join("rollback/journal.json")).unwrap()).unwrap();
+        theirs["id"] = "rb-other-machine".into();
+        theirs["started_by"] = "other-operator".into();
+        theirs["status"] = "interrupted".into();
+        let patch = serde_json::json!({"metadata": {"annotations": {"hal9.io/rollback-journal": theirs.to_string()}}});
+        cms.patch("hal9-migration", &kube::api::PatchParams::default(), &kube::api::Patch::Merge(&patch)).await.unwrap();
+        let before = cms.get("hal9-migration").await.unwrap();
+        let o = run(c
+            .hal9ctl(mine.path())
+            .args(["rollback", "--cluster", "-n", &c.ns, "--resume", "--yes"])
+            .stdin(std::process::Stdio::null()));
+        assert_eq!(o.status.code(), Some(2), "{}\n{}", stdout(&o), stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains("rb-other-machine") && err.contains("other-operator"), "{err}");
+        let after = cms.get("hal9-migration").await.unwrap();
+        assert_eq!(after.metadata.resource_version, before.metadata.resource_version, "nothing was written");
+    });
+}
+
+#[test]
+fn an_abort_on_another_machine_is_seen_on_the_configmap_and_frees_it() {
+    let kc = cluster_or_skip!();
+    rt().block_on(async {
+        let c = TestCluster::new(kc, "hal9-abort").await;
+        c.deployment("hal9-server", 1).await;
+        c.wait_deployment("hal9-server", Duration::from_secs(60), "1 ready", |d| {
+            ready(d) == 1
+        })
+        .await;
+        let cms: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+            kube::Api::namespaced(c.client.clone(), &c.ns);
+        cms.create(&Default::default(), &migration_cm(&full_doc()))
+            .await
+            .unwrap();
+        let first = tempdir();
+        cluster_rollback_killed_after_one_step(&c, first.path()).await;
+        // Another operator, no local journal: abandons the one journaled on the ConfigMap.
+        let other = tempdir();
+        let o =
+            run(c
+                .hal9ctl(other.path())
+                .args(["rollback", "--cluster", "-n", &c.ns, "--abort"]));
+        assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+        let cm = cms.get("hal9-migration").await.unwrap();
+        let j: serde_json::Value =
+            serde_json::from_str(&cm.metadata.annotations.unwrap()["hal9.io/rollback-journal"])
+                .unwrap();
+        assert_eq!(j["status"], "abandoned", "{j}");
+        // A third operator may now start a new rollback without being asked to resume the old one.
+        let third = tempdir();
+        let o = run(c
+            .hal9ctl(third.path())
+            .args([
+                "rollback",
+                "--cluster",
+                "-n",
+                &c.ns,
+                "--strategy",
+                "immediate",
+                "--yes",
+                "-o",
+                "json",
+            ])
+            .stdin(std::process::Stdio::null()));
+        assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+        assert_eq!(json(&o)["migration"]["phase"], "ramp_up");
+    });
+}
+
+#[test]
+fn gates_survive_restart_counts_that_overflow_a_32_bit_sum() {
+    let kc = cluster_or_skip!();
+    rt().block_on(async {
+        let c = TestCluster::new(kc, "hal9-restarts").await;
+        c.deployment("hal9-server", 2).await;
+        c.wait_deployment("hal9-server", Duration::from_secs(60), "2 ready", |d| ready(d) == 2).await;
+        // Long-lived pods of a flapping container: each count fits in i32, their sum does not.
+        let pods: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::namespaced(c.client.clone(), &c.ns);
+        for p in pods.list(&Default::default()).await.unwrap().items {
+            let status = serde_json::json!({"status": {"containerStatuses": [{"name": "hal9", "image": "hal9ctl:test", "imageID": "",
+                "ready": true, "restartCount": i32::MAX, "started": true, "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]}});
+            pods.patch_status(p.metadata.name.as_deref().unwrap(), &Default::default(), &kube::api::Patch::Merge(&status)).await.unwrap();
+        }
+        let cms: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+            kube::Api::namespaced(c.client.clone(), &c.ns);
+        cms.create(&Default::default(), &migration_cm(&full_doc())).await.unwrap();
+        let st = tempdir();
+        let o = run(c
+            .hal9ctl(st.path())
+            .args(["rollback", "--cluster", "-n", &c.ns, "--strategy", "gradual", "--steps", "2", "--interval", "200ms", "--yes", "-o", "json"])
+            .stdin(std::process::Stdio::null()));
+        assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+        let v = json(&o);
+        assert_eq!(v["journal"]["steps"][0]["gate"]["passed"], true, "{v}");
+        assert_eq!(v["migration"]["phase"], "ramp_up", "{v}");
+    });
+}
+
+#[test]
+fn a_forbidden_rollout_undo_after_the_migration_went_back_is_partly_done() {
+    let kc = cluster_or_skip!();
+    rt().block_on(async {
+        let c = TestCluster::new(kc, "hal9-undo403").await;
+        c.deployment("hal9-server", 1).await;
+        c.wait_deployment("hal9-server", Duration::from_secs(60), "1 ready", |d| ready(d) == 1).await;
+        // Revision 2 (a bad deploy), so there is a revision to go back to.
+        let api: kube::Api<k8s_openapi::api::apps::v1::Deployment> = kube::Api::namespaced(c.client.clone(), &c.ns);
+        let patch = serde_json::json!({"spec": {"template": {"metadata": {"annotations": {"hal9.io/build": "bad"}}}}});
+        api.patch("hal9-server", &kube::api::PatchParams::default(), &kube::api::Patch::Merge(&patch)).await.unwrap();
+        c.wait_deployment("hal9-server", Duration::from_secs(60), "revision 2", |d| {
+            d.metadata.annotations.as_ref().and_then(|a| a.get("deployment.kubernetes.io/revision")).map(String::as_str) == Some("2")
+        })
+        .await;
+        let cms: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+            kube::Api::namespaced(c.client.clone(), &c.ns);
+        let doc = serde_json::json!({"version": 1, "phase": "canary", "hierarchical_percent": 5.0, "flags": {"hierarchical_routing": true}, "state_schema": 1, "snapshots": []});
+        cms.create(&Default::default(), &migration_cm(&doc)).await.unwrap();
+        // May write the migration ConfigMap, may not update the Deployment.
+        limit_to(
+            &c,
+            serde_json::json!([
+                {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "patch"]},
+                {"apiGroups": ["apps"], "resources": ["deployments", "replicasets"], "verbs": ["get", "list"]},
+                {"apiGroups": ["autoscaling"], "resources": ["horizontalpodautoscalers"], "verbs": ["get", "list"]},
+                {"apiGroups": [""], "resources": ["pods", "events"], "verbs": ["get", "list"]}
+            ]),
+        )
+        .await;
+        let st = tempdir();
+        let o = run(c
+            .hal9ctl(st.path())
+            .args(["rollback", "--cluster", "--context", "hal9-limited", "-n", &c.ns, "--strategy", "immediate", "--revision", "--yes", "-o", "json"])
+            .stdin(std::process::Stdio::null()));
+        assert_eq!(o.status.code(), Some(1), "{}\n{}", stdout(&o), stderr(&o));
+        let v = json(&o);
+        let summary = v["summary"].as_str().unwrap();
+        assert!(summary.contains("partly done") && summary.contains("rolled back to shadow"), "{v}");
+        assert!(summary.contains("deployment hal9-server was not rolled back"), "{v}");
+        assert!(summary.contains("forbidden: cannot update deployments"), "{v}");
+        assert!(v["next"].as_str().unwrap().contains("kubectl"), "{v}");
+        let cm = cms.get("hal9-migration").await.unwrap();
+        let now: serde_json::Value = serde_json::from_str(&cm.data.unwrap()["migration.json"]).unwrap();
+        assert_eq!(now["phase"], "shadow", "the migration write landed");
+    });
+}
