@@ -8,6 +8,7 @@ mod cli;
 mod cluster;
 mod disk;
 mod health;
+mod migration_put;
 mod port_conflict;
 mod restart;
 mod rollback;
