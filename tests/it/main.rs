@@ -13,5 +13,6 @@ mod port_conflict;
 mod restart;
 mod rollback;
 mod runbooks;
+mod runtime_bounds;
 mod scale;
 mod serve;

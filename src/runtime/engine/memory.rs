@@ -7,11 +7,13 @@
 //! quantized to `i8`, which keeps 100 000 entries in 12.8 MB — small enough
 //! to stay in the CPU cache — and lets a search scan them all with integer
 //! SIMD in well under 2 ms (BENCHMARKS.md). Scores are the cosine
-//! similarity of the quantized vectors. The store is a ring: when full, the
-//! newest entry replaces the oldest.
+//! similarity of the quantized vectors. The store is a queue bounded in
+//! entries and in bytes: the texts are request content, so their size, not
+//! only their number, decides what the store holds. Past either bound the
+//! oldest entries go.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 use std::sync::{Arc, RwLock};
 
 use serde::{Deserialize, Serialize};
@@ -32,17 +34,44 @@ pub struct Hit {
 #[derive(Debug)]
 pub struct Memory {
     capacity: usize,
+    max_bytes: usize,
     store: RwLock<Store>,
 }
 
+/// Oldest first. The embeddings sit in their own queue of fixed-size slots,
+/// so a search scans (at most two) contiguous slices.
 #[derive(Debug, Default)]
 struct Store {
-    neurons: Vec<Arc<str>>,
-    texts: Vec<Arc<str>>,
-    vectors: Vec<i8>,
-    inv_norms: Vec<f32>,
-    /// The slot the next entry overwrites once the ring is full.
-    next: usize,
+    entries: VecDeque<Stored>,
+    slots: VecDeque<Slot>,
+    bytes: usize,
+}
+
+#[derive(Debug)]
+struct Stored {
+    /// The neuron whose output this was.
+    neuron: Arc<str>,
+    text: Arc<str>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    vector: [i8; DIM],
+    inv_norm: f32,
+}
+
+/// What an entry costs: its text, its slot, and the two queue cells.
+fn entry_bytes(text: &str) -> usize {
+    text.len() + std::mem::size_of::<Slot>() + std::mem::size_of::<Stored>()
+}
+
+impl Store {
+    fn pop_oldest(&mut self) {
+        if let Some(e) = self.entries.pop_front() {
+            self.bytes = self.bytes.saturating_sub(entry_bytes(&e.text));
+        }
+        self.slots.pop_front();
+    }
 }
 
 /// A quantized embedding and the inverse of its norm.
@@ -110,15 +139,16 @@ fn quantize(acc: &[i32; DIM]) -> Embedding {
 }
 
 impl Memory {
-    pub fn new(capacity: usize) -> Memory {
+    pub fn new(capacity: usize, max_bytes: usize) -> Memory {
         Memory {
             capacity,
+            max_bytes,
             store: RwLock::new(Store::default()),
         }
     }
 
     pub fn len(&self) -> usize {
-        read(&self.store).texts.len()
+        read(&self.store).entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -129,27 +159,35 @@ impl Memory {
         self.capacity
     }
 
-    /// Remember `text`, produced by `neuron`.
+    /// Bytes held now, and the bound on them.
+    pub fn bytes(&self) -> (usize, usize) {
+        (read(&self.store).bytes, self.max_bytes)
+    }
+
+    /// Remember `text`, produced by `neuron`. A text larger than the whole
+    /// byte budget is not kept.
     pub fn insert(&self, neuron: &Arc<str>, text: &Arc<str>) {
-        if self.capacity == 0 {
+        let cost = entry_bytes(text);
+        if self.capacity == 0 || cost > self.max_bytes {
             return;
         }
         // Embed outside the lock: it is the expensive part.
         let e = embed(text);
         let mut s = write(&self.store);
-        if s.texts.len() < self.capacity {
-            s.neurons.push(Arc::clone(neuron));
-            s.texts.push(Arc::clone(text));
-            s.vectors.extend_from_slice(&e.vector);
-            s.inv_norms.push(e.inv_norm);
-        } else {
-            let i = s.next;
-            s.neurons[i] = Arc::clone(neuron);
-            s.texts[i] = Arc::clone(text);
-            s.vectors[i * DIM..(i + 1) * DIM].copy_from_slice(&e.vector);
-            s.inv_norms[i] = e.inv_norm;
-            s.next = (i + 1) % self.capacity;
+        while !s.entries.is_empty()
+            && (s.entries.len() >= self.capacity || s.bytes + cost > self.max_bytes)
+        {
+            s.pop_oldest();
         }
+        s.entries.push_back(Stored {
+            neuron: Arc::clone(neuron),
+            text: Arc::clone(text),
+        });
+        s.slots.push_back(Slot {
+            vector: e.vector,
+            inv_norm: e.inv_norm,
+        });
+        s.bytes += cost;
     }
 
     /// The `k` entries most similar to `query`, best first.
@@ -159,12 +197,16 @@ impl Memory {
             return Vec::new();
         }
         let s = read(&self.store);
-        let top = scan(&s.vectors, &s.inv_norms, &q.vector, k);
+        let (front, back) = s.slots.as_slices();
+        let top = scan(front, back, &q.vector, k);
         top.into_iter()
-            .map(|(score, i)| Hit {
-                neuron: s.neurons[i].to_string(),
-                text: s.texts[i].to_string(),
-                score: score * q.inv_norm,
+            .filter_map(|(score, i)| {
+                let e = s.entries.get(i)?;
+                Some(Hit {
+                    neuron: e.neuron.to_string(),
+                    text: e.text.to_string(),
+                    score: score * q.inv_norm,
+                })
             })
             .collect()
     }
@@ -200,29 +242,30 @@ impl Ord for Candidate {
     }
 }
 
-/// The `k` best (score without the query's norm, index), best first.
-fn scan(vectors: &[i8], inv_norms: &[f32], q: &[i8; DIM], k: usize) -> Vec<(f32, usize)> {
+/// The `k` best (score without the query's norm, index), best first, over
+/// the two halves of the slot queue (indices run on from `front` into `back`).
+fn scan(front: &[Slot], back: &[Slot], q: &[i8; DIM], k: usize) -> Vec<(f32, usize)> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2, checked just above.
-        return unsafe { scan_avx2(vectors, inv_norms, q, k) };
+        return unsafe { scan_avx2(front, back, q, k) };
     }
-    scan_portable(vectors, inv_norms, q, k)
+    scan_portable(front, back, q, k)
 }
 
 /// The same loop compiled for AVX2, which doubles the integer SIMD width.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn scan_avx2(vectors: &[i8], inv_norms: &[f32], q: &[i8; DIM], k: usize) -> Vec<(f32, usize)> {
-    scan_portable(vectors, inv_norms, q, k)
+fn scan_avx2(front: &[Slot], back: &[Slot], q: &[i8; DIM], k: usize) -> Vec<(f32, usize)> {
+    scan_portable(front, back, q, k)
 }
 
 #[inline(always)]
-fn scan_portable(vectors: &[i8], inv_norms: &[f32], q: &[i8; DIM], k: usize) -> Vec<(f32, usize)> {
+fn scan_portable(front: &[Slot], back: &[Slot], q: &[i8; DIM], k: usize) -> Vec<(f32, usize)> {
     let mut heap: BinaryHeap<Candidate> = BinaryHeap::with_capacity(k + 1);
     let mut floor = f32::NEG_INFINITY;
-    for (i, (v, &inv)) in vectors.chunks_exact(DIM).zip(inv_norms).enumerate() {
-        let score = dot(v, q) as f32 * inv;
+    for (i, slot) in front.iter().chain(back).enumerate() {
+        let score = dot(&slot.vector, q) as f32 * slot.inv_norm;
         if heap.len() < k {
             heap.push(Candidate(score, i));
             if heap.len() == k {
@@ -253,7 +296,7 @@ mod tests {
     use super::*;
 
     fn memory(texts: &[&str], capacity: usize) -> Memory {
-        let m = Memory::new(capacity);
+        let m = Memory::new(capacity, 1 << 20);
         let n: Arc<str> = Arc::from("recall");
         for t in texts {
             m.insert(&n, &Arc::from(*t));
@@ -312,17 +355,48 @@ mod tests {
 
     #[test]
     fn the_portable_and_simd_scans_agree() {
-        let texts: Vec<String> = (0..500).map(|i| format!("entry {i} of the ring")).collect();
-        let m = Memory::new(1000);
+        let texts: Vec<String> = (0..700).map(|i| format!("entry {i} of the ring")).collect();
+        // Capacity 300 for 700 texts: the queue wraps, so the scan runs
+        // over both halves.
+        let m = Memory::new(300, 1 << 20);
         let n: Arc<str> = Arc::from("recall");
         for t in &texts {
             m.insert(&n, &Arc::from(t.as_str()));
         }
-        let q = embed("entry 42 of");
+        let q = embed("entry 642 of");
         let s = read(&m.store);
-        let a = scan(&s.vectors, &s.inv_norms, &q.vector, 10);
-        let b = scan_portable(&s.vectors, &s.inv_norms, &q.vector, 10);
+        let (front, back) = s.slots.as_slices();
+        assert!(!back.is_empty(), "the test needs a wrapped queue");
+        let a = scan(front, back, &q.vector, 10);
+        let b = scan_portable(front, back, &q.vector, 10);
         assert_eq!(a, b);
-        assert_eq!(s.texts[a[0].1].as_ref(), "entry 42 of the ring");
+        assert_eq!(s.entries[a[0].1].text.as_ref(), "entry 642 of the ring");
+    }
+
+    #[test]
+    fn bytes_are_bounded_and_the_oldest_go_first() {
+        let budget = 64 * 1024;
+        let m = Memory::new(1000, budget);
+        let n: Arc<str> = Arc::from("recall");
+        for i in 0..40 {
+            m.insert(&n, &Arc::from(format!("{i:02} {}", "w".repeat(4000))));
+            assert!(m.bytes().0 <= budget, "{:?} after {i}", m.bytes());
+        }
+        assert!(m.len() < 40 && m.len() >= 10, "{}", m.len());
+        let texts: Vec<String> = m
+            .search("39 www", 1000)
+            .into_iter()
+            .map(|h| h.text)
+            .collect();
+        assert!(
+            texts.iter().any(|t| t.starts_with("39 ")),
+            "the newest stays"
+        );
+        assert!(
+            !texts.iter().any(|t| t.starts_with("00 ")),
+            "the oldest went"
+        );
+        m.insert(&n, &Arc::from("h".repeat(budget)));
+        assert!(m.bytes().0 <= budget, "a text over the budget is not kept");
     }
 }

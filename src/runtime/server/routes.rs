@@ -38,6 +38,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn_with_state(state.clone(), read_body))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }
@@ -63,6 +64,53 @@ async fn observe(State(st): State<Arc<AppState>>, req: Request, next: Next) -> R
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     resp
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+        format!("the body is over {} KiB", MAX_BODY / 1024),
+    )
+}
+
+/// Read the whole body before any handler runs, within `idle_timeout` and
+/// `MAX_BODY`: a client trickling its body cannot hold a connection and an
+/// in-flight slot without end.
+async fn read_body(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    use futures::StreamExt;
+    let (parts, body) = req.into_parts();
+    let limit = st.runtime.settings().idle_timeout;
+    let collect = async {
+        let mut stream = body.into_data_stream();
+        let mut buf = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| {
+                ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", e.to_string())
+            })?;
+            if buf.len() + chunk.len() > MAX_BODY {
+                return Err(too_large());
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(buf)
+    };
+    match tokio::time::timeout(limit, collect).await {
+        Ok(Ok(buf)) => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(buf)))
+                .await
+        }
+        Ok(Err(e)) => e.into_response(),
+        Err(_) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            format!(
+                "the body did not arrive within {} (idle_timeout)",
+                humantime::format_duration(limit)
+            ),
+        )
+        .into_response(),
+    }
 }
 
 async fn not_found() -> ApiError {
@@ -215,6 +263,10 @@ async fn status(State(st): State<Arc<AppState>>) -> Json<serde_json::Value> {
         "neurons": neurons,
         "caches": st.runtime.caches(),
         "memory_entries": st.runtime.memory_len(),
+        "memory_bytes": st.runtime.memory_bytes().0,
+        "memory_max_bytes": st.runtime.memory_bytes().1,
+        "connections": st.connections.len(),
+        "max_connections": st.connections.cap(),
         "migration": st.migration.get(),
     }))
 }
@@ -231,11 +283,7 @@ pub fn json_body<T: DeserializeOwned>(
 ) -> Result<T, ApiError> {
     let bytes = body.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                format!("the body is over {} KiB", MAX_BODY / 1024),
-            )
+            too_large()
         } else {
             ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", r.body_text())
         }
