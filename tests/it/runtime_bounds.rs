@@ -21,9 +21,9 @@ fn rss_kib(pid: u32) -> u64 {
 }
 
 /// The bound stated in BENCHMARKS.md for the default limits: the caches
-/// (3 × 32 MiB), L2 memory (32 MiB) and the connection buffers, plus the
-/// allocator's slack, stay well under this however many signals come.
-const RSS_BOUND_MIB: u64 = 400;
+/// (3 × 32 MiB), L2 memory (64 MiB), the connection buffers and the
+/// allocator's slack stay under this however many signals come.
+const RSS_BOUND_MIB: u64 = 300;
 
 #[test]
 fn memory_stays_bounded_after_20000_distinct_60k_signals() {
@@ -48,8 +48,16 @@ fn memory_stays_bounded_after_20000_distinct_60k_signals() {
                 let filler = "x".repeat(60 * 1024);
                 let mut peak = 0;
                 for i in (c..SIGNALS).step_by(CLIENTS) {
-                    let body = json!({ "content": format!("{i:08} {filler}") });
-                    let r = client.post(&url).json(&body).send().await.unwrap();
+                    // Formatted by hand: serde_json on 60 KiB in a debug
+                    // build would make the client the bottleneck.
+                    let body = format!(r#"{{"content":"{i:08} {filler}"}}"#);
+                    let r = client
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send()
+                        .await
+                        .unwrap();
                     assert_eq!(r.status().as_u16(), 200, "signal {i}");
                     r.bytes().await.unwrap();
                     if i % 500 < CLIENTS {

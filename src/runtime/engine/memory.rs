@@ -81,8 +81,27 @@ pub struct Embedding {
     pub inv_norm: f32,
 }
 
-/// The hashed character-trigram embedding of `text`.
+/// How much of a text its embedding reads. The text itself is request
+/// content and up to 64 KiB; past a few KiB more trigrams only blur the
+/// vector, and reading them all would make the CPU cost of a signal grow
+/// with what an unauthenticated client sends.
+pub const EMBED_MAX_BYTES: usize = 8 * 1024;
+
+/// The longest prefix of `text` within `max` bytes, cut at a character boundary.
+fn prefix(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.get(..end).unwrap_or("")
+}
+
+/// The hashed character-trigram embedding of the first `EMBED_MAX_BYTES` of `text`.
 pub fn embed(text: &str) -> Embedding {
+    let text = prefix(text, EMBED_MAX_BYTES);
     let mut acc = [0i32; DIM];
     // Spaces around the text give its first and last characters trigrams of
     // their own, so short words still count.
@@ -94,9 +113,22 @@ pub fn embed(text: &str) -> Embedding {
         acc[bucket] += if h >> 63 == 0 { 1 } else { -1 };
     };
     let mut count = 0usize;
-    for c in text.chars().flat_map(char::to_lowercase) {
-        push(c as u32, &mut acc);
-        count += 1;
+    if text.is_ascii() {
+        // The same characters as below, without the per-character
+        // iterators: embedding is most of a signal's CPU time, and it is
+        // linear in the request content.
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            push(u32::from(bytes[i].to_ascii_lowercase()), &mut acc);
+            i += 1;
+        }
+        count = bytes.len();
+    } else {
+        for c in text.chars().flat_map(char::to_lowercase) {
+            push(c as u32, &mut acc);
+            count += 1;
+        }
     }
     if count > 0 {
         push(' ' as u32, &mut acc);
@@ -107,11 +139,17 @@ pub fn embed(text: &str) -> Embedding {
 
 fn fnv1a(chars: &[u32; 3]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for c in chars {
-        for b in c.to_le_bytes() {
-            h ^= u64::from(b);
+    // Plain loops over the little-endian bytes: the hot loop of `embed`.
+    let mut i = 0;
+    while i < 3 {
+        let c = chars[i];
+        let mut shift = 0;
+        while shift < 32 {
+            h ^= u64::from((c >> shift) & 0xff);
             h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            shift += 8;
         }
+        i += 1;
     }
     // FNV's high bits mix poorly; fold them so the sign bit is usable.
     h ^ (h >> 29).wrapping_mul(0x9e37_79b9_7f4a_7c15)
@@ -323,6 +361,44 @@ mod tests {
         assert_eq!(hits[0].neuron, "recall");
         let hits = m.search("certificate expiry", 1);
         assert_eq!(hits[0].text, "certificate expired for api.example.com");
+    }
+
+    #[test]
+    fn the_ascii_path_embeds_exactly_like_the_general_one() {
+        // A non-ASCII character at the end sends the text down the general
+        // path; its trigrams differ only at the end.
+        let ascii = "Disk FULL on /var/lib/hal9 ".repeat(20);
+        let general: String = ascii.chars().chain(['é']).collect();
+        let mut a = [0i32; DIM];
+        let mut window = [' ' as u32; 3];
+        for c in ascii.chars().flat_map(char::to_lowercase).chain([' ', ' ']) {
+            window = [window[1], window[2], c as u32];
+            let h = fnv1a(&window);
+            a[(h % DIM as u64) as usize] += if h >> 63 == 0 { 1 } else { -1 };
+        }
+        assert_eq!(embed(&ascii), quantize(&a));
+        // And the hash is FNV-1a over the little-endian bytes, as before.
+        let w = ['d' as u32, 'é' as u32, '✓' as u32];
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in w.iter().flat_map(|c| c.to_le_bytes()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        assert_eq!(fnv1a(&w), h ^ (h >> 29).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        assert_ne!(embed(&general), embed(&ascii));
+    }
+
+    #[test]
+    fn only_the_first_8_kib_are_embedded_cut_at_a_character() {
+        let head = "é".repeat(EMBED_MAX_BYTES / 2 - 1) + "x";
+        assert_eq!(
+            prefix(&(head.clone() + "éé"), EMBED_MAX_BYTES).len(),
+            EMBED_MAX_BYTES - 1
+        );
+        let a = embed(&(head.clone() + &"tail one ".repeat(1000)));
+        let b = embed(&(head.clone() + &"other tail ".repeat(1000)));
+        assert_eq!(a, b);
+        assert_ne!(embed("short one"), embed("short two"));
     }
 
     #[test]
