@@ -256,7 +256,6 @@ pub async fn run(
             _ = drain_rx.wait_for(|d| *d) => break,
         }
     }
-    reaper.abort();
     tracing::info!(
         "draining: not ready; in-flight requests have {} to finish",
         humantime::format_duration(drain_timeout)
@@ -297,5 +296,9 @@ pub async fn run(
         graceful.shutdown().await;
         while late.join_next().await.is_some() {}
     };
-    Ok(tokio::time::timeout(drain_timeout, all_done).await.is_ok())
+    // The reaper runs on through the drain: a client that never finishes
+    // its headers must not hold the shutdown up until drain_timeout.
+    let clean = tokio::time::timeout(drain_timeout, all_done).await.is_ok();
+    reaper.abort();
+    Ok(clean)
 }
