@@ -302,3 +302,23 @@ pub async fn run(
     reaper.abort();
     Ok(clean)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_errors_back_off_exponentially_to_a_second_and_reset_on_success() {
+        let mut a = AcceptErrors::default();
+        let e = std::io::Error::from_raw_os_error(libc::EMFILE);
+        let delays: Vec<Duration> = (0..10).map(|_| a.failed(&e)).collect();
+        assert_eq!(delays[0], Duration::from_millis(5));
+        assert_eq!(delays[1], Duration::from_millis(10));
+        assert!(delays.windows(2).all(|w| w[1] >= w[0]), "{delays:?}");
+        assert_eq!(delays[9], Duration::from_secs(1));
+        let logged = a.logged_at;
+        a.recovered();
+        assert_eq!(a.failed(&e), Duration::from_millis(5));
+        assert_eq!(a.logged_at, logged, "the next run within 10 s logs nothing");
+    }
+}
