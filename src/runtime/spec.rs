@@ -89,13 +89,13 @@ pub struct RuntimeSettings {
     /// limit; when full, the connection that has waited longest for a
     /// request is closed to make room, or accepting pauses.
     pub max_connections: usize,
-    /// Time for a request's headers to arrive, counted from when the
-    /// connection is ready for the request.
+    /// Time for a request, headers and body, to arrive, counted from its
+    /// first byte (from accept on a new connection).
     #[serde(with = "humantime_serde")]
     pub header_read_timeout: Duration,
     /// A connection with no request in progress is closed after this long:
-    /// a kept-alive client that went quiet, or one that does not read its answer.
-    /// It also bounds the time to receive a request body.
+    /// a kept-alive client that went quiet, or one that does not read its
+    /// answer. A handler also waits at most this long for a body.
     #[serde(with = "humantime_serde")]
     pub idle_timeout: Duration,
 }

@@ -195,6 +195,36 @@ fn health_answers_while_300_slow_clients_hold_connections() {
 }
 
 #[test]
+fn health_answers_while_300_clients_trickle_request_bodies() {
+    let s = Server::start(None);
+    limit_fds(s.pid(), 256);
+    let mut slow = Vec::new();
+    for _ in 0..300 {
+        let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+        // Complete headers, then a body that never comes.
+        c.write_all(
+            b"POST /api/v1/signal HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
+        )
+        .unwrap();
+        slow.push(c);
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let mut worst = Duration::ZERO;
+    for _ in 0..5 {
+        let (r, took) = timed_health(s.port, Duration::from_secs(10));
+        let line = r.unwrap_or_else(|e| panic!("/health under slow bodies: {e}"));
+        assert!(line.contains(" 200 "), "{line}");
+        worst = worst.max(took);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    eprintln!("/health under 300 slow bodies: worst {worst:?}");
+    assert!(
+        worst < Duration::from_secs(5),
+        "/health took {worst:?} with slow bodies holding connections"
+    );
+}
+
+#[test]
 fn a_client_that_never_finishes_its_headers_is_closed_after_the_header_timeout() {
     let s = Server::start(Some("[runtime]\nheader_read_timeout = \"1s\"\n"));
     let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();

@@ -1,7 +1,8 @@
 //! Connections in count and time. Every accepted connection is registered
-//! here and closed when it overstays: its headers take longer than
-//! `header_read_timeout` from the first byte (or from accept), or it sits
-//! between requests longer than `idle_timeout`. At the cap, the connection
+//! here and closed when it overstays: its request (headers and body) takes
+//! longer than `header_read_timeout` from the first byte (or from accept),
+//! or it sits between requests longer than `idle_timeout`. Only a handler
+//! at work makes a connection "busy"; one still sending its body is not. At the cap, the connection
 //! that has waited longest without a request in progress is closed to make
 //! room; when every connection is busy, accepting pauses and the kernel's
 //! backlog holds the rest. So clients that never finish their headers cannot
@@ -32,7 +33,7 @@ pub struct ConnLimits {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Seen {
     pub id: u64,
-    /// A request is being served.
+    /// A handler is working on its request (the request has fully arrived).
     pub busy: bool,
     /// It has not sent a request yet since it was accepted.
     pub fresh: bool,
@@ -112,7 +113,7 @@ impl Conn {
         }
     }
 
-    /// Bytes arrived: the first of a request starts its header clock.
+    /// Bytes arrived: the first of a request starts its clock.
     fn saw_bytes(&self) {
         if !self.busy.load(Ordering::Relaxed)
             && self.first_byte_ms.load(Ordering::Relaxed) == u64::MAX
@@ -121,11 +122,21 @@ impl Conn {
         }
     }
 
-    /// A request's headers are in: no deadline until its response is done.
-    pub fn begin_request(self: &Arc<Self>) -> Busy {
-        self.busy.store(true, Ordering::Relaxed);
+    /// The whole request is in and a handler works on it: no deadline, and
+    /// not closed for room, until the handler is done.
+    pub fn processing(self: &Arc<Self>) -> Busy {
         self.fresh.store(false, Ordering::Relaxed);
+        self.busy.store(true, Ordering::Relaxed);
         Busy(Arc::clone(self))
+    }
+
+    /// A response is done: the connection waits for its next request.
+    pub fn request_done(&self) {
+        self.waiting_since_ms
+            .store(self.now_ms(), Ordering::Relaxed);
+        self.first_byte_ms.store(u64::MAX, Ordering::Relaxed);
+        self.fresh.store(false, Ordering::Relaxed);
+        self.busy.store(false, Ordering::Relaxed);
     }
 
     /// Resolves when the registry wants this connection closed.
@@ -134,17 +145,19 @@ impl Conn {
     }
 }
 
-/// Held while a request is served; dropping it makes the connection wait again.
+/// Held while a handler works on a request.
 pub struct Busy(Arc<Conn>);
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        let c = &self.0;
-        c.waiting_since_ms.store(c.now_ms(), Ordering::Relaxed);
-        c.first_byte_ms.store(u64::MAX, Ordering::Relaxed);
-        c.busy.store(false, Ordering::Relaxed);
+        self.0.busy.store(false, Ordering::Relaxed);
     }
 }
+
+/// The request extension through which a handler's middleware finds its
+/// connection.
+#[derive(Debug, Clone)]
+pub struct ConnRef(pub Arc<Conn>);
 
 #[derive(Debug)]
 pub struct Connections {

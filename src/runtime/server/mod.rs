@@ -24,7 +24,7 @@ use super::api::Limits;
 use super::engine::Runtime;
 use super::migration::store::MigrationStore;
 use admission::Admission;
-use connections::{ConnLimits, Connections, Tracked};
+use connections::{ConnLimits, ConnRef, Connections, Tracked};
 pub use errors::ApiError;
 use metrics::ServerMetrics;
 
@@ -215,12 +215,14 @@ pub async fn run(
         let registered = conns.register();
         let conn = registered.conn.clone();
         let inner = TowerToHyperService::new(app.clone());
-        let svc = hyper::service::service_fn(move |req| {
-            let busy = conn.begin_request();
+        let svc = hyper::service::service_fn(move |mut req: hyper::Request<_>| {
+            // `read_body` marks the connection busy once the body is in.
+            req.extensions_mut().insert(ConnRef(conn.clone()));
             let fut = hyper::service::Service::call(&inner, req);
+            let conn = conn.clone();
             async move {
                 let r = fut.await;
-                drop(busy);
+                conn.request_done();
                 r
             }
         });

@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::admission::Refusal;
+use super::connections::ConnRef;
 use super::errors::ApiError;
 use super::{AppState, admin};
 use crate::runtime::api::{CheckBody, HealthBody, HealthStatus, Path, ReadyBody, SignalRequest};
@@ -75,8 +76,9 @@ fn too_large() -> ApiError {
 }
 
 /// Read the whole body before any handler runs, within `idle_timeout` and
-/// `MAX_BODY`: a client trickling its body cannot hold a connection and an
-/// in-flight slot without end.
+/// `MAX_BODY` (the connection registry also closes a request still arriving
+/// `header_read_timeout` after its first byte): a client trickling its body
+/// cannot hold a connection and an in-flight slot without end.
 async fn read_body(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     use futures::StreamExt;
     let (parts, body) = req.into_parts();
@@ -97,6 +99,9 @@ async fn read_body(State(st): State<Arc<AppState>>, req: Request, next: Next) ->
     };
     match tokio::time::timeout(limit, collect).await {
         Ok(Ok(buf)) => {
+            // Only now is the connection busy: one still sending its body
+            // may be closed for room, like one that never sent its headers.
+            let _busy = parts.extensions.get::<ConnRef>().map(|c| c.0.processing());
             next.run(Request::from_parts(parts, axum::body::Body::from(buf)))
                 .await
         }
