@@ -81,6 +81,14 @@ fn too_large() -> ApiError {
 /// cannot hold a connection and an in-flight slot without end.
 async fn read_body(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     use futures::StreamExt;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return too_large().into_response();
+    }
     let (parts, body) = req.into_parts();
     let limit = st.runtime.settings().idle_timeout;
     let collect = async {
