@@ -119,8 +119,12 @@ fn benches(c: &mut Criterion) {
         "disk", "port", "latency", "rollback", "canary", "cache", "neuron", "layer", "restart",
         "scale", "memory", "python",
     ];
-    let varied = Memory::new(100_000);
-    let templated = Memory::new(100_000);
+    // The default byte bound holds 100 000 entries of this size.
+    let bytes = hal9ctl::runtime::spec::RuntimeSettings::default()
+        .memory_max_bytes
+        .get();
+    let varied = Memory::new(100_000, bytes);
+    let templated = Memory::new(100_000, bytes);
     let neuron: Arc<str> = Arc::from("implement");
     for i in 0..100_000usize {
         let text = format!(

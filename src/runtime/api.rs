@@ -128,6 +128,9 @@ pub struct CacheStats {
     pub layer: Layer,
     pub entries: usize,
     pub capacity: usize,
+    /// Bytes held (inputs, outputs, bookkeeping) and the bound on them.
+    pub bytes: usize,
+    pub max_bytes: usize,
     pub ttl_s: u64,
     pub hits: u64,
     pub misses: u64,

@@ -1,6 +1,7 @@
 //! The HAL9 neuron runtime: a library that `hal9ctl serve` runs.
 
 pub mod api;
+pub mod byte_size;
 pub mod client;
 pub mod engine;
 pub mod layer;

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::byte_size::ByteSize;
 use super::layer::Layer;
 
 /// One `[[neurons]]` entry.
@@ -54,7 +55,9 @@ pub struct RuleSpec {
     pub forward: Option<Vec<String>>,
 }
 
-/// `[runtime]`: caches, breakers and timeouts.
+/// `[runtime]`: caches, memory, breakers, command processors and the
+/// connection limits of the HTTP server. Everything a request can make the
+/// runtime hold is bounded here, in bytes or in count and time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RuntimeSettings {
@@ -62,15 +65,46 @@ pub struct RuntimeSettings {
     pub cache_ttl: CacheTtls,
     /// Maximum entries per layer cache; eviction brings it down to 90 %.
     pub cache_capacity: usize,
+    /// Maximum bytes per layer cache (inputs, outputs and bookkeeping);
+    /// eviction brings it down to 90 %. An answer larger than this is not cached.
+    pub cache_max_bytes: ByteSize,
     #[serde(with = "humantime_serde")]
     pub command_timeout: Duration,
+    /// Calls of one command neuron that may run at once; more are turned
+    /// away as busy, without counting against the breaker.
+    pub command_concurrency: usize,
+    /// The environment variables a command processor inherits from the
+    /// server; everything else (tokens, the state dir) is withheld.
+    pub command_env: Vec<String>,
     pub breaker_failures: u32,
     #[serde(with = "humantime_serde")]
     pub breaker_open_for: Duration,
     pub breaker_successes: u32,
     /// L2 memory: how many entries are kept before the oldest are dropped.
     pub memory_capacity: usize,
+    /// L2 memory: how many bytes (texts and embeddings) are kept before the
+    /// oldest entries are dropped.
+    pub memory_max_bytes: ByteSize,
+    /// Connections served at once. It is also kept below the open-file
+    /// limit; when full, the connection that has waited longest for a
+    /// request is closed to make room, or accepting pauses.
+    pub max_connections: usize,
+    /// Time for a request, headers and body, to arrive, counted from its
+    /// first byte (from accept on a new connection).
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// A connection with no request in progress is closed after this long:
+    /// a kept-alive client that went quiet, or one that does not read its
+    /// answer. A handler also waits at most this long for a body.
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
 }
+
+/// Inherited by command processors unless `command_env` says otherwise:
+/// what a program needs to find its tools and speak the right language.
+pub const DEFAULT_COMMAND_ENV: [&str; 8] = [
+    "PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER",
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -121,11 +155,18 @@ impl Default for RuntimeSettings {
         RuntimeSettings {
             cache_ttl: CacheTtls::default(),
             cache_capacity: 10_000,
+            cache_max_bytes: ByteSize::mib(32),
             command_timeout: Duration::from_secs(30),
+            command_concurrency: 4,
+            command_env: DEFAULT_COMMAND_ENV.map(String::from).to_vec(),
             breaker_failures: 5,
             breaker_open_for: Duration::from_secs(60),
             breaker_successes: 3,
             memory_capacity: 100_000,
+            memory_max_bytes: ByteSize::mib(64),
+            max_connections: 1024,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
         }
     }
 }

@@ -1,6 +1,8 @@
-//! Per-layer response caches: a TTL per layer, a capacity, and score-based
-//! eviction down to 90 % of the capacity when full. Time is passed in, so
-//! expiry and eviction are tested without sleeping.
+//! Per-layer response caches: a TTL per layer, a capacity in entries and in
+//! bytes, and score-based eviction down to 90 % of both when either is
+//! exceeded. Bytes matter as much as entries: request content decides how
+//! big an entry is. Time is passed in, so expiry and eviction are tested
+//! without sleeping.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
@@ -32,10 +34,17 @@ struct Entry {
     hits: u64,
 }
 
+/// What an entry costs beyond its text: the entry itself and its map slot.
+const ENTRY_OVERHEAD: usize = std::mem::size_of::<Entry>() + 2 * std::mem::size_of::<u64>();
+
 impl Entry {
     fn bytes(&self) -> usize {
-        self.input.len() + self.output.len()
+        cost(&self.input, &self.output)
     }
+}
+
+fn cost(input: &str, output: &str) -> usize {
+    input.len() + output.len() + ENTRY_OVERHEAD
 }
 
 /// Keys are already hashed with the cache's random seed; hashing them again
@@ -59,26 +68,43 @@ impl Hasher for KeyHasher {
 
 type Map = HashMap<u64, Entry, BuildHasherDefault<KeyHasher>>;
 
+/// The entries and the bytes they hold, kept together under one lock.
+#[derive(Debug, Default)]
+struct Cells {
+    map: Map,
+    bytes: usize,
+}
+
+impl Cells {
+    fn remove(&mut self, key: &u64) {
+        if let Some(e) = self.map.remove(key) {
+            self.bytes = self.bytes.saturating_sub(e.bytes());
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct LayerCache {
     layer: Layer,
     ttl: Duration,
     capacity: usize,
+    max_bytes: usize,
     seed: RandomState,
-    map: Mutex<Map>,
+    map: Mutex<Cells>,
     hits: AtomicU64,
     misses: AtomicU64,
     evictions: AtomicU64,
 }
 
 impl LayerCache {
-    pub fn new(layer: Layer, ttl: Duration, capacity: usize) -> LayerCache {
+    pub fn new(layer: Layer, ttl: Duration, capacity: usize, max_bytes: usize) -> LayerCache {
         LayerCache {
             layer,
             ttl,
             capacity,
+            max_bytes,
             seed: RandomState::new(),
-            map: Mutex::new(Map::default()),
+            map: Mutex::new(Cells::default()),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
             evictions: AtomicU64::new(0),
@@ -97,11 +123,11 @@ impl LayerCache {
     /// wrong answer.
     pub fn get(&self, neuron: usize, input: &str, now: Instant) -> Option<Cached> {
         let key = self.key(neuron, input);
-        let mut map = lock(&self.map);
-        let found = match map.get_mut(&key) {
+        let mut cells = lock(&self.map);
+        let found = match cells.map.get_mut(&key) {
             Some(e) if e.neuron == neuron && &*e.input == input => {
                 if now.saturating_duration_since(e.inserted) >= self.ttl {
-                    map.remove(&key);
+                    cells.remove(&key);
                     None
                 } else {
                     e.hits += 1;
@@ -114,7 +140,7 @@ impl LayerCache {
             }
             _ => None,
         };
-        drop(map);
+        drop(cells);
         let counter = if found.is_some() {
             &self.hits
         } else {
@@ -125,9 +151,10 @@ impl LayerCache {
     }
 
     /// Store a successful answer. When that makes the cache exceed its
-    /// capacity, the lowest-scored entries go until 90 % is left.
+    /// capacity or its bytes, the lowest-scored entries go until 90 % of
+    /// both is left. An answer that alone exceeds the bytes is not kept.
     pub fn insert(&self, neuron: usize, input: &str, value: Cached, now: Instant) {
-        if self.capacity == 0 {
+        if self.capacity == 0 || cost(input, &value.output) > self.max_bytes {
             return;
         }
         let key = self.key(neuron, input);
@@ -140,21 +167,32 @@ impl LayerCache {
             last_used: now,
             hits: 0,
         };
-        let mut map = lock(&self.map);
-        map.insert(key, entry);
-        if map.len() > self.capacity {
-            let target = self.capacity * 9 / 10;
-            let evicted = evict(&mut map, target, key, now, self.ttl);
-            drop(map);
+        let mut cells = lock(&self.map);
+        cells.remove(&key);
+        cells.bytes += entry.bytes();
+        cells.map.insert(key, entry);
+        if cells.map.len() > self.capacity || cells.bytes > self.max_bytes {
+            let target = Target {
+                entries: self.capacity * 9 / 10,
+                bytes: self.max_bytes / 10 * 9,
+            };
+            let evicted = evict(&mut cells, target, key, now, self.ttl);
+            drop(cells);
             self.evictions.fetch_add(evicted, Relaxed);
         }
     }
 
     pub fn stats(&self) -> CacheStats {
+        let (entries, bytes) = {
+            let cells = lock(&self.map);
+            (cells.map.len(), cells.bytes)
+        };
         CacheStats {
             layer: self.layer,
-            entries: lock(&self.map).len(),
+            entries,
             capacity: self.capacity,
+            bytes,
+            max_bytes: self.max_bytes,
             ttl_s: self.ttl.as_secs(),
             hits: self.hits.load(Relaxed),
             misses: self.misses.load(Relaxed),
@@ -175,32 +213,42 @@ fn score(e: &Entry, now: Instant, ttl: Duration) -> f64 {
     rate / (1.0 + idle / 60.0) / (1.0 + e.bytes() as f64 / 1024.0)
 }
 
-/// Remove the lowest-scored entries until `target` are left, never `keep`
-/// (the entry just inserted). Returns how many went.
-fn evict(map: &mut Map, target: usize, keep: u64, now: Instant, ttl: Duration) -> u64 {
-    let excess = map.len().saturating_sub(target);
-    if excess == 0 {
+/// What eviction brings a cache down to.
+#[derive(Debug, Clone, Copy)]
+struct Target {
+    entries: usize,
+    bytes: usize,
+}
+
+/// Remove the lowest-scored entries until both targets are met, never
+/// `keep` (the entry just inserted). Returns how many went.
+fn evict(cells: &mut Cells, target: Target, keep: u64, now: Instant, ttl: Duration) -> u64 {
+    if cells.map.len() <= target.entries && cells.bytes <= target.bytes {
         return 0;
     }
-    let mut scored: Vec<(f64, u64)> = map
+    let mut scored: Vec<(f64, u64)> = cells
+        .map
         .iter()
         .filter(|(k, _)| **k != keep)
         .map(|(k, e)| (score(e, now, ttl), *k))
         .collect();
-    let excess = excess.min(scored.len());
-    if excess == 0 {
-        return 0;
+    scored.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    let mut evicted = 0;
+    for (_, k) in scored {
+        if cells.map.len() <= target.entries && cells.bytes <= target.bytes {
+            break;
+        }
+        cells.remove(&k);
+        evicted += 1;
     }
-    scored.select_nth_unstable_by(excess - 1, |a, b| a.0.total_cmp(&b.0));
-    for (_, k) in &scored[..excess] {
-        map.remove(k);
-    }
-    excess as u64
+    evicted
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const MB: usize = 1 << 20;
 
     fn cached(text: &str) -> Cached {
         Cached {
@@ -212,7 +260,7 @@ mod tests {
     #[test]
     fn a_hit_returns_the_answer_and_counts() {
         let t0 = Instant::now();
-        let c = LayerCache::new(Layer::L2, Duration::from_secs(600), 10);
+        let c = LayerCache::new(Layer::L2, Duration::from_secs(600), 10, MB);
         assert_eq!(c.get(1, "q", t0), None);
         c.insert(1, "q", cached("a"), t0);
         assert_eq!(c.get(1, "q", t0), Some(cached("a")));
@@ -228,7 +276,7 @@ mod tests {
     #[test]
     fn an_entry_expires_at_the_ttl() {
         let t0 = Instant::now();
-        let c = LayerCache::new(Layer::L4, Duration::from_secs(120), 10);
+        let c = LayerCache::new(Layer::L4, Duration::from_secs(120), 10, MB);
         c.insert(1, "q", cached("a"), t0);
         assert!(c.get(1, "q", t0 + Duration::from_secs(119)).is_some());
         assert_eq!(c.get(1, "q", t0 + Duration::from_secs(120)), None);
@@ -238,7 +286,7 @@ mod tests {
     #[test]
     fn overflow_evicts_down_to_ninety_percent() {
         let t0 = Instant::now();
-        let c = LayerCache::new(Layer::L3, Duration::from_secs(300), 20);
+        let c = LayerCache::new(Layer::L3, Duration::from_secs(300), 20, MB);
         for i in 0..20 {
             c.insert(0, &format!("q{i}"), cached("a"), t0);
         }
@@ -255,7 +303,7 @@ mod tests {
     fn eviction_keeps_hot_entries_and_drops_idle_large_and_expired_ones() {
         let t0 = Instant::now();
         let ttl = Duration::from_secs(300);
-        let c = LayerCache::new(Layer::L3, ttl, 20);
+        let c = LayerCache::new(Layer::L3, ttl, 20, MB);
         c.insert(0, "expired", cached("a"), t0);
         let t1 = t0 + Duration::from_secs(200);
         c.insert(0, "large", cached(&"x".repeat(64 * 1024)), t1);
@@ -282,9 +330,41 @@ mod tests {
     }
 
     #[test]
+    fn bytes_are_bounded_as_well_as_entries() {
+        let t0 = Instant::now();
+        let c = LayerCache::new(Layer::L2, Duration::from_secs(600), 10_000, 100 * 1024);
+        let big = "z".repeat(10 * 1024);
+        for i in 0..50 {
+            c.insert(0, &format!("{i} {big}"), cached(&big), t0);
+            let s = c.stats();
+            assert!(s.bytes <= 100 * 1024, "{} bytes after {i}", s.bytes);
+        }
+        let s = c.stats();
+        assert!(s.entries < 10 && s.evictions > 0, "{s:?}");
+        assert!(
+            c.get(0, &format!("49 {big}"), t0).is_some(),
+            "the newest entry stays"
+        );
+        // One answer larger than the whole budget is not kept at all.
+        c.insert(1, "huge", cached(&"h".repeat(200 * 1024)), t0);
+        assert_eq!(c.get(1, "huge", t0), None);
+        assert!(c.stats().bytes <= 100 * 1024);
+    }
+
+    #[test]
+    fn replacing_an_entry_does_not_count_its_bytes_twice() {
+        let t0 = Instant::now();
+        let c = LayerCache::new(Layer::L2, Duration::from_secs(600), 10, MB);
+        c.insert(0, "q", cached(&"a".repeat(1000)), t0);
+        let once = c.stats().bytes;
+        c.insert(0, "q", cached(&"a".repeat(1000)), t0);
+        assert_eq!(c.stats().bytes, once);
+    }
+
+    #[test]
     fn zero_capacity_caches_nothing() {
         let t0 = Instant::now();
-        let c = LayerCache::new(Layer::L2, Duration::from_secs(600), 0);
+        let c = LayerCache::new(Layer::L2, Duration::from_secs(600), 0, MB);
         c.insert(1, "q", cached("a"), t0);
         assert_eq!(c.get(1, "q", t0), None);
     }

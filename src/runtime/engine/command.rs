@@ -13,27 +13,77 @@ const MAX_OUTPUT: usize = 1024 * 1024;
 /// How much of stderr goes into the error message.
 const MAX_STDERR: usize = 4096;
 
+/// Why a call failed. `summary` is what public routes show (`/health`, the
+/// signal trace); `stderr` may hold anything the program printed, secrets
+/// included, so it goes to the server log only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub summary: String,
+    pub stderr: String,
+}
+
+impl Failure {
+    fn new(summary: impl Into<String>) -> Failure {
+        Failure {
+            summary: summary.into(),
+            stderr: String::new(),
+        }
+    }
+}
+
+/// How a program is run: its timeout and what it may inherit.
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'a> {
+    pub timeout: Duration,
+    /// Names of the server's environment variables the program gets; no others.
+    pub env: &'a [String],
+}
+
+/// A started program and its process group. Dropping it before the program
+/// was reaped (a timeout, or the request was cancelled) kills the whole
+/// group, so a shell's children go too, not only the shell.
+struct Running {
+    child: tokio::process::Child,
+    reaped: bool,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if !self.reaped {
+            kill_group(self.child.id());
+        }
+    }
+}
+
 /// Run `argv` with `input` on stdin; the trimmed stdout is the answer.
 /// Exiting non-zero, taking longer than `timeout`, or printing nothing,
-/// too much or something that is not UTF-8 are errors. On timeout the
-/// program's whole process group is killed, so a shell's children go too.
-pub async fn run(argv: &[String], input: &str, timeout: Duration) -> Result<String, String> {
+/// too much or something that is not UTF-8 are errors.
+pub async fn run(argv: &[String], input: &str, call: Call<'_>) -> Result<String, Failure> {
     let Some((program, args)) = argv.split_first() else {
-        return Err("no program to run".to_string());
+        return Err(Failure::new("no program to run"));
     };
-    let mut child = Command::new(program)
-        .args(args)
+    let mut cmd = Command::new(program);
+    cmd.args(args).env_clear();
+    for name in call.env {
+        if let Some(value) = std::env::var_os(name) {
+            cmd.env(name, value);
+        }
+    }
+    let child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .process_group(0)
         .spawn()
-        .map_err(|e| format!("cannot start {program:?}: {e}"))?;
-    let pid = child.id();
-    let stdin = child.stdin.take();
-    let stdout = child.stdout.take();
-    let stderr = child.stderr.take();
+        .map_err(|e| Failure::new(format!("cannot start {program:?}: {e}")))?;
+    let mut running = Running {
+        child,
+        reaped: false,
+    };
+    let stdin = running.child.stdin.take();
+    let stdout = running.child.stdout.take();
+    let stderr = running.child.stderr.take();
 
     let work = async {
         let write = async {
@@ -48,44 +98,43 @@ pub async fn run(argv: &[String], input: &str, timeout: Duration) -> Result<Stri
             read_capped(stdout, MAX_OUTPUT),
             read_capped(stderr, MAX_STDERR)
         );
-        (out, err, child.wait().await)
+        (out, err, running.child.wait().await)
     };
-    let (out, err, status) = match tokio::time::timeout(timeout, work).await {
-        Ok(done) => done,
-        Err(_) => {
-            kill_group(pid);
-            return Err(format!(
-                "timed out after {}",
-                humantime::format_duration(timeout)
-            ));
-        }
+    let Ok((out, err, status)) = tokio::time::timeout(call.timeout, work).await else {
+        // `running` drops here, unreaped: the group is killed.
+        return Err(Failure::new(format!(
+            "timed out after {}",
+            humantime::format_duration(call.timeout)
+        )));
     };
-    let status = status.map_err(|e| format!("waiting for {program:?}: {e}"))?;
+    running.reaped = status.is_ok();
+    let status = status.map_err(|e| Failure::new(format!("waiting for {program:?}: {e}")))?;
     judge(status, out, err)
 }
 
-/// Turn what the program did into its answer or an error message.
-fn judge(status: ExitStatus, out: Captured, err: Captured) -> Result<String, String> {
+/// Turn what the program did into its answer or a failure.
+fn judge(status: ExitStatus, out: Captured, err: Captured) -> Result<String, Failure> {
     if !status.success() {
-        let stderr = String::from_utf8_lossy(&err.bytes);
-        let stderr = stderr.trim();
         let how = match status.code() {
             Some(code) => format!("exited with status {code}"),
             None => format!("was killed ({status})"),
         };
-        return Err(if stderr.is_empty() {
-            how
-        } else {
-            format!("{how}: {stderr}")
+        return Err(Failure {
+            summary: how,
+            stderr: String::from_utf8_lossy(&err.bytes).trim().to_string(),
         });
     }
     if out.truncated {
-        return Err(format!("printed more than {} KiB", MAX_OUTPUT / 1024));
+        return Err(Failure::new(format!(
+            "printed more than {} KiB",
+            MAX_OUTPUT / 1024
+        )));
     }
-    let text = String::from_utf8(out.bytes).map_err(|_| "printed output that is not UTF-8")?;
+    let text = String::from_utf8(out.bytes)
+        .map_err(|_| Failure::new("printed output that is not UTF-8"))?;
     let text = text.trim();
     if text.is_empty() {
-        return Err("printed no output".to_string());
+        return Err(Failure::new("printed no output"));
     }
     Ok(text.to_string())
 }
@@ -120,9 +169,10 @@ async fn read_capped<R: AsyncRead + Unpin>(reader: Option<R>, cap: usize) -> Cap
 fn kill_group(pid: Option<u32>) {
     use nix::sys::signal::{Signal, killpg};
     use nix::unistd::Pid;
-    // The group was created for this child (process_group(0)), and Linux
-    // does not reuse a pid while a group of that id exists, so this reaches
-    // only what we started. The child itself is also killed on drop.
+    // The group was created for this child (process_group(0)), and the
+    // child is not reaped yet, so its pid (the group's id) cannot have been
+    // reused: this reaches only what we started. The child itself is also
+    // killed on drop.
     if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
         let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
     }
@@ -137,11 +187,16 @@ mod tests {
     }
 
     fn run_sync(args: &[&str], input: &str, timeout: Duration) -> Result<String, String> {
+        run_full(args, input, timeout).map_err(|f| f.summary)
+    }
+
+    fn run_full(args: &[&str], input: &str, timeout: Duration) -> Result<String, Failure> {
+        let env = ["PATH".to_string()];
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap()
-            .block_on(run(&argv(args), input, timeout))
+            .block_on(run(&argv(args), input, Call { timeout, env: &env }))
     }
 
     const T: Duration = Duration::from_secs(10);
@@ -156,9 +211,10 @@ mod tests {
     }
 
     #[test]
-    fn a_non_zero_exit_is_an_error_with_stderr() {
-        let err = run_sync(&["sh", "-c", "echo boom >&2; exit 3"], "x", T).unwrap_err();
-        assert_eq!(err, "exited with status 3: boom");
+    fn a_non_zero_exit_is_summarised_and_stderr_kept_apart() {
+        let err = run_full(&["sh", "-c", "echo boom >&2; exit 3"], "x", T).unwrap_err();
+        assert_eq!(err.summary, "exited with status 3");
+        assert_eq!(err.stderr, "boom");
     }
 
     #[test]

@@ -7,11 +7,13 @@
 //! quantized to `i8`, which keeps 100 000 entries in 12.8 MB — small enough
 //! to stay in the CPU cache — and lets a search scan them all with integer
 //! SIMD in well under 2 ms (BENCHMARKS.md). Scores are the cosine
-//! similarity of the quantized vectors. The store is a ring: when full, the
-//! newest entry replaces the oldest.
+//! similarity of the quantized vectors. The store is a queue bounded in
+//! entries and in bytes: the texts are request content, so their size, not
+//! only their number, decides what the store holds. Past either bound the
+//! oldest entries go.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 use std::sync::{Arc, RwLock};
 
 use serde::{Deserialize, Serialize};
@@ -32,17 +34,44 @@ pub struct Hit {
 #[derive(Debug)]
 pub struct Memory {
     capacity: usize,
+    max_bytes: usize,
     store: RwLock<Store>,
 }
 
+/// Oldest first. The embeddings sit in their own queue of fixed-size slots,
+/// so a search scans (at most two) contiguous slices.
 #[derive(Debug, Default)]
 struct Store {
-    neurons: Vec<Arc<str>>,
-    texts: Vec<Arc<str>>,
-    vectors: Vec<i8>,
-    inv_norms: Vec<f32>,
-    /// The slot the next entry overwrites once the ring is full.
-    next: usize,
+    entries: VecDeque<Stored>,
+    slots: VecDeque<Slot>,
+    bytes: usize,
+}
+
+#[derive(Debug)]
+struct Stored {
+    /// The neuron whose output this was.
+    neuron: Arc<str>,
+    text: Arc<str>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    vector: [i8; DIM],
+    inv_norm: f32,
+}
+
+/// What an entry costs: its text, its slot, and the two queue cells.
+fn entry_bytes(text: &str) -> usize {
+    text.len() + std::mem::size_of::<Slot>() + std::mem::size_of::<Stored>()
+}
+
+impl Store {
+    fn pop_oldest(&mut self) {
+        if let Some(e) = self.entries.pop_front() {
+            self.bytes = self.bytes.saturating_sub(entry_bytes(&e.text));
+        }
+        self.slots.pop_front();
+    }
 }
 
 /// A quantized embedding and the inverse of its norm.
@@ -52,8 +81,27 @@ pub struct Embedding {
     pub inv_norm: f32,
 }
 
-/// The hashed character-trigram embedding of `text`.
+/// How much of a text its embedding reads. The text itself is request
+/// content and up to 64 KiB; past a few KiB more trigrams only blur the
+/// vector, and reading them all would make the CPU cost of a signal grow
+/// with what an unauthenticated client sends.
+pub const EMBED_MAX_BYTES: usize = 8 * 1024;
+
+/// The longest prefix of `text` within `max` bytes, cut at a character boundary.
+fn prefix(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.get(..end).unwrap_or("")
+}
+
+/// The hashed character-trigram embedding of the first `EMBED_MAX_BYTES` of `text`.
 pub fn embed(text: &str) -> Embedding {
+    let text = prefix(text, EMBED_MAX_BYTES);
     let mut acc = [0i32; DIM];
     // Spaces around the text give its first and last characters trigrams of
     // their own, so short words still count.
@@ -65,9 +113,22 @@ pub fn embed(text: &str) -> Embedding {
         acc[bucket] += if h >> 63 == 0 { 1 } else { -1 };
     };
     let mut count = 0usize;
-    for c in text.chars().flat_map(char::to_lowercase) {
-        push(c as u32, &mut acc);
-        count += 1;
+    if text.is_ascii() {
+        // The same characters as below, without the per-character
+        // iterators: embedding is most of a signal's CPU time, and it is
+        // linear in the request content.
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            push(u32::from(bytes[i].to_ascii_lowercase()), &mut acc);
+            i += 1;
+        }
+        count = bytes.len();
+    } else {
+        for c in text.chars().flat_map(char::to_lowercase) {
+            push(c as u32, &mut acc);
+            count += 1;
+        }
     }
     if count > 0 {
         push(' ' as u32, &mut acc);
@@ -78,11 +139,17 @@ pub fn embed(text: &str) -> Embedding {
 
 fn fnv1a(chars: &[u32; 3]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for c in chars {
-        for b in c.to_le_bytes() {
-            h ^= u64::from(b);
+    // Plain loops over the little-endian bytes: the hot loop of `embed`.
+    let mut i = 0;
+    while i < 3 {
+        let c = chars[i];
+        let mut shift = 0;
+        while shift < 32 {
+            h ^= u64::from((c >> shift) & 0xff);
             h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            shift += 8;
         }
+        i += 1;
     }
     // FNV's high bits mix poorly; fold them so the sign bit is usable.
     h ^ (h >> 29).wrapping_mul(0x9e37_79b9_7f4a_7c15)
@@ -110,15 +177,16 @@ fn quantize(acc: &[i32; DIM]) -> Embedding {
 }
 
 impl Memory {
-    pub fn new(capacity: usize) -> Memory {
+    pub fn new(capacity: usize, max_bytes: usize) -> Memory {
         Memory {
             capacity,
+            max_bytes,
             store: RwLock::new(Store::default()),
         }
     }
 
     pub fn len(&self) -> usize {
-        read(&self.store).texts.len()
+        read(&self.store).entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -129,27 +197,35 @@ impl Memory {
         self.capacity
     }
 
-    /// Remember `text`, produced by `neuron`.
+    /// Bytes held now, and the bound on them.
+    pub fn bytes(&self) -> (usize, usize) {
+        (read(&self.store).bytes, self.max_bytes)
+    }
+
+    /// Remember `text`, produced by `neuron`. A text larger than the whole
+    /// byte budget is not kept.
     pub fn insert(&self, neuron: &Arc<str>, text: &Arc<str>) {
-        if self.capacity == 0 {
+        let cost = entry_bytes(text);
+        if self.capacity == 0 || cost > self.max_bytes {
             return;
         }
         // Embed outside the lock: it is the expensive part.
         let e = embed(text);
         let mut s = write(&self.store);
-        if s.texts.len() < self.capacity {
-            s.neurons.push(Arc::clone(neuron));
-            s.texts.push(Arc::clone(text));
-            s.vectors.extend_from_slice(&e.vector);
-            s.inv_norms.push(e.inv_norm);
-        } else {
-            let i = s.next;
-            s.neurons[i] = Arc::clone(neuron);
-            s.texts[i] = Arc::clone(text);
-            s.vectors[i * DIM..(i + 1) * DIM].copy_from_slice(&e.vector);
-            s.inv_norms[i] = e.inv_norm;
-            s.next = (i + 1) % self.capacity;
+        while !s.entries.is_empty()
+            && (s.entries.len() >= self.capacity || s.bytes + cost > self.max_bytes)
+        {
+            s.pop_oldest();
         }
+        s.entries.push_back(Stored {
+            neuron: Arc::clone(neuron),
+            text: Arc::clone(text),
+        });
+        s.slots.push_back(Slot {
+            vector: e.vector,
+            inv_norm: e.inv_norm,
+        });
+        s.bytes += cost;
     }
 
     /// The `k` entries most similar to `query`, best first.
@@ -159,12 +235,16 @@ impl Memory {
             return Vec::new();
         }
         let s = read(&self.store);
-        let top = scan(&s.vectors, &s.inv_norms, &q.vector, k);
+        let (front, back) = s.slots.as_slices();
+        let top = scan(front, back, &q.vector, k);
         top.into_iter()
-            .map(|(score, i)| Hit {
-                neuron: s.neurons[i].to_string(),
-                text: s.texts[i].to_string(),
-                score: score * q.inv_norm,
+            .filter_map(|(score, i)| {
+                let e = s.entries.get(i)?;
+                Some(Hit {
+                    neuron: e.neuron.to_string(),
+                    text: e.text.to_string(),
+                    score: score * q.inv_norm,
+                })
             })
             .collect()
     }
@@ -200,29 +280,30 @@ impl Ord for Candidate {
     }
 }
 
-/// The `k` best (score without the query's norm, index), best first.
-fn scan(vectors: &[i8], inv_norms: &[f32], q: &[i8; DIM], k: usize) -> Vec<(f32, usize)> {
+/// The `k` best (score without the query's norm, index), best first, over
+/// the two halves of the slot queue (indices run on from `front` into `back`).
+fn scan(front: &[Slot], back: &[Slot], q: &[i8; DIM], k: usize) -> Vec<(f32, usize)> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2, checked just above.
-        return unsafe { scan_avx2(vectors, inv_norms, q, k) };
+        return unsafe { scan_avx2(front, back, q, k) };
     }
-    scan_portable(vectors, inv_norms, q, k)
+    scan_portable(front, back, q, k)
 }
 
 /// The same loop compiled for AVX2, which doubles the integer SIMD width.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn scan_avx2(vectors: &[i8], inv_norms: &[f32], q: &[i8; DIM], k: usize) -> Vec<(f32, usize)> {
-    scan_portable(vectors, inv_norms, q, k)
+fn scan_avx2(front: &[Slot], back: &[Slot], q: &[i8; DIM], k: usize) -> Vec<(f32, usize)> {
+    scan_portable(front, back, q, k)
 }
 
 #[inline(always)]
-fn scan_portable(vectors: &[i8], inv_norms: &[f32], q: &[i8; DIM], k: usize) -> Vec<(f32, usize)> {
+fn scan_portable(front: &[Slot], back: &[Slot], q: &[i8; DIM], k: usize) -> Vec<(f32, usize)> {
     let mut heap: BinaryHeap<Candidate> = BinaryHeap::with_capacity(k + 1);
     let mut floor = f32::NEG_INFINITY;
-    for (i, (v, &inv)) in vectors.chunks_exact(DIM).zip(inv_norms).enumerate() {
-        let score = dot(v, q) as f32 * inv;
+    for (i, slot) in front.iter().chain(back).enumerate() {
+        let score = dot(&slot.vector, q) as f32 * slot.inv_norm;
         if heap.len() < k {
             heap.push(Candidate(score, i));
             if heap.len() == k {
@@ -253,7 +334,7 @@ mod tests {
     use super::*;
 
     fn memory(texts: &[&str], capacity: usize) -> Memory {
-        let m = Memory::new(capacity);
+        let m = Memory::new(capacity, 1 << 20);
         let n: Arc<str> = Arc::from("recall");
         for t in texts {
             m.insert(&n, &Arc::from(*t));
@@ -280,6 +361,44 @@ mod tests {
         assert_eq!(hits[0].neuron, "recall");
         let hits = m.search("certificate expiry", 1);
         assert_eq!(hits[0].text, "certificate expired for api.example.com");
+    }
+
+    #[test]
+    fn the_ascii_path_embeds_exactly_like_the_general_one() {
+        // A non-ASCII character at the end sends the text down the general
+        // path; its trigrams differ only at the end.
+        let ascii = "Disk FULL on /var/lib/hal9 ".repeat(20);
+        let general: String = ascii.chars().chain(['é']).collect();
+        let mut a = [0i32; DIM];
+        let mut window = [' ' as u32; 3];
+        for c in ascii.chars().flat_map(char::to_lowercase).chain([' ', ' ']) {
+            window = [window[1], window[2], c as u32];
+            let h = fnv1a(&window);
+            a[(h % DIM as u64) as usize] += if h >> 63 == 0 { 1 } else { -1 };
+        }
+        assert_eq!(embed(&ascii), quantize(&a));
+        // And the hash is FNV-1a over the little-endian bytes, as before.
+        let w = ['d' as u32, 'é' as u32, '✓' as u32];
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in w.iter().flat_map(|c| c.to_le_bytes()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        assert_eq!(fnv1a(&w), h ^ (h >> 29).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        assert_ne!(embed(&general), embed(&ascii));
+    }
+
+    #[test]
+    fn only_the_first_8_kib_are_embedded_cut_at_a_character() {
+        let head = "é".repeat(EMBED_MAX_BYTES / 2 - 1) + "x";
+        assert_eq!(
+            prefix(&(head.clone() + "éé"), EMBED_MAX_BYTES).len(),
+            EMBED_MAX_BYTES - 1
+        );
+        let a = embed(&(head.clone() + &"tail one ".repeat(1000)));
+        let b = embed(&(head.clone() + &"other tail ".repeat(1000)));
+        assert_eq!(a, b);
+        assert_ne!(embed("short one"), embed("short two"));
     }
 
     #[test]
@@ -312,17 +431,48 @@ mod tests {
 
     #[test]
     fn the_portable_and_simd_scans_agree() {
-        let texts: Vec<String> = (0..500).map(|i| format!("entry {i} of the ring")).collect();
-        let m = Memory::new(1000);
+        let texts: Vec<String> = (0..700).map(|i| format!("entry {i} of the ring")).collect();
+        // Capacity 300 for 700 texts: the queue wraps, so the scan runs
+        // over both halves.
+        let m = Memory::new(300, 1 << 20);
         let n: Arc<str> = Arc::from("recall");
         for t in &texts {
             m.insert(&n, &Arc::from(t.as_str()));
         }
-        let q = embed("entry 42 of");
+        let q = embed("entry 642 of");
         let s = read(&m.store);
-        let a = scan(&s.vectors, &s.inv_norms, &q.vector, 10);
-        let b = scan_portable(&s.vectors, &s.inv_norms, &q.vector, 10);
+        let (front, back) = s.slots.as_slices();
+        assert!(!back.is_empty(), "the test needs a wrapped queue");
+        let a = scan(front, back, &q.vector, 10);
+        let b = scan_portable(front, back, &q.vector, 10);
         assert_eq!(a, b);
-        assert_eq!(s.texts[a[0].1].as_ref(), "entry 42 of the ring");
+        assert_eq!(s.entries[a[0].1].text.as_ref(), "entry 642 of the ring");
+    }
+
+    #[test]
+    fn bytes_are_bounded_and_the_oldest_go_first() {
+        let budget = 64 * 1024;
+        let m = Memory::new(1000, budget);
+        let n: Arc<str> = Arc::from("recall");
+        for i in 0..40 {
+            m.insert(&n, &Arc::from(format!("{i:02} {}", "w".repeat(4000))));
+            assert!(m.bytes().0 <= budget, "{:?} after {i}", m.bytes());
+        }
+        assert!(m.len() < 40 && m.len() >= 10, "{}", m.len());
+        let texts: Vec<String> = m
+            .search("39 www", 1000)
+            .into_iter()
+            .map(|h| h.text)
+            .collect();
+        assert!(
+            texts.iter().any(|t| t.starts_with("39 ")),
+            "the newest stays"
+        );
+        assert!(
+            !texts.iter().any(|t| t.starts_with("00 ")),
+            "the oldest went"
+        );
+        m.insert(&n, &Arc::from("h".repeat(budget)));
+        assert!(m.bytes().0 <= budget, "a text over the budget is not kept");
     }
 }

@@ -36,6 +36,7 @@ pub struct Runtime {
     memory: Memory,
     metrics: EngineMetrics,
     ids: SignalIds,
+    settings: RuntimeSettings,
 }
 
 /// The network in hal9.toml is not usable.
@@ -91,18 +92,29 @@ impl Runtime {
     pub fn new(neurons: &[NeuronSpec], settings: &RuntimeSettings) -> Result<Runtime, SpecError> {
         let network = Network::build(neurons, settings)?;
         let caches = Layer::ALL.map(|layer| {
-            settings
-                .cache_ttl
-                .for_layer(layer)
-                .map(|ttl| LayerCache::new(layer, ttl, settings.cache_capacity))
+            settings.cache_ttl.for_layer(layer).map(|ttl| {
+                LayerCache::new(
+                    layer,
+                    ttl,
+                    settings.cache_capacity,
+                    settings.cache_max_bytes.get(),
+                )
+            })
         });
         Ok(Runtime {
             network,
             caches,
-            memory: Memory::new(settings.memory_capacity),
+            memory: Memory::new(settings.memory_capacity, settings.memory_max_bytes.get()),
             metrics: EngineMetrics::default(),
             ids: SignalIds::new(),
+            settings: settings.clone(),
         })
+    }
+
+    /// The `[runtime]` settings it was built with; the server takes its
+    /// connection limits from here.
+    pub fn settings(&self) -> &RuntimeSettings {
+        &self.settings
     }
 
     /// A new unique signal id.
@@ -290,7 +302,7 @@ impl Runtime {
 
         let stats = self.caches();
         type Field = fn(&CacheStats) -> u64;
-        let cache_series: [(&str, &str, &str, Field); 5] = [
+        let cache_series: [(&str, &str, &str, Field); 7] = [
             (
                 "hal9_cache_hits_total",
                 "Response cache hits.",
@@ -320,6 +332,18 @@ impl Runtime {
                 "Capacity of the response cache.",
                 "gauge",
                 |s| s.capacity as u64,
+            ),
+            (
+                "hal9_cache_bytes",
+                "Bytes held by the response cache.",
+                "gauge",
+                |s| s.bytes as u64,
+            ),
+            (
+                "hal9_cache_max_bytes",
+                "Bytes the response cache may hold.",
+                "gauge",
+                |s| s.max_bytes as u64,
             ),
         ];
         for (name, help, kind, field) in cache_series {
@@ -371,6 +395,21 @@ impl Runtime {
         }
         header(out, "hal9_memory_entries", "Entries in L2 memory.", "gauge");
         sample(out, "hal9_memory_entries", &[], self.memory.len());
+        let (bytes, max_bytes) = self.memory.bytes();
+        header(
+            out,
+            "hal9_memory_bytes",
+            "Bytes held by L2 memory.",
+            "gauge",
+        );
+        sample(out, "hal9_memory_bytes", &[], bytes);
+        header(
+            out,
+            "hal9_memory_max_bytes",
+            "Bytes L2 memory may hold.",
+            "gauge",
+        );
+        sample(out, "hal9_memory_max_bytes", &[], max_bytes);
     }
 
     /// The `k` L2 memory entries most similar to `query`, best first.
@@ -386,6 +425,11 @@ impl Runtime {
     /// How many entries L2 memory keeps before the oldest go.
     pub fn memory_capacity(&self) -> usize {
         self.memory.capacity()
+    }
+
+    /// Bytes L2 memory holds, and the bound on them.
+    pub fn memory_bytes(&self) -> (usize, usize) {
+        self.memory.bytes()
     }
 
     fn cache(&self, layer: Layer) -> Option<&LayerCache> {

@@ -33,12 +33,19 @@ pub enum Processor {
 pub struct CommandNeuron {
     pub argv: Vec<String>,
     pub timeout: Duration,
+    /// Names of the environment variables the program inherits.
+    pub env: Vec<String>,
+    /// One permit per call that may run at once.
+    pub slots: tokio::sync::Semaphore,
+    pub concurrency: usize,
     pub health: Mutex<CommandHealth>,
 }
 
 #[derive(Debug)]
 pub struct CommandHealth {
     pub breaker: Breaker,
+    /// The summary of the last failure, never the program's stderr: this is
+    /// shown on the unauthenticated `/health`.
     pub last_error: Option<String>,
 }
 
@@ -156,6 +163,12 @@ fn check_settings(s: &RuntimeSettings) -> Result<(), SpecError> {
         "breaker_successes must be at least 1"
     } else if s.command_timeout.is_zero() {
         "command_timeout must be longer than 0s"
+    } else if s.command_concurrency == 0 {
+        "command_concurrency must be at least 1"
+    } else if s.max_connections == 0 {
+        "max_connections must be at least 1"
+    } else if s.header_read_timeout.is_zero() || s.idle_timeout.is_zero() {
+        "header_read_timeout and idle_timeout must be longer than 0s"
     } else {
         return Ok(());
     };
@@ -198,6 +211,9 @@ fn build_processor(
             Ok(Processor::Command(CommandNeuron {
                 argv,
                 timeout,
+                env: settings.command_env.clone(),
+                slots: tokio::sync::Semaphore::new(settings.command_concurrency),
+                concurrency: settings.command_concurrency,
                 health: Mutex::new(CommandHealth {
                     breaker: Breaker::new(breaker),
                     last_error: None,

@@ -170,6 +170,14 @@ impl Runtime {
         cmd: &CommandNeuron,
         input: Arc<str>,
     ) -> Result<Done, String> {
+        // Busy is checked before the breaker, so a call turned away never
+        // takes one of a half-open breaker's trial slots.
+        let Ok(_slot) = cmd.slots.try_acquire() else {
+            return Err(format!(
+                "busy: {} calls already running (command_concurrency)",
+                cmd.concurrency
+            ));
+        };
         let admitted = lock(&cmd.health).breaker.allow(Instant::now());
         if let Err(refused) = admitted {
             return Err(format!(
@@ -177,7 +185,11 @@ impl Runtime {
                 refused.retry_in.as_secs().max(1)
             ));
         }
-        let result = command::run(&cmd.argv, &input, cmd.timeout).await;
+        let call = command::Call {
+            timeout: cmd.timeout,
+            env: &cmd.env,
+        };
+        let result = command::run(&cmd.argv, &input, call).await;
         {
             let mut health = lock(&cmd.health);
             match &result {
@@ -187,11 +199,23 @@ impl Runtime {
                 }
                 Err(e) => {
                     health.breaker.record_failure(Instant::now());
-                    health.last_error = Some(e.clone());
+                    health.last_error = Some(e.summary.clone());
                 }
             }
         }
-        let output: Arc<str> = Arc::from(result?);
+        let output: Arc<str> = match result {
+            Ok(text) => Arc::from(text),
+            Err(e) => {
+                let id = &self.network.neurons[n].id;
+                if e.stderr.is_empty() {
+                    tracing::warn!("neuron {id:?}: {}", e.summary);
+                } else {
+                    // Debug-quoted: the program's bytes cannot forge log lines.
+                    tracing::warn!("neuron {id:?}: {}; stderr: {:?}", e.summary, e.stderr);
+                }
+                return Err(e.summary);
+            }
+        };
         self.remember(n, &input, &output, Route::All, Instant::now());
         Ok(Done {
             output,

@@ -215,6 +215,41 @@ pub enum MigrationError {
     Schema(u32),
 }
 
+/// The body of `PUT /admin/migration`: `version` (the one it was read at)
+/// plus the fields to change. A field left out keeps its current value, so
+/// a client that does not know `state_schema` cannot roll the data layout
+/// back by omission. `flags`, when named, is the whole flag set: flags
+/// missing from it are off, as in the phase table.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationPatch {
+    pub version: u64,
+    pub phase: Option<Phase>,
+    pub hierarchical_percent: Option<f64>,
+    pub flags: Option<BTreeMap<String, bool>>,
+    pub state_schema: Option<u32>,
+    /// Accepted so that a document read by GET can be sent back whole;
+    /// snapshots are taken and consumed by the runtime, never set by a client.
+    #[serde(default, rename = "snapshots")]
+    _snapshots: Option<serde::de::IgnoredAny>,
+}
+
+impl MigrationPatch {
+    /// The whole document this patch proposes on top of `current`.
+    pub fn over(&self, current: &MigrationDoc) -> MigrationDoc {
+        MigrationDoc {
+            version: self.version,
+            phase: self.phase.unwrap_or(current.phase),
+            hierarchical_percent: self
+                .hierarchical_percent
+                .unwrap_or(current.hierarchical_percent),
+            flags: self.flags.clone().unwrap_or_else(|| current.flags.clone()),
+            state_schema: self.state_schema.unwrap_or(current.state_schema),
+            snapshots: current.snapshots.clone(),
+        }
+    }
+}
+
 /// Validate a proposed document against the current one and produce the next
 /// stored state: version bumped, share rounded, snapshots kept and taken.
 pub fn apply_update(
@@ -314,6 +349,39 @@ mod tests {
         let after = apply_update(&next, &back).unwrap();
         assert_eq!(after.state_schema, 1);
         assert!(after.snapshots.is_empty());
+    }
+
+    fn patch(json: &str) -> MigrationPatch {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn a_patch_keeps_what_it_does_not_name() {
+        let cur = MigrationDoc::at_phase(Phase::Full, 4);
+        let p = patch(r#"{"version":4,"phase":"ramp_up","hierarchical_percent":75.0}"#);
+        let next = apply_update(&cur, &p.over(&cur)).unwrap();
+        assert_eq!(next.phase, Phase::RampUp);
+        assert_eq!(next.state_schema, 2, "schema left out stays hierarchical");
+        assert_eq!(next.flags, cur.flags, "flags left out stay");
+        let only_share = patch(r#"{"version":5,"hierarchical_percent":80.0}"#);
+        let after = apply_update(&next, &only_share.over(&next)).unwrap();
+        assert_eq!(
+            (after.phase, after.hierarchical_percent),
+            (Phase::RampUp, 80.0)
+        );
+    }
+
+    #[test]
+    fn a_patch_needs_a_version_and_known_fields() {
+        assert!(serde_json::from_str::<MigrationPatch>(r#"{"phase":"full"}"#).is_err());
+        assert!(
+            serde_json::from_str::<MigrationPatch>(r#"{"version":1,"phasse":"full"}"#).is_err()
+        );
+        let whole = serde_json::to_string(&MigrationDoc::at_phase(Phase::Canary, 2)).unwrap();
+        assert!(
+            serde_json::from_str::<MigrationPatch>(&whole).is_ok(),
+            "a GET document goes back whole"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use super::state::{MigrationDoc, MigrationError, apply_update};
+use super::state::{MigrationDoc, MigrationError, MigrationPatch, apply_update};
 use crate::system::fsio::write_atomic;
 
 pub const FILE: &str = "migration.json";
@@ -88,12 +88,27 @@ impl MigrationStore {
         self.shadow.load(Ordering::Relaxed)
     }
 
-    /// Apply a PUT: check the version, persist, then publish. The file is
-    /// written before the in-memory state changes, so a crash never leaves
-    /// the runtime serving a state that is not on disk.
+    /// Apply a whole proposed document.
     pub fn update(&self, proposed: &MigrationDoc) -> Result<MigrationDoc, StoreError> {
+        self.commit(|_| proposed.clone())
+    }
+
+    /// Apply a PUT body that names only some fields: the rest are taken
+    /// from the current document under the same lock, so a concurrent PUT
+    /// cannot slip in between the read and the write.
+    pub fn patch(&self, patch: &MigrationPatch) -> Result<MigrationDoc, StoreError> {
+        self.commit(|current| patch.over(current))
+    }
+
+    /// Check the version, persist, then publish. The file is written before
+    /// the in-memory state changes, so a crash never leaves the runtime
+    /// serving a state that is not on disk.
+    fn commit(
+        &self,
+        propose: impl FnOnce(&MigrationDoc) -> MigrationDoc,
+    ) -> Result<MigrationDoc, StoreError> {
         let mut guard = self.doc.lock().unwrap_or_else(|p| p.into_inner());
-        let next = apply_update(&guard, proposed)?;
+        let next = apply_update(&guard, &propose(&guard))?;
         self.persist(&next)?;
         *guard = next.clone();
         self.publish(&next);

@@ -15,6 +15,7 @@ use super::AppState;
 use super::errors::ApiError;
 use super::routes::json_body;
 use crate::runtime::api::Limits;
+use crate::runtime::migration::state::MigrationPatch;
 use crate::runtime::migration::store::StoreError;
 use crate::runtime::migration::{MigrationDoc, MigrationError};
 
@@ -140,8 +141,8 @@ async fn put_migration(
             ),
         ));
     }
-    let doc: MigrationDoc = json_body(&headers, body)?;
-    match st.migration.update(&doc) {
+    let patch: MigrationPatch = json_body(&headers, body)?;
+    match st.migration.patch(&patch) {
         Ok(d) => {
             tracing::info!(
                 "migration: phase {} at {:.2} % (version {})",

@@ -3,6 +3,7 @@
 
 mod admin;
 pub mod admission;
+pub mod connections;
 mod errors;
 pub mod listener;
 pub mod metrics;
@@ -23,6 +24,7 @@ use super::api::Limits;
 use super::engine::Runtime;
 use super::migration::store::MigrationStore;
 use admission::Admission;
+use connections::{ConnLimits, ConnRef, Connections, Tracked};
 pub use errors::ApiError;
 use metrics::ServerMetrics;
 
@@ -53,6 +55,7 @@ pub struct AppState {
     /// Where admin changes are persisted so that a successor starts with
     /// them; unset for a runtime without a state dir (benches, unit tests).
     pub admin_state: std::sync::OnceLock<crate::runtime::state::StateDir>,
+    pub connections: Arc<Connections>,
 }
 
 impl AppState {
@@ -64,6 +67,12 @@ impl AppState {
         listen: SocketAddr,
     ) -> Arc<AppState> {
         let (drain_tx, _) = watch::channel(false);
+        let settings = runtime.settings();
+        let connections = Connections::new(ConnLimits {
+            max: settings.max_connections,
+            header_read_timeout: settings.header_read_timeout,
+            idle_timeout: settings.idle_timeout,
+        });
         let started_at =
             humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
         Arc::new(AppState {
@@ -87,6 +96,7 @@ impl AppState {
             loop_lag_us: AtomicU64::new(0),
             served: AtomicU64::new(0),
             admin_state: std::sync::OnceLock::new(),
+            connections,
         })
     }
 
@@ -132,6 +142,52 @@ fn spawn_lag_probe(state: Arc<AppState>) {
     });
 }
 
+/// Largest request head (and read buffer) a connection may hold: hyper's
+/// default of about 400 KiB, times every connection, is too much to promise.
+const MAX_HEAD: usize = 32 * 1024;
+
+fn http1() -> hyper::server::conn::http1::Builder {
+    let mut b = hyper::server::conn::http1::Builder::new();
+    b.max_buf_size(MAX_HEAD);
+    b
+}
+
+/// Back off accept errors (EMFILE and friends) exponentially, and log the
+/// first of a run and then one line per 10 s, not one per attempt.
+#[derive(Debug, Default)]
+struct AcceptErrors {
+    run: u64,
+    delay: Duration,
+    logged_at: Option<Instant>,
+}
+
+impl AcceptErrors {
+    fn failed(&mut self, e: &std::io::Error) -> Duration {
+        self.run += 1;
+        self.delay = (self.delay * 2).clamp(Duration::from_millis(5), Duration::from_secs(1));
+        let now = Instant::now();
+        if self
+            .logged_at
+            .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(10))
+        {
+            tracing::warn!(
+                "accept failed ({} in a row): {e}; retrying in {:?}",
+                self.run,
+                self.delay
+            );
+            self.logged_at = Some(now);
+        }
+        self.delay
+    }
+
+    /// The log throttle outlives the run: errors that alternate with
+    /// successes must not log a line each either.
+    fn recovered(&mut self) {
+        self.run = 0;
+        self.delay = Duration::ZERO;
+    }
+}
+
 /// Serve until a drain is requested (SIGTERM, SIGINT, or POST /admin/drain),
 /// then let in-flight requests finish within `drain_timeout`. Returns whether
 /// every connection finished in time.
@@ -146,27 +202,62 @@ pub async fn run(
     let mut drain_rx = state.drain_tx.subscribe();
     spawn_lag_probe(state.clone());
     state.phase.store(READY, Ordering::SeqCst);
+    let conns = state.connections.clone();
+    let reaper = tokio::spawn({
+        let conns = conns.clone();
+        async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(200));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                conns.reap();
+            }
+        }
+    });
     let serve = |stream: tokio::net::TcpStream| {
         let _ = stream.set_nodelay(true);
-        let svc = TowerToHyperService::new(app.clone());
-        let conn =
-            hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
-        let fut = graceful.watch(conn);
-        tokio::spawn(async move {
-            if let Err(e) = fut.await {
-                tracing::debug!("connection ended: {e}");
+        let registered = conns.register();
+        let conn = registered.conn.clone();
+        let inner = TowerToHyperService::new(app.clone());
+        let svc = hyper::service::service_fn(move |mut req: hyper::Request<_>| {
+            // `read_body` marks the connection busy once the body is in.
+            req.extensions_mut().insert(ConnRef(conn.clone()));
+            let fut = hyper::service::Service::call(&inner, req);
+            let conn = conn.clone();
+            async move {
+                let r = fut.await;
+                conn.request_done();
+                r
             }
         });
+        let io = TokioIo::new(Tracked::new(stream, registered.conn.clone()));
+        let conn = http1().serve_connection(io, svc);
+        let fut = graceful.watch(conn);
+        tokio::spawn(async move {
+            tokio::select! {
+                r = fut => if let Err(e) = r {
+                    tracing::debug!("connection ended: {e}");
+                },
+                () = registered.conn.closed() => tracing::debug!("connection closed: overstayed or evicted"),
+            }
+            drop(registered);
+        });
     };
+    let mut accept_errors = AcceptErrors::default();
     loop {
+        // Over the cap after the last accept: make room first. At the cap:
+        // accept only when a waiting connection can be closed for the new one.
+        tokio::select! {
+            () = async { conns.shed().await; conns.room().await } => {}
+            _ = drain_rx.wait_for(|d| *d) => break,
+        }
         tokio::select! {
             r = listener.accept() => match r {
-                Ok((stream, _)) => serve(stream),
-                Err(e) => {
-                    // EMFILE and friends: back off instead of spinning.
-                    tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                Ok((stream, _)) => {
+                    accept_errors.recovered();
+                    serve(stream);
                 }
+                Err(e) => tokio::time::sleep(accept_errors.failed(&e)).await,
             },
             _ = drain_rx.wait_for(|d| *d) => break,
         }
@@ -182,7 +273,7 @@ pub async fn run(
     let mut serve_once = |stream: tokio::net::TcpStream| {
         let _ = stream.set_nodelay(true);
         let svc = TowerToHyperService::new(app.clone());
-        let conn = hyper::server::conn::http1::Builder::new()
+        let conn = http1()
             .keep_alive(false)
             .serve_connection(TokioIo::new(stream), svc);
         late.spawn(async move {
@@ -211,5 +302,29 @@ pub async fn run(
         graceful.shutdown().await;
         while late.join_next().await.is_some() {}
     };
-    Ok(tokio::time::timeout(drain_timeout, all_done).await.is_ok())
+    // The reaper runs on through the drain: a client that never finishes
+    // its headers must not hold the shutdown up until drain_timeout.
+    let clean = tokio::time::timeout(drain_timeout, all_done).await.is_ok();
+    reaper.abort();
+    Ok(clean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_errors_back_off_exponentially_to_a_second_and_reset_on_success() {
+        let mut a = AcceptErrors::default();
+        let e = std::io::Error::from_raw_os_error(libc::EMFILE);
+        let delays: Vec<Duration> = (0..10).map(|_| a.failed(&e)).collect();
+        assert_eq!(delays[0], Duration::from_millis(5));
+        assert_eq!(delays[1], Duration::from_millis(10));
+        assert!(delays.windows(2).all(|w| w[1] >= w[0]), "{delays:?}");
+        assert_eq!(delays[9], Duration::from_secs(1));
+        let logged = a.logged_at;
+        a.recovered();
+        assert_eq!(a.failed(&e), Duration::from_millis(5));
+        assert_eq!(a.logged_at, logged, "the next run within 10 s logs nothing");
+    }
 }

@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::admission::Refusal;
+use super::connections::ConnRef;
 use super::errors::ApiError;
 use super::{AppState, admin};
 use crate::runtime::api::{CheckBody, HealthBody, HealthStatus, Path, ReadyBody, SignalRequest};
@@ -38,6 +39,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn_with_state(state.clone(), read_body))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }
@@ -63,6 +65,65 @@ async fn observe(State(st): State<Arc<AppState>>, req: Request, next: Next) -> R
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     resp
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+        format!("the body is over {} KiB", MAX_BODY / 1024),
+    )
+}
+
+/// Read the whole body before any handler runs, within `idle_timeout` and
+/// `MAX_BODY` (the connection registry also closes a request still arriving
+/// `header_read_timeout` after its first byte): a client trickling its body
+/// cannot hold a connection and an in-flight slot without end.
+async fn read_body(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    use futures::StreamExt;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return too_large().into_response();
+    }
+    let (parts, body) = req.into_parts();
+    let limit = st.runtime.settings().idle_timeout;
+    let collect = async {
+        let mut stream = body.into_data_stream();
+        let mut buf = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| {
+                ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", e.to_string())
+            })?;
+            if buf.len() + chunk.len() > MAX_BODY {
+                return Err(too_large());
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(buf)
+    };
+    match tokio::time::timeout(limit, collect).await {
+        Ok(Ok(buf)) => {
+            // Only now is the connection busy: one still sending its body
+            // may be closed for room, like one that never sent its headers.
+            let _busy = parts.extensions.get::<ConnRef>().map(|c| c.0.processing());
+            next.run(Request::from_parts(parts, axum::body::Body::from(buf)))
+                .await
+        }
+        Ok(Err(e)) => e.into_response(),
+        Err(_) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            format!(
+                "the body did not arrive within {} (idle_timeout)",
+                humantime::format_duration(limit)
+            ),
+        )
+        .into_response(),
+    }
 }
 
 async fn not_found() -> ApiError {
@@ -215,6 +276,10 @@ async fn status(State(st): State<Arc<AppState>>) -> Json<serde_json::Value> {
         "neurons": neurons,
         "caches": st.runtime.caches(),
         "memory_entries": st.runtime.memory_len(),
+        "memory_bytes": st.runtime.memory_bytes().0,
+        "memory_max_bytes": st.runtime.memory_bytes().1,
+        "connections": st.connections.len(),
+        "max_connections": st.connections.cap(),
         "migration": st.migration.get(),
     }))
 }
@@ -231,11 +296,7 @@ pub fn json_body<T: DeserializeOwned>(
 ) -> Result<T, ApiError> {
     let bytes = body.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                format!("the body is over {} KiB", MAX_BODY / 1024),
-            )
+            too_large()
         } else {
             ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", r.body_text())
         }
