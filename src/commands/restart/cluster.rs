@@ -76,7 +76,9 @@ pub async fn restart(
         ),
     )?;
     let mut rv = d.metadata.resource_version.clone();
+    let mut base = d.clone();
     let mut generation = None;
+    let mut changed = true;
     for attempt in 0..2 {
         let patch = json!({
             "metadata": {"resourceVersion": rv},
@@ -87,6 +89,7 @@ pub async fn restart(
             .await
         {
             Ok(d2) => {
+                changed = crate::cluster::rollout::spec_changed(&base, &d2);
                 generation = d2.metadata.generation;
                 break;
             }
@@ -95,7 +98,8 @@ pub async fn restart(
                     .get(name)
                     .await
                     .map_err(|e| api_error(kube, Op::named("get", "deployments", name), e))?;
-                rv = fresh.metadata.resource_version;
+                rv = fresh.metadata.resource_version.clone();
+                base = fresh;
             }
             Err(e) => {
                 let f = api_error(kube, Op::named("patch", "deployments", name), e);
@@ -111,6 +115,25 @@ pub async fn restart(
         ))
         .with_next("run the command again"));
     };
+    if !changed {
+        record(
+            ctx,
+            &target_s,
+            &format!("nothing changed: restartedAt was already {stamp}"),
+        );
+        return Ok(ScaleReport {
+            target: target_s,
+            action: "restart".into(),
+            dry_run: false,
+            changes,
+            warnings: vec![],
+            undo: None,
+            summary: format!(
+                "nothing changed: the pod template already had restartedAt {stamp} (another restart this second), so this restart rolled no pod; run it again to roll them once more"
+            ),
+            status: Exit::Warning,
+        });
+    }
     record(ctx, &target_s, &format!("ok: restartedAt {stamp}"));
 
     let bar = crate::output::progress::spinner("waiting for the rollout", ctx.global.quiet);
