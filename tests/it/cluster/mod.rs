@@ -799,3 +799,4 @@ fn immediate_with_revision_also_restores_the_previous_template() {
     });
     drop(c);
 }
+mod claims;
