@@ -399,3 +399,45 @@ fn a_second_restart_in_the_same_second_says_nothing_changed() {
         panic!("five pairs of restarts never landed in the same second");
     });
 }
+
+#[test]
+fn health_mid_rollout_does_not_count_the_old_revision_as_ready() {
+    let kc = cluster_or_skip!();
+    rt().block_on(async {
+        let c = TestCluster::new(kc, "hal9-claims-rollout").await;
+        c.deployment("hal9-server", 2).await;
+        c.wait_deployment("hal9-server", Duration::from_secs(60), "2 ready", |d| {
+            ready(d) == 2
+        })
+        .await;
+        // A new template whose pods never become ready: only the old ones serve.
+        c.set_kubelet(Kubelet::Idle);
+        let api: Api<k8s_openapi::api::apps::v1::Deployment> =
+            Api::namespaced(c.client.clone(), &c.ns);
+        let patch = json!({"spec": {"template": {"spec": {"containers": [{"name": "hal9", "image": "hal9ctl:next"}]}}}});
+        api.patch("hal9-server", &PatchParams::default(), &Patch::Strategic(&patch))
+            .await
+            .expect("patch template");
+        c.wait_deployment("hal9-server", Duration::from_secs(30), "a new pod", |d| {
+            d.status.as_ref().and_then(|s| s.updated_replicas) == Some(1)
+        })
+        .await;
+        let st = tempdir();
+        let o = run(c
+            .hal9ctl(st.path())
+            .args(["health", "--cluster", "-n", &c.ns, "-o", "json"]));
+        let v = json(&o);
+        let check = v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "pods ready")
+            .unwrap()
+            .clone();
+        assert_ne!(check["status"], "ok", "{check:#}");
+        assert!(
+            check["detail"].as_str().unwrap().starts_with("0/2"),
+            "{check:#}"
+        );
+    });
+}
