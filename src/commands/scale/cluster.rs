@@ -264,23 +264,35 @@ async fn hpa_read_back(kube: &Kube, name: &str) -> Option<HpaBounds> {
     hpas(kube).get(name).await.ok().map(|h| bounds(&h))
 }
 
+/// What one scale write was meant to produce, for the verify step.
+struct Intent {
+    want: Want,
+    /// An HPA whose bounds this scale set moves the replicas into `want` at
+    /// its next sync, so a mismatch is waited out; without one a mismatch
+    /// is someone else's write and waiting cannot help.
+    hpa_converges: bool,
+    /// The generation our write produced (or a later one).
+    generation: i64,
+    /// Ready pods worth waiting for (`plan::ready_floor`).
+    floor: i32,
+}
+
 /// The verify step of every cluster scale: re-read until the controller has
 /// acted on the write (`plan::settled`) and `floor` pods are ready, or the
 /// wait runs out. Returns what it read last and, when short, why.
-/// `hpa_converges`: an HPA whose bounds this scale set will move the
-/// replicas into `want` at its next sync, so a mismatch is waited out;
-/// otherwise a mismatch is someone else's write and waiting cannot help.
-#[allow(clippy::too_many_arguments)]
 async fn settle(
     kube: &Kube,
     name: &str,
-    want: Want,
-    hpa_converges: bool,
-    generation: i64,
-    floor: i32,
+    intent: Intent,
     wait: Duration,
     quiet: bool,
 ) -> Result<(ReadBack, Vec<String>), Failure> {
+    let Intent {
+        want,
+        hpa_converges,
+        generation,
+        floor,
+    } = intent;
     let bar = crate::output::progress::bar(want.hi.max(0) as u64, quiet);
     bar.set_message(format!("waiting for {} replicas, {floor} ready", want.lo));
     let deadline = Instant::now() + wait;
@@ -313,25 +325,30 @@ async fn settle(
                     r.pods - r.replicas
                 ));
             }
-            let f = facts::gather(kube, name).await?;
-            let checks = crate::commands::health::cluster::plan(
-                &f,
-                &Target {
-                    context: None,
-                    namespace: kube.namespace.clone(),
-                    deployment: name.to_string(),
-                },
-                k8s_openapi::jiff::Timestamp::now().as_second(),
-            );
-            why.extend(
-                checks
-                    .into_iter()
-                    .filter(|c| {
-                        c.status != crate::output::Mark::Ok
-                            && (c.name == "scheduling" || c.name == "containers")
-                    })
-                    .map(|c| c.detail),
-            );
+            // The write is done; failing to explain the shortfall must not hide it.
+            match facts::gather(kube, name).await {
+                Ok(f) => {
+                    let checks = crate::commands::health::cluster::plan(
+                        &f,
+                        &Target {
+                            context: None,
+                            namespace: kube.namespace.clone(),
+                            deployment: name.to_string(),
+                        },
+                        k8s_openapi::jiff::Timestamp::now().as_second(),
+                    );
+                    why.extend(
+                        checks
+                            .into_iter()
+                            .filter(|c| {
+                                c.status != crate::output::Mark::Ok
+                                    && (c.name == "scheduling" || c.name == "containers")
+                            })
+                            .map(|c| c.detail),
+                    );
+                }
+                Err(e) => why.push(format!("why pods are not ready is unknown: {e}")),
+            }
             return Ok((r, why));
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -466,17 +483,13 @@ pub async fn emergency(
         lo: written_n,
         hi: p.hpa.map_or(written_n, |b| b.max.max(written_n)),
     };
-    let (rb, why) = settle(
-        kube,
-        name,
+    let intent = Intent {
         want,
-        p.hpa.is_some(),
+        hpa_converges: p.hpa.is_some(),
         generation,
         floor,
-        wait,
-        ctx.global.quiet,
-    )
-    .await?;
+    };
+    let (rb, why) = settle(kube, name, intent, wait, ctx.global.quiet).await?;
     let mut verified = plan::settled(want, &rb);
     if let Some(c) = changes.first_mut() {
         *c = c.clone().read_back(rb.replicas);
@@ -651,17 +664,13 @@ pub async fn restore(
         },
         _ => Want::exactly(written_n),
     };
-    let (rb, mut warnings) = settle(
-        kube,
-        name,
+    let intent = Intent {
         want,
-        h_orig.is_some(),
+        hpa_converges: h_orig.is_some(),
         generation,
         floor,
-        wait,
-        ctx.global.quiet,
-    )
-    .await?;
+    };
+    let (rb, mut warnings) = settle(kube, name, intent, wait, ctx.global.quiet).await?;
     let mut verified = plan::settled(want, &rb);
     for c in changes.iter_mut().filter(|c| c.what == "replicas") {
         *c = c.clone().read_back(rb.replicas);
@@ -795,17 +804,13 @@ pub async fn set_replicas(
     let ready_now = ready_replicas(&d);
     let floor = plan::ready_floor(n, current, ready_now);
     let generation = written_generation(kube, name).await?;
-    let (rb, why) = settle(
-        kube,
-        name,
-        Want::exactly(n),
-        false,
+    let intent = Intent {
+        want: Want::exactly(n),
+        hpa_converges: false,
         generation,
         floor,
-        wait,
-        ctx.global.quiet,
-    )
-    .await?;
+    };
+    let (rb, why) = settle(kube, name, intent, wait, ctx.global.quiet).await?;
     warnings.extend(why);
     for c in changes.iter_mut() {
         *c = c.clone().read_back(rb.replicas);
