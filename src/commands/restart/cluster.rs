@@ -21,6 +21,11 @@ use crate::output::Mark;
 /// another key, which `kubectl rollout history` would not recognise.)
 pub const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
 
+/// The Deployment controller writes status right after every spec change,
+/// so a restart racing another one conflicts more than once; each retry
+/// re-reads and compares generations against the fresh object.
+const WRITE_ATTEMPTS: u32 = 4;
+
 pub async fn restart(
     ctx: &Ctx,
     kube: &Kube,
@@ -79,7 +84,7 @@ pub async fn restart(
     let mut base = d.clone();
     let mut generation = None;
     let mut changed = true;
-    for attempt in 0..2 {
+    for attempt in 1..=WRITE_ATTEMPTS {
         let patch = json!({
             "metadata": {"resourceVersion": rv},
             "spec": {"template": {"metadata": {"annotations": { RESTARTED_AT: stamp }}}}
@@ -93,7 +98,7 @@ pub async fn restart(
                 generation = d2.metadata.generation;
                 break;
             }
-            Err(e) if is_conflict(&e) && attempt == 0 => {
+            Err(e) if is_conflict(&e) && attempt < WRITE_ATTEMPTS => {
                 let fresh = api
                     .get(name)
                     .await
@@ -109,7 +114,11 @@ pub async fn restart(
         }
     }
     let Some(generation) = generation else {
-        record(ctx, &target_s, "failed: conflict twice");
+        record(
+            ctx,
+            &target_s,
+            &format!("failed: conflict {WRITE_ATTEMPTS} times"),
+        );
         return Err(Failure::critical(format!(
             "{target_s} kept changing under us; nothing was restarted"
         ))
