@@ -1,7 +1,7 @@
 //! Gathering what the cluster says about one Deployment: the Deployment, its
 //! pods, the HPA that targets it, recent warning events, node capacity.
 
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v1::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod};
 use kube::Api;
@@ -10,6 +10,11 @@ use kube::api::ListParams;
 use super::client::{Kube, Op, api_error, is_not_found};
 use crate::exit::Failure;
 
+/// The revision the Deployment controller stamps on a Deployment and its ReplicaSets.
+pub const REVISION: &str = "deployment.kubernetes.io/revision";
+/// The label that ties a pod to the ReplicaSet (the template) it was made from.
+pub const POD_TEMPLATE_HASH: &str = "pod-template-hash";
+
 /// Everything the cluster health check and the scale planner look at.
 #[derive(Debug, Clone)]
 pub struct DeploymentFacts {
@@ -17,6 +22,9 @@ pub struct DeploymentFacts {
     pub pods: Vec<Pod>,
     pub hpa: Option<HorizontalPodAutoscaler>,
     pub events: Vec<Event>,
+    /// `pod-template-hash` of the ReplicaSet of the Deployment's current
+    /// revision: during a rollout only its pods serve the new template.
+    pub current_hash: Option<String>,
 }
 
 /// The label selector of a Deployment as a list-call string (`app=hal9,tier=server`).
@@ -102,14 +110,58 @@ pub async fn nodes(kube: &Kube) -> Option<Vec<Node>> {
     api.list(&ListParams::default()).await.ok().map(|l| l.items)
 }
 
+/// The ReplicaSets this Deployment owns (by uid, not just by labels).
+pub async fn replica_sets(kube: &Kube, d: &Deployment) -> Result<Vec<ReplicaSet>, Failure> {
+    let Some(sel) = selector(d) else {
+        return Ok(Vec::new());
+    };
+    let api: Api<ReplicaSet> = Api::namespaced(kube.client.clone(), &kube.namespace);
+    let list = api
+        .list(&ListParams::default().labels(&sel))
+        .await
+        .map_err(|e| api_error(kube, Op::new("list", "replicasets"), e))?;
+    let uid = d.metadata.uid.as_ref();
+    Ok(list
+        .items
+        .into_iter()
+        .filter(|rs| {
+            rs.metadata
+                .owner_references
+                .as_ref()
+                .is_some_and(|o| o.iter().any(|o| Some(&o.uid) == uid))
+        })
+        .collect())
+}
+
+/// The pod-template-hash of the ReplicaSet carrying the Deployment's
+/// revision; `None` until the controller has made (and stamped) it.
+pub fn current_hash(d: &Deployment, rss: &[ReplicaSet]) -> Option<String> {
+    let rev = d.metadata.annotations.as_ref()?.get(REVISION)?;
+    rss.iter()
+        .find(|rs| {
+            rs.metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(REVISION))
+                == Some(rev)
+        })
+        .and_then(|rs| rs.metadata.labels.as_ref()?.get(POD_TEMPLATE_HASH).cloned())
+}
+
 pub async fn gather(kube: &Kube, name: &str) -> Result<DeploymentFacts, Failure> {
     let deployment = deployment(kube, name).await?;
-    let (pods, hpa, events) =
-        tokio::try_join!(pods(kube, &deployment), hpa_for(kube, name), events(kube))?;
+    let (pods, hpa, events, rss) = tokio::try_join!(
+        pods(kube, &deployment),
+        hpa_for(kube, name),
+        events(kube),
+        replica_sets(kube, &deployment)
+    )?;
+    let current_hash = current_hash(&deployment, &rss);
     Ok(DeploymentFacts {
         deployment,
         pods,
         hpa,
         events,
+        current_hash,
     })
 }

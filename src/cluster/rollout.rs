@@ -88,6 +88,15 @@ pub fn judge(f: &RolloutFacts) -> Rollout {
     Rollout::Complete
 }
 
+/// Did a write change the Deployment's spec? The API server bumps
+/// `metadata.generation` on every spec change and only then, so a write of
+/// what was already there (a restartedAt stamped in the same second, an undo
+/// to the template already running) leaves it as it was, and nothing rolls
+/// out: a later "complete" would be someone else's rollout.
+pub fn spec_changed(before: &Deployment, written: &Deployment) -> bool {
+    written.metadata.generation.unwrap_or(0) > before.metadata.generation.unwrap_or(0)
+}
+
 /// Watch a Deployment until its rollout completes, fails, or `wait` runs
 /// out, judging against `generation` (the one just written, so an older
 /// observed generation never reads as done). `tick` sees each judgement.
@@ -150,6 +159,21 @@ mod tests {
         let mut f = done();
         f.available = 3;
         assert!(matches!(judge(&f), Rollout::Progressing(m) if m.contains("3 of 4 updated")));
+    }
+
+    #[test]
+    fn a_write_that_left_the_generation_is_no_change() {
+        let at = |g: i64| {
+            let mut d = Deployment::default();
+            d.metadata.generation = Some(g);
+            d
+        };
+        assert!(spec_changed(&at(4), &at(5)));
+        assert!(!spec_changed(&at(5), &at(5)), "a no-op patch");
+        assert!(!spec_changed(
+            &Deployment::default(),
+            &Deployment::default()
+        ));
     }
 
     #[test]

@@ -12,14 +12,15 @@ use super::facts;
 use super::rollout::Rollout;
 use crate::exit::Failure;
 
-const REVISION: &str = "deployment.kubernetes.io/revision";
+use super::facts::REVISION;
 
 fn revision(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> Option<i64> {
     meta.annotations.as_ref()?.get(REVISION)?.parse().ok()
 }
 
 /// Roll `name` back to its previous revision and wait up to `wait` for the
-/// rollout. Returns "revision A → B".
+/// rollout. Returns "revision A → B", or "nothing changed: …" when the
+/// write left the spec as it was.
 pub async fn undo(kube: &Kube, name: &str, wait: Duration) -> Result<String, Failure> {
     let api: Api<Deployment> = Api::namespaced(kube.client.clone(), &kube.namespace);
     let mut d = facts::deployment(kube, name).await?;
@@ -73,6 +74,11 @@ pub async fn undo(kube: &Kube, name: &str, wait: Duration) -> Result<String, Fai
         .replace(name, &PostParams::default(), &d)
         .await
         .map_err(|e| api_error(kube, Op::named("update", "deployments", name), e))?;
+    if !super::rollout::spec_changed(&d, &written) {
+        return Ok(format!(
+            "nothing changed: revision {prev} has the pod template deployment {name} already runs"
+        ));
+    }
     let generation = written.metadata.generation.unwrap_or(0);
     let (state, _) = super::rollout::watch(kube, name, generation, wait, |_| {}).await?;
     match state {

@@ -1,22 +1,21 @@
 //! `hal9ctl health --cluster`: rollout, pods, HPA and recent warning events of
 //! the Deployment, each judged into a check with a next step.
 
-use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod};
 use serde_json::json;
 
-use crate::cluster::facts::{self, DeploymentFacts};
+use crate::cluster::facts::{self, DeploymentFacts, POD_TEMPLATE_HASH};
 use crate::cluster::rollout::{Rollout, RolloutFacts, judge};
 use crate::cluster::{Kube, Target};
 use crate::exit::Failure;
 use crate::output::checks::{Check, CheckReport};
 
 /// Waiting reasons that mean the pod will not become ready by itself.
-const BAD_WAITING: [&str; 5] = [
+const BAD_WAITING: [&str; 4] = [
     "CrashLoopBackOff",
     "ImagePullBackOff",
     "ErrImagePull",
     "CreateContainerConfigError",
-    "OOMKilled",
 ];
 /// Warning events older than this are history, not the current incident.
 pub const EVENT_WINDOW_S: i64 = 600;
@@ -65,39 +64,88 @@ pub fn pod_ready(p: &Pod) -> bool {
         .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
 }
 
+/// Every container status of a pod, init containers first and marked: an
+/// init container that crash-loops keeps the main containers from ever
+/// starting, so reading only `containerStatuses` sees a pod that merely waits.
+fn statuses(p: &Pod) -> impl Iterator<Item = (bool, &ContainerStatus)> {
+    let st = p.status.as_ref();
+    let init = st
+        .and_then(|s| s.init_container_statuses.as_deref())
+        .unwrap_or(&[])
+        .iter()
+        .map(|c| (true, c));
+    let main = st
+        .and_then(|s| s.container_statuses.as_deref())
+        .unwrap_or(&[])
+        .iter()
+        .map(|c| (false, c));
+    init.chain(main)
+}
+
 /// In i64: each container's count is an i32, so their sum (and a sum over
 /// pods) can overflow one.
 pub fn restarts(p: &Pod) -> i64 {
-    p.status
-        .as_ref()
-        .and_then(|s| s.container_statuses.as_ref())
-        .map(|cs| cs.iter().map(|c| i64::from(c.restart_count)).sum())
-        .unwrap_or(0)
+    statuses(p).map(|(_, c)| i64::from(c.restart_count)).sum()
 }
 
-/// The reason a container is stuck: a waiting reason, or OOMKilled as the last termination.
+/// Why one container is stuck: its waiting reason (`Init:` for an init
+/// container, as kubectl shows it) and, whatever it waits for, an OOM kill
+/// as its current or last termination.
+fn container_reason(init: bool, c: &ContainerStatus) -> Option<String> {
+    let waiting = c
+        .state
+        .as_ref()
+        .and_then(|s| s.waiting.as_ref())
+        .and_then(|w| w.reason.clone())
+        .map(|w| if init { format!("Init:{w}") } else { w });
+    let terminated_oom = |s: Option<&k8s_openapi::api::core::v1::ContainerState>| {
+        s.and_then(|s| s.terminated.as_ref())
+            .and_then(|t| t.reason.as_deref())
+            == Some("OOMKilled")
+    };
+    let oom = terminated_oom(c.state.as_ref()) || terminated_oom(c.last_state.as_ref());
+    match (waiting, oom) {
+        (Some(w), true) => Some(format!("{w} (OOMKilled)")),
+        (Some(w), false) => Some(w),
+        (None, true) => Some("OOMKilled".to_string()),
+        (None, false) => None,
+    }
+}
+
+/// The reasons the pod's containers are stuck, joined ("Init:CrashLoopBackOff;
+/// ContainerCreating (OOMKilled)"); `None` when no container waits or was OOM-killed.
 pub fn waiting_reason(p: &Pod) -> Option<String> {
-    let cs = p.status.as_ref()?.container_statuses.as_ref()?;
-    cs.iter().find_map(|c| {
-        let waiting = c
-            .state
-            .as_ref()
-            .and_then(|s| s.waiting.as_ref())
-            .and_then(|w| w.reason.clone());
-        let oom = c
-            .last_state
-            .as_ref()
-            .and_then(|s| s.terminated.as_ref())
-            .and_then(|t| t.reason.clone())
-            .filter(|r| r == "OOMKilled");
-        match (waiting, oom) {
-            (Some(w), Some(_)) if w == "CrashLoopBackOff" => {
-                Some("CrashLoopBackOff (OOMKilled)".to_string())
-            }
-            (Some(w), _) => Some(w),
-            (None, o) => o,
+    let reasons: Vec<String> = statuses(p)
+        .filter_map(|(init, c)| container_reason(init, c))
+        .collect();
+    (!reasons.is_empty()).then(|| reasons.join("; "))
+}
+
+/// The stuck reasons that mean the pod will not become ready by itself.
+fn bad_reasons(p: &Pod) -> Vec<String> {
+    statuses(p)
+        .filter_map(|(init, c)| container_reason(init, c))
+        .filter(|r| {
+            let r = r.strip_prefix("Init:").unwrap_or(r);
+            r.contains("OOMKilled") || BAD_WAITING.iter().any(|b| r.starts_with(b))
+        })
+        .collect()
+}
+
+/// A pod of the Deployment's current revision. Without the current
+/// ReplicaSet's hash nothing can be told apart, so every pod counts.
+fn of_current_revision(p: &Pod, current_hash: Option<&str>) -> bool {
+    match current_hash {
+        None => true,
+        Some(h) => {
+            p.metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(POD_TEMPLATE_HASH))
+                .map(String::as_str)
+                == Some(h)
         }
-    })
+    }
 }
 
 fn pod_name(p: &Pod) -> &str {
@@ -152,11 +200,19 @@ pub fn plan(f: &DeploymentFacts, t: &Target, now: i64) -> Vec<Check> {
         }
     });
 
+    let serving = |p: &&Pod| pod_ready(p) && p.metadata.deletion_timestamp.is_none();
     let ready = f
         .pods
         .iter()
-        .filter(|p| pod_ready(p) && p.metadata.deletion_timestamp.is_none())
+        .filter(serving)
+        .filter(|p| of_current_revision(p, f.current_hash.as_deref()))
         .count() as i32;
+    let old_ready = f.pods.iter().filter(serving).count() as i32 - ready;
+    let old_note = if old_ready > 0 {
+        format!(" of the current revision ({old_ready} of an older revision still serve)")
+    } else {
+        String::new()
+    };
     let desired = rf.desired;
     checks.push(if desired == 0 {
         Check::warn(
@@ -166,7 +222,7 @@ pub fn plan(f: &DeploymentFacts, t: &Target, now: i64) -> Vec<Check> {
         )
     } else if ready >= desired {
         Check::ok("pods ready", format!("{ready}/{desired} ready"))
-    } else if ready == 0 {
+    } else if ready == 0 && old_ready == 0 {
         Check::fail(
             "pods ready",
             format!("0/{desired} ready: the service has no ready pod"),
@@ -178,7 +234,7 @@ pub fn plan(f: &DeploymentFacts, t: &Target, now: i64) -> Vec<Check> {
     } else {
         Check::warn(
             "pods ready",
-            format!("{ready}/{desired} ready"),
+            format!("{ready}/{desired} ready{old_note}"),
             format!(
                 "kubectl get pods -n {ns} -l {}",
                 facts::selector(&f.deployment).unwrap_or_default()
@@ -190,9 +246,8 @@ pub fn plan(f: &DeploymentFacts, t: &Target, now: i64) -> Vec<Check> {
         .pods
         .iter()
         .filter_map(|p| {
-            waiting_reason(p)
-                .filter(|r| BAD_WAITING.iter().any(|b| r.starts_with(b)))
-                .map(|r| format!("{} {r}", pod_name(p)))
+            let bad = bad_reasons(p);
+            (!bad.is_empty()).then(|| format!("{} {}", pod_name(p), bad.join("; ")))
         })
         .collect();
     checks.push(match stuck.first() {
@@ -204,7 +259,7 @@ pub fn plan(f: &DeploymentFacts, t: &Target, now: i64) -> Vec<Check> {
             let first = f
                 .pods
                 .iter()
-                .find(|p| waiting_reason(p).is_some())
+                .find(|p| !bad_reasons(p).is_empty())
                 .map(pod_name)
                 .unwrap_or("POD");
             Check::fail(
@@ -363,6 +418,7 @@ mod tests {
             pods: vec![pod("a", true, None, 0), pod("b", true, None, 0)],
             hpa: None,
             events: vec![],
+            current_hash: None,
         };
         let cs = plan(&f, &target(), 0);
         assert!(
@@ -381,6 +437,7 @@ mod tests {
             ],
             hpa: None,
             events: vec![],
+            current_hash: None,
         };
         let cs = plan(&f, &target(), 0);
         let c = by_name(&cs, "containers");
@@ -414,6 +471,7 @@ mod tests {
             pods: vec![pod("a", true, None, 0), pod("b", true, None, 0)],
             hpa: Some(hpa),
             events: vec![event],
+            current_hash: None,
         };
         let t0 = k8s_openapi::jiff::Timestamp::from_second(1_767_225_600)
             .unwrap()
@@ -430,5 +488,101 @@ mod tests {
         assert_eq!(by_name(&cs, "events").status, crate::output::Mark::Warn);
         let cs = plan(&f, &target(), t0 + 3600);
         assert_eq!(by_name(&cs, "events").status, crate::output::Mark::Ok);
+    }
+
+    fn facts(pods: Vec<Pod>) -> DeploymentFacts {
+        DeploymentFacts {
+            deployment: deployment(2, 2),
+            pods,
+            hpa: None,
+            events: vec![],
+            current_hash: None,
+        }
+    }
+
+    #[test]
+    fn an_init_container_crash_loop_is_a_crash_loop_with_restarts() {
+        let p: Pod = serde_json::from_value(json!({
+            "metadata": {"name": "a"},
+            "status": {"phase": "Pending",
+                       "conditions": [{"type": "Ready", "status": "False"}],
+                       "initContainerStatuses": [{"name": "migrate", "image": "hal9", "imageID": "", "ready": false,
+                           "restartCount": 5, "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                           "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}}}],
+                       "containerStatuses": [{"name": "hal9", "image": "hal9", "imageID": "", "ready": false,
+                           "restartCount": 0, "state": {"waiting": {"reason": "PodInitializing"}}}]}
+        }))
+        .unwrap();
+        let cs = plan(&facts(vec![p, pod("b", true, None, 0)]), &target(), 0);
+        let c = by_name(&cs, "containers");
+        assert_eq!(c.status, crate::output::Mark::Fail, "{c:?}");
+        assert!(c.detail.contains("a Init:CrashLoopBackOff"), "{c:?}");
+        let r = by_name(&cs, "restarts");
+        assert_eq!(r.status, crate::output::Mark::Warn, "{r:?}");
+        assert!(r.detail.contains("a ×5"), "{r:?}");
+    }
+
+    #[test]
+    fn an_oom_kill_is_seen_whatever_else_the_container_waits_for() {
+        for waiting in [
+            "ContainerCreating",
+            "CreateContainerError",
+            "RunContainerError",
+        ] {
+            let p: Pod = serde_json::from_value(json!({
+                "metadata": {"name": "a"},
+                "status": {"phase": "Running",
+                           "conditions": [{"type": "Ready", "status": "False"}],
+                           "containerStatuses": [
+                               {"name": "sidecar", "image": "s", "imageID": "", "ready": true, "restartCount": 0,
+                                "state": {"running": {}}},
+                               {"name": "hal9", "image": "hal9", "imageID": "", "ready": false, "restartCount": 1,
+                                "state": {"waiting": {"reason": waiting}},
+                                "lastState": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}}]}
+            }))
+            .unwrap();
+            let cs = plan(&facts(vec![p, pod("b", true, None, 0)]), &target(), 0);
+            let c = by_name(&cs, "containers");
+            assert_eq!(c.status, crate::output::Mark::Fail, "{waiting}: {c:?}");
+            assert!(c.detail.contains("OOMKilled"), "{waiting}: {c:?}");
+        }
+        // An OOM kill in the second container, the first merely waiting, is still seen.
+        let p: Pod = serde_json::from_value(json!({
+            "metadata": {"name": "a"},
+            "status": {"phase": "Running",
+                       "containerStatuses": [
+                           {"name": "sidecar", "image": "s", "imageID": "", "ready": false, "restartCount": 0,
+                            "state": {"waiting": {"reason": "ContainerCreating"}}},
+                           {"name": "hal9", "image": "hal9", "imageID": "", "ready": false, "restartCount": 1,
+                            "state": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}}]}
+        }))
+        .unwrap();
+        let cs = plan(&facts(vec![p]), &target(), 0);
+        assert!(
+            by_name(&cs, "containers").detail.contains("OOMKilled"),
+            "{cs:#?}"
+        );
+    }
+
+    #[test]
+    fn pods_of_the_old_replicaset_are_not_counted_ready() {
+        let with_hash = |name: &str, hash: &str| {
+            let mut p = pod(name, true, None, 0);
+            p.metadata.labels = Some([("pod-template-hash".to_string(), hash.to_string())].into());
+            p
+        };
+        // Mid-rollout: 2 old pods serve, the one new pod is not ready yet.
+        let mut new = pod("new", false, None, 0);
+        new.metadata.labels = Some([("pod-template-hash".to_string(), "new".to_string())].into());
+        let f = DeploymentFacts {
+            deployment: deployment(2, 2),
+            pods: vec![with_hash("old-1", "old"), with_hash("old-2", "old"), new],
+            hpa: None,
+            events: vec![],
+            current_hash: Some("new".into()),
+        };
+        let c = by_name(&plan(&f, &target(), 0), "pods ready").clone();
+        assert_ne!(c.status, crate::output::Mark::Ok, "{c:?}");
+        assert!(c.detail.starts_with("0/2"), "{c:?}");
     }
 }

@@ -21,6 +21,11 @@ use crate::output::Mark;
 /// another key, which `kubectl rollout history` would not recognise.)
 pub const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
 
+/// The Deployment controller writes status right after every spec change,
+/// so a restart racing another one conflicts more than once; each retry
+/// re-reads and compares generations against the fresh object.
+const WRITE_ATTEMPTS: u32 = 4;
+
 pub async fn restart(
     ctx: &Ctx,
     kube: &Kube,
@@ -76,8 +81,10 @@ pub async fn restart(
         ),
     )?;
     let mut rv = d.metadata.resource_version.clone();
+    let mut base = d.clone();
     let mut generation = None;
-    for attempt in 0..2 {
+    let mut changed = true;
+    for attempt in 1..=WRITE_ATTEMPTS {
         let patch = json!({
             "metadata": {"resourceVersion": rv},
             "spec": {"template": {"metadata": {"annotations": { RESTARTED_AT: stamp }}}}
@@ -87,15 +94,17 @@ pub async fn restart(
             .await
         {
             Ok(d2) => {
+                changed = crate::cluster::rollout::spec_changed(&base, &d2);
                 generation = d2.metadata.generation;
                 break;
             }
-            Err(e) if is_conflict(&e) && attempt == 0 => {
+            Err(e) if is_conflict(&e) && attempt < WRITE_ATTEMPTS => {
                 let fresh = api
                     .get(name)
                     .await
                     .map_err(|e| api_error(kube, Op::named("get", "deployments", name), e))?;
-                rv = fresh.metadata.resource_version;
+                rv = fresh.metadata.resource_version.clone();
+                base = fresh;
             }
             Err(e) => {
                 let f = api_error(kube, Op::named("patch", "deployments", name), e);
@@ -105,12 +114,35 @@ pub async fn restart(
         }
     }
     let Some(generation) = generation else {
-        record(ctx, &target_s, "failed: conflict twice");
+        record(
+            ctx,
+            &target_s,
+            &format!("failed: conflict {WRITE_ATTEMPTS} times"),
+        );
         return Err(Failure::critical(format!(
             "{target_s} kept changing under us; nothing was restarted"
         ))
         .with_next("run the command again"));
     };
+    if !changed {
+        record(
+            ctx,
+            &target_s,
+            &format!("nothing changed: restartedAt was already {stamp}"),
+        );
+        return Ok(ScaleReport {
+            target: target_s,
+            action: "restart".into(),
+            dry_run: false,
+            changes,
+            warnings: vec![],
+            undo: None,
+            summary: format!(
+                "nothing changed: the pod template already had restartedAt {stamp} (another restart this second), so this restart rolled no pod; run it again to roll them once more"
+            ),
+            status: Exit::Warning,
+        });
+    }
     record(ctx, &target_s, &format!("ok: restartedAt {stamp}"));
 
     let bar = crate::output::progress::spinner("waiting for the rollout", ctx.global.quiet);

@@ -9,13 +9,19 @@ use kube::Api;
 use kube::api::{Patch, PatchParams};
 use serde_json::json;
 
-use super::plan::{self, EmergencyPlan, HpaBounds, ORIGINAL_ANNOTATION, Original, Resources};
+use super::plan::{
+    self, EmergencyPlan, HpaBounds, ORIGINAL_ANNOTATION, Original, ReadBack, Resources, Want,
+};
 use super::report::{Change, ScaleReport};
 use crate::cli::Ctx;
 use crate::cluster::client::is_conflict;
 use crate::cluster::{Kube, Op, Target, api_error, facts};
 use crate::exit::{Exit, Failure};
 use crate::system::audit::current_user;
+
+/// An HPA clamping the replicas races every write; a few fresh re-reads
+/// outlast its sync, and each retry re-plans from what it read.
+const WRITE_ATTEMPTS: u32 = 4;
 
 fn deployments(kube: &Kube) -> Api<Deployment> {
     Api::namespaced(kube.client.clone(), &kube.namespace)
@@ -27,6 +33,13 @@ fn hpas(kube: &Kube) -> Api<HorizontalPodAutoscaler> {
 
 fn replicas(d: &Deployment) -> i32 {
     d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1)
+}
+
+fn ready_replicas(d: &Deployment) -> i32 {
+    d.status
+        .as_ref()
+        .and_then(|s| s.ready_replicas)
+        .unwrap_or(0)
 }
 
 fn bounds(h: &HorizontalPodAutoscaler) -> HpaBounds {
@@ -129,7 +142,7 @@ async fn patch_hpa(
     annotation: Option<Option<String>>,
 ) -> Result<(HpaBounds, HpaBounds), Failure> {
     let api = hpas(kube);
-    for attempt in 0..2 {
+    for attempt in 1..=WRITE_ATTEMPTS {
         let h = api
             .get(name)
             .await
@@ -148,7 +161,7 @@ async fn patch_hpa(
             .await
         {
             Ok(_) => return Ok((before, after)),
-            Err(e) if is_conflict(&e) && attempt == 0 => continue,
+            Err(e) if is_conflict(&e) && attempt < WRITE_ATTEMPTS => continue,
             Err(e) => {
                 return Err(api_error(
                     kube,
@@ -174,7 +187,7 @@ async fn scale_deployment(
     decide: impl Fn(i32) -> i32,
 ) -> Result<(i32, i32), Failure> {
     let api = deployments(kube);
-    for attempt in 0..2 {
+    for attempt in 1..=WRITE_ATTEMPTS {
         let d = api
             .get(name)
             .await
@@ -189,7 +202,7 @@ async fn scale_deployment(
                 .await
             {
                 Ok(d2) => rv = d2.metadata.resource_version,
-                Err(e) if is_conflict(&e) && attempt == 0 => continue,
+                Err(e) if is_conflict(&e) && attempt < WRITE_ATTEMPTS => continue,
                 Err(e) => return Err(api_error(kube, Op::named("patch", "deployments", name), e)),
             }
         }
@@ -202,7 +215,7 @@ async fn scale_deployment(
             .await
         {
             Ok(_) => return Ok((before, target)),
-            Err(e) if is_conflict(&e) && attempt == 0 => continue,
+            Err(e) if is_conflict(&e) && attempt < WRITE_ATTEMPTS => continue,
             Err(e) => {
                 return Err(api_error(
                     kube,
@@ -213,7 +226,7 @@ async fn scale_deployment(
         }
     }
     Err(Failure::critical(format!(
-        "deployment {name} kept changing under us; re-read twice and gave up"
+        "deployment {name} kept changing under us; re-read {WRITE_ATTEMPTS} times and gave up"
     ))
     .with_next("run the command again"))
 }
@@ -262,55 +275,125 @@ fn partly(
     })
 }
 
-/// Watch until `n` pods are ready or the wait runs out. Returns the ready
-/// count and, on timeout, why pods are pending.
-async fn wait_ready(
+/// Re-read the Deployment and its pods after a write of `generation`.
+async fn read_back(kube: &Kube, name: &str, generation: i64) -> Result<ReadBack, Failure> {
+    let d = deployments(kube)
+        .get(name)
+        .await
+        .map_err(|e| api_error(kube, Op::named("get", "deployments", name), e))?;
+    let pods = facts::pods(kube, &d).await?;
+    let st = d.status.as_ref();
+    let want_generation = generation.max(d.metadata.generation.unwrap_or(0));
+    Ok(ReadBack {
+        replicas: replicas(&d),
+        observed: st.and_then(|s| s.observed_generation).unwrap_or(0) >= want_generation,
+        counted: st.and_then(|s| s.replicas).unwrap_or(0),
+        pods: i32::try_from(pods.len()).unwrap_or(i32::MAX),
+        ready: st.and_then(|s| s.ready_replicas).unwrap_or(0),
+    })
+}
+
+/// The generation the API server gave our write: read after it, so it is
+/// at least ours (generations only grow).
+async fn written_generation(kube: &Kube, name: &str) -> Result<i64, Failure> {
+    deployments(kube)
+        .get(name)
+        .await
+        .map(|d| d.metadata.generation.unwrap_or(0))
+        .map_err(|e| api_error(kube, Op::named("get", "deployments", name), e))
+}
+
+/// The HPA's bounds as the API server has them now (`None`: could not re-read).
+async fn hpa_read_back(kube: &Kube, name: &str) -> Option<HpaBounds> {
+    hpas(kube).get(name).await.ok().map(|h| bounds(&h))
+}
+
+/// What one scale write was meant to produce, for the verify step.
+struct Intent {
+    want: Want,
+    /// An HPA whose bounds this scale set moves the replicas into `want` at
+    /// its next sync, so a mismatch is waited out; without one a mismatch
+    /// is someone else's write and waiting cannot help.
+    hpa_converges: bool,
+    /// The generation our write produced (or a later one).
+    generation: i64,
+    /// Ready pods worth waiting for (`plan::ready_floor`).
+    floor: i32,
+}
+
+/// The verify step of every cluster scale: re-read until the controller has
+/// acted on the write (`plan::settled`) and `floor` pods are ready, or the
+/// wait runs out. Returns what it read last and, when short, why.
+async fn settle(
     kube: &Kube,
     name: &str,
-    n: i32,
+    intent: Intent,
     wait: Duration,
     quiet: bool,
-) -> Result<(i32, Vec<String>), Failure> {
-    let api = deployments(kube);
-    let bar = crate::output::progress::bar(n.max(0) as u64, quiet);
-    bar.set_message(format!("waiting for {n} ready replicas"));
+) -> Result<(ReadBack, Vec<String>), Failure> {
+    let Intent {
+        want,
+        hpa_converges,
+        generation,
+        floor,
+    } = intent;
+    let bar = crate::output::progress::bar(want.hi.max(0) as u64, quiet);
+    bar.set_message(format!("waiting for {} replicas, {floor} ready", want.lo));
     let deadline = Instant::now() + wait;
     loop {
-        let d = api
-            .get(name)
-            .await
-            .map_err(|e| api_error(kube, Op::named("get", "deployments", name), e))?;
-        let ready = d
-            .status
-            .as_ref()
-            .and_then(|s| s.ready_replicas)
-            .unwrap_or(0);
-        bar.set_position(ready.max(0) as u64);
-        if ready >= n {
+        let r = read_back(kube, name, generation).await?;
+        bar.set_position(r.ready.max(0) as u64);
+        let mismatch = !want.contains(r.replicas);
+        if mismatch && (!hpa_converges || Instant::now() >= deadline) {
             bar.finish_and_clear();
-            return Ok((ready, Vec::new()));
+            return Ok((
+                r,
+                vec![format!(
+                    "replicas read back as {}, not {}: something else changed them after this write",
+                    r.replicas, want.lo
+                )],
+            ));
+        }
+        if plan::settled(want, &r) && r.ready >= floor.min(r.replicas) {
+            bar.finish_and_clear();
+            return Ok((r, Vec::new()));
         }
         if Instant::now() >= deadline {
             bar.finish_and_clear();
-            let f = facts::gather(kube, name).await?;
-            let checks = crate::commands::health::cluster::plan(
-                &f,
-                &Target {
-                    context: None,
-                    namespace: kube.namespace.clone(),
-                    deployment: name.to_string(),
-                },
-                k8s_openapi::jiff::Timestamp::now().as_second(),
-            );
-            let why = checks
-                .into_iter()
-                .filter(|c| {
-                    c.status != crate::output::Mark::Ok
-                        && (c.name == "scheduling" || c.name == "containers")
-                })
-                .map(|c| c.detail)
-                .collect();
-            return Ok((ready, why));
+            let mut why = Vec::new();
+            if !r.observed {
+                why.push("the Deployment controller has not observed the change yet".to_string());
+            } else if r.pods > r.replicas {
+                why.push(format!(
+                    "{} pods of the old size are still terminating",
+                    r.pods - r.replicas
+                ));
+            }
+            // The write is done; failing to explain the shortfall must not hide it.
+            match facts::gather(kube, name).await {
+                Ok(f) => {
+                    let checks = crate::commands::health::cluster::plan(
+                        &f,
+                        &Target {
+                            context: None,
+                            namespace: kube.namespace.clone(),
+                            deployment: name.to_string(),
+                        },
+                        k8s_openapi::jiff::Timestamp::now().as_second(),
+                    );
+                    why.extend(
+                        checks
+                            .into_iter()
+                            .filter(|c| {
+                                c.status != crate::output::Mark::Ok
+                                    && (c.name == "scheduling" || c.name == "containers")
+                            })
+                            .map(|c| c.detail),
+                    );
+                }
+                Err(e) => why.push(format!("why pods are not ready is unknown: {e}")),
+            }
+            return Ok((r, why));
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
@@ -327,6 +410,7 @@ pub async fn emergency(
     let d = facts::deployment(kube, name).await?;
     let hpa = facts::hpa_for(kube, name).await?;
     let current = replicas(&d);
+    let ready_before = ready_replicas(&d);
     let p: EmergencyPlan = plan::emergency(
         current,
         requested,
@@ -389,6 +473,7 @@ pub async fn emergency(
                     replicas: None,
                     min_replicas: Some(b.min),
                     max_replicas: Some(b.max),
+                    ready: None,
                 };
                 Some(Some(serde_json::to_string(&o).unwrap_or_default()))
             }
@@ -423,6 +508,7 @@ pub async fn emergency(
                 replicas: Some(current),
                 min_replicas: None,
                 max_replicas: None,
+                ready: Some(ready_before),
             };
             Some(Some(serde_json::to_string(&o).unwrap_or_default()))
         }
@@ -436,21 +522,53 @@ pub async fn emergency(
             .map(|(b, a)| format!("ok: {b}→{a}"))
             .unwrap_or_else(|e| format!("failed: {e}")),
     );
-    if let Err(f) = r {
-        return partly(target_s, "emergency", done, f, Some(undo));
-    }
+    let (_, written_n) = match r {
+        Ok(v) => v,
+        Err(f) => return partly(target_s, "emergency", done, f, Some(undo)),
+    };
 
-    let (ready, why) = wait_ready(kube, name, target_n, wait, ctx.global.quiet).await?;
-    let (status, summary) = if ready >= target_n {
-        (Exit::Ok, format!("{ready}/{target_n} replicas ready"))
+    let generation = written_generation(kube, name).await?;
+    let floor = plan::ready_floor(written_n, current, ready_before);
+    // An emergency never scales down: more than asked (an HPA adding) is fine too.
+    let want = Want {
+        lo: written_n,
+        hi: p.hpa.map_or(written_n, |b| b.max.max(written_n)),
+    };
+    let intent = Intent {
+        want,
+        hpa_converges: p.hpa.is_some(),
+        generation,
+        floor,
+    };
+    let (rb, why) = settle(kube, name, intent, wait, ctx.global.quiet).await?;
+    let mut verified = plan::settled(want, &rb);
+    if let Some(c) = changes.first_mut() {
+        *c = c.clone().read_back(rb.replicas);
+    }
+    if let (Some(h), Some(want)) = (&hpa, p.hpa) {
+        let got = hpa_read_back(kube, h.metadata.name.as_deref().unwrap_or_default()).await;
+        verified &= got.is_some_and(|g| g.min >= want.min && g.max >= want.max);
+        read_back_hpa(&mut changes, got);
+    }
+    changes.push(ready_row(ready_before, floor, rb.ready));
+    let ready = rb.ready;
+    let (status, summary) = if verified && ready >= written_n {
+        (Exit::Ok, format!("{ready}/{written_n} replicas ready"))
     } else {
         warnings.extend(why);
         (
             Exit::Warning,
-            format!(
-                "scaled to {target_n}, but only {ready} ready after {}",
-                humantime::format_duration(wait)
-            ),
+            if verified {
+                format!(
+                    "scaled to {written_n}, but only {ready} ready after {}",
+                    humantime::format_duration(wait)
+                )
+            } else {
+                format!(
+                    "asked for {written_n}; what the API server reads back does not match yet (replicas {}, {ready} ready)",
+                    rb.replicas
+                )
+            },
         )
     };
     Ok(ScaleReport {
@@ -463,6 +581,22 @@ pub async fn emergency(
         summary,
         status,
     })
+}
+
+/// Fill the HPA rows ("HPA x minReplicas", "… maxReplicas") with what was read back.
+fn read_back_hpa(changes: &mut [Change], got: Option<HpaBounds>) {
+    for c in changes.iter_mut().filter(|c| c.what.starts_with("HPA ")) {
+        let v = got.map(|b| {
+            if c.what.ends_with("minReplicas") {
+                b.min
+            } else {
+                b.max
+            }
+        });
+        if let Some(v) = v {
+            *c = c.clone().read_back(v);
+        }
+    }
 }
 
 pub async fn restore(
@@ -567,27 +701,96 @@ pub async fn restore(
             .map(|(b, a)| format!("ok: {b}→{a}"))
             .unwrap_or_else(|e| format!("failed: {e}")),
     );
-    if let Err(f) = r {
-        // The Deployment still carries its record, so running restore again finishes it.
-        let finish = format!("hal9ctl scale --restore {} --yes", flags(t));
-        return partly(target_s, "restore", done, f, None).map(|mut rep| {
-            rep.warnings.push(format!(
-                "once the failed step is allowed, finish with: {finish}"
-            ));
-            rep
-        });
+    let (_, written_n) = match r {
+        Ok(v) => v,
+        Err(f) => {
+            // The Deployment still carries its record, so running restore again finishes it.
+            let finish = format!("hal9ctl scale --restore {} --yes", flags(t));
+            return partly(target_s, "restore", done, f, None).map(|mut rep| {
+                rep.warnings.push(format!(
+                    "once the failed step is allowed, finish with: {finish}"
+                ));
+                rep
+            });
+        }
+    };
+
+    // Wait for what the restore changed, and for the readiness there was
+    // before the emergency, not for pods that never served.
+    let ready_now = ready_replicas(&d);
+    let ready_before = d_orig.as_ref().and_then(|o| o.ready).unwrap_or(ready_now);
+    let floor = plan::ready_floor(written_n, current, ready_before);
+    let generation = written_generation(kube, name).await?;
+    // With an HPA back in charge, any count within its restored bounds is its call.
+    let want = match (&h_orig, restored_bounds) {
+        (Some(_), Some(b)) => Want {
+            lo: b.min.min(written_n),
+            hi: b.max.max(written_n),
+        },
+        _ => Want::exactly(written_n),
+    };
+    let intent = Intent {
+        want,
+        hpa_converges: h_orig.is_some(),
+        generation,
+        floor,
+    };
+    let (rb, mut warnings) = settle(kube, name, intent, wait, ctx.global.quiet).await?;
+    let mut verified = plan::settled(want, &rb);
+    for c in changes.iter_mut().filter(|c| c.what == "replicas") {
+        *c = c.clone().read_back(rb.replicas);
     }
-    let (ready, _) = wait_ready(kube, name, target_n.min(current), wait, ctx.global.quiet).await?;
+    if let (Some((h, _)), Some(bounds_wanted)) = (&h_orig, restored_bounds) {
+        let got = hpa_read_back(kube, h.metadata.name.as_deref().unwrap_or_default()).await;
+        verified &= got == Some(bounds_wanted);
+        read_back_hpa(&mut changes, got);
+    }
+    let (ready, got) = (rb.ready, rb.replicas);
+    let floor = floor.min(got);
+    changes.push(ready_row(ready_now, floor, ready));
+    let (status, summary) = if !verified {
+        (
+            Exit::Warning,
+            format!(
+                "restore written, but not confirmed within {}: replicas read back {got}, {} pods present, {ready} ready",
+                humantime::format_duration(wait),
+                rb.pods
+            ),
+        )
+    } else if ready < floor || (ready == 0 && got > 0) {
+        (
+            Exit::Warning,
+            format!(
+                "restored to {got} replicas, but only {ready} ready ({ready_before} were ready before the emergency)"
+            ),
+        )
+    } else {
+        if ready < got {
+            warnings.push(format!(
+                "{} of {got} pods are not ready, as before the emergency ({ready_before} ready then)",
+                got - ready
+            ));
+        }
+        (
+            Exit::Ok,
+            format!("restored: {got} replicas read back, {ready} ready"),
+        )
+    };
     Ok(ScaleReport {
         target: target_s,
         action: "restore".into(),
         dry_run: false,
         changes,
-        warnings: vec![],
+        warnings,
         undo: None,
-        summary: format!("restored; {ready} replicas ready"),
-        status: Exit::Ok,
+        summary,
+        status,
     })
+}
+
+/// The readiness a scale waited for, as a row next to what it changed.
+fn ready_row(before: i32, floor: i32, got: i32) -> Change {
+    Change::new("ready replicas", before, format!("≥ {floor}")).read_back(got)
 }
 
 pub async fn set_replicas(
@@ -601,6 +804,7 @@ pub async fn set_replicas(
     let name = &t.deployment;
     let d = facts::deployment(kube, name).await?;
     let target_s = format!("deployment {}/{name}", t.namespace);
+    let mut warnings = Vec::new();
     if let Some(h) = facts::hpa_for(kube, name).await? {
         let b = bounds(&h);
         let hname = h.metadata.name.as_deref().unwrap_or("?");
@@ -617,16 +821,29 @@ pub async fn set_replicas(
             ))
             .with_next(format!("hal9ctl scale --emergency --replicas {n} {}   # raises the HPA floor too; or add --force", flags(t))));
         }
+        warnings.push(if n < b.min || n > b.max {
+            format!(
+                "HPA {hname} (min {}, max {}) manages the replica count and will set {n} back to {} at its next sync",
+                b.min,
+                b.max,
+                n.clamp(b.min, b.max.max(b.min))
+            )
+        } else {
+            format!(
+                "HPA {hname} (min {}, max {}) manages the replica count and may change {n} at its next sync",
+                b.min, b.max
+            )
+        });
     }
     let current = replicas(&d);
-    let changes = vec![Change::new("replicas", current, n)];
+    let mut changes = vec![Change::new("replicas", current, n)];
     if ctx.global.dry_run {
         return Ok(ScaleReport {
             target: target_s,
             action: "scale".into(),
             dry_run: true,
             changes,
-            warnings: vec![],
+            warnings,
             undo: None,
             summary: format!("would scale {current} → {n}"),
             status: Exit::Ok,
@@ -649,14 +866,38 @@ pub async fn set_replicas(
             .unwrap_or_else(|e| format!("failed: {e}")),
     );
     r?;
-    let (ready, why) = wait_ready(kube, name, n, wait, ctx.global.quiet).await?;
-    let (status, summary) = if ready >= n {
+    let ready_now = ready_replicas(&d);
+    let floor = plan::ready_floor(n, current, ready_now);
+    let generation = written_generation(kube, name).await?;
+    let intent = Intent {
+        want: Want::exactly(n),
+        hpa_converges: false,
+        generation,
+        floor,
+    };
+    let (rb, why) = settle(kube, name, intent, wait, ctx.global.quiet).await?;
+    warnings.extend(why);
+    for c in changes.iter_mut() {
+        *c = c.clone().read_back(rb.replicas);
+    }
+    changes.push(ready_row(ready_now, floor, rb.ready));
+    let ready = rb.ready;
+    let (status, summary) = if plan::settled(Want::exactly(n), &rb) && ready >= n {
         (Exit::Ok, format!("{ready}/{n} replicas ready"))
+    } else if rb.replicas != n {
+        (
+            Exit::Warning,
+            format!(
+                "scaled to {n}, but the replicas now read back as {}",
+                rb.replicas
+            ),
+        )
     } else {
         (
             Exit::Warning,
             format!(
-                "scaled to {n}, {ready} ready after {}",
+                "scaled to {n}: {} pods present, {ready} ready after {}",
+                rb.pods,
                 humantime::format_duration(wait)
             ),
         )
@@ -666,7 +907,7 @@ pub async fn set_replicas(
         action: "scale".into(),
         dry_run: false,
         changes,
-        warnings: why,
+        warnings,
         undo: Some(format!("hal9ctl scale --replicas {current} {}", flags(t))),
         summary,
         status,

@@ -17,6 +17,10 @@ pub struct Original {
     pub min_replicas: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_replicas: Option<i32>,
+    /// Ready replicas before the emergency: a restore waits for that much
+    /// readiness again, never for pods that did not serve before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready: Option<i32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -53,6 +57,53 @@ pub fn emergency(
         target,
         hpa,
     }
+}
+
+/// What the verify step read back from the API server after a scale.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ReadBack {
+    /// `spec.replicas` as the API server has it now.
+    pub replicas: i32,
+    /// The Deployment controller has observed the generation we wrote.
+    pub observed: bool,
+    /// `status.replicas`: the pods the controller counts, terminating ones excluded.
+    pub counted: i32,
+    /// Every pod of the Deployment still present, terminating ones included.
+    pub pods: i32,
+    /// `status.readyReplicas`, meaningful once `observed`.
+    pub ready: i32,
+}
+
+/// The replica counts a scale accepts as done: exactly what was written,
+/// or, while an HPA governs, anything within the bounds this scale gave it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Want {
+    pub lo: i32,
+    pub hi: i32,
+}
+
+impl Want {
+    pub fn exactly(n: i32) -> Want {
+        Want { lo: n, hi: n }
+    }
+
+    pub fn contains(&self, n: i32) -> bool {
+        (self.lo..=self.hi).contains(&n)
+    }
+}
+
+/// A scale has taken effect: the controller saw it, the replicas read back
+/// are wanted, and the pods it removed are gone (a status from before the
+/// write satisfies none of these).
+pub fn settled(want: Want, r: &ReadBack) -> bool {
+    r.observed && want.contains(r.replicas) && r.counted == r.replicas && r.pods == r.replicas
+}
+
+/// The readiness worth waiting for after a scale to `target`: the ready pods
+/// there were before (plus every pod a scale-up adds), never more than `target`.
+pub fn ready_floor(target: i32, before: i32, ready_before: i32) -> i32 {
+    let added = target.saturating_sub(before).max(0);
+    ready_before.saturating_add(added).min(target).max(0)
 }
 
 /// Sum of a quantity given as Kubernetes strings ("500m", "2", "1Gi"),
@@ -139,6 +190,68 @@ mod tests {
             Some(HpaBounds { min: 40, max: 60 }),
             "bounds are never lowered"
         );
+    }
+
+    #[test]
+    fn a_status_from_before_the_write_is_not_settled() {
+        // 20 → 3: the old status (20 ready) must not read as done.
+        let stale = ReadBack {
+            replicas: 3,
+            observed: false,
+            counted: 20,
+            pods: 20,
+            ready: 20,
+        };
+        assert!(!settled(Want::exactly(3), &stale));
+        let seen = ReadBack {
+            observed: true,
+            ..stale
+        };
+        assert!(!settled(Want::exactly(3), &seen), "old pods still counted");
+        let draining = ReadBack {
+            counted: 3,
+            pods: 5,
+            ..seen
+        };
+        assert!(
+            !settled(Want::exactly(3), &draining),
+            "old pods still terminating"
+        );
+        let done = ReadBack {
+            pods: 3,
+            ready: 2,
+            ..draining
+        };
+        assert!(settled(Want::exactly(3), &done));
+        // An HPA moving it within the bounds the restore gave it is still done.
+        let hpa = ReadBack {
+            replicas: 4,
+            counted: 4,
+            pods: 4,
+            ..done
+        };
+        assert!(settled(Want { lo: 3, hi: 4 }, &hpa));
+        assert!(!settled(Want::exactly(3), &hpa));
+        let undone = ReadBack {
+            replicas: 6,
+            ..done
+        };
+        assert!(
+            !settled(Want::exactly(3), &undone),
+            "someone else set the replicas"
+        );
+    }
+
+    #[test]
+    fn the_ready_floor_is_what_served_before() {
+        // 2 of 3 fit before the emergency: a restore to 3 waits for 2, not 3.
+        assert_eq!(ready_floor(3, 20, 2), 2);
+        assert_eq!(ready_floor(3, 20, 20), 3);
+        assert_eq!(ready_floor(3, 20, 0), 0);
+        // A scale-up waits for every pod it adds on top of those that served.
+        assert_eq!(ready_floor(8, 3, 3), 8);
+        assert_eq!(ready_floor(8, 3, 2), 7);
+        assert_eq!(ready_floor(0, 3, 3), 0);
     }
 
     #[test]

@@ -23,6 +23,10 @@ pub struct Change {
     pub what: String,
     pub from: String,
     pub to: String,
+    /// What the verify step read back after acting; absent when nothing was
+    /// written (a dry run) or the value could not be re-read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_back: Option<String>,
 }
 
 impl Change {
@@ -31,7 +35,13 @@ impl Change {
             what: what.into(),
             from: from.to_string(),
             to: to.to_string(),
+            read_back: None,
         }
+    }
+
+    pub fn read_back(mut self, v: impl ToString) -> Change {
+        self.read_back = Some(v.to_string());
+        self
     }
 }
 
@@ -50,9 +60,18 @@ impl Report for ScaleReport {
         out.push_str(&st.bold(&head));
         out.push('\n');
         if !self.changes.is_empty() {
-            let mut t = table(&["", "from", "to"]);
+            let read_back = self.changes.iter().any(|c| c.read_back.is_some());
+            let mut t = if read_back {
+                table(&["", "from", "to", "read back"])
+            } else {
+                table(&["", "from", "to"])
+            };
             for c in &self.changes {
-                t.add_row(vec![c.what.clone(), c.from.clone(), c.to.clone()]);
+                let mut row = vec![c.what.clone(), c.from.clone(), c.to.clone()];
+                if read_back {
+                    row.push(c.read_back.clone().unwrap_or_else(|| "unknown".into()));
+                }
+                t.add_row(row);
             }
             out.push_str(&format!("{t}\n"));
         }

@@ -1176,3 +1176,5 @@ fn a_forbidden_rollout_undo_after_the_migration_went_back_is_partly_done() {
         assert_eq!(now["phase"], "shadow", "the migration write landed");
     });
 }
+
+mod claims;
