@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::cli::Ctx;
 use crate::cli::args::SignalArgs;
-use crate::exit::Failure;
+use crate::exit::{Exit, Failure};
 use crate::output::{Report, Styles, table, to_value};
 use crate::runtime::api::{SignalRequest, SignalResponse};
 use crate::runtime::client::{ClientError, RuntimeClient};
@@ -56,6 +56,17 @@ pub async fn run(ctx: &Ctx, args: &SignalArgs) -> anyhow::Result<SignalReport> {
 }
 
 impl Report for SignalReport {
+    /// An answer that some neuron on the path failed to produce is partly
+    /// done: the output came from those that were left.
+    fn exit(&self) -> Exit {
+        let r = &self.0;
+        if r.gradients.is_empty() && r.trace.iter().all(|h| h.error.is_none()) {
+            Exit::Ok
+        } else {
+            Exit::Warning
+        }
+    }
+
     fn to_json(&self) -> serde_json::Value {
         to_value(&self.0)
     }
