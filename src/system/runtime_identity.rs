@@ -84,7 +84,7 @@ pub fn verify(info: &RuntimeInfo) -> Result<Expected, IdentityError> {
 /// runtime: the admin token and any claim about it wait until it can.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NamedError {
-    #[error("the state dir has no runtime.json: no runtime of this state dir is running")]
+    #[error("there is no runtime.json: no runtime was started with this --state-dir")]
     NotRecorded,
     #[error("cannot read runtime.json: {0}")]
     Unreadable(String),
