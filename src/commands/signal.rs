@@ -16,6 +16,17 @@ use crate::runtime::client::{ClientError, RuntimeClient};
 pub struct SignalReport(pub SignalResponse);
 
 pub async fn run(ctx: &Ctx, args: &SignalArgs) -> anyhow::Result<SignalReport> {
+    // On a split port the kernel picks which listener answers: an answer
+    // would vouch for one of them and say nothing of the others.
+    if let Err(e @ crate::system::runtime_identity::NamedError::Split { port, .. }) =
+        crate::system::runtime_identity::split_at(&ctx.url)
+    {
+        return Err(Failure::critical(format!("not sending the signal: {e}"))
+            .with_next(format!(
+                "hal9ctl health   # then: hal9ctl emergency port-conflict --port {port}"
+            ))
+            .into());
+    }
     let client = RuntimeClient::new(&ctx.url, Duration::from_secs(35))
         .map_err(|e| Failure::critical(e.to_string()))?;
     let req = SignalRequest {

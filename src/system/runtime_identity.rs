@@ -161,6 +161,25 @@ pub fn split_of(port: u16) -> Result<(), NamedError> {
     })
 }
 
+/// A split of the local port `url` names, if it names one of this host's
+/// loopback ports (a remote port's listeners are not ours to see).
+pub fn split_at(url: &str) -> Result<(), NamedError> {
+    let Ok(u) = reqwest::Url::parse(url) else {
+        return Ok(());
+    };
+    let host = u.host_str().unwrap_or_default();
+    let local = host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match u.port_or_known_default() {
+        Some(port) if local => split_of(port),
+        _ => Ok(()),
+    }
+}
+
 /// The one runtime a client command may trust with the admin token and
 /// vouch for: recorded by `state`, proved by `verify`, addressed by `url`,
 /// and alone on its port.
