@@ -183,3 +183,20 @@ fn a_port_split_with_another_listener_is_critical_and_changes_nothing() {
         json!({"max_in_flight": 300, "rate_limit_rps": 50})
     );
 }
+
+#[test]
+fn a_restore_to_limits_already_in_place_says_so_not_restored() {
+    let s = Server::start(Some(EMERGENCY));
+    let o = run(hal9ctl(s.dir.path()).args(["scale", "--emergency"]));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let back = json!({"max_in_flight": 300, "rate_limit_rps": 50});
+    assert_eq!(
+        s.admin("PUT", "/admin/limits", Some(back.clone())).status,
+        200
+    );
+    let o = run(hal9ctl(s.dir.path()).args(["scale", "--restore", "-o", "json"]));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(json(&o)["summary"], "already at the recorded limits");
+    assert!(!s.dir.path().join("scale-emergency.json").exists());
+    assert_eq!(s.admin("GET", "/admin/limits", None).json(), back);
+}

@@ -261,6 +261,7 @@ pub async fn restore(ctx: &Ctx) -> Result<ScaleReport, Failure> {
             status: Exit::Ok,
         });
     }
+    let already = current == original;
     set_and_verify(ctx, &client, &token, current, original, "restore-limits").await?;
     std::fs::remove_file(&saved).map_err(|e| {
         Failure::new(
@@ -278,7 +279,11 @@ pub async fn restore(ctx: &Ctx) -> Result<ScaleReport, Failure> {
         changes,
         warnings: vec![],
         undo: None,
-        summary: "admission limits restored".into(),
+        summary: if already {
+            "already at the recorded limits".into()
+        } else {
+            "admission limits restored".into()
+        },
         status: Exit::Ok,
     })
 }
