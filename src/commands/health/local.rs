@@ -367,6 +367,15 @@ pub fn plan(f: &Facts, cfg: &HealthConfig) -> Vec<Check> {
                 format!("{detail}; {}", failing.join("; "))
             };
             match body.status {
+                // An answer from another pid than the proved one vouches for somebody else.
+                _ if f.named.as_ref().is_ok_and(|pid| *pid != body.pid) => Check::fail(
+                    "GET /health",
+                    format!(
+                        "{detail}; but this state dir's runtime is pid {}",
+                        f.named.as_ref().map_or(0, |p| *p)
+                    ),
+                    format!("hal9ctl emergency port-conflict --port {port}"),
+                ),
                 HealthStatus::Healthy => Check::ok("GET /health", detail),
                 HealthStatus::Degraded => Check::warn(
                     "GET /health",
@@ -685,6 +694,18 @@ mod tests {
             log_errors(&p, Duration::from_secs(300), now).unwrap().count,
             1
         );
+    }
+
+    #[test]
+    fn an_answer_from_another_pid_than_the_proved_one_is_not_ok() {
+        let mut f = facts();
+        f.health = Probe::Answer {
+            status: 200,
+            body: healthy_body(99),
+            latency_ms: 1.0,
+        };
+        let c = plan(&f, &HealthConfig::default());
+        assert_eq!(by(&c, "GET /health").status, crate::output::Mark::Fail);
     }
 
     #[test]
