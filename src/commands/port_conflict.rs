@@ -29,6 +29,10 @@ use crate::system::sockets::{self, BoundSocket, Proto};
 /// How long to keep trying to bind after the holders exited: the kernel
 /// releases a listener's port a moment after the last fd closes.
 const BIND_SETTLE: Duration = Duration::from_secs(2);
+/// How long a freed port is watched before it is called free: runit, a
+/// systemd `Restart=` and a shell loop bring a holder back within a second
+/// or so, and a port that is taken again was never freed.
+const RESPAWN_SETTLE: Duration = Duration::from_millis(2500);
 /// How long SIGKILL gets before we call a process unkillable.
 const KILL_WAIT: Duration = Duration::from_secs(2);
 const READY_WAIT: Duration = Duration::from_secs(30);
@@ -231,6 +235,8 @@ pub enum Outcome {
     /// `--dry-run`: the plan only.
     Planned,
     Free,
+    /// Free for a moment, then held again: something respawned a holder.
+    Retaken,
     StillHeld,
     Refused,
 }
@@ -558,11 +564,31 @@ fn apply(
     }
     let unkillable = signals::wait_exit(&survivors, KILL_WAIT);
 
-    match prove_free(opts) {
-        Ok(()) => {
+    match prove_free(opts).and_then(|()| settle(opts)) {
+        Ok(Settled::Free) => {
             report.outcome = Outcome::Free;
             report.exit = Exit::Ok;
             report.message = format!("port {} is free", opts.port);
+        }
+        Ok(Settled::Retaken { holders, respawner }) => {
+            // The holders we stopped are gone, the port is not free: partly done.
+            report.outcome = Outcome::Retaken;
+            report.exit = Exit::Warning;
+            report.still_held_by = still_held_by(opts);
+            let by = respawner
+                .as_ref()
+                .map(|r| format!(", brought back by {}", r.who))
+                .unwrap_or_default();
+            report.message = format!(
+                "port {} was free, then taken again within {}: {}{by}",
+                opts.port,
+                crate::output::human_duration(RESPAWN_SETTLE),
+                holders.join(", ")
+            );
+            report.next = Some(match respawner {
+                Some(r) => format!("{}, then: {}", r.stop, retry_hint(opts, true)),
+                None => retry_hint(opts, true),
+            });
         }
         Err(busy) => {
             report.outcome = Outcome::StillHeld;
@@ -767,6 +793,92 @@ fn record(audit: &AuditLog, action: &str, target: &str, ok: bool, result: &str) 
 /// Said on stderr as it happens: a warning must come before the kill, not in the final report.
 fn notify(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// What the port looked like once it had time to be taken again.
+enum Settled {
+    Free,
+    Retaken {
+        holders: Vec<String>,
+        respawner: Option<Respawner>,
+    },
+}
+
+/// Who brings a holder back, and how to make it stop.
+struct Respawner {
+    who: String,
+    stop: String,
+}
+
+/// The verify step: watch the freed port without binding it (a bind of ours
+/// would make the respawned holder fail and hide its respawner), then bind
+/// once more.
+fn settle(opts: &Options) -> Result<Settled, String> {
+    let deadline = Instant::now() + RESPAWN_SETTLE;
+    loop {
+        if let Some(retaken) = retaken(opts) {
+            return Ok(retaken);
+        }
+        if Instant::now() >= deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    try_bind_all(opts.port, opts.udp).map(|()| Settled::Free)
+}
+
+fn retaken(opts: &Options) -> Option<Settled> {
+    let socks = sockets::bound_to(opts.port, opts.udp).ok()?;
+    if socks.is_empty() {
+        return None;
+    }
+    let inodes: BTreeSet<u64> = socks.iter().map(|s| s.inode).collect();
+    let by_pid = sockets::holders(&inodes).unwrap_or_default();
+    let infos: Vec<ProcInfo> = by_pid
+        .keys()
+        .filter_map(|pid| process::inspect(*pid, &[]).ok())
+        .collect();
+    let mut holders: Vec<String> = infos
+        .iter()
+        .map(|i| format!("pid {} ({}, user {})", i.pid, i.command, i.user))
+        .collect();
+    if holders.is_empty() {
+        holders = socks
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {} (uid {}, process not visible)",
+                    s.proto, s.local, s.uid
+                )
+            })
+            .collect();
+    }
+    Some(Settled::Retaken {
+        holders,
+        respawner: infos.iter().find_map(respawner_of),
+    })
+}
+
+/// A known supervisor names its own stop command; otherwise the parent that
+/// started the new holder is the respawner (a shell loop, a cron job).
+fn respawner_of(holder: &ProcInfo) -> Option<Respawner> {
+    if let Some(s) = &holder.supervisor {
+        return Some(Respawner {
+            who: s.name.clone(),
+            stop: s.stop.clone(),
+        });
+    }
+    if holder.ppid <= 1 {
+        return None;
+    }
+    let parent = process::inspect(holder.ppid, &[]).ok()?;
+    Some(Respawner {
+        who: format!(
+            "pid {} ({}, user {})",
+            parent.pid, parent.command, parent.user
+        ),
+        stop: format!("stop pid {} ({}), its respawner", parent.pid, parent.comm),
+    })
 }
 
 /// Bind the port as a new listener would: loopback and wildcard, IPv4 and
@@ -1006,6 +1118,7 @@ impl Report for PortConflictReport {
         let mark = match self.outcome {
             Outcome::Free => Mark::Ok,
             Outcome::Planned => Mark::Unknown,
+            Outcome::Retaken => Mark::Warn,
             Outcome::StillHeld | Outcome::Refused => Mark::Fail,
         };
         if self.outcome == Outcome::Planned {

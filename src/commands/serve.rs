@@ -73,8 +73,12 @@ impl Report for ServeReport {
         }
     }
 
+    /// Requests cut off at the drain timeout are work left half done.
     fn exit(&self) -> Exit {
-        Exit::Ok
+        match self.drained_cleanly {
+            Some(false) => Exit::Warning,
+            _ => Exit::Ok,
+        }
     }
 }
 

@@ -80,6 +80,135 @@ pub fn verify(info: &RuntimeInfo) -> Result<Expected, IdentityError> {
     })
 }
 
+/// Why "the runtime" a command means cannot be spoken to as the operator's
+/// runtime: the admin token and any claim about it wait until it can.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NamedError {
+    #[error("there is no runtime.json: no runtime was started with this --state-dir")]
+    NotRecorded,
+    #[error("cannot read runtime.json: {0}")]
+    Unreadable(String),
+    #[error("runtime.json does not prove its runtime: {0}")]
+    Identity(IdentityError),
+    #[error(
+        "the URL {url} is not the address this state dir's runtime (pid {pid}) listens on, {listen}"
+    )]
+    OtherAddress {
+        url: String,
+        pid: u32,
+        listen: SocketAddr,
+    },
+    #[error(
+        "port {port} is split: {sockets} listening sockets (pids {pids:?}) share it, so an answer on it may come from any of them"
+    )]
+    Split {
+        port: u16,
+        sockets: usize,
+        pids: Vec<i32>,
+    },
+}
+
+/// The runtime this state dir records and `url` addresses, proved to be one
+/// and the same process, and the only listener on its port.
+#[derive(Debug, Clone)]
+pub struct Named {
+    pub info: RuntimeInfo,
+    pub expected: Expected,
+    pub listen: SocketAddr,
+}
+
+/// Does `url` reach the recorded listener? Same port, and a host that is that
+/// address (or loopback, when it listens on loopback or every address).
+pub fn url_reaches(url: &str, listen: SocketAddr) -> bool {
+    let Ok(u) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    if u.port_or_known_default() != Some(listen.port()) {
+        return false;
+    }
+    let host = u.host_str().unwrap_or_default();
+    let host_ip: Option<std::net::IpAddr> = if host.eq_ignore_ascii_case("localhost") {
+        Some(std::net::Ipv4Addr::LOCALHOST.into())
+    } else {
+        host.trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .ok()
+    };
+    host_ip.is_some_and(|ip| {
+        ip == listen.ip()
+            || (ip.is_loopback() && (listen.ip().is_loopback() || listen.ip().is_unspecified()))
+    })
+}
+
+/// Listening sockets on `port` and the pids that hold them; more than one
+/// socket is a split (SO_REUSEPORT shares the traffic between them).
+pub fn split_of(port: u16) -> Result<(), NamedError> {
+    let Ok(socks) = sockets::bound_to(port, false) else {
+        return Ok(());
+    };
+    let inodes: BTreeSet<u64> = socks.iter().map(|s| s.inode).collect();
+    if inodes.len() <= 1 {
+        return Ok(());
+    }
+    let pids = sockets::holders(&inodes)
+        .map(|h| h.keys().copied().collect())
+        .unwrap_or_default();
+    Err(NamedError::Split {
+        port,
+        sockets: inodes.len(),
+        pids,
+    })
+}
+
+/// A split of the local port `url` names, if it names one of this host's
+/// loopback ports (a remote port's listeners are not ours to see).
+pub fn split_at(url: &str) -> Result<(), NamedError> {
+    let Ok(u) = reqwest::Url::parse(url) else {
+        return Ok(());
+    };
+    let host = u.host_str().unwrap_or_default();
+    let local = host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match u.port_or_known_default() {
+        Some(port) if local => split_of(port),
+        _ => Ok(()),
+    }
+}
+
+/// The one runtime a client command may trust with the admin token and
+/// vouch for: recorded by `state`, proved by `verify`, addressed by `url`,
+/// and alone on its port.
+pub fn named(state: &crate::runtime::state::StateDir, url: &str) -> Result<Named, NamedError> {
+    let info = match state.read_runtime_info() {
+        Ok(Some(i)) => i,
+        Ok(None) => return Err(NamedError::NotRecorded),
+        Err(e) => return Err(NamedError::Unreadable(e.to_string())),
+    };
+    let expected = verify(&info).map_err(NamedError::Identity)?;
+    let listen: SocketAddr = info
+        .listen
+        .parse()
+        .map_err(|_| NamedError::Identity(IdentityError::BadListen(info.listen.clone())))?;
+    if !url_reaches(url, listen) {
+        return Err(NamedError::OtherAddress {
+            url: url.to_string(),
+            pid: info.pid,
+            listen,
+        });
+    }
+    split_of(listen.port())?;
+    Ok(Named {
+        info,
+        expected,
+        listen,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,6 +232,19 @@ mod tests {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let info = info_of_self(&l);
         assert!(matches!(verify(&info), Err(IdentityError::NotServe { .. })));
+    }
+
+    #[test]
+    fn a_url_reaches_only_the_recorded_port_and_address() {
+        let lo: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let any: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        assert!(url_reaches("http://127.0.0.1:8080", lo));
+        assert!(url_reaches("http://localhost:8080/", lo));
+        assert!(url_reaches("http://127.0.0.1:8080", any));
+        assert!(!url_reaches("http://127.0.0.1:8081", lo));
+        assert!(!url_reaches("http://203.0.113.9:8080", lo));
+        assert!(!url_reaches("http://evil.example:8080", any));
+        assert!(!url_reaches("not a url", lo));
     }
 
     #[test]

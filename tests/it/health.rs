@@ -123,6 +123,8 @@ fn a_server_that_answers_200_is_not_taken_for_the_runtime() {
 fn a_healthy_runtime_is_ok_and_shows_its_pid_and_latency() {
     let d = tempdir();
     let port = free_port();
+    // A foreground runtime logs to its stderr; a log that is not there is "unknown".
+    std::fs::write(d.path().join("hal9.log"), "").unwrap();
     let s = Server::start_in(
         d,
         Some(&config(port)),
@@ -158,6 +160,7 @@ const SLOW: &str = "\n[[neurons]]\nid = \"slow\"\nlayer = \"L1\"\nprocessor = \"
 fn a_draining_runtime_is_a_warning() {
     let d = tempdir();
     let port = free_port();
+    std::fs::write(d.path().join("hal9.log"), "").unwrap();
     let s = Server::start_in(
         d,
         Some(&format!("{}{SLOW}", config(port))),
@@ -184,6 +187,7 @@ fn wait_returns_once_healthy_or_2_when_time_runs_out() {
     let d = tempdir();
     let port = free_port();
     std::fs::write(d.path().join("hal9.toml"), config(port)).unwrap();
+    std::fs::write(d.path().join("hal9.log"), "").unwrap();
     let o = run(hal9ctl(d.path()).args(["health", "--wait", "1s"]));
     assert_eq!(o.status.code(), Some(2));
     let waiter = hal9ctl(d.path())
@@ -351,4 +355,69 @@ fn a_squatters_command_line_cannot_drive_the_operators_terminal() {
         "the argv is shown, escaped: {out}"
     );
     assert!(!out.contains('\x1b') && !out.contains('\x07'), "{out:?}");
+}
+
+#[test]
+fn another_runtime_at_the_url_is_not_vouched_for_by_an_empty_state_dir() {
+    let other = Server::start(None);
+    let d = tempdir();
+    let (code, v) = health(d.path(), &["--url", &other.url]);
+    assert_ne!(code, Some(0), "{v:#}");
+    let p = check(&v, "runtime process");
+    assert_eq!(p["status"], "fail", "{p}");
+    assert!(
+        !p["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&other.pid().to_string()),
+        "another state dir's runtime is not this one's: {p}"
+    );
+}
+
+#[test]
+fn a_missing_runtime_log_is_unknown_never_ok() {
+    let d = tempdir();
+    let port = free_port();
+    let s = Server::start_in(
+        d,
+        Some(&config(port)),
+        &["--listen", &format!("127.0.0.1:{port}")],
+    );
+    assert!(!s.dir.path().join("hal9.log").exists());
+    let (code, c) = runtime_log_check(s.dir.path());
+    assert_eq!(c["status"], "unknown", "{c}");
+    assert_eq!(code, Some(3), "{c}");
+}
+
+#[test]
+fn a_port_split_with_another_listener_is_critical() {
+    let d = tempdir();
+    let port = free_port();
+    std::fs::write(d.path().join("hal9.log"), "").unwrap();
+    let s = Server::start_in(
+        d,
+        Some(&config(port)),
+        &["--listen", &format!("127.0.0.1:{port}")],
+    );
+    let script = "import socket,sys,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)\ns.bind(('127.0.0.1', int(sys.argv[1])))\ns.listen()\nprint('up', flush=True)\ntime.sleep(60)\n";
+    let mut py = Command::new("python3")
+        .args(["-c", script, &port.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(py.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let _py = Python(py);
+    let (code, v) = health(s.dir.path(), &[]);
+    assert_eq!(code, Some(2), "{v:#}");
+    let owner = check(&v, "port owner");
+    assert_eq!(owner["status"], "fail", "{owner}");
+    assert!(
+        owner["detail"].as_str().unwrap().contains("split"),
+        "{owner}"
+    );
 }

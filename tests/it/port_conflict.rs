@@ -586,3 +586,85 @@ fn at_a_terminal_the_plan_comes_before_the_question() {
     assert!(after.contains("answered no"), "{after}");
     assert!(alive(sq.parent()));
 }
+
+/// A shell loop that brings a listener on PORT back whenever it dies, as a
+/// plain respawner does. Every listener pid goes to `pids`; all die on drop.
+struct Respawner {
+    sh: Child,
+    pids: std::path::PathBuf,
+}
+
+impl Respawner {
+    fn spawn(port: u16, dir: &Path) -> Respawner {
+        let pids = dir.join("listener.pids");
+        let listener = format!(
+            "import os,socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',{port}))\ns.listen(8)\nopen('{}','a').write(str(os.getpid())+'\\n')\ntime.sleep(600)\n",
+            pids.display()
+        );
+        let sh = Command::new("sh")
+            .args([
+                "-c",
+                "while true; do python3 -c \"$1\"; sleep 0.2; done",
+                "respawner",
+                &listener,
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let t0 = Instant::now();
+        while std::fs::read_to_string(&pids)
+            .unwrap_or_default()
+            .is_empty()
+        {
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "listener did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Respawner { sh, pids }
+    }
+}
+
+impl Drop for Respawner {
+    fn drop(&mut self) {
+        let _ = self.sh.kill();
+        let _ = self.sh.wait();
+        for pid in std::fs::read_to_string(&self.pids)
+            .unwrap_or_default()
+            .lines()
+        {
+            if let Ok(p) = pid.trim().parse::<i32>() {
+                let _ = kill(Pid::from_raw(p), Signal::SIGKILL);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_holder_its_respawner_brings_back_is_not_a_free_port() {
+    let state = tempdir();
+    let port = free_port();
+    let r = Respawner::spawn(port, state.path());
+    let o = port_conflict(state.path(), port, &["--force"]);
+    let v = json(&o);
+    assert_eq!(o.status.code(), Some(1), "{v:#}\n{}", stderr(&o));
+    assert_ne!(v["outcome"], "free", "{v:#}");
+    let msg = v["message"].as_str().unwrap();
+    assert!(
+        msg.contains(&format!("pid {}", r.sh.id())),
+        "the respawner is named: {msg}"
+    );
+    let o = run(hal9ctl(state.path())
+        .args([
+            "emergency",
+            "port-conflict",
+            "--port",
+            &port.to_string(),
+            "--force",
+        ])
+        .stdin(Stdio::null()));
+    assert!(!stdout(&o).contains("is free"), "{}", stdout(&o));
+}

@@ -294,6 +294,12 @@ fn a_restart_keeps_admin_limits_and_the_serve_arguments_and_is_quiet() {
     let d = tempdir();
     let token_file = d.path().join("operator.token");
     std::fs::write(&token_file, "operator-chosen-token\n").unwrap();
+    // A token others can read is refused (ARCHITECTURE §5): the operator's is private.
+    std::fs::set_permissions(
+        &token_file,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
     // A decoy in the state dir: a successor without --admin-token-file would take it.
     std::fs::write(d.path().join("admin.token"), "state-dir-token\n").unwrap();
     let mut s = Server::start_in(

@@ -90,3 +90,113 @@ fn scale_against_a_stopped_runtime_is_critical() {
         "a plain replica count is for --cluster"
     );
 }
+
+const EMERGENCY: &str = "[limits]\nmax_in_flight = 300\nrate_limit_rps = 50\n\n[emergency]\nmax_in_flight = 2048\nrate_limit_rps = 10000\n";
+
+#[test]
+fn a_second_emergency_says_already_at_the_limits_not_raised() {
+    let s = Server::start(Some(EMERGENCY));
+    let scale = || {
+        let o = run(hal9ctl(s.dir.path()).args(["scale", "--emergency", "-o", "json"]));
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        json(&o)
+    };
+    assert_eq!(scale()["summary"], "admission limits raised");
+    let v = scale();
+    assert_eq!(v["summary"], "already at the emergency limits", "{v}");
+    let o = run(hal9ctl(s.dir.path()).args(["scale", "--emergency"]));
+    assert!(!stdout(&o).contains("raised"), "{}", stdout(&o));
+}
+
+/// A listener the test owns that records every request it is sent.
+fn recording_listener() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<u8>>>) {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for mut c in l.incoming().flatten() {
+            let _ = c.set_read_timeout(Some(std::time::Duration::from_millis(500)));
+            let mut buf = [0u8; 4096];
+            if let Ok(n) = c.read(&mut buf) {
+                log.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+            let _ =
+                c.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}");
+        }
+    });
+    (port, seen)
+}
+
+#[test]
+fn a_forged_runtime_json_does_not_get_the_admin_token() {
+    let d = tempdir();
+    let (port, seen) = recording_listener();
+    std::fs::write(
+        d.path().join("admin.token"),
+        "s3cret-token-of-the-operator\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.path().join("runtime.json"),
+        format!(
+            "{{\"pid\":{},\"listen\":\"127.0.0.1:{port}\",\"version\":\"0\",\"started_at\":\"2026-01-01T00:00:00Z\"}}",
+            std::process::id()
+        ),
+    )
+    .unwrap();
+    let o = run(hal9ctl(d.path()).args(["scale", "--emergency"]));
+    let sent = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+    assert!(
+        !sent.contains("s3cret-token"),
+        "the token went to {port}: {sent}"
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("runtime.json"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_port_split_with_another_listener_is_critical_and_changes_nothing() {
+    let s = Server::start(Some(EMERGENCY));
+    // SO_REUSEPORT: the runtime's socket lets another of the same user join the port.
+    let script = "import socket,sys,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)\ns.bind(('127.0.0.1', int(sys.argv[1])))\ns.listen()\nprint('up', flush=True)\ntime.sleep(60)\n";
+    let mut py = std::process::Command::new("python3")
+        .args(["-c", script, &s.port.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(py.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "up");
+    let o = run(hal9ctl(s.dir.path()).args(["scale", "--emergency"]));
+    let _ = py.kill();
+    let _ = py.wait();
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("split"), "{}", stderr(&o));
+    assert_eq!(
+        s.admin("GET", "/admin/limits", None).json(),
+        json!({"max_in_flight": 300, "rate_limit_rps": 50})
+    );
+}
+
+#[test]
+fn a_restore_to_limits_already_in_place_says_so_not_restored() {
+    let s = Server::start(Some(EMERGENCY));
+    let o = run(hal9ctl(s.dir.path()).args(["scale", "--emergency"]));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let back = json!({"max_in_flight": 300, "rate_limit_rps": 50});
+    assert_eq!(
+        s.admin("PUT", "/admin/limits", Some(back.clone())).status,
+        200
+    );
+    let o = run(hal9ctl(s.dir.path()).args(["scale", "--restore", "-o", "json"]));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(json(&o)["summary"], "already at the recorded limits");
+    assert!(!s.dir.path().join("scale-emergency.json").exists());
+    assert_eq!(s.admin("GET", "/admin/limits", None).json(), back);
+}

@@ -522,3 +522,65 @@ fn a_port_another_runtime_serves_is_refused_naming_it() {
     }
     assert_eq!(a.get("/health").json()["pid"], a.pid());
 }
+
+const FAILING: &str = r#"
+[[neurons]]
+id = "entry"
+layer = "L1"
+processor = "rules"
+forward = ["llm"]
+rules = [{ pattern = "*", output = "{input}" }]
+
+[[neurons]]
+id = "llm"
+layer = "L3"
+processor = "command"
+command = ["sh", "-c", "exit 3"]
+backward = ["entry"]
+"#;
+
+#[test]
+fn a_signal_that_a_neuron_failed_on_is_partly_done_not_ok() {
+    let s = Server::start(Some(FAILING));
+    let o = run(hal9ctl(s.dir.path()).args(["signal", "hello", "--url", &s.url]));
+    let out = stdout(&o);
+    assert!(out.contains("gradient llm → entry"), "{out}");
+    assert_eq!(o.status.code(), Some(1), "{out}{}", stderr(&o));
+    let o = run(hal9ctl(s.dir.path()).args(["signal", "hello", "--url", &s.url, "-o", "json"]));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}
+
+#[test]
+fn a_foreground_serve_that_cut_requests_off_at_the_drain_timeout_is_not_ok() {
+    let mut s = Server::start_in(tempdir(), Some(SLOW), &["--drain-timeout", "200ms"]);
+    let url = format!("{}/api/v1/signal", s.url);
+    let inflight = std::thread::spawn(move || post_json(&url, &json!({"content": "cut me"})));
+    std::thread::sleep(Duration::from_millis(400));
+    s.term();
+    let status = s.wait();
+    let _ = inflight.join();
+    let err = std::fs::read_to_string(s.dir.path().join("serve.stderr")).unwrap_or_default();
+    assert_eq!(status.code(), Some(1), "{err}");
+}
+
+#[test]
+fn a_signal_to_a_split_port_is_critical_and_not_sent() {
+    let s = Server::start(None);
+    let script = "import socket,sys,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)\ns.bind(('127.0.0.1', int(sys.argv[1])))\ns.listen()\nprint('up', flush=True)\ntime.sleep(60)\n";
+    let mut py = std::process::Command::new("python3")
+        .args(["-c", script, &s.port.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(py.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let o = run(hal9ctl(s.dir.path()).args(["signal", "hello", "--url", &s.url]));
+    let _ = py.kill();
+    let _ = py.wait();
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("split"), "{}", stderr(&o));
+}

@@ -71,10 +71,15 @@ pub struct Facts {
     pub recorded: Vec<i32>,
     /// Of those, the ones alive.
     pub recorded_alive: Vec<i32>,
-    /// `hal9ctl serve` processes found by name.
+    /// `hal9ctl serve` processes found by name: shown, never vouched for.
     pub by_name: Vec<i32>,
+    /// The runtime this state dir records and the URL reaches, proved
+    /// (pid, start time, socket), or why it is not.
+    pub named: Result<u32, String>,
     /// Who holds the port (LISTEN, IPv4 and IPv6).
     pub listeners: Vec<ProcInfo>,
+    /// Distinct listening sockets on the port: more than one is a split.
+    pub listen_sockets: usize,
     pub health: Probe<HealthBody>,
     pub ready: Probe<ReadyBody>,
     pub disks: Vec<disk::FsUsage>,
@@ -82,7 +87,8 @@ pub struct Facts {
     pub load1: Option<f64>,
     pub cores: usize,
     pub state_writable: Result<(), String>,
-    pub log_errors: LogErrors,
+    /// What the log tail holds, or why it could not be read.
+    pub log_errors: Result<LogErrors, String>,
     pub crash_files: Vec<String>,
 }
 
@@ -107,18 +113,13 @@ fn listen_of(ctx: &Ctx, sd: &StateDir) -> (String, u16) {
 /// error is. A huge log must cost neither time nor memory.
 const LOG_TAIL_BYTES: u64 = 256 * 1024;
 
-fn read_log_tail(path: &Path) -> Option<(String, Option<SystemTime>)> {
-    let (text, meta) = crate::system::fsio::read_tail(path, LOG_TAIL_BYTES).ok()?;
-    Some((text, meta.modified().ok()))
+fn read_log_tail(path: &Path) -> std::io::Result<(String, Option<SystemTime>)> {
+    let (text, meta) = crate::system::fsio::read_tail(path, LOG_TAIL_BYTES)?;
+    Ok((text, meta.modified().ok()))
 }
 
-fn log_errors(path: &Path, window: Duration, now: SystemTime) -> LogErrors {
-    let Some((tail, modified)) = read_log_tail(path) else {
-        return LogErrors {
-            count: 0,
-            first: None,
-        };
-    };
+fn log_errors(path: &Path, window: Duration, now: SystemTime) -> Result<LogErrors, String> {
+    let (tail, modified) = read_log_tail(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let cutoff = now.checked_sub(window).unwrap_or(SystemTime::UNIX_EPOCH);
     let lines: Vec<&str> = tail
         .lines()
@@ -133,10 +134,10 @@ fn log_errors(path: &Path, window: Duration, now: SystemTime) -> LogErrors {
             }
         })
         .collect();
-    LogErrors {
+    Ok(LogErrors {
         count: lines.len(),
         first: lines.first().map(|l| l.chars().take(200).collect()),
-    }
+    })
 }
 
 fn crash_files(dir: &Path) -> Vec<String> {
@@ -178,17 +179,21 @@ pub async fn gather(ctx: &Ctx) -> Facts {
     let by_name = process::find_runtimes();
     let mut runtime_pids: Vec<i32> = recorded_alive.clone();
     runtime_pids.extend(&by_name);
-    let listeners = match sockets::bound_to(port, false) {
+    let (listeners, listen_sockets) = match sockets::bound_to(port, false) {
         Ok(socks) => {
             let inodes: BTreeSet<u64> = socks.iter().map(|s| s.inode).collect();
             let holders = sockets::holders(&inodes).unwrap_or_default();
-            holders
+            let procs = holders
                 .keys()
                 .filter_map(|pid| process::inspect(*pid, &runtime_pids).ok())
-                .collect()
+                .collect();
+            (procs, inodes.len())
         }
-        Err(_) => Vec::new(),
+        Err(_) => (Vec::new(), 0),
     };
+    let named = crate::system::runtime_identity::named(&sd, &url)
+        .map(|n| n.info.pid)
+        .map_err(|e| e.to_string());
     let (health, ready) = match RuntimeClient::new(&url, cfg.timeout) {
         Ok(c) => {
             let (h, r) = tokio::join!(c.health(), c.ready());
@@ -228,7 +233,9 @@ pub async fn gather(ctx: &Ctx) -> Facts {
         recorded,
         recorded_alive,
         by_name,
+        named,
         listeners,
+        listen_sockets,
         health,
         ready,
         disks,
@@ -261,31 +268,31 @@ pub fn plan(f: &Facts, cfg: &HealthConfig) -> Vec<Check> {
         .copied()
         .filter(|p| !f.recorded_alive.contains(p))
         .collect();
-    let mut all: Vec<i32> = f.recorded_alive.clone();
-    all.extend(&f.by_name);
-    all.sort_unstable();
-    all.dedup();
-    let pids = all
-        .iter()
-        .map(i32::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
-    checks.push(match (all.is_empty(), dead.is_empty()) {
-        (true, true) => Check::fail(
+    // Only the runtime this state dir records and the URL reaches counts:
+    // any other `hal9ctl serve` on the host is somebody else's.
+    checks.push(match (&f.named, dead.is_empty()) {
+        (Ok(pid), true) => Check::ok(
             "runtime process",
-            "no HAL9 runtime process found (runtime.json, pid file, process name)",
+            format!("pid {pid} (runtime.json proved: start time and socket)"),
+        ),
+        (Ok(pid), false) => Check::warn(
+            "runtime process",
+            format!("pid {pid} running; the state dir also names gone pid {dead:?}"),
             "hal9ctl restart",
         ),
-        (true, false) => Check::fail(
+        (Err(_), false) => Check::fail(
             "runtime process",
             format!("the state dir names pid {dead:?}, which is gone (a stale pid file)"),
             "hal9ctl restart",
         ),
-        (false, true) => Check::ok("runtime process", format!("pid {pids}")),
-        (false, false) => Check::warn(
+        (Err(why), true) => Check::fail(
             "runtime process",
-            format!("pid {pids} running; the state dir also names gone pid {dead:?}"),
-            "hal9ctl restart",
+            format!(
+                "no runtime of {} at {}: {why}",
+                f.state_dir.display(),
+                f.url
+            ),
+            "hal9ctl restart   # or pass the --state-dir of the runtime at that URL",
         ),
     });
 
@@ -295,6 +302,21 @@ pub fn plan(f: &Facts, cfg: &HealthConfig) -> Vec<Check> {
             "port owner",
             format!("nothing listens on port {port}"),
             "hal9ctl restart",
+        )
+    } else if f.listen_sockets > 1 {
+        let who = f
+            .listeners
+            .iter()
+            .map(|p| format!("pid {} ({})", p.pid, p.command))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Check::fail(
+            "port owner",
+            format!(
+                "port {port} is split between {} listening sockets: {who}; the kernel hands each connection to any of them",
+                f.listen_sockets
+            ),
+            format!("hal9ctl emergency port-conflict --port {port}"),
         )
     } else if let Some(p) = foreign.first() {
         Check::fail(
@@ -345,6 +367,15 @@ pub fn plan(f: &Facts, cfg: &HealthConfig) -> Vec<Check> {
                 format!("{detail}; {}", failing.join("; "))
             };
             match body.status {
+                // An answer from another pid than the proved one vouches for somebody else.
+                _ if f.named.as_ref().is_ok_and(|pid| *pid != body.pid) => Check::fail(
+                    "GET /health",
+                    format!(
+                        "{detail}; but this state dir's runtime is pid {}",
+                        f.named.as_ref().map_or(0, |p| *p)
+                    ),
+                    format!("hal9ctl emergency port-conflict --port {port}"),
+                ),
                 HealthStatus::Healthy => Check::ok("GET /health", detail),
                 HealthStatus::Degraded => Check::warn(
                     "GET /health",
@@ -438,19 +469,26 @@ pub fn plan(f: &Facts, cfg: &HealthConfig) -> Vec<Check> {
         ),
     });
     let log = f.state_dir.join(crate::runtime::state::LOG_FILE);
-    checks.push(match &f.log_errors.first {
-        None => Check::ok(
+    checks.push(match &f.log_errors {
+        Err(why) => Check::unknown(
+            "runtime log",
+            format!("cannot read the runtime log: {why}"),
+            format!("ls -l {}", log.display()),
+        ),
+        Ok(LogErrors { first: None, .. }) => Check::ok(
             "runtime log",
             format!(
                 "no ERROR or panic lines in the last {}",
                 humantime::format_duration(cfg.log_window)
             ),
         ),
-        Some(first) => Check::warn(
+        Ok(LogErrors {
+            first: Some(first),
+            count,
+        }) => Check::warn(
             "runtime log",
             format!(
-                "{} ERROR/panic line(s) in the last {}; first: {first}",
-                f.log_errors.count,
+                "{count} ERROR/panic line(s) in the last {}; first: {first}",
                 humantime::format_duration(cfg.log_window)
             ),
             format!("grep -nE 'ERROR|panicked' {}", log.display()),
@@ -542,7 +580,9 @@ mod tests {
             recorded: vec![10],
             recorded_alive: vec![10],
             by_name: vec![10],
+            named: Ok(10),
             listeners: vec![proc_info(10, true)],
+            listen_sockets: 1,
             health: Probe::Answer {
                 status: 200,
                 body: healthy_body(10),
@@ -561,10 +601,10 @@ mod tests {
             load1: Some(0.5),
             cores: 2,
             state_writable: Ok(()),
-            log_errors: LogErrors {
+            log_errors: Ok(LogErrors {
                 count: 0,
                 first: None,
-            },
+            }),
             crash_files: vec![],
         }
     }
@@ -612,6 +652,7 @@ mod tests {
         let mut f = facts();
         f.recorded_alive.clear();
         f.by_name.clear();
+        f.named = Err("pid 10 has exited".into());
         f.listeners.clear();
         f.health = Probe::Down("refused".into());
         f.memory_percent = Some(91.0);
@@ -634,7 +675,7 @@ mod tests {
         let p = d.path().join("hal9.log");
         std::fs::write(&p, "2020-01-01T00:00:00.000Z ERROR old\n2026-11-24T10:00:00.000Z ERROR recent\n2026-11-24T10:00:01.000Z  INFO fine\n").unwrap();
         let now = humantime::parse_rfc3339("2026-11-24T10:02:00Z").unwrap();
-        let e = log_errors(&p, Duration::from_secs(300), now);
+        let e = log_errors(&p, Duration::from_secs(300), now).unwrap();
         assert_eq!(e.count, 1);
         assert!(e.first.unwrap().contains("recent"));
     }
@@ -650,6 +691,46 @@ mod tests {
         assert!(tail.len() as u64 <= LOG_TAIL_BYTES + 64, "{}", tail.len());
         assert!(tail.starts_with('\u{fffd}'), "starts after the cut line");
         let now = humantime::parse_rfc3339("2026-11-24T10:02:00Z").unwrap();
-        assert_eq!(log_errors(&p, Duration::from_secs(300), now).count, 1);
+        assert_eq!(
+            log_errors(&p, Duration::from_secs(300), now).unwrap().count,
+            1
+        );
+    }
+
+    #[test]
+    fn an_answer_from_another_pid_than_the_proved_one_is_not_ok() {
+        let mut f = facts();
+        f.health = Probe::Answer {
+            status: 200,
+            body: healthy_body(99),
+            latency_ms: 1.0,
+        };
+        let c = plan(&f, &HealthConfig::default());
+        assert_eq!(by(&c, "GET /health").status, crate::output::Mark::Fail);
+    }
+
+    #[test]
+    fn serves_found_by_name_are_not_the_runtime_of_this_state_dir() {
+        let mut f = facts();
+        f.recorded.clear();
+        f.recorded_alive.clear();
+        f.by_name = vec![7541, 7813];
+        f.named = Err("the state dir has no runtime.json".into());
+        let c = plan(&f, &HealthConfig::default());
+        let p = by(&c, "runtime process");
+        assert_eq!(p.status, crate::output::Mark::Fail);
+        assert!(!p.detail.contains("7541"), "{}", p.detail);
+    }
+
+    #[test]
+    fn two_sockets_on_the_port_are_a_split_and_a_missing_log_is_unknown() {
+        let mut f = facts();
+        f.listeners.push(proc_info(11, true));
+        f.listen_sockets = 2;
+        f.log_errors = Err("/var/lib/hal9/hal9.log: not found".into());
+        let c = plan(&f, &HealthConfig::default());
+        assert_eq!(by(&c, "port owner").status, crate::output::Mark::Fail);
+        assert!(by(&c, "port owner").detail.contains("split"));
+        assert_eq!(by(&c, "runtime log").status, crate::output::Mark::Unknown);
     }
 }

@@ -11,6 +11,7 @@ use crate::runtime::client::{ClientError, RuntimeClient};
 use crate::runtime::state::StateDir;
 
 use crate::system::fsio::write_atomic;
+use crate::system::runtime_identity::{self, NamedError};
 
 /// The previous limits, kept in the state dir until `--restore`.
 pub const SAVED: &str = "scale-emergency.json";
@@ -39,7 +40,37 @@ fn client_failure(ctx: &Ctx, e: ClientError) -> Failure {
     }
 }
 
+/// The admin token goes only to the runtime this state dir proves to be
+/// serving `ctx.url`, alone on its port: a forged runtime.json would
+/// otherwise send it wherever it likes, and a split port answers for
+/// whichever instance the kernel picked.
+fn proved_runtime(ctx: &Ctx) -> Result<(), Failure> {
+    let sd = StateDir::new(&ctx.state_dir);
+    runtime_identity::named(&sd, &ctx.url)
+        .map(|_| ())
+        .map_err(|e| {
+            let next = match &e {
+                NamedError::NotRecorded => {
+                    "hal9ctl health   # is the runtime running with this --state-dir?".to_string()
+                }
+                NamedError::Split { port, .. } => format!(
+                    "hal9ctl health   # then: hal9ctl emergency port-conflict --port {port}"
+                ),
+                NamedError::OtherAddress { .. } => {
+                    "pass the --state-dir of the runtime at that URL, or drop --url".to_string()
+                }
+                NamedError::Unreadable(_) | NamedError::Identity(_) => "hal9ctl health".to_string(),
+            };
+            Failure::critical(format!(
+                "refusing to send the admin token to {}: {e}",
+                ctx.url
+            ))
+            .with_next(next)
+        })
+}
+
 fn token(ctx: &Ctx) -> Result<String, Failure> {
+    proved_runtime(ctx)?;
     let sd = StateDir::new(&ctx.state_dir);
     sd.read_admin_token().map_err(|e| {
         Failure::critical(format!(
@@ -66,25 +97,40 @@ fn limit_changes(from: Limits, to: Limits) -> Vec<Change> {
     ]
 }
 
-/// Set the limits, audit it, and read them back: a command that prints
-/// success without checking it is a defect.
+/// Set the limits (unless they already are), audit it, and read them back:
+/// a command that prints success without checking it is a defect.
 async fn set_and_verify(
     ctx: &Ctx,
     client: &RuntimeClient,
     token: &str,
+    current: Limits,
     wanted: Limits,
     action: &str,
 ) -> Result<(), Failure> {
-    let r = client.set_limits(token, &wanted).await;
-    let result = match &r {
-        Ok(_) => format!(
-            "ok: {} in flight, {} rps",
-            wanted.max_in_flight, wanted.rate_limit_rps
-        ),
-        Err(e) => format!("failed: {e}"),
-    };
-    audit(ctx, action, &result);
-    r.map_err(|e| client_failure(ctx, e))?;
+    if current != wanted {
+        let r = client.set_limits(token, &wanted).await;
+        let result = match &r {
+            Ok(_) => format!(
+                "ok: {} in flight, {} rps",
+                wanted.max_in_flight, wanted.rate_limit_rps
+            ),
+            Err(e) => format!("failed: {e}"),
+        };
+        audit(ctx, action, &result);
+        r.map_err(|e| client_failure(ctx, e))?;
+    }
+    verify(ctx, client, token, wanted).await
+}
+
+/// Re-gathered after acting: the proved runtime, still the only listener on
+/// its port, reports the wanted limits. With one instance on the port, its
+/// answer is every instance's.
+async fn verify(
+    ctx: &Ctx,
+    client: &RuntimeClient,
+    token: &str,
+    wanted: Limits,
+) -> Result<(), Failure> {
     let now = client
         .limits(token)
         .await
@@ -96,7 +142,7 @@ async fn set_and_verify(
         ))
         .with_next("hal9ctl health"));
     }
-    Ok(())
+    proved_runtime(ctx)
 }
 
 pub async fn emergency(ctx: &Ctx) -> Result<ScaleReport, Failure> {
@@ -131,8 +177,9 @@ pub async fn emergency(ctx: &Ctx) -> Result<ScaleReport, Failure> {
         });
     }
     let saved = ctx.state_dir.join(SAVED);
-    // Keep the first record: a second emergency must not overwrite the true originals.
-    if !saved.exists() {
+    // Keep the first record: a second emergency must not overwrite the true
+    // originals. Limits that need no raising leave nothing to restore.
+    if !saved.exists() && current != wanted {
         let body =
             serde_json::to_vec_pretty(&current).map_err(|e| Failure::critical(e.to_string()))?;
         write_atomic(&saved, &body, 0o600).map_err(|e| {
@@ -142,11 +189,14 @@ pub async fn emergency(ctx: &Ctx) -> Result<ScaleReport, Failure> {
             ))
         })?;
     }
-    set_and_verify(ctx, &client, &token, wanted, "scale-limits").await?;
-    let undo = Some(format!(
-        "hal9ctl scale --restore --state-dir {}",
-        ctx.state_dir.display()
-    ));
+    let already = current == wanted;
+    set_and_verify(ctx, &client, &token, current, wanted, "scale-limits").await?;
+    let undo = saved.exists().then(|| {
+        format!(
+            "hal9ctl scale --restore --state-dir {}",
+            ctx.state_dir.display()
+        )
+    });
     Ok(ScaleReport {
         target,
         action: "emergency".into(),
@@ -154,7 +204,11 @@ pub async fn emergency(ctx: &Ctx) -> Result<ScaleReport, Failure> {
         changes,
         warnings: vec![],
         undo,
-        summary: "admission limits raised".into(),
+        summary: if already {
+            "already at the emergency limits".into()
+        } else {
+            "admission limits raised".into()
+        },
         status: Exit::Ok,
     })
 }
@@ -207,7 +261,8 @@ pub async fn restore(ctx: &Ctx) -> Result<ScaleReport, Failure> {
             status: Exit::Ok,
         });
     }
-    set_and_verify(ctx, &client, &token, original, "restore-limits").await?;
+    let already = current == original;
+    set_and_verify(ctx, &client, &token, current, original, "restore-limits").await?;
     std::fs::remove_file(&saved).map_err(|e| {
         Failure::new(
             Exit::Warning,
@@ -224,7 +279,11 @@ pub async fn restore(ctx: &Ctx) -> Result<ScaleReport, Failure> {
         changes,
         warnings: vec![],
         undo: None,
-        summary: "admission limits restored".into(),
+        summary: if already {
+            "already at the recorded limits".into()
+        } else {
+            "admission limits restored".into()
+        },
         status: Exit::Ok,
     })
 }
