@@ -148,6 +148,10 @@ pub struct Kept {
     pub reason: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub holders: Vec<Holder>,
+    /// Under a cleanup root, so the operator asked for it; a deleted-but-open
+    /// file elsewhere on the disk is only shown.
+    #[serde(skip)]
+    pub under_root: bool,
 }
 
 /// Candidates that may go, and files that matched but must stay.
@@ -178,6 +182,7 @@ pub fn eligible(facts: &Facts, opts: &Options) -> Eligible {
             bytes: f.bytes,
             reason,
             holders,
+            under_root: true,
         };
         if let Some(h) = facts.held.get(&(f.device, f.inode)) {
             let why = format!("held open by pid {} ({})", h.pid, h.comm);
@@ -208,6 +213,7 @@ pub fn eligible(facts: &Facts, opts: &Options) -> Eligible {
             bytes: d.bytes,
             reason,
             holders: d.holders.clone(),
+            under_root,
         };
         if let Some(m) = facts.mapped.find((d.device, d.inode), &d.path) {
             out.kept.push(keep(format!(
@@ -226,13 +232,9 @@ mapped (truncating would kill it with SIGBUS); run as root, or --force to trunca
         } else if under_root || opts.force {
             out.candidates.push(Candidate::Truncate(d.clone()));
         } else {
-            out.kept.push(Kept {
-                path: d.path.clone(),
-                category: Category::DeletedOpen,
-                bytes: d.bytes,
-                reason: "deleted but open outside the cleanup roots (--force truncates it)".into(),
-                holders: d.holders.clone(),
-            });
+            out.kept.push(keep(
+                "deleted but open outside the cleanup roots (--force truncates it)".into(),
+            ));
         }
     }
     out
@@ -439,6 +441,10 @@ mod tests {
         assert_eq!(names(&p), vec!["idle.log"]);
         assert_eq!(p.kept.len(), 1);
         assert!(p.kept[0].reason.contains("4242"), "{}", p.kept[0].reason);
+        assert!(
+            p.kept[0].under_root,
+            "a file the operator asked for, left in place"
+        );
     }
 
     fn deleted(path: &str, device: u64) -> DeletedOpen {
@@ -518,6 +524,10 @@ mod tests {
         assert!(matches!(p.actions[0], Candidate::Truncate(_)));
         assert_eq!(p.kept.len(), 1, "the other filesystem is not reported");
         assert_eq!(p.kept[0].path, PathBuf::from("/home/app/big.tmp"));
+        assert!(
+            !p.kept[0].under_root,
+            "only shown: not something cleanup was asked for"
+        );
 
         let forced = plan(
             &f,

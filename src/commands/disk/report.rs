@@ -437,12 +437,16 @@ run `hal9ctl disk usage` as root to find it",
             |f| f.percent_after.unwrap_or(f.plan.percent_before),
             failures,
         );
-        // A planned file left in place (held, changed) is work not done.
+        // A planned file left in place (held, changed) is work not done; with
+        // --target 0 (everything that matches) so is a file kept at planning
+        // (held open, mapped): the operator asked for it and did not get it.
         let skipped = applied
             .results
             .iter()
             .any(|d| matches!(d, Done::Skipped(_)));
-        if (skipped && self.target == 0 || !shortfalls.is_empty()) && self.status == Exit::Ok {
+        let left_in_place = skipped || self.kept.iter().any(|k| k.under_root);
+        if (left_in_place && self.target == 0 || !shortfalls.is_empty()) && self.status == Exit::Ok
+        {
             self.status = Exit::Warning;
         }
         self.notes.extend(shortfalls);
@@ -571,7 +575,7 @@ run the same command again to continue\n",
             ));
         } else if self.status != Exit::Ok {
             let what = if self.target == 0 {
-                "some eligible files could not be cleaned".to_string()
+                "some matching files were left in place (see kept and the notes)".to_string()
             } else {
                 format!(
                     "still at or above {}% after everything eligible",
