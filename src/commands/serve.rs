@@ -302,6 +302,7 @@ async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> 
             .and_then(|f| std::path::absolute(f).ok())
             .filter(|f| f.to_str().is_some()),
     };
+    spawn_signal_handler(state.clone());
     let lock = match lock {
         Some(l) => {
             sd.write_runtime_info(&info)
@@ -347,7 +348,6 @@ async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> 
             },
         ));
     }
-    spawn_signal_handler(state.clone());
     tracing::info!(
         "hal9 runtime {} listening on http://{bound} (pid {})",
         crate::VERSION,
@@ -407,16 +407,19 @@ async fn follow_configmap(ns: &str, name: &str) -> Result<MigrationStore, Failur
     Ok(MigrationStore::following(store.describe(), doc))
 }
 
+/// Registered before the caller returns, not inside the task: a SIGTERM
+/// that arrives once runtime.json names this process must drain it, never
+/// kill it by the default action.
 fn spawn_signal_handler(state: Arc<AppState>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot install SIGTERM/SIGINT handlers; drain with POST /admin/drain");
+        return;
+    };
     tokio::spawn(async move {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) else {
-            tracing::error!("cannot install SIGTERM/SIGINT handlers; drain with POST /admin/drain");
-            return;
-        };
         tokio::select! {
             _ = term.recv() => tracing::info!("SIGTERM: draining"),
             _ = int.recv() => tracing::info!("SIGINT: draining"),
