@@ -171,6 +171,19 @@ pub fn plan(facts: &Facts, opts: &Options) -> Plan {
                 refusals.push(format!("pid {} ({}): {why}", h.info.pid, h.info.comm));
                 Action::RefuseOwned { why, next }
             }
+            // A supervisor starts what we kill again, and fights us for the
+            // port: it has to do the stopping (§5), whatever --force says.
+            (Ok(()), None) if h.info.supervisor.is_some() => {
+                let s = h
+                    .info
+                    .supervisor
+                    .as_ref()
+                    .map(|s| (s.name.clone(), s.stop.clone()));
+                let (name, stop) = s.unwrap_or_default();
+                let why = format!("run by {name}, which would start it again");
+                refusals.push(format!("pid {} ({}): {why}", h.info.pid, h.info.comm));
+                Action::RefuseOwned { why, next: stop }
+            }
             (Ok(()), None) if h.info.hal9_runtime => Action::Drain,
             (Ok(()), None) => Action::Signal {
                 signal: opts.signal,
@@ -1270,7 +1283,7 @@ mod tests {
     }
 
     #[test]
-    fn supervised_holders_are_announced() {
+    fn supervised_holders_are_refused_with_their_supervisors_stop_command() {
         let mut h = info(700, 1, "python3");
         h.supervisor = Some(Supervisor {
             name: "systemd (unit web.service)".into(),
@@ -1279,7 +1292,20 @@ mod tests {
         let p = plan(&facts(vec![h]), &opts(true));
         assert_eq!(p.respawn_warnings.len(), 1);
         assert!(p.respawn_warnings[0].contains("systemctl stop web.service"));
-        assert!(p.refused.is_none());
+        // Even forced: killing it would only make systemd start it again.
+        assert!(
+            p.refused
+                .as_deref()
+                .unwrap_or("")
+                .contains("run by systemd")
+        );
+        assert_eq!(
+            p.steps[0].action,
+            Action::RefuseOwned {
+                why: "run by systemd (unit web.service), which would start it again".into(),
+                next: "systemctl stop web.service".into(),
+            }
+        );
     }
 
     #[test]

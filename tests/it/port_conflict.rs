@@ -668,3 +668,66 @@ fn a_holder_its_respawner_brings_back_is_not_a_free_port() {
         .stdin(Stdio::null()));
     assert!(!stdout(&o).contains("is free"), "{}", stdout(&o));
 }
+
+/// A process that names itself `runsv` (through /proc/self/comm, as the real
+/// one is named by its binary) in a service dir, with a child holding PORT:
+/// what runit looks like to /proc. Both are killed by pid when it drops.
+struct FakeRunsv {
+    sv: Child,
+    app: i32,
+}
+
+const FAKE_RUNSV: &str = r#"
+import os, subprocess, sys, time
+port, svdir = sys.argv[1], sys.argv[2]
+open("/proc/self/comm", "w").write("runsv")
+os.chdir(svdir)
+app = subprocess.Popen([sys.executable, "-c",
+    "import os,socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',%s))\ns.listen(8)\nprint(os.getpid(),flush=True)\ntime.sleep(600)" % port],
+    stdout=subprocess.PIPE)
+print(app.stdout.readline().decode().strip(), flush=True)
+time.sleep(600)
+"#;
+
+impl FakeRunsv {
+    fn start(port: u16, svdir: &Path) -> FakeRunsv {
+        let mut sv = Command::new("python3")
+            .args(["-c", FAKE_RUNSV, &port.to_string()])
+            .arg(svdir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3");
+        let mut lines = BufReader::new(sv.stdout.take().unwrap()).lines();
+        let app = lines.next().unwrap().unwrap().trim().parse().unwrap();
+        FakeRunsv { sv, app }
+    }
+}
+
+impl Drop for FakeRunsv {
+    fn drop(&mut self) {
+        let _ = kill(Pid::from_raw(self.app), Signal::SIGKILL);
+        let _ = self.sv.kill();
+        let _ = self.sv.wait();
+    }
+}
+
+#[test]
+fn a_supervised_holder_is_refused_even_forced_and_named_with_the_supervisors_stop() {
+    let state = tempdir();
+    let port = free_port();
+    let svdir = state.path().join("sv-web");
+    std::fs::create_dir(&svdir).unwrap();
+    let sv = FakeRunsv::start(port, &svdir);
+    let o = port_conflict(state.path(), port, &["--force"]);
+    let v = json(&o);
+    assert_eq!(o.status.code(), Some(2), "{v:#}\n{}", stderr(&o));
+    assert_eq!(v["outcome"], "refused", "{v:#}");
+    assert_eq!(
+        v["next"].as_str().unwrap(),
+        format!("sv down {}", svdir.display()),
+        "{v:#}"
+    );
+    assert!(alive(sv.app), "the supervised holder was signalled");
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+}
