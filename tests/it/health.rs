@@ -168,7 +168,20 @@ fn a_draining_runtime_is_a_warning() {
     );
     let url = format!("{}/api/v1/signal", s.url);
     let inflight = std::thread::spawn(move || post_json(&url, &json!({"content": "slow"})));
-    std::thread::sleep(Duration::from_millis(300));
+    // Drain only once the slow signal is admitted: a drain with nothing in
+    // flight ends at once, and the runtime is gone before health looks.
+    let t0 = std::time::Instant::now();
+    while !s.get("/metrics").body.lines().any(|l| {
+        l.strip_prefix("hal9_in_flight_requests ")
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .is_some_and(|n| n >= 1)
+    }) {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "the slow signal never arrived"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert_eq!(s.admin("POST", "/admin/drain", None).status, 202);
     let (code, v) = health(s.dir.path(), &[]);
     assert_eq!(code, Some(1), "{v:#}");
