@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::apps::v1::Deployment;
 use kube::Api;
-use kube::api::{ListParams, PostParams};
+use kube::api::PostParams;
 
 use super::client::{Kube, Op, api_error};
 use super::facts;
@@ -25,22 +25,9 @@ pub async fn undo(kube: &Kube, name: &str, wait: Duration) -> Result<String, Fai
     let api: Api<Deployment> = Api::namespaced(kube.client.clone(), &kube.namespace);
     let mut d = facts::deployment(kube, name).await?;
     let current = revision(&d.metadata).unwrap_or(0);
-    let uid = d.metadata.uid.clone();
-    let rs_api: Api<ReplicaSet> = Api::namespaced(kube.client.clone(), &kube.namespace);
-    let sel = facts::selector(&d).unwrap_or_default();
-    let rss = rs_api
-        .list(&ListParams::default().labels(&sel))
-        .await
-        .map_err(|e| api_error(kube, Op::new("list", "replicasets"), e))?;
-    let previous = rss
-        .items
+    let previous = facts::replica_sets(kube, &d)
+        .await?
         .into_iter()
-        .filter(|rs| {
-            rs.metadata
-                .owner_references
-                .as_ref()
-                .is_some_and(|o| o.iter().any(|o| Some(&o.uid) == uid.as_ref()))
-        })
         .filter_map(|rs| {
             revision(&rs.metadata)
                 .filter(|r| *r < current)
