@@ -191,7 +191,7 @@ async fn entry_by_layer_or_neuron_and_bad_requests() {
 async fn the_flat_path_is_the_entry_neuron_alone() {
     let rt = default_runtime();
     let r = rt
-        .signal_on(&req("hello"), Path::Flat, rt.new_id())
+        .signal_on(&req("hello"), Path::Flat, Features::ALL, rt.new_id())
         .await
         .unwrap();
     assert_eq!(hop_names(&r), ["reflex"]);
