@@ -98,6 +98,9 @@ fn a_features_rollback_takes_the_layers_out_of_a_keyed_signals_trace() {
     assert_eq!(path, "hierarchical");
     assert_eq!(distinct(&after), ["L1"], "{after:?}");
     assert!(before.len() > after.len());
+    let f = s.get("/api/v1/status").json()["features"].clone();
+    assert_eq!(f["open_layers"], json!(["L1"]), "{f}");
+    assert_eq!(f["hierarchical_routing"], true, "{f}");
     let v = keyed_signal(&s, "user-7");
     assert_eq!(gated_by(&v), ["cognitive_layers"], "{v}");
 }

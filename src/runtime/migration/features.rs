@@ -28,6 +28,17 @@ const GATES: [(&str, u8); 6] = [
 /// The flag that is a read-out of the data layout, not a switch.
 pub const SCHEMA_FLAG: &str = "state_migration";
 
+/// The switches as `GET /api/v1/status` shows them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InEffect {
+    pub hierarchical_routing: bool,
+    pub shadow: bool,
+    /// Layers a signal may go on to on the hierarchical path.
+    pub open_layers: Vec<Layer>,
+    /// Whether `command` neurons run on the hierarchical path.
+    pub command_neurons: bool,
+}
+
 /// The switches in effect for one signal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Features(u8);
@@ -63,6 +74,21 @@ impl Features {
     /// On: a request answered flat also runs hierarchically, to count divergence.
     pub fn shadow(self) -> bool {
         self.0 & SHADOW != 0
+    }
+
+    /// What the hot path applies now, for `GET /api/v1/status`: read from
+    /// the same bits a signal reads, so a verify step sees the switches in
+    /// effect, not only the stored document.
+    pub fn in_effect(self) -> InEffect {
+        InEffect {
+            hierarchical_routing: self.routes_hierarchical(),
+            shadow: self.shadow(),
+            open_layers: Layer::ALL
+                .into_iter()
+                .filter(|l| self.gate(*l, false).is_none())
+                .collect(),
+            command_neurons: self.0 & SUBSTRATE != 0,
+        }
     }
 
     /// The flag that keeps a neuron off the hierarchical path, if any is off.

@@ -282,6 +282,7 @@ async fn status(State(st): State<Arc<AppState>>) -> Json<serde_json::Value> {
         "connections": st.connections.len(),
         "max_connections": st.connections.cap(),
         "migration": st.migration.get(),
+        "features": st.migration.features().in_effect(),
     }))
 }
 
