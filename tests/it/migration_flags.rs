@@ -103,6 +103,12 @@ fn a_features_rollback_takes_the_layers_out_of_a_keyed_signals_trace() {
     assert_eq!(f["hierarchical_routing"], true, "{f}");
     let v = keyed_signal(&s, "user-7");
     assert_eq!(gated_by(&v), ["cognitive_layers"], "{v}");
+    let o = run(hal9ctl(s.dir.path()).args(["signal", "route this", "--url", &s.url]));
+    assert!(
+        stdout(&o).contains("migration flag cognitive_layers is off"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
