@@ -103,7 +103,7 @@ impl Runtime {
                         neuron.processed.fetch_add(1, Relaxed);
                         hop.cache_hit = done.cache_hit;
                         let (targets, features) = match features {
-                            Some(f) => (neuron.forwards(done.route), f),
+                            Some(open) => (neuron.forwards(done.route), open),
                             None => (&[][..], Features::ALL),
                         };
                         for &f in targets {
