@@ -107,6 +107,12 @@ impl Report for SignalReport {
         for g in &r.gradients {
             out.push_str(&format!("gradient {} → {}: {}\n", g.from, g.to, g.error));
         }
+        for g in &r.gated {
+            out.push_str(&st.dim(&format!(
+                "skipped {} ({}): migration flag {} is off\n",
+                g.neuron, g.layer, g.flag
+            )));
+        }
         out
     }
 }

@@ -44,6 +44,18 @@ pub struct SignalResponse {
     /// Processing errors sent back along backward connections.
     #[serde(default)]
     pub gradients: Vec<Gradient>,
+    /// Neurons the signal would have gone on to that a migration flag keeps
+    /// off the hierarchical path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gated: Vec<Gated>,
+}
+
+/// A neuron left out of a signal's path, and the flag that is off.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gated {
+    pub neuron: String,
+    pub layer: Layer,
+    pub flag: String,
 }
 
 /// One neuron the signal passed through.

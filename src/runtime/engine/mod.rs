@@ -20,6 +20,7 @@ use super::api::{
     SignalResponse,
 };
 use super::layer::Layer;
+use super::migration::Features;
 use super::spec::{NeuronSpec, RuntimeSettings};
 use cache::LayerCache;
 use memory::{Hit, Memory};
@@ -125,17 +126,19 @@ impl Runtime {
     /// Process one signal: enter at `neuron_id`, or the first neuron of
     /// `layer`, or the first L1 neuron; propagate along forward connections.
     pub async fn signal(&self, req: &SignalRequest) -> Result<SignalResponse, SignalError> {
-        self.signal_on(req, Path::Hierarchical, self.new_id()).await
+        self.signal_on(req, Path::Hierarchical, Features::ALL, self.new_id())
+            .await
     }
 
     /// Process one signal on either path. Hierarchical: the signal crosses
-    /// the layers as `propagate` describes. Flat: the entry neuron alone
-    /// answers. The content is trimmed first, so `echo`'s newline does not
-    /// make a different cache key.
+    /// the layers `features` leaves open, as `propagate` describes. Flat:
+    /// the entry neuron alone answers. The content is trimmed first, so
+    /// `echo`'s newline does not make a different cache key.
     pub async fn signal_on(
         &self,
         req: &SignalRequest,
         path: Path,
+        features: Features,
         id: String,
     ) -> Result<SignalResponse, SignalError> {
         let started = Instant::now();
@@ -150,8 +153,8 @@ impl Runtime {
             .inspect_err(|_| {
                 self.metrics.rejected.fetch_add(1, Relaxed);
             })?;
-        let forward = path == Path::Hierarchical;
-        let trace = self.propagate(entry, Arc::from(content), forward).await;
+        let gates = (path == Path::Hierarchical).then_some(features);
+        let trace = self.propagate(entry, Arc::from(content), gates).await;
         self.metrics.signals.fetch_add(1, Relaxed);
         self.metrics.duration.observe(started.elapsed());
         let Some(output) = trace.output else {
@@ -164,6 +167,7 @@ impl Runtime {
             path,
             trace: trace.hops,
             gradients: trace.gradients,
+            gated: trace.gated,
         })
     }
 

@@ -7,6 +7,10 @@
 //! does not forward; its error goes back to each of its backward
 //! connections as a gradient, and the other branches carry on.
 //!
+//! On the hierarchical path the migration flags decide which neurons a
+//! signal may go on to (`Features::gate`); a gated neuron neither answers
+//! nor forwards, and the trace names it with the flag that is off.
+//!
 //! Within a level, `rules` neurons run inline (they take microseconds) and
 //! `command` neurons run concurrently, so a fan-out to several external
 //! programs costs the slowest of them, not their sum.
@@ -24,14 +28,16 @@ use super::command;
 use super::lock;
 use super::network::{CommandNeuron, Processor};
 use super::rules::Route;
-use crate::runtime::api::{Gradient, Hop};
+use crate::runtime::api::{Gated, Gradient, Hop};
 use crate::runtime::layer::Layer;
+use crate::runtime::migration::Features;
 
 /// What happened to a signal.
 #[derive(Debug, Default)]
 pub struct Trace {
     pub hops: Vec<Hop>,
     pub gradients: Vec<Gradient>,
+    pub gated: Vec<Gated>,
     /// The output of the last neuron, in visiting order, that succeeded.
     pub output: Option<Arc<str>>,
     /// The first error, for when nothing succeeded.
@@ -47,8 +53,14 @@ struct Done {
 type Outcome = (Result<Done, String>, Duration);
 
 impl Runtime {
-    /// With `forward` false (the flat path) the entry neuron alone answers.
-    pub(super) async fn propagate(&self, entry: usize, content: Arc<str>, forward: bool) -> Trace {
+    /// With `features` `None` (the flat path) the entry neuron alone answers.
+    /// The entry neuron always answers: the caller chose it.
+    pub(super) async fn propagate(
+        &self,
+        entry: usize,
+        content: Arc<str>,
+        features: Option<Features>,
+    ) -> Trace {
         let neurons = &self.network.neurons;
         let mut visited = vec![false; neurons.len()];
         visited[entry] = true;
@@ -90,15 +102,24 @@ impl Runtime {
                     Ok(done) => {
                         neuron.processed.fetch_add(1, Relaxed);
                         hop.cache_hit = done.cache_hit;
-                        let targets = if forward {
-                            neuron.forwards(done.route)
-                        } else {
-                            &[]
+                        let (targets, features) = match features {
+                            Some(open) => (neuron.forwards(done.route), open),
+                            None => (&[][..], Features::ALL),
                         };
                         for &f in targets {
-                            if !visited[f] {
-                                visited[f] = true;
-                                next.push((f, Arc::clone(&done.output)));
+                            if visited[f] {
+                                continue;
+                            }
+                            visited[f] = true;
+                            let to = &neurons[f];
+                            let runs_a_command = matches!(to.processor, Processor::Command(_));
+                            match features.gate(to.layer, runs_a_command) {
+                                None => next.push((f, Arc::clone(&done.output))),
+                                Some(flag) => trace.gated.push(Gated {
+                                    neuron: to.id.to_string(),
+                                    layer: to.layer,
+                                    flag: flag.to_string(),
+                                }),
                             }
                         }
                         trace.output = Some(done.output);

@@ -191,7 +191,7 @@ async fn entry_by_layer_or_neuron_and_bad_requests() {
 async fn the_flat_path_is_the_entry_neuron_alone() {
     let rt = default_runtime();
     let r = rt
-        .signal_on(&req("hello"), Path::Flat, rt.new_id())
+        .signal_on(&req("hello"), Path::Flat, Features::ALL, rt.new_id())
         .await
         .unwrap();
     assert_eq!(hop_names(&r), ["reflex"]);
@@ -424,4 +424,36 @@ async fn metrics_cover_signals_latency_caches_and_neurons() {
         !text.contains("hal9_breaker_state{"),
         "rules neurons have no breaker"
     );
+}
+
+#[tokio::test]
+async fn a_gated_layer_neither_answers_nor_forwards_but_a_chosen_entry_does() {
+    use crate::runtime::migration::{MigrationDoc, Phase};
+    let rt = default_runtime();
+    // ramp_up: intelligence_layer is off, so L5 is named in `gated`, not the trace.
+    let ramp = Features::of(&MigrationDoc::at_phase(Phase::RampUp, 0));
+    let r = rt
+        .signal_on(&req("hello"), Path::Hierarchical, ramp, rt.new_id())
+        .await
+        .unwrap();
+    assert!(r.trace.iter().all(|h| h.layer != Layer::L5), "{r:?}");
+    assert!(r.trace.iter().any(|h| h.layer == Layer::L4), "{r:?}");
+    assert!(
+        r.gated
+            .iter()
+            .all(|g| g.layer == Layer::L5 && g.flag == "intelligence_layer"),
+        "{r:?}"
+    );
+    assert!(!r.gated.is_empty(), "{r:?}");
+    // A signal sent to L5 by name still gets its answer there.
+    let at_l5 = SignalRequest {
+        layer: Some(Layer::L5),
+        ..req("hello")
+    };
+    let r = rt
+        .signal_on(&at_l5, Path::Hierarchical, ramp, rt.new_id())
+        .await
+        .unwrap();
+    assert_eq!(r.trace.len(), 1);
+    assert_eq!(r.trace[0].layer, Layer::L5);
 }

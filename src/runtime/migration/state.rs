@@ -7,6 +7,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::features::SCHEMA_FLAG;
+
 /// The phases in order. `Flat` is "before the migration": everything off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -291,6 +293,10 @@ pub fn apply_update(
     }
     let mut flags = Phase::Flat.flags();
     flags.extend(proposed.flags.clone());
+    // `state_migration` reports the layout the data is in; only
+    // `state_schema` (through a snapshot) changes that, so the flag cannot
+    // claim a layout the state is not in.
+    flags.insert(SCHEMA_FLAG.to_string(), proposed.state_schema == 2);
     Ok(MigrationDoc {
         version: current.version + 1,
         phase: proposed.phase,
@@ -382,6 +388,19 @@ mod tests {
             serde_json::from_str::<MigrationPatch>(&whole).is_ok(),
             "a GET document goes back whole"
         );
+    }
+
+    #[test]
+    fn state_migration_reports_the_schema_and_cannot_be_set_apart_from_it() {
+        let cur = MigrationDoc::at_phase(Phase::Canary, 1);
+        let mut p = cur.clone();
+        p.flags.insert("state_migration".into(), true);
+        let next = apply_update(&cur, &p).unwrap();
+        assert!(!next.flag("state_migration"), "the data is still flat");
+        let mut p = MigrationDoc::at_phase(Phase::StateMigration, next.version);
+        p.flags.clear();
+        let after = apply_update(&next, &p).unwrap();
+        assert!(after.flag("state_migration"), "the data was migrated");
     }
 
     #[test]

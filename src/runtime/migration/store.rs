@@ -4,8 +4,9 @@
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
 
+use super::features::Features;
 use super::state::{MigrationDoc, MigrationError, MigrationPatch, apply_update};
 use crate::system::fsio::write_atomic;
 
@@ -19,14 +20,14 @@ pub enum StoreError {
     Io { path: PathBuf, source: io::Error },
 }
 
-/// The current document plus a lock-free copy of the share for the hot path.
+/// The current document plus lock-free copies of the share and the flags for the hot path.
 pub struct MigrationStore {
     path: Option<PathBuf>,
     /// Set when the truth lives elsewhere (a ConfigMap): PUTs are refused.
     external: Option<String>,
     doc: Mutex<MigrationDoc>,
     share_bp: AtomicU32,
-    shadow: std::sync::atomic::AtomicBool,
+    features: AtomicU8,
 }
 
 impl MigrationStore {
@@ -62,13 +63,13 @@ impl MigrationStore {
 
     fn with_doc(path: Option<PathBuf>, doc: MigrationDoc) -> MigrationStore {
         let share = doc.share_bp();
-        let shadow = doc.flag("shadow_mode");
+        let features = Features::of(&doc).bits();
         MigrationStore {
             path,
             external: None,
             doc: Mutex::new(doc),
             share_bp: AtomicU32::new(share),
-            shadow: shadow.into(),
+            features: features.into(),
         }
     }
 
@@ -84,8 +85,9 @@ impl MigrationStore {
         self.share_bp.load(Ordering::Relaxed)
     }
 
-    pub fn shadow(&self) -> bool {
-        self.shadow.load(Ordering::Relaxed)
+    /// The switches of the current flags, read without a lock.
+    pub fn features(&self) -> Features {
+        Features::from_bits(self.features.load(Ordering::Relaxed))
     }
 
     /// Apply a whole proposed document.
@@ -124,8 +126,8 @@ impl MigrationStore {
 
     fn publish(&self, doc: &MigrationDoc) {
         self.share_bp.store(doc.share_bp(), Ordering::Relaxed);
-        self.shadow
-            .store(doc.flag("shadow_mode"), Ordering::Relaxed);
+        self.features
+            .store(Features::of(doc).bits(), Ordering::Relaxed);
     }
 
     fn persist(&self, doc: &MigrationDoc) -> Result<(), StoreError> {

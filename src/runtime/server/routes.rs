@@ -22,6 +22,7 @@ use super::errors::ApiError;
 use super::{AppState, admin};
 use crate::runtime::api::{CheckBody, HealthBody, HealthStatus, Path, ReadyBody, SignalRequest};
 use crate::runtime::layer::Layer;
+use crate::runtime::migration::Features;
 use crate::runtime::migration::router::route;
 
 /// Request bodies above this are refused with 413.
@@ -281,6 +282,7 @@ async fn status(State(st): State<Arc<AppState>>) -> Json<serde_json::Value> {
         "connections": st.connections.len(),
         "max_connections": st.connections.cap(),
         "migration": st.migration.get(),
+        "features": st.migration.features().in_effect(),
     }))
 }
 
@@ -363,21 +365,28 @@ async fn signal(
         .get("x-request-key")
         .map(|v| v.as_bytes().to_vec())
         .unwrap_or_else(|| id.as_bytes().to_vec());
-    let path = route(&key, st.migration.share_bp());
+    let features = st.migration.features();
+    let path = if features.routes_hierarchical() {
+        route(&key, st.migration.share_bp())
+    } else {
+        Path::Flat
+    };
     let pm = st.metrics.path(path);
     pm.in_flight.fetch_add(1, Ordering::Relaxed);
     let t0 = Instant::now();
-    let result = st.runtime.signal_on(&req, path, id).await;
+    let result = st.runtime.signal_on(&req, path, features, id).await;
     pm.in_flight.fetch_sub(1, Ordering::Relaxed);
     // A path "errs" when the signal failed or any neuron on it failed (a
     // gradient): a degraded answer is what a rollback gate must catch.
     let clean = matches!(&result, Ok(r) if r.gradients.is_empty());
     st.metrics.record_path(path, clean, t0.elapsed());
-    if path == Path::Flat && st.migration.shadow() {
-        // Shadow mode: the hierarchical path runs too, flat answers, differences are counted.
+    if path == Path::Flat && features.shadow() {
+        // Shadow mode: the hierarchical architecture runs too, at full
+        // strength since that is what is being evaluated; flat answers,
+        // differences are counted.
         let shadow = st
             .runtime
-            .signal_on(&req, Path::Hierarchical, st.runtime.new_id())
+            .signal_on(&req, Path::Hierarchical, Features::ALL, st.runtime.new_id())
             .await;
         st.metrics.shadow_compared.fetch_add(1, Ordering::Relaxed);
         let same = matches!((&result, &shadow), (Ok(a), Ok(b)) if a.output == b.output);
