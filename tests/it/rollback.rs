@@ -839,3 +839,27 @@ fn verified_means_a_probe_took_the_path_of_the_share_and_answered_clean() {
     assert!(summary.contains("verified"), "{summary}");
     assert!(summary.contains("probe"), "{summary}");
 }
+
+#[test]
+fn a_resumed_inconclusive_window_is_named_in_the_final_summary() {
+    let s = flat_server(None);
+    walk_to(&s, "full");
+    let o = run(rollback_strict(&s).args([
+        "--strategy",
+        "gradual",
+        "--to-phase",
+        "flat",
+        "--steps",
+        "2",
+        "--interval",
+        "50ms",
+    ]));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = run(rollback(&s).arg("--resume"));
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    let summary = json(&o)["summary"].as_str().unwrap().to_string();
+    assert!(
+        summary.contains("1 step window(s) were inconclusive and never judged"),
+        "{summary}"
+    );
+}

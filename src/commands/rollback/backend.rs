@@ -461,3 +461,17 @@ impl Backend {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restarts_count_per_serving_pod_and_a_gone_pod_hides_nothing() {
+        let before: BTreeMap<String, i64> = [("a".into(), 5), ("gone".into(), 9)].into();
+        // "gone" left (its restarts vanish from any sum); "a" restarted once; "new" came up with 2.
+        let now: BTreeMap<String, i64> = [("a".into(), 6), ("new".into(), 2)].into();
+        assert_eq!(new_restarts(&before, &now), 3);
+        assert_eq!(new_restarts(&now, &now), 0);
+    }
+}

@@ -595,6 +595,17 @@ async fn execute(
             "; the gates judged {probed} synthetic probe signal(s) (--allow-no-traffic)"
         ));
     }
+    // A window paused as inconclusive and then resumed was never judged.
+    let unjudged = j
+        .steps
+        .iter()
+        .filter(|s| s.gate.as_ref().is_some_and(|g| g.inconclusive))
+        .count();
+    if unjudged > 0 {
+        evidence.push_str(&format!(
+            "; {unjudged} step window(s) were inconclusive and never judged"
+        ));
+    }
     for u in &unknown {
         evidence.push_str(&format!("; {u}"));
     }
