@@ -176,6 +176,39 @@ fn pod_restarts(f: &crate::cluster::facts::DeploymentFacts) -> BTreeMap<String, 
         .collect()
 }
 
+/// `GET /metrics` of one pod through the API server's proxy, on the port its
+/// first container declares (the runtime's default, 8080, if none).
+async fn pod_hierarchical_in_flight(
+    kube: &crate::cluster::client::Kube,
+    p: &Pod,
+) -> Result<u64, String> {
+    let name = p.metadata.name.as_deref().ok_or("a pod without a name")?;
+    let ns = p.metadata.namespace.as_deref().unwrap_or(&kube.namespace);
+    let port = p
+        .spec
+        .as_ref()
+        .and_then(|s| s.containers.first())
+        .and_then(|c| c.ports.as_ref())
+        .and_then(|ports| ports.first())
+        .map(|port| port.container_port)
+        .unwrap_or(8080);
+    let req = hyper::Request::builder()
+        .uri(format!(
+            "/api/v1/namespaces/{ns}/pods/{name}:{port}/proxy/metrics"
+        ))
+        .body(Vec::new())
+        .map_err(|e| e.to_string())?;
+    let text = tokio::time::timeout(Duration::from_secs(5), kube.client.request_text(req))
+        .await
+        .map_err(|_| "no answer within 5 s through the pod proxy".to_string())?
+        .map_err(|e| format!("through the pod proxy: {e}"))?;
+    let m = parse(&text);
+    // No gauge is not zero: whatever answered is not a runtime we can read.
+    m.get("hal9_path_in_flight{path=\"hierarchical\"}")
+        .map(|n| *n as u64)
+        .ok_or_else(|| "its /metrics has no hal9_path_in_flight gauge".to_string())
+}
+
 /// Restarts during the window on the pods that serve now; a pod that came up
 /// during the window counts all of its restarts.
 fn new_restarts(before: &BTreeMap<String, i64>, now: &BTreeMap<String, i64>) -> i64 {
@@ -330,14 +363,7 @@ impl Backend {
     pub async fn drain_hierarchical(&self, within: std::time::Duration) -> Result<Drain, Failure> {
         let b = match self {
             Backend::Local(b) => b,
-            // The pods' in-flight gauges are not read from here, so nothing
-            // says their hierarchical requests finished.
-            Backend::Cluster(c) => {
-                return Ok(Drain::Unknown(format!(
-                    "hal9ctl does not read the in-flight requests of the pods of deployment {}",
-                    c.target.deployment
-                )));
-            }
+            Backend::Cluster(c) => return Self::drain_pods(c, within).await,
         };
         let deadline = std::time::Instant::now() + within;
         loop {
@@ -353,6 +379,35 @@ impl Backend {
                 return Ok(Drain::Left(n));
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The pods' own `hal9_path_in_flight` gauges, read through the API
+    /// server's pod proxy. A pod that cannot be read makes the drain unknown:
+    /// the others being idle says nothing about it.
+    async fn drain_pods(c: &ClusterBackend, within: Duration) -> Result<Drain, Failure> {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let f = Self::deployment_facts(c).await?;
+            let mut left = 0;
+            for p in f.pods.iter().filter(|p| serving(p)) {
+                match pod_hierarchical_in_flight(&c.store.kube, p).await {
+                    Ok(n) => left += n,
+                    Err(e) => {
+                        return Ok(Drain::Unknown(format!(
+                            "the in-flight requests of pod {} could not be read: {e}",
+                            p.metadata.name.as_deref().unwrap_or("?")
+                        )));
+                    }
+                }
+            }
+            if left == 0 {
+                return Ok(Drain::Done);
+            }
+            if std::time::Instant::now() >= deadline {
+                return Ok(Drain::Left(left));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
 
