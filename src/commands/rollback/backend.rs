@@ -201,7 +201,10 @@ async fn pod_hierarchical_in_flight(
     let text = tokio::time::timeout(Duration::from_secs(5), kube.client.request_text(req))
         .await
         .map_err(|_| "no answer within 5 s through the pod proxy".to_string())?
-        .map_err(|e| format!("through the pod proxy: {e}"))?;
+        .map_err(|e| match e {
+            kube::Error::Api(s) => format!("the pod proxy answered {} {}", s.code, s.message),
+            other => format!("through the pod proxy: {other}"),
+        })?;
     let m = parse(&text);
     // No gauge is not zero: whatever answered is not a runtime we can read.
     m.get("hal9_path_in_flight{path=\"hierarchical\"}")

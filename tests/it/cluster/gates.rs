@@ -123,6 +123,7 @@ fn a_cluster_immediate_rollback_never_claims_the_hierarchical_drain() {
         let summary = json(&o)["summary"].as_str().unwrap().to_string();
         assert!(summary.contains("hierarchical drain unknown"), "{summary}");
         // The plane has no kubelet, so no pod answers through the proxy.
+        assert!(summary.contains("the pod proxy answered 400"), "{summary}");
         assert!(summary.contains("of pod hal9-server-"), "{summary}");
         assert!(summary.contains("could not be read"), "{summary}");
     });
