@@ -277,6 +277,7 @@ Register-ArgumentCompleter -Native -CommandName 'hal9ctl' -ScriptBlock {
             [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'Continue the unfinished rollback from its journal')
             [CompletionResult]::new('--abort', '--abort', [CompletionResultType]::ParameterName, 'Abandon the unfinished rollback, leaving the state where it is')
             [CompletionResult]::new('--revision', '--revision', [CompletionResultType]::ParameterName, 'With --cluster and --strategy immediate: also roll the Deployment back to its previous ReplicaSet template (like `kubectl rollout undo`) and wait for it')
+            [CompletionResult]::new('--allow-no-traffic', '--allow-no-traffic', [CompletionResultType]::ParameterName, 'Gradual: a gate window with fewer than [rollback] min_requests requests is filled with synthetic probe signals (recorded as such) instead of pausing')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Assume yes; without it a destructive action needs a terminal prompt')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Assume yes; without it a destructive action needs a terminal prompt')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the plan, change nothing')

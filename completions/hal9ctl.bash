@@ -999,7 +999,7 @@ _hal9ctl() {
             return 0
             ;;
         hal9ctl__subcmd__rollback)
-            opts="-n -c -o -y -q -v -h -V --cluster --context --namespace --deployment --strategy --to-phase --steps --interval --components --resume --abort --on-failure --revision --max-error-percent --max-p99 --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version status help"
+            opts="-n -c -o -y -q -v -h -V --cluster --context --namespace --deployment --strategy --to-phase --steps --interval --components --resume --abort --on-failure --revision --max-error-percent --max-p99 --allow-no-traffic --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -263,6 +263,7 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand --resume 'Continue the unfinished rollback from its journal'
             cand --abort 'Abandon the unfinished rollback, leaving the state where it is'
             cand --revision 'With --cluster and --strategy immediate: also roll the Deployment back to its previous ReplicaSet template (like `kubectl rollout undo`) and wait for it'
+            cand --allow-no-traffic 'Gradual: a gate window with fewer than [rollback] min_requests requests is filled with synthetic probe signals (recorded as such) instead of pausing'
             cand -y 'Assume yes; without it a destructive action needs a terminal prompt'
             cand --yes 'Assume yes; without it a destructive action needs a terminal prompt'
             cand --dry-run 'Show the plan, change nothing'

@@ -127,6 +127,7 @@ hal9ctl restart --cluster -n hal9 --yes\n  hal9ctl restart --cluster --wait 10m 
     #[command(
         after_help = "Examples:\n  hal9ctl rollback --strategy immediate\n  hal9ctl rollback --strategy immediate --to-phase flat\n  \
 hal9ctl rollback --strategy gradual --steps 5 --interval 30s\n  \
+hal9ctl rollback --strategy gradual --allow-no-traffic   # no users: probe signals feed the gates\n  \
 hal9ctl rollback --strategy partial --components routing,features\n  hal9ctl rollback --resume\n  hal9ctl rollback status"
     )]
     Rollback(RollbackArgs),
@@ -338,6 +339,11 @@ pub struct RollbackArgs {
     /// Gate: highest p99 latency [default: from config, 500ms]
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub max_p99: Option<Duration>,
+
+    /// Gradual: a gate window with fewer than [rollback] min_requests requests is
+    /// filled with synthetic probe signals (recorded as such) instead of pausing
+    #[arg(long)]
+    pub allow_no_traffic: bool,
 }
 
 #[derive(Debug, Clone, Subcommand)]

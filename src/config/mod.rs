@@ -133,6 +133,9 @@ pub struct RollbackConfig {
     pub max_error_percent: f64,
     #[serde(with = "humantime_serde")]
     pub max_p99: Duration,
+    /// Fewest requests (both paths) a gate window needs to pass: below it the
+    /// window is inconclusive, not passed.
+    pub min_requests: u64,
 }
 
 impl Default for RollbackConfig {
@@ -142,6 +145,7 @@ impl Default for RollbackConfig {
             interval: Duration::from_secs(30),
             max_error_percent: 1.0,
             max_p99: Duration::from_millis(500),
+            min_requests: 20,
         }
     }
 }

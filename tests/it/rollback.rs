@@ -88,7 +88,16 @@ fn walk_to(s: &Server, to: &str) {
     }
 }
 
+/// A rollback of a test runtime that gets no user traffic: `--allow-no-traffic`
+/// lets its gate windows be filled with synthetic probe signals.
 fn rollback(s: &Server) -> Command {
+    let mut c = rollback_strict(s);
+    c.arg("--allow-no-traffic");
+    c
+}
+
+/// A rollback whose gates need real traffic.
+fn rollback_strict(s: &Server) -> Command {
     let mut c = hal9ctl(s.dir.path());
     c.args(["--url", &s.url, "rollback", "--yes", "-o", "json"])
         .stdin(Stdio::null());
@@ -712,4 +721,145 @@ fn a_huge_step_count_is_a_usage_error_not_an_allocation() {
     assert_eq!(o.status.code(), Some(64), "{}\n{}", stdout(&o), stderr(&o));
     assert!(stderr(&o).contains("--steps"), "{}", stderr(&o));
     assert_eq!(migration(&s)["phase"], "full");
+}
+
+#[test]
+fn a_gate_window_without_traffic_is_inconclusive_and_pauses_not_passed() {
+    let s = flat_server(None);
+    walk_to(&s, "full");
+    let o = run(rollback_strict(&s).args([
+        "--strategy",
+        "gradual",
+        "--to-phase",
+        "flat",
+        "--steps",
+        "3",
+        "--interval",
+        "100ms",
+    ]));
+    assert_eq!(o.status.code(), Some(1), "{}\n{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    let j = &v["journal"];
+    assert_eq!(j["status"], "interrupted", "{j}");
+    let gate = &j["steps"][0]["gate"];
+    assert_eq!(gate["passed"], false, "{gate}");
+    assert_eq!(gate["inconclusive"], true, "{gate}");
+    let detail = gate["detail"].to_string();
+    assert!(!detail.contains("all gates passed"), "{detail}");
+    assert!(detail.contains("0 requests"), "{detail}");
+    let summary = v["summary"].as_str().unwrap();
+    assert!(summary.contains("inconclusive"), "{summary}");
+    assert!(!summary.contains("verified"), "{summary}");
+    assert!(
+        v["next"].as_str().unwrap().contains("--allow-no-traffic"),
+        "{v}"
+    );
+    // Only the first step landed: nothing was judged, so nothing more was stepped.
+    assert_eq!(migration(&s)["hierarchical_percent"], 66.67);
+    assert_eq!(applied_steps(&s), 1);
+}
+
+#[test]
+fn allow_no_traffic_fills_each_window_with_recorded_probe_signals() {
+    let s = flat_server(Some("[rollback]\nmin_requests = 12\n"));
+    walk_to(&s, "full");
+    let o = run(rollback_strict(&s).args([
+        "--strategy",
+        "gradual",
+        "--to-phase",
+        "flat",
+        "--steps",
+        "3",
+        "--interval",
+        "50ms",
+        "--allow-no-traffic",
+    ]));
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    for step in v["journal"]["steps"].as_array().unwrap().iter().take(2) {
+        let g = &step["gate"];
+        assert_eq!(g["passed"], true, "{g}");
+        assert_eq!(g["synthetic_probes"], 12, "{g}");
+        assert!(
+            g["detail"]
+                .to_string()
+                .contains("12 synthetic probe signals"),
+            "{g}"
+        );
+    }
+    // The probes were real requests: the runtime counted them.
+    let m = s.get("/metrics").body;
+    let counted: f64 = m
+        .lines()
+        .filter(|l| l.starts_with("hal9_path_requests_total{"))
+        .filter_map(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok())
+        .sum();
+    assert!(counted >= 24.0, "{m}");
+    assert!(v["summary"].as_str().unwrap().contains("synthetic"), "{v}");
+}
+
+const BROKEN_HIERARCHICAL: &str = r#"
+[[neurons]]
+id = "entry"
+layer = "L1"
+processor = "rules"
+forward = ["broken"]
+rules = [{ pattern = "*", output = "{input}" }]
+
+[[neurons]]
+id = "broken"
+layer = "L3"
+processor = "command"
+command = ["sh", "-c", "exit 1"]
+backward = ["entry"]
+
+[runtime]
+breaker_failures = 1000000
+"#;
+
+#[test]
+fn verified_means_a_probe_took_the_path_of_the_share_and_answered_clean() {
+    // ramp_up keeps 75 % hierarchical, and the hierarchical path errs on every request.
+    let s = flat_server(Some(BROKEN_HIERARCHICAL));
+    walk_to(&s, "full");
+    let o = run(rollback_strict(&s).args(["--strategy", "immediate"]));
+    assert_eq!(o.status.code(), Some(2), "{}\n{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    let summary = v["summary"].as_str().unwrap();
+    assert!(summary.contains("verification failed"), "{summary}");
+    assert!(summary.contains("probe"), "{summary}");
+    assert!(!summary.contains("; verified"), "{summary}");
+
+    // Where both paths are clean, the probe confirms the share and says so.
+    let s = flat_server(None);
+    walk_to(&s, "ramp_up");
+    let o = run(rollback_strict(&s).args(["--strategy", "immediate"]));
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    let summary = json(&o)["summary"].as_str().unwrap().to_string();
+    assert!(summary.contains("verified"), "{summary}");
+    assert!(summary.contains("probe"), "{summary}");
+}
+
+#[test]
+fn a_resumed_inconclusive_window_is_named_in_the_final_summary() {
+    let s = flat_server(None);
+    walk_to(&s, "full");
+    let o = run(rollback_strict(&s).args([
+        "--strategy",
+        "gradual",
+        "--to-phase",
+        "flat",
+        "--steps",
+        "2",
+        "--interval",
+        "50ms",
+    ]));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = run(rollback(&s).arg("--resume"));
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    let summary = json(&o)["summary"].as_str().unwrap().to_string();
+    assert!(
+        summary.contains("1 step window(s) were inconclusive and never judged"),
+        "{summary}"
+    );
 }

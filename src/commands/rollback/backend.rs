@@ -2,7 +2,10 @@
 //! `hal9-migration` ConfigMap in the cluster. Both offer the same versioned
 //! read and conditional write, so the rollback loop does not care which.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Pod;
 
 use crate::exit::Failure;
 use crate::runtime::api::HealthStatus;
@@ -121,11 +124,100 @@ pub enum Backend {
     Cluster(ClusterBackend),
 }
 
-/// What a gate window compares against: metrics at its start, or the
-/// Deployment's restart count at its start.
+/// What a gate window compares against: metrics at its start, or each
+/// serving pod's restart count (by uid) at its start.
 pub enum Window {
     Metrics(Samples),
-    Restarts(i64),
+    Restarts(BTreeMap<String, i64>),
+}
+
+/// A judged window: its gates and, where they rest on requests, how many.
+pub struct GateWindow {
+    pub gates: Vec<super::gates::Gate>,
+    pub requests: Option<f64>,
+}
+
+/// Whether the requests routed hierarchical before an immediate switch finished.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Drain {
+    Done,
+    /// Still running when the wait ran out.
+    Left(u64),
+    /// Could not be measured; never reported as drained.
+    Unknown(String),
+}
+
+/// What the final check measured after the last step.
+pub struct Verified {
+    pub problems: Vec<String>,
+    /// What was confirmed, for the summary: only facts re-read just now.
+    pub evidence: String,
+}
+
+/// A pod being deleted still shows in the list (and may still look ready)
+/// until its grace period ends; it serves no new requests, so gates skip it.
+fn serving(p: &Pod) -> bool {
+    p.metadata.deletion_timestamp.is_none()
+}
+
+fn pod_restarts(f: &crate::cluster::facts::DeploymentFacts) -> BTreeMap<String, i64> {
+    f.pods
+        .iter()
+        .filter(|p| serving(p))
+        .map(|p| {
+            let id = p
+                .metadata
+                .uid
+                .clone()
+                .or_else(|| p.metadata.name.clone())
+                .unwrap_or_default();
+            (id, crate::commands::health::cluster::restarts(p))
+        })
+        .collect()
+}
+
+/// `GET /metrics` of one pod through the API server's proxy, on the port its
+/// first container declares (the runtime's default, 8080, if none).
+async fn pod_hierarchical_in_flight(
+    kube: &crate::cluster::client::Kube,
+    p: &Pod,
+) -> Result<u64, String> {
+    let name = p.metadata.name.as_deref().ok_or("a pod without a name")?;
+    let ns = p.metadata.namespace.as_deref().unwrap_or(&kube.namespace);
+    let port = p
+        .spec
+        .as_ref()
+        .and_then(|s| s.containers.first())
+        .and_then(|c| c.ports.as_ref())
+        .and_then(|ports| ports.first())
+        .map(|port| port.container_port)
+        .unwrap_or(8080);
+    let req = hyper::Request::builder()
+        .uri(format!(
+            "/api/v1/namespaces/{ns}/pods/{name}:{port}/proxy/metrics"
+        ))
+        .body(Vec::new())
+        .map_err(|e| e.to_string())?;
+    let text = tokio::time::timeout(Duration::from_secs(5), kube.client.request_text(req))
+        .await
+        .map_err(|_| "no answer within 5 s through the pod proxy".to_string())?
+        .map_err(|e| match e {
+            kube::Error::Api(s) => format!("the pod proxy answered {} {}", s.code, s.message),
+            other => format!("through the pod proxy: {other}"),
+        })?;
+    let m = parse(&text);
+    // No gauge is not zero: whatever answered is not a runtime we can read.
+    m.get("hal9_path_in_flight{path=\"hierarchical\"}")
+        .map(|n| *n as u64)
+        .ok_or_else(|| "its /metrics has no hal9_path_in_flight gauge".to_string())
+}
+
+/// Restarts during the window on the pods that serve now; a pod that came up
+/// during the window counts all of its restarts.
+fn new_restarts(before: &BTreeMap<String, i64>, now: &BTreeMap<String, i64>) -> i64 {
+    now.iter()
+        .map(|(id, n)| (n - before.get(id).copied().unwrap_or(0)).max(0))
+        .sum()
 }
 
 impl Backend {
@@ -179,19 +271,12 @@ impl Backend {
         crate::cluster::facts::gather(&c.store.kube, &c.target.deployment).await
     }
 
-    fn restarts(f: &crate::cluster::facts::DeploymentFacts) -> i64 {
-        f.pods
-            .iter()
-            .map(crate::commands::health::cluster::restarts)
-            .sum()
-    }
-
     pub async fn window_start(&self) -> Result<Window, Failure> {
         match self {
             Backend::Local(b) => b.scrape().await.map(Window::Metrics),
             Backend::Cluster(c) => Self::deployment_facts(c)
                 .await
-                .map(|f| Window::Restarts(Self::restarts(&f))),
+                .map(|f| Window::Restarts(pod_restarts(&f))),
         }
     }
 
@@ -200,51 +285,63 @@ impl Backend {
         &self,
         start: &Window,
         th: super::gates::Thresholds,
-    ) -> Result<Vec<super::gates::Gate>, Failure> {
+    ) -> Result<GateWindow, Failure> {
         use super::gates::Gate;
         match (self, start) {
             (Backend::Local(b), Window::Metrics(before)) => {
                 let after = b.scrape().await?;
-                Ok(super::gates::evaluate(before, &after, b.ready().await, th))
+                Ok(GateWindow {
+                    gates: super::gates::evaluate(before, &after, b.ready().await, th),
+                    requests: Some(super::gates::requests(before, &after)),
+                })
             }
             (Backend::Cluster(c), Window::Restarts(before)) => {
                 let f = Self::deployment_facts(c).await?;
                 let desired = crate::cluster::rollout::RolloutFacts::of(&f.deployment).desired;
-                let ready = f
-                    .pods
+                let live: Vec<&Pod> = f.pods.iter().filter(|p| serving(p)).collect();
+                let ready = live
                     .iter()
                     .filter(|p| crate::commands::health::cluster::pod_ready(p))
                     .count() as i32;
-                let looping: Vec<String> = f
-                    .pods
+                let terminating = f.pods.len() - live.len();
+                let looping: Vec<String> = live
                     .iter()
                     .filter_map(|p| {
                         crate::commands::health::cluster::waiting_reason(p)
                             .map(|r| format!("{} {r}", p.metadata.name.clone().unwrap_or_default()))
                     })
                     .collect();
-                let now = Self::restarts(&f);
-                Ok(vec![
-                    Gate {
-                        name: "ready pods".into(),
-                        passed: ready >= desired,
-                        value: format!("{ready}/{desired}"),
-                    },
-                    Gate {
-                        name: "crash loops".into(),
-                        passed: looping.is_empty(),
-                        value: if looping.is_empty() {
-                            "none".into()
-                        } else {
-                            looping.join(", ")
+                let now = pod_restarts(&f);
+                Ok(GateWindow {
+                    gates: vec![
+                        Gate {
+                            name: "ready pods".into(),
+                            passed: ready >= desired,
+                            value: if terminating > 0 {
+                                format!(
+                                    "{ready}/{desired} ({terminating} terminating, not counted)"
+                                )
+                            } else {
+                                format!("{ready}/{desired}")
+                            },
                         },
-                    },
-                    Gate {
-                        name: "new restarts".into(),
-                        passed: now <= *before,
-                        value: format!("{}", now - before),
-                    },
-                ])
+                        Gate {
+                            name: "crash loops".into(),
+                            passed: looping.is_empty(),
+                            value: if looping.is_empty() {
+                                "none".into()
+                            } else {
+                                looping.join(", ")
+                            },
+                        },
+                        Gate {
+                            name: "new restarts".into(),
+                            passed: new_restarts(before, &now) == 0,
+                            value: format!("{}", new_restarts(before, &now)),
+                        },
+                    ],
+                    requests: None,
+                })
             }
             _ => Err(Failure::critical(
                 "internal: a gate window of the wrong kind",
@@ -252,12 +349,24 @@ impl Backend {
         }
     }
 
-    /// Immediate: wait until the requests that were routed hierarchical before
-    /// the switch have finished (the runtime's `hal9_path_in_flight` gauge).
-    /// Returns how many were still running when the wait ran out.
-    pub async fn drain_hierarchical(&self, within: std::time::Duration) -> Result<u64, Failure> {
+    /// `--allow-no-traffic`: send `n` probe signals into the open window, keyed
+    /// so they split over the paths as the current share routes users.
+    pub async fn fill_with_probes(&self, n: u64) -> Result<u64, Failure> {
         let Backend::Local(b) = self else {
             return Ok(0);
+        };
+        let share = b.get().await?.share_bp();
+        let prober = super::probe::Prober::new(&b.url).map_err(Failure::critical)?;
+        let sent = prober.send_all(&super::probe::spread(share, n)).await.len();
+        Ok(sent as u64)
+    }
+
+    /// Immediate: wait until the requests that were routed hierarchical before
+    /// the switch have finished (the runtime's `hal9_path_in_flight` gauge).
+    pub async fn drain_hierarchical(&self, within: std::time::Duration) -> Result<Drain, Failure> {
+        let b = match self {
+            Backend::Local(b) => b,
+            Backend::Cluster(c) => return Self::drain_pods(c, within).await,
         };
         let deadline = std::time::Instant::now() + within;
         loop {
@@ -266,30 +375,101 @@ impl Backend {
                 .get("hal9_path_in_flight{path=\"hierarchical\"}")
                 .copied()
                 .unwrap_or(0.0) as u64;
-            if n == 0 || std::time::Instant::now() >= deadline {
-                return Ok(n);
+            if n == 0 {
+                return Ok(Drain::Done);
+            }
+            if std::time::Instant::now() >= deadline {
+                return Ok(Drain::Left(n));
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }
 
-    /// After the last step: the problems that remain, if any.
-    pub async fn verify(&self, th: super::gates::Thresholds) -> Result<Vec<String>, Failure> {
+    /// The pods' own `hal9_path_in_flight` gauges, read through the API
+    /// server's pod proxy. A pod that cannot be read makes the drain unknown:
+    /// the others being idle says nothing about it.
+    async fn drain_pods(c: &ClusterBackend, within: Duration) -> Result<Drain, Failure> {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let f = Self::deployment_facts(c).await?;
+            let mut left = 0;
+            for p in f.pods.iter().filter(|p| serving(p)) {
+                match pod_hierarchical_in_flight(&c.store.kube, p).await {
+                    Ok(n) => left += n,
+                    Err(e) => {
+                        return Ok(Drain::Unknown(format!(
+                            "the in-flight requests of pod {} could not be read: {e}",
+                            p.metadata.name.as_deref().unwrap_or("?")
+                        )));
+                    }
+                }
+            }
+            if left == 0 {
+                return Ok(Drain::Done);
+            }
+            if std::time::Instant::now() >= deadline {
+                return Ok(Drain::Left(left));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// After the last step: re-read the state and compare it with the plan's
+    /// target; locally, also send keyed probe signals and check that each took
+    /// the path the share routes it to and answered clean, inside a window
+    /// whose gates judge them.
+    pub async fn verify(
+        &self,
+        th: super::gates::Thresholds,
+        target: &super::plan::StepTarget,
+    ) -> Result<Verified, Failure> {
+        let mut problems = Vec::new();
+        let doc = self.get().await?;
+        if !target.reached_by(&doc) {
+            problems.push(format!(
+                "the state re-read from {} is {} at {:.2} %, not the target {} at {:.2} %",
+                self.describe(),
+                doc.phase,
+                doc.hierarchical_percent,
+                target.phase,
+                target.hierarchical_percent
+            ));
+        }
         let start = self.window_start().await?;
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        let mut problems: Vec<String> = self
-            .gates(&start, th)
-            .await?
-            .into_iter()
-            .filter(|g| !g.passed)
-            .map(|g| format!("{}: {}", g.name, g.value))
-            .collect();
+        let evidence = match self {
+            Backend::Local(b) => {
+                let prober = super::probe::Prober::new(&b.url).map_err(Failure::critical)?;
+                let keys = super::probe::covering(doc.share_bp(), 3);
+                let results = prober.send_all(&keys).await;
+                problems.extend(results.iter().filter_map(|r| r.problem()));
+                let per = |p| keys.iter().filter(|k| k.expect == p).count();
+                format!(
+                    "state re-read; {} probe signal(s) took the paths {:.2} % routes ({} hierarchical, {} flat)",
+                    keys.len(),
+                    doc.hierarchical_percent,
+                    per(crate::runtime::api::Path::Hierarchical),
+                    per(crate::runtime::api::Path::Flat)
+                )
+            }
+            Backend::Cluster(_) => {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                "ConfigMap re-read; pod gates re-read; no probe reached the pods, so the path they route is unknown".into()
+            }
+        };
+        problems.extend(
+            self.gates(&start, th)
+                .await?
+                .gates
+                .into_iter()
+                .filter(|g| !g.passed)
+                .map(|g| format!("{}: {}", g.name, g.value)),
+        );
         if let Backend::Local(b) = self
             && b.healthy().await? == HealthStatus::Unhealthy
         {
             problems.push("the runtime reports unhealthy".into());
         }
-        Ok(problems)
+        Ok(Verified { problems, evidence })
     }
 
     /// The journal kept on the ConfigMap, for an operator on another machine.
@@ -337,5 +517,19 @@ impl Backend {
                 c.store.describe()
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restarts_count_per_serving_pod_and_a_gone_pod_hides_nothing() {
+        let before: BTreeMap<String, i64> = [("a".into(), 5), ("gone".into(), 9)].into();
+        // "gone" left (its restarts vanish from any sum); "a" restarted once; "new" came up with 2.
+        let now: BTreeMap<String, i64> = [("a".into(), 6), ("new".into(), 2)].into();
+        assert_eq!(new_restarts(&before, &now), 3);
+        assert_eq!(new_restarts(&now, &now), 0);
     }
 }

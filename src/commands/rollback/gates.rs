@@ -103,6 +103,43 @@ pub struct Gate {
     pub value: String,
 }
 
+/// Requests on both paths in the window: the evidence the gates rest on.
+pub fn requests(before: &Samples, after: &Samples) -> f64 {
+    ["flat", "hierarchical"]
+        .iter()
+        .map(|p| {
+            sum_where(after, "hal9_path_requests_total", p)
+                - sum_where(before, "hal9_path_requests_total", p)
+        })
+        .sum()
+}
+
+/// A window's verdict. A failed gate is evidence even on few requests; a
+/// pass is only a pass on at least the minimum, else nothing was judged.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Passed,
+    Failed(Vec<String>),
+    Inconclusive { requests: f64, min: u64 },
+}
+
+/// `requests` is `None` where the gates do not rest on requests (the
+/// cluster's gates judge pod state, which is there without traffic).
+pub fn judge(gates: &[Gate], requests: Option<f64>, min: u64) -> Verdict {
+    let failed: Vec<String> = gates
+        .iter()
+        .filter(|g| !g.passed)
+        .map(|g| format!("{}: {}", g.name, g.value))
+        .collect();
+    if !failed.is_empty() {
+        return Verdict::Failed(failed);
+    }
+    match requests {
+        Some(n) if n < min as f64 => Verdict::Inconclusive { requests: n, min },
+        _ => Verdict::Passed,
+    }
+}
+
 /// Judge one step window.
 pub fn evaluate(before: &Samples, after: &Samples, ready: bool, t: Thresholds) -> Vec<Gate> {
     let mut gates = Vec::new();
@@ -208,6 +245,33 @@ mod tests {
                 "ready",
                 "circuit breakers"
             ]
+        );
+    }
+
+    #[test]
+    fn a_window_below_the_minimum_is_inconclusive_unless_a_gate_failed() {
+        let quiet = scrape(100.0, 0.0, 100.0, 0.0, 0.0);
+        let g = evaluate(&quiet, &quiet, true, T);
+        assert!(
+            g.iter().all(|g| g.passed),
+            "no requests pass every threshold"
+        );
+        assert_eq!(
+            judge(&g, Some(requests(&quiet, &quiet)), 20),
+            Verdict::Inconclusive {
+                requests: 0.0,
+                min: 20
+            }
+        );
+        let busy = scrape(120.0, 0.0, 120.0, 0.0, 0.0);
+        assert_eq!(
+            judge(&g, Some(requests(&quiet, &busy)), 20),
+            Verdict::Passed
+        );
+        assert_eq!(judge(&g, None, 20), Verdict::Passed, "pod-state gates");
+        let bad = evaluate(&quiet, &scrape(101.0, 1.0, 101.0, 0.0, 0.0), true, T);
+        assert!(
+            matches!(judge(&bad, Some(1.0), 20), Verdict::Failed(f) if f[0].contains("error rate"))
         );
     }
 

@@ -32,6 +32,12 @@ pub enum StepStatus {
 pub struct GateResult {
     pub passed: bool,
     pub detail: Vec<String>,
+    /// Too few requests to judge: neither passed nor failed.
+    #[serde(default)]
+    pub inconclusive: bool,
+    /// Probe signals hal9ctl sent into the window itself (--allow-no-traffic).
+    #[serde(default)]
+    pub synthetic_probes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -281,6 +287,8 @@ mod tests {
                             .into();
                         2
                     ],
+                    inconclusive: false,
+                    synthetic_probes: 0,
                 }),
             })
             .collect();

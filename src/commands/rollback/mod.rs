@@ -4,6 +4,7 @@ pub mod backend;
 pub mod gates;
 pub mod journal;
 pub mod plan;
+pub mod probe;
 pub mod report;
 pub mod resume;
 pub mod run;

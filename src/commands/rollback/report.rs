@@ -72,7 +72,12 @@ impl Report for RollbackReport {
                 };
                 let gates = match &s.gate {
                     None => String::new(),
+                    Some(g) if g.passed && g.synthetic_probes > 0 => {
+                        st.good(&format!("passed ({} synthetic probes)", g.synthetic_probes))
+                    }
                     Some(g) if g.passed => st.good("passed"),
+                    // Neither passed nor failed: nothing was judged.
+                    Some(g) if g.inconclusive => st.warn(&g.detail.join("; ")),
                     Some(g) => st.bad(&g.detail.join("; ")),
                 };
                 t.add_row(vec![

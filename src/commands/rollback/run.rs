@@ -4,8 +4,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use super::backend::Drain;
 use super::backend::{Backend, ClusterBackend, LocalBackend, PutError};
-use super::gates::Thresholds;
+use super::gates::{self, Thresholds, Verdict};
 use super::journal::{
     GateResult, Journal, JournalDir, JournalStep, LockError, RollbackStatus, StepStatus,
 };
@@ -403,27 +404,107 @@ async fn execute(
                 return interrupted_report(j, jd, b, "interrupted (Ctrl-C) after a completed step")
                     .await;
             }
-            let gates = b.gates(&window, th).await?;
-            let failed: Vec<String> = gates
-                .iter()
-                .filter(|g| !g.passed)
-                .map(|g| format!("{}: {}", g.name, g.value))
-                .collect();
+            let min = ctx.config().rollback.min_requests;
+            let mut judged = b.gates(&window, th).await?;
+            let mut verdict = gates::judge(&judged.gates, judged.requests, min);
+            let mut probes = 0;
+            // No evidence yet: wait up to two more intervals for traffic, or,
+            // when the operator allowed it, make the evidence with probes.
+            let mut windows = 1;
+            while let Verdict::Inconclusive { requests, min } = verdict {
+                if a.allow_no_traffic && probes == 0 {
+                    probes = b
+                        .fill_with_probes(min.saturating_sub(requests as u64))
+                        .await?;
+                } else if windows < 3 && !a.allow_no_traffic {
+                    bar.set_message(format!(
+                        "waiting for traffic: {requests:.0} of {min} requests after step {}",
+                        i + 1
+                    ));
+                    let waited = tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_millis(j.interval_ms)) => true,
+                        _ = wait_flag(&interrupted) => false,
+                    };
+                    if !waited {
+                        return interrupted_report(
+                            j,
+                            jd,
+                            b,
+                            "interrupted (Ctrl-C) after a completed step",
+                        )
+                        .await;
+                    }
+                    windows += 1;
+                } else {
+                    break;
+                }
+                judged = b.gates(&window, th).await?;
+                verdict = gates::judge(&judged.gates, judged.requests, min);
+            }
             bar.set_message(
-                gates
+                judged
+                    .gates
                     .iter()
                     .map(|g| format!("{} {}", g.name, g.value))
                     .collect::<Vec<_>>()
                     .join(" · "),
             );
+            let seen = judged.requests.unwrap_or(0.0);
+            let synthetic = if probes > 0 {
+                format!(" ({probes} synthetic probe signals, --allow-no-traffic)")
+            } else {
+                String::new()
+            };
+            let (failed, detail) = match &verdict {
+                Verdict::Passed if judged.requests.is_some() => (
+                    Vec::new(),
+                    vec![format!("all gates passed on {seen:.0} requests{synthetic}")],
+                ),
+                Verdict::Passed => (Vec::new(), vec!["all gates passed".into()]),
+                Verdict::Failed(f) => {
+                    let mut d = f.clone();
+                    if probes > 0 {
+                        d.push(format!("window held{synthetic}"));
+                    }
+                    (f.clone(), d)
+                }
+                Verdict::Inconclusive { requests, min } => {
+                    let d = format!(
+                        "inconclusive: {requests:.0} requests in {windows} window(s) of {} ms (min_requests {min}){synthetic}",
+                        j.interval_ms
+                    );
+                    (Vec::new(), vec![d])
+                }
+            };
+            let inconclusive = matches!(verdict, Verdict::Inconclusive { .. });
             j.steps[i].gate = Some(GateResult {
-                passed: failed.is_empty(),
-                detail: if failed.is_empty() {
-                    vec!["all gates passed".into()]
-                } else {
-                    failed.clone()
-                },
+                passed: failed.is_empty() && !inconclusive,
+                detail: detail.clone(),
+                inconclusive,
+                synthetic_probes: probes,
             });
+            if inconclusive {
+                let reason = format!(
+                    "gate inconclusive after step {}: {}; nothing was judged",
+                    i + 1,
+                    detail.join("; ")
+                );
+                j.status = RollbackStatus::Interrupted;
+                j.reason = Some(reason.clone());
+                save(j)?;
+                audit(ctx, &j.target, &format!("paused {}: {reason}", j.id));
+                bar.finish_and_clear();
+                return Ok(RollbackReport {
+                    summary: format!("paused: {reason}"),
+                    status: Exit::Warning,
+                    dry_run: false,
+                    migration: b.get().await.ok(),
+                    journal: Some(j.clone()),
+                    next: Some(
+                        "send traffic, then: hal9ctl rollback --resume   # or, to feed the gates probe signals: hal9ctl rollback --resume --allow-no-traffic".into(),
+                    ),
+                });
+            }
             save(j)?;
             if !failed.is_empty() {
                 let reason = format!("gate failed after step {}: {}", i + 1, failed.join("; "));
@@ -475,17 +556,25 @@ async fn execute(
         .reason
         .as_deref()
         .is_some_and(|r| r.contains("aborted to the target"));
-    // Immediate and final steps: verify health and the per-path error rate on a short window.
+    // Immediate and final steps: re-read the state, probe the paths, judge the window.
     let mut problems = Vec::new();
+    let mut unknown = Vec::new();
     if j.strategy == Strategy::Immediate {
-        let left = b.drain_hierarchical(Duration::from_secs(30)).await?;
-        if left > 0 {
-            problems.push(format!(
-                "{left} hierarchical request(s) still in flight after 30 s"
-            ));
+        match b.drain_hierarchical(Duration::from_secs(30)).await? {
+            Drain::Done => {}
+            Drain::Left(n) => problems.push(format!(
+                "{n} hierarchical request(s) still in flight after 30 s"
+            )),
+            Drain::Unknown(why) => unknown.push(format!("hierarchical drain unknown: {why}")),
         }
     }
-    problems.extend(b.verify(th).await?);
+    let final_target = j
+        .steps
+        .last()
+        .map(|s| s.target.clone())
+        .ok_or_else(|| Failure::critical("internal: a rollback journal without steps"))?;
+    let verified = b.verify(th, &final_target).await?;
+    problems.extend(verified.problems);
     j.status = if aborted {
         RollbackStatus::AbortedToTarget
     } else {
@@ -494,11 +583,37 @@ async fn execute(
     save(j)?;
     b.checkpoint(j).await;
     let migration = b.get().await?;
+    let probed: u64 = j
+        .steps
+        .iter()
+        .filter_map(|s| s.gate.as_ref())
+        .map(|g| g.synthetic_probes)
+        .sum();
+    let mut evidence = verified.evidence;
+    if probed > 0 {
+        evidence.push_str(&format!(
+            "; the gates judged {probed} synthetic probe signal(s) (--allow-no-traffic)"
+        ));
+    }
+    // A window paused as inconclusive and then resumed was never judged.
+    let unjudged = j
+        .steps
+        .iter()
+        .filter(|s| s.gate.as_ref().is_some_and(|g| g.inconclusive))
+        .count();
+    if unjudged > 0 {
+        evidence.push_str(&format!(
+            "; {unjudged} step window(s) were inconclusive and never judged"
+        ));
+    }
+    for u in &unknown {
+        evidence.push_str(&format!("; {u}"));
+    }
     let (status, summary) = match (problems.is_empty(), aborted) {
         (true, false) => (
             Exit::Ok,
             format!(
-                "rolled back to {} ({:.2} % hierarchical) in {} step(s); verified",
+                "rolled back to {} ({:.2} % hierarchical) in {} step(s); verified ({evidence})",
                 migration.phase,
                 migration.hierarchical_percent,
                 j.steps.len()
@@ -507,7 +622,7 @@ async fn execute(
         (true, true) => (
             Exit::Warning,
             format!(
-                "a gate failed, so the rollback went straight to {} ({:.2} % hierarchical); verified",
+                "a gate failed, so the rollback went straight to {} ({:.2} % hierarchical); verified ({evidence})",
                 migration.phase, migration.hierarchical_percent
             ),
         ),

@@ -1178,3 +1178,5 @@ fn a_forbidden_rollout_undo_after_the_migration_went_back_is_partly_done() {
 }
 
 mod claims;
+
+mod gates;

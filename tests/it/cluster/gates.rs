@@ -1,0 +1,130 @@
+//! Issue 9, item 15: the cluster rollback's gates judge the pods that serve,
+//! never a pod being deleted, and its hierarchical drain is never claimed
+//! when nothing measured it.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Pod;
+use kube::Api;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
+use serde_json::json;
+
+use super::harness::{Kubelet, TestCluster, kubeconfig, rt};
+use super::{full_doc, migration_cm, ready};
+use crate::common::*;
+
+/// Hold `name` in Terminating: a finalizer keeps it listed (still Ready, as a
+/// pod in its grace period is) after its deletion.
+async fn hold_terminating(pods: &Api<Pod>, name: &str) {
+    let fin = json!({"metadata": {"finalizers": ["hal9.io/test-hold"]}});
+    pods.patch(name, &PatchParams::default(), &Patch::Merge(&fin))
+        .await
+        .unwrap();
+    pods.delete(name, &DeleteParams::default()).await.unwrap();
+}
+
+async fn release(pods: &Api<Pod>, name: &str) {
+    let fin = json!({"metadata": {"finalizers": null}});
+    let _ = pods
+        .patch(name, &PatchParams::default(), &Patch::Merge(&fin))
+        .await;
+}
+
+#[test]
+fn a_terminating_pod_is_not_counted_as_a_ready_pod_by_the_gates() {
+    let Some(kc) = kubeconfig() else { return };
+    rt().block_on(async {
+        let c = TestCluster::new(kc, "hal9-gterm").await;
+        c.deployment("hal9-server", 2).await;
+        c.wait_deployment("hal9-server", Duration::from_secs(60), "2 ready", |d| {
+            ready(d) == 2
+        })
+        .await;
+        let cms: Api<k8s_openapi::api::core::v1::ConfigMap> =
+            Api::namespaced(c.client.clone(), &c.ns);
+        cms.create(&Default::default(), &migration_cm(&full_doc()))
+            .await
+            .unwrap();
+        let pods: Api<Pod> = Api::namespaced(c.client.clone(), &c.ns);
+        // Its replacement never becomes ready: one pod serves, one is leaving.
+        c.set_kubelet(Kubelet::Idle);
+        let victim = pods.list(&ListParams::default()).await.unwrap().items[0]
+            .metadata
+            .name
+            .clone()
+            .unwrap();
+        hold_terminating(&pods, &victim).await;
+        let st = tempdir();
+        let o = run(c
+            .hal9ctl(st.path())
+            .args([
+                "rollback",
+                "--cluster",
+                "-n",
+                &c.ns,
+                "--strategy",
+                "gradual",
+                "--to-phase",
+                "canary",
+                "--steps",
+                "3",
+                "--interval",
+                "200ms",
+                "--on-failure",
+                "pause",
+                "--yes",
+                "-o",
+                "json",
+            ])
+            .stdin(Stdio::null()));
+        release(&pods, &victim).await;
+        assert_eq!(o.status.code(), Some(1), "{}\n{}", stdout(&o), stderr(&o));
+        let v = json(&o);
+        let gate = &v["journal"]["steps"][0]["gate"];
+        assert_eq!(gate["passed"], false, "{v}");
+        let detail = gate["detail"].to_string();
+        assert!(detail.contains("ready pods: 1/2"), "{detail}");
+        assert!(detail.contains("1 terminating, not counted"), "{detail}");
+    });
+}
+
+#[test]
+fn a_cluster_immediate_rollback_never_claims_the_hierarchical_drain() {
+    let Some(kc) = kubeconfig() else { return };
+    rt().block_on(async {
+        let c = TestCluster::new(kc, "hal9-gdrain").await;
+        c.deployment("hal9-server", 1).await;
+        c.wait_deployment("hal9-server", Duration::from_secs(60), "1 ready", |d| {
+            ready(d) == 1
+        })
+        .await;
+        let cms: Api<k8s_openapi::api::core::v1::ConfigMap> =
+            Api::namespaced(c.client.clone(), &c.ns);
+        cms.create(&Default::default(), &migration_cm(&full_doc()))
+            .await
+            .unwrap();
+        let st = tempdir();
+        let o = run(c
+            .hal9ctl(st.path())
+            .args([
+                "rollback",
+                "--cluster",
+                "-n",
+                &c.ns,
+                "--strategy",
+                "immediate",
+                "--yes",
+                "-o",
+                "json",
+            ])
+            .stdin(Stdio::null()));
+        assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+        let summary = json(&o)["summary"].as_str().unwrap().to_string();
+        assert!(summary.contains("hierarchical drain unknown"), "{summary}");
+        // The plane has no kubelet, so no pod answers through the proxy.
+        assert!(summary.contains("the pod proxy answered 400"), "{summary}");
+        assert!(summary.contains("of pod hal9-server-"), "{summary}");
+        assert!(summary.contains("could not be read"), "{summary}");
+    });
+}
