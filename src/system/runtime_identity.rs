@@ -209,6 +209,48 @@ pub fn named(state: &crate::runtime::state::StateDir, url: &str) -> Result<Named
     })
 }
 
+/// The admin token goes only to the runtime this state dir proves to be
+/// serving `url`, alone on its port: a forged runtime.json would otherwise
+/// send it wherever it likes, and a split port answers for whichever
+/// instance the kernel picked.
+pub fn prove_for_admin(
+    state: &crate::runtime::state::StateDir,
+    url: &str,
+) -> Result<(), crate::exit::Failure> {
+    named(state, url).map(|_| ()).map_err(|e| {
+        let next = match &e {
+            NamedError::NotRecorded => {
+                "hal9ctl health   # is the runtime running with this --state-dir?".to_string()
+            }
+            NamedError::Split { port, .. } => {
+                format!("hal9ctl health   # then: hal9ctl emergency port-conflict --port {port}")
+            }
+            NamedError::OtherAddress { .. } => {
+                "pass the --state-dir of the runtime at that URL, or drop --url".to_string()
+            }
+            NamedError::Unreadable(_) | NamedError::Identity(_) => "hal9ctl health".to_string(),
+        };
+        crate::exit::Failure::critical(format!("refusing to send the admin token to {url}: {e}"))
+            .with_next(next)
+    })
+}
+
+/// The token of the runtime `prove_for_admin` proved, for every command
+/// that calls its admin API.
+pub fn proved_admin_token(
+    state: &crate::runtime::state::StateDir,
+    url: &str,
+) -> Result<String, crate::exit::Failure> {
+    prove_for_admin(state, url)?;
+    state.read_admin_token().map_err(|e| {
+        crate::exit::Failure::critical(format!(
+            "cannot read the admin token {}: {e}",
+            state.admin_token_file().display()
+        ))
+        .with_next("hal9ctl health   # is the runtime running with this --state-dir?")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

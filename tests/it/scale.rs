@@ -108,34 +108,19 @@ fn a_second_emergency_says_already_at_the_limits_not_raised() {
     assert!(!stdout(&o).contains("raised"), "{}", stdout(&o));
 }
 
-/// A listener the test owns that records every request it is sent.
-fn recording_listener() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<u8>>>) {
-    use std::io::{Read, Write};
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        for mut c in l.incoming().flatten() {
-            let _ = c.set_read_timeout(Some(std::time::Duration::from_millis(500)));
-            let mut buf = [0u8; 4096];
-            if let Ok(n) = c.read(&mut buf) {
-                log.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-            let _ =
-                c.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}");
-        }
-    });
-    (port, seen)
-}
-
 #[test]
-fn a_forged_runtime_json_does_not_get_the_admin_token() {
+fn a_forged_runtime_json_gets_the_admin_token_from_no_command() {
     let d = tempdir();
     let (port, seen) = recording_listener();
     std::fs::write(
         d.path().join("admin.token"),
         "s3cret-token-of-the-operator\n",
+    )
+    .unwrap();
+    // A token the state-dir rules accept: only the identity proof may stop it.
+    std::fs::set_permissions(
+        d.path().join("admin.token"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
     )
     .unwrap();
     std::fs::write(
@@ -146,14 +131,24 @@ fn a_forged_runtime_json_does_not_get_the_admin_token() {
         ),
     )
     .unwrap();
-    let o = run(hal9ctl(d.path()).args(["scale", "--emergency"]));
-    let sent = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
-    assert!(
-        !sent.contains("s3cret-token"),
-        "the token went to {port}: {sent}"
-    );
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("runtime.json"), "{}", stderr(&o));
+    // Every command that calls the admin API: scale, and rollback's local backend.
+    for args in [
+        &["scale", "--emergency"][..],
+        &["rollback", "--strategy", "immediate", "--yes"][..],
+    ] {
+        let o = run(hal9ctl(d.path()).args(args));
+        let sent = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+        assert!(
+            !sent.contains("s3cret-token"),
+            "{args:?}: the token went to {port}: {sent}"
+        );
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("runtime.json"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
 }
 
 #[test]

@@ -118,13 +118,10 @@ async fn backend(ctx: &Ctx, cluster: &crate::cli::args::ClusterArgs) -> Result<B
         };
         return Ok(Backend::Cluster(ClusterBackend { store, target }));
     }
-    let token = StateDir::new(&ctx.state_dir).read_token().map_err(|e| {
-        Failure::critical(format!(
-            "cannot read the admin token in {}: {e}",
-            ctx.state_dir.display()
-        ))
-        .with_next("hal9ctl health   # is the runtime running with this --state-dir?")
-    })?;
+    let token = crate::system::runtime_identity::proved_admin_token(
+        &StateDir::new(&ctx.state_dir),
+        &ctx.url,
+    )?;
     Ok(Backend::Local(LocalBackend::new(&ctx.url, token)?))
 }
 

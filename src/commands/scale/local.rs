@@ -11,7 +11,7 @@ use crate::runtime::client::{ClientError, RuntimeClient};
 use crate::runtime::state::StateDir;
 
 use crate::system::fsio::write_atomic;
-use crate::system::runtime_identity::{self, NamedError};
+use crate::system::runtime_identity;
 
 /// The previous limits, kept in the state dir until `--restore`.
 pub const SAVED: &str = "scale-emergency.json";
@@ -40,45 +40,12 @@ fn client_failure(ctx: &Ctx, e: ClientError) -> Failure {
     }
 }
 
-/// The admin token goes only to the runtime this state dir proves to be
-/// serving `ctx.url`, alone on its port: a forged runtime.json would
-/// otherwise send it wherever it likes, and a split port answers for
-/// whichever instance the kernel picked.
 fn proved_runtime(ctx: &Ctx) -> Result<(), Failure> {
-    let sd = StateDir::new(&ctx.state_dir);
-    runtime_identity::named(&sd, &ctx.url)
-        .map(|_| ())
-        .map_err(|e| {
-            let next = match &e {
-                NamedError::NotRecorded => {
-                    "hal9ctl health   # is the runtime running with this --state-dir?".to_string()
-                }
-                NamedError::Split { port, .. } => format!(
-                    "hal9ctl health   # then: hal9ctl emergency port-conflict --port {port}"
-                ),
-                NamedError::OtherAddress { .. } => {
-                    "pass the --state-dir of the runtime at that URL, or drop --url".to_string()
-                }
-                NamedError::Unreadable(_) | NamedError::Identity(_) => "hal9ctl health".to_string(),
-            };
-            Failure::critical(format!(
-                "refusing to send the admin token to {}: {e}",
-                ctx.url
-            ))
-            .with_next(next)
-        })
+    runtime_identity::prove_for_admin(&StateDir::new(&ctx.state_dir), &ctx.url)
 }
 
 fn token(ctx: &Ctx) -> Result<String, Failure> {
-    proved_runtime(ctx)?;
-    let sd = StateDir::new(&ctx.state_dir);
-    sd.read_admin_token().map_err(|e| {
-        Failure::critical(format!(
-            "cannot read the admin token {}: {e}",
-            sd.admin_token_file().display()
-        ))
-        .with_next("hal9ctl health   # is the runtime running with this --state-dir?")
-    })
+    runtime_identity::proved_admin_token(&StateDir::new(&ctx.state_dir), &ctx.url)
 }
 
 fn audit(ctx: &Ctx, action: &str, result: &str) {
