@@ -101,6 +101,7 @@ async fn put_limits(
             "max_in_flight and rate_limit_rps must be at least 1",
         ));
     }
+    let _one_writer = st.limits_write.lock().await;
     // Persisted before applied: limits a successor would not inherit are refused.
     if let Some(sd) = st.admin_state.get()
         && let Err(e) = sd.write_admin_limits(&l)

@@ -55,6 +55,9 @@ pub struct AppState {
     /// Where admin changes are persisted so that a successor starts with
     /// them; unset for a runtime without a state dir (benches, unit tests).
     pub admin_state: std::sync::OnceLock<crate::runtime::state::StateDir>,
+    /// One `PUT /admin/limits` at a time, so the persisted limits and the
+    /// ones in force are always the same pair.
+    pub limits_write: tokio::sync::Mutex<()>,
     pub connections: Arc<Connections>,
 }
 
@@ -96,6 +99,7 @@ impl AppState {
             loop_lag_us: AtomicU64::new(0),
             served: AtomicU64::new(0),
             admin_state: std::sync::OnceLock::new(),
+            limits_write: tokio::sync::Mutex::new(()),
             connections,
         })
     }
