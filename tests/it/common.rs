@@ -262,3 +262,42 @@ pub fn recording_listener() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<u8>>>) 
     });
     (port, seen)
 }
+
+/// A parent process (a python script given `args`) that starts a child which
+/// holds a port, and prints that child's pid as its first line: how a
+/// supervisor or process manager looks to /proc. Both are killed by pid on drop.
+pub struct ParentOfHolder {
+    pub parent: std::process::Child,
+    pub holder: i32,
+}
+
+impl ParentOfHolder {
+    pub fn start(script: &str, args: &[&std::ffi::OsStr]) -> ParentOfHolder {
+        use std::io::BufRead;
+        let mut parent = Command::new("python3")
+            .args(["-c", script])
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3");
+        let out = parent.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(out)
+            .read_line(&mut line)
+            .expect("the parent names its child");
+        let holder = line.trim().parse().expect("a pid");
+        ParentOfHolder { parent, holder }
+    }
+}
+
+impl Drop for ParentOfHolder {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.holder),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+        let _ = self.parent.kill();
+        let _ = self.parent.wait();
+    }
+}

@@ -5,13 +5,10 @@
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
-
-use crate::common::{free_port, hal9ctl, json, run, stderr, stdout, tempdir};
+use crate::common::{ParentOfHolder, free_port, hal9ctl, json, run, stderr, stdout, tempdir};
 
 /// The test Docker Engine's socket (`unix://…`), if one runs. In CI
 /// HAL9_REQUIRE_CLUSTER=1 turns a missing engine into a failure, never a skip.
@@ -262,11 +259,6 @@ fn without_the_engine_a_published_port_is_refused_and_docker_proxy_is_never_sign
 /// node's process.title sets it), whose child listens with the environment pm2
 /// gives its apps. The daemon starts the app, then execs `sleep` under the
 /// title, keeping its pid. Both are killed by PID when dropped.
-struct FakePm2 {
-    daemon: Child,
-    app: i32,
-}
-
 const PM2_DAEMON: &str = r#"
 import os, shutil, subprocess, sys
 port, home, app_code = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -285,28 +277,12 @@ print(os.getpid(), flush=True)
 time.sleep(600)
 "#;
 
-impl FakePm2 {
-    fn start(port: u16, home: &Path) -> FakePm2 {
-        let mut daemon = Command::new("python3")
-            .args(["-c", PM2_DAEMON, &port.to_string()])
-            .arg(home)
-            .arg(PM2_APP)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3");
-        let mut lines = BufReader::new(daemon.stdout.take().unwrap()).lines();
-        let app = lines.next().unwrap().unwrap().trim().parse().unwrap();
-        FakePm2 { daemon, app }
-    }
-}
-
-impl Drop for FakePm2 {
-    fn drop(&mut self) {
-        let _ = kill(Pid::from_raw(self.app), Signal::SIGKILL);
-        let _ = self.daemon.kill();
-        let _ = self.daemon.wait();
-    }
+fn fake_pm2(port: u16, home: &Path) -> ParentOfHolder {
+    let port = port.to_string();
+    ParentOfHolder::start(
+        PM2_DAEMON,
+        &[port.as_ref(), home.as_os_str(), PM2_APP.as_ref()],
+    )
 }
 
 #[test]
@@ -314,14 +290,14 @@ fn a_pm2_app_is_refused_even_forced_and_named_with_its_pm2_command() {
     let state = tempdir();
     let port = free_port();
     let home = state.path().join(".pm2");
-    let pm2 = FakePm2::start(port, &home);
+    let pm2 = fake_pm2(port, &home);
     let out = port_conflict(state.path(), port, &["--force"]);
     let v = json(&out);
     assert_eq!(out.status.code(), Some(2), "{v:#}\n{}", stderr(&out));
-    assert_eq!(v["holders"][0]["pid"], pm2.app);
+    assert_eq!(v["holders"][0]["pid"], pm2.holder);
     let owner = &v["holders"][0]["owner"];
     assert_eq!(owner["kind"], "pm2", "{v:#}");
-    assert_eq!(owner["daemon_pid"], pm2.daemon.id());
+    assert_eq!(owner["daemon_pid"], pm2.parent.id());
     assert_eq!(owner["app"], "web");
     assert_eq!(v["outcome"], "refused");
     let next = v["next"].as_str().unwrap();
@@ -331,7 +307,7 @@ fn a_pm2_app_is_refused_even_forced_and_named_with_its_pm2_command() {
         "{v:#}"
     );
     assert!(v["message"].as_str().unwrap().contains("pm2"), "{v:#}");
-    assert!(alive(pm2.app), "the pm2 app was signalled");
+    assert!(alive(pm2.holder), "the pm2 app was signalled");
     assert!(TcpStream::connect(("127.0.0.1", port)).is_ok());
 }
 

@@ -671,12 +671,7 @@ fn a_holder_its_respawner_brings_back_is_not_a_free_port() {
 
 /// A process that names itself `runsv` (through /proc/self/comm, as the real
 /// one is named by its binary) in a service dir, with a child holding PORT:
-/// what runit looks like to /proc. Both are killed by pid when it drops.
-struct FakeRunsv {
-    sv: Child,
-    app: i32,
-}
-
+/// what runit looks like to /proc.
 const FAKE_RUNSV: &str = r#"
 import os, subprocess, sys, time
 port, svdir = sys.argv[1], sys.argv[2]
@@ -689,36 +684,15 @@ print(app.stdout.readline().decode().strip(), flush=True)
 time.sleep(600)
 "#;
 
-impl FakeRunsv {
-    fn start(port: u16, svdir: &Path) -> FakeRunsv {
-        let mut sv = Command::new("python3")
-            .args(["-c", FAKE_RUNSV, &port.to_string()])
-            .arg(svdir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3");
-        let mut lines = BufReader::new(sv.stdout.take().unwrap()).lines();
-        let app = lines.next().unwrap().unwrap().trim().parse().unwrap();
-        FakeRunsv { sv, app }
-    }
-}
-
-impl Drop for FakeRunsv {
-    fn drop(&mut self) {
-        let _ = kill(Pid::from_raw(self.app), Signal::SIGKILL);
-        let _ = self.sv.kill();
-        let _ = self.sv.wait();
-    }
-}
-
 #[test]
 fn a_supervised_holder_is_refused_even_forced_and_named_with_the_supervisors_stop() {
     let state = tempdir();
     let port = free_port();
     let svdir = state.path().join("sv-web");
     std::fs::create_dir(&svdir).unwrap();
-    let sv = FakeRunsv::start(port, &svdir);
+    let port_s = port.to_string();
+    let sv =
+        crate::common::ParentOfHolder::start(FAKE_RUNSV, &[port_s.as_ref(), svdir.as_os_str()]);
     let o = port_conflict(state.path(), port, &["--force"]);
     let v = json(&o);
     assert_eq!(o.status.code(), Some(2), "{v:#}\n{}", stderr(&o));
@@ -728,6 +702,6 @@ fn a_supervised_holder_is_refused_even_forced_and_named_with_the_supervisors_sto
         format!("sv down {}", svdir.display()),
         "{v:#}"
     );
-    assert!(alive(sv.app), "the supervised holder was signalled");
+    assert!(alive(sv.holder), "the supervised holder was signalled");
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
 }
