@@ -45,6 +45,8 @@ pub struct Options {
     pub force: bool,
     pub signal: Signal,
     pub grace: Duration,
+    /// Start the runtime once the port is free; carried into every retry command.
+    pub restart: bool,
 }
 
 /// A process holding one or more of the port's sockets.
@@ -291,6 +293,7 @@ pub fn run(ctx: &Ctx, args: &PortConflictArgs) -> anyhow::Result<PortConflictRep
         force: args.force,
         signal: args.signal,
         grace: args.grace,
+        restart: args.restart,
     };
     if opts.port == 0 {
         return Err(Failure::usage("port 0 is not a port anyone can hold")
@@ -323,8 +326,9 @@ pub fn run(ctx: &Ctx, args: &PortConflictArgs) -> anyhow::Result<PortConflictRep
         report.message = if report.plan.is_empty() {
             format!("dry run: nothing holds port {}", opts.port)
         } else {
-            format!("dry run: nothing was changed; {}", retry_hint(&opts, false))
+            dry_run_ending(&opts, &report.plan)
         };
+        report.next = (!report.plan.is_empty()).then(|| retry_hint(&opts, opts.force));
         return Ok(report);
     }
     let audit = AuditLog::new(&ctx.state_dir);
@@ -407,15 +411,52 @@ fn prove(state: &StateDir, info: &RuntimeInfo) -> Option<Proved> {
     })
 }
 
+/// The command with the same arguments as this one (`--force` as asked).
 fn retry_hint(opts: &Options, force: bool) -> String {
     let mut s = format!("hal9ctl emergency port-conflict --port {}", opts.port);
     if opts.udp {
         s.push_str(" --udp");
     }
+    if opts.signal != Signal::SIGTERM {
+        s.push_str(&format!(
+            " --signal {}",
+            opts.signal.as_str().trim_start_matches("SIG")
+        ));
+    }
+    if opts.grace != Duration::from_secs(5) {
+        s.push_str(&format!(
+            " --grace {}",
+            humantime::format_duration(opts.grace)
+        ));
+    }
+    if opts.restart {
+        s.push_str(" --restart");
+    }
     if force {
         s.push_str(" --force");
     }
     s
+}
+
+/// Pure: how a dry run ends: the exact command that applies the plan, and
+/// whether it would refuse without `--force` (or a yes at a terminal).
+fn dry_run_ending(opts: &Options, plan: &Plan) -> String {
+    if plan.refused.is_some() {
+        return format!(
+            "dry run: nothing was changed; applying it would refuse, even with --force (see the plan): {}",
+            retry_hint(opts, opts.force)
+        );
+    }
+    if plan.needs_confirmation && !opts.force {
+        return format!(
+            "dry run: nothing was changed; it stops a process that is not the runtime, so without a terminal it refuses unless given --yes or --force; to apply: {}",
+            retry_hint(opts, false)
+        );
+    }
+    format!(
+        "dry run: nothing was changed; to apply: {}",
+        retry_hint(opts, opts.force)
+    )
 }
 
 fn apply(
@@ -1209,7 +1250,31 @@ mod tests {
             force,
             signal: Signal::SIGTERM,
             grace: Duration::from_secs(5),
+            restart: false,
         }
+    }
+
+    #[test]
+    fn a_dry_run_ends_with_the_command_that_applies_it_with_the_same_args() {
+        let o = Options {
+            restart: true,
+            signal: Signal::SIGINT,
+            ..opts(false)
+        };
+        let p = plan(&facts(vec![info(701, 1, "python3")]), &o);
+        let end = dry_run_ending(&o, &p);
+        assert!(
+            end.ends_with("hal9ctl emergency port-conflict --port 8080 --signal INT --restart"),
+            "{end}"
+        );
+        assert!(end.contains("unless given --yes or --force"), "{end}");
+        let forced = Options { force: true, ..o };
+        let end = dry_run_ending(
+            &forced,
+            &plan(&facts(vec![info(701, 1, "python3")]), &forced),
+        );
+        assert!(end.ends_with("--restart --force"), "{end}");
+        assert!(!end.contains("refuses"), "{end}");
     }
 
     #[test]

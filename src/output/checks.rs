@@ -63,6 +63,46 @@ impl Check {
     }
 }
 
+/// How soon a check needs a hand: failures first, then what could not be
+/// checked, then warnings. Within a rank the planner's order stands, and
+/// planners push causes before their symptoms.
+fn urgency(m: Mark) -> u8 {
+    match m {
+        Mark::Fail => 0,
+        Mark::Unknown => 1,
+        Mark::Warn => 2,
+        Mark::Ok => 3,
+    }
+}
+
+/// Checks by urgency, then by cause (a stable sort keeps the planner's
+/// cause-first order): the first one not OK is the root cause.
+pub fn by_urgency(mut checks: Vec<Check>) -> Vec<Check> {
+    checks.sort_by_key(|c| urgency(c.status));
+    checks
+}
+
+/// The one command to run next: that of the most urgent, most causal check.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RootCause {
+    /// The check it comes from.
+    pub check: String,
+    pub command: String,
+}
+
+pub fn root_cause(checks: &[Check]) -> Option<RootCause> {
+    checks
+        .iter()
+        .filter(|c| c.status != Mark::Ok)
+        .min_by_key(|c| urgency(c.status))
+        .and_then(|c| {
+            c.next.as_ref().map(|n| RootCause {
+                check: c.name.clone(),
+                command: n.clone(),
+            })
+        })
+}
+
 /// The verdict of a set of checks: the worst of them.
 pub fn verdict(checks: &[Check]) -> Exit {
     checks.iter().fold(Exit::Ok, |acc, c| acc.worst(c.exit()))
@@ -73,6 +113,11 @@ pub struct CheckReport {
     /// What was checked: `local runtime http://127.0.0.1:8080`, `deployment hal9/hal9-server`.
     pub target: String,
     pub status: Exit,
+    /// The root cause's command, run first; `null` when all is OK.
+    pub next: Option<String>,
+    /// Which check `next` comes from.
+    pub root_cause: Option<String>,
+    /// Most urgent first; the first one not OK is the root cause.
     pub checks: Vec<Check>,
     /// Extra structured facts (pids found, replica counts …) for `-o json`.
     #[serde(skip_serializing_if = "serde_json::Value::is_null")]
@@ -85,9 +130,13 @@ impl CheckReport {
         checks: Vec<Check>,
         facts: serde_json::Value,
     ) -> CheckReport {
+        let checks = by_urgency(checks);
+        let root = root_cause(&checks);
         CheckReport {
             target: target.into(),
             status: verdict(&checks),
+            next: root.as_ref().map(|r| r.command.clone()),
+            root_cause: root.map(|r| r.check),
             checks,
             facts,
         }
@@ -137,7 +186,11 @@ impl CheckReport {
         if only_problems && self.checks.iter().all(|c| c.status == Mark::Ok) {
             return format!("{}: {status}\n", self.target);
         }
-        format!("{}: {status}\n{t}\n", self.target)
+        let next = match (&self.next, &self.root_cause) {
+            (Some(n), Some(c)) => format!("next ({c}): {n}\n"),
+            _ => String::new(),
+        };
+        format!("{}: {status}\n{t}\n{next}", self.target)
     }
 }
 
@@ -154,5 +207,29 @@ mod tests {
         assert_eq!(verdict(&[ok.clone(), warn.clone()]), Exit::Warning);
         assert_eq!(verdict(&[warn, fail, ok]), Exit::Critical);
         assert_eq!(verdict(&[]), Exit::Ok);
+    }
+
+    #[test]
+    fn failures_come_first_and_the_first_cause_is_the_root() {
+        let r = CheckReport::new(
+            "t",
+            vec![
+                Check::warn("log", "errors", "grep"),
+                Check::ok("fine", "ok"),
+                Check::fail("port owner", "squatter", "hal9ctl emergency port-conflict"),
+                Check::fail("runtime process", "stale", "hal9ctl restart"),
+                Check::unknown("memory", "?", "free -m"),
+            ],
+            serde_json::Value::Null,
+        );
+        let names: Vec<&str> = r.checks.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["port owner", "runtime process", "memory", "log", "fine"]
+        );
+        assert_eq!(r.next.as_deref(), Some("hal9ctl emergency port-conflict"));
+        assert_eq!(r.root_cause.as_deref(), Some("port owner"));
+        let ok = CheckReport::new("t", vec![Check::ok("a", "b")], serde_json::Value::Null);
+        assert_eq!((ok.next, ok.root_cause), (None, None));
     }
 }

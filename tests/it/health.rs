@@ -95,7 +95,7 @@ fn a_squatter_on_the_port_is_a_port_conflict() {
     assert!(detail.contains("python3"), "{detail}");
     assert_eq!(
         owner["next"],
-        format!("hal9ctl emergency port-conflict --port {port}")
+        format!("hal9ctl emergency port-conflict --port {port} --restart")
     );
     assert_eq!(v["facts"]["listener_pids"], json!([squatter.0.id()]));
 }

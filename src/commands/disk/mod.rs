@@ -247,7 +247,14 @@ pub fn cleanup(ctx: &Ctx, args: &DiskCleanupArgs) -> anyhow::Result<CleanupRepor
     scan_notes(&g, &mut notes);
     let plan = plan::plan(&g.facts, &opts);
     let mut report = CleanupReport::planned(&g.facts, &plan, target, ctx.global.dry_run, notes);
-    if ctx.global.dry_run || plan.actions.is_empty() {
+    if ctx.global.dry_run {
+        report.dry_run_ending(
+            apply_command(args, target, opts.older_than, args.force),
+            (!args.force).then(|| apply_command(args, target, opts.older_than, true)),
+        );
+        return Ok(report);
+    }
+    if plan.actions.is_empty() {
         return Ok(report);
     }
 
@@ -311,6 +318,14 @@ fn measure(held: &[RootDir]) -> Vec<disk::FsUsage> {
 
 /// The command to retry with, for a refusal's `next:` line.
 fn retry_command(args: &DiskCleanupArgs, target: u8, older_than: Duration) -> String {
+    let mut cmd = apply_command(args, target, older_than, args.force);
+    cmd.push_str(" --yes   # or --dry-run to see the plan first");
+    cmd
+}
+
+/// Pure: the command that applies this cleanup, with the same arguments
+/// (the defaults spelled out, so a changed config cannot change the plan).
+fn apply_command(args: &DiskCleanupArgs, target: u8, older_than: Duration, force: bool) -> String {
     let mut cmd = String::from("hal9ctl disk cleanup");
     for p in &args.paths {
         cmd.push(' ');
@@ -323,14 +338,13 @@ fn retry_command(args: &DiskCleanupArgs, target: u8, older_than: Duration) -> St
     if args.include_target_dirs {
         cmd.push_str(" --include-target-dirs");
     }
-    if args.force {
+    if force {
         cmd.push_str(" --force");
     }
-    cmd.push_str(" --yes   # or --dry-run to see the plan first");
     cmd
 }
 
-fn shell_word(s: &str) -> String {
+pub(crate) fn shell_word(s: &str) -> String {
     if s.chars()
         .all(|c| c.is_ascii_alphanumeric() || "/._-+:=,".contains(c))
     {

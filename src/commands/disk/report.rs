@@ -287,6 +287,12 @@ pub struct CleanupReport {
     pub too_young: u64,
     pub notes: Vec<String>,
     pub status: Exit,
+    /// A dry run's applying command (same arguments), when it would change anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// Set when files were kept that `--force` would take: the forced command.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_forced: Option<String>,
 }
 
 fn modified(mtime: i64) -> String {
@@ -345,6 +351,8 @@ impl CleanupReport {
             too_young: plan.too_young,
             notes,
             status: Exit::Ok,
+            next: None,
+            next_forced: None,
         };
         r.status = r.verdict(|f| f.plan.percent_projected, false);
         r
@@ -467,6 +475,19 @@ run `hal9ctl disk usage` as root to find it",
         self.actions.iter().map(|a| a.bytes).sum()
     }
 
+    /// Pure: how a dry run ends. `apply` is the command with the same
+    /// arguments; `forced` its `--force` form, named only when some kept file
+    /// says `--force` would take it (the plain command leaves those alone).
+    pub fn dry_run_ending(&mut self, apply: String, forced: Option<String>) {
+        let force_would_take = self.kept.iter().any(|k| k.reason.contains("--force"));
+        if !self.actions.is_empty() || force_would_take {
+            self.next = Some(apply);
+        }
+        if force_would_take {
+            self.next_forced = forced;
+        }
+    }
+
     pub fn root_list(&self) -> String {
         self.roots
             .iter()
@@ -567,6 +588,17 @@ impl Report for CleanupReport {
             )));
         }
         render_notes(&mut out, &self.notes, st);
+        if let Some(next) = &self.next {
+            out.push_str(&format!(
+                "to apply: {next}   # shows this plan and asks at a terminal; add --yes without one\n"
+            ));
+        }
+        if let Some(forced) = &self.next_forced {
+            out.push_str(&format!(
+                "{} some files are kept unless forced (see kept): {forced}\n",
+                st.mark(Mark::Warn)
+            ));
+        }
         if self.status == Exit::Interrupted {
             out.push_str(&format!(
                 "{} interrupted: what was done is above and in the audit log; \
@@ -675,6 +707,42 @@ mod tests {
             r.render(&Styles { color: false })
                 .contains("freed: unknown")
         );
+    }
+
+    #[test]
+    fn a_dry_run_ends_with_the_applying_command_and_names_force_when_it_matters() {
+        let (mut r, _) = deleted_8mib();
+        r.dry_run = true;
+        r.dry_run_ending(
+            "hal9ctl disk cleanup /srv --target 80".into(),
+            Some("hal9ctl disk cleanup /srv --target 80 --force".into()),
+        );
+        let text = r.render(&Styles { color: false });
+        assert!(
+            text.contains("to apply: hal9ctl disk cleanup /srv --target 80   #"),
+            "{text}"
+        );
+        assert_eq!(r.next_forced, None, "nothing kept: --force changes nothing");
+
+        r.kept.push(Kept {
+            path: PathBuf::from("/srv/open.log"),
+            category: Category::DeletedOpen,
+            bytes: 1,
+            reason: "deleted but open outside the cleanup roots (--force truncates it)".into(),
+            holders: Vec::new(),
+            under_root: false,
+        });
+        r.dry_run_ending("a".into(), Some("a --force".into()));
+        assert_eq!(r.next_forced.as_deref(), Some("a --force"));
+        assert!(
+            r.render(&Styles { color: false })
+                .contains("kept unless forced (see kept): a --force")
+        );
+
+        let mut empty =
+            CleanupReport::planned(&Facts::default(), &Plan::default(), 80, true, vec![]);
+        empty.dry_run_ending("a".into(), Some("a --force".into()));
+        assert_eq!(empty.next, None, "nothing to apply: no command to apply it");
     }
 
     #[test]

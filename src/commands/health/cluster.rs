@@ -10,6 +10,8 @@ use crate::cluster::{Kube, Target};
 use crate::exit::Failure;
 use crate::output::checks::{Check, CheckReport};
 
+use super::cluster_advice::{Issue, advise};
+
 /// Waiting reasons that mean the pod will not become ready by itself.
 const BAD_WAITING: [&str; 4] = [
     "CrashLoopBackOff",
@@ -23,7 +25,7 @@ pub const EVENT_WINDOW_S: i64 = 600;
 pub async fn check(kube: &Kube, target: &Target) -> Result<CheckReport, Failure> {
     let facts = facts::gather(kube, &target.deployment).await?;
     let now = k8s_openapi::jiff::Timestamp::now().as_second();
-    let checks = plan(&facts, target, now);
+    let checks = super::cluster_advice::by_cause(plan(&facts, target, now));
     let rf = RolloutFacts::of(&facts.deployment);
     let facts_json = json!({
         "server": kube.server,
@@ -180,23 +182,30 @@ fn scheduling_reason(pod: &str, events: &[Event]) -> Option<String> {
 
 /// Pure: facts in, checks out. `now` is Unix seconds.
 pub fn plan(f: &DeploymentFacts, t: &Target, now: i64) -> Vec<Check> {
-    let ns = &t.namespace;
-    let name = &t.deployment;
-    let ctx = t
-        .context
-        .as_ref()
-        .map(|c| format!(" --context {c}"))
-        .unwrap_or_default();
     let mut checks = Vec::new();
     let rf = RolloutFacts::of(&f.deployment);
 
     checks.push(if rf.paused {
-        Check::warn("rollout", "the deployment is paused: changes to it are not rolled out", format!("kubectl rollout resume deployment/{name} -n {ns}"))
+        Check::warn(
+            "rollout",
+            "the deployment is paused: changes to it are not rolled out",
+            advise(&Issue::Paused, t),
+        )
     } else {
         match judge(&rf) {
-            Rollout::Complete => Check::ok("rollout", format!("complete: {} updated, {} available", rf.updated, rf.available)),
-            Rollout::Progressing(m) => Check::warn("rollout", format!("in progress: {m}"), format!("hal9ctl health --cluster -n {ns} --deployment {name}{ctx} --wait 5m")),
-            Rollout::Failed(m) => Check::fail("rollout", m, format!("kubectl rollout undo deployment/{name} -n {ns}   # then: kubectl describe deployment/{name} -n {ns}")),
+            Rollout::Complete => Check::ok(
+                "rollout",
+                format!(
+                    "complete: {} updated, {} available",
+                    rf.updated, rf.available
+                ),
+            ),
+            Rollout::Progressing(m) => Check::warn(
+                "rollout",
+                format!("in progress: {m}"),
+                advise(&Issue::RolloutProgressing, t),
+            ),
+            Rollout::Failed(m) => Check::fail("rollout", m, advise(&Issue::RolloutFailed, t)),
         }
     });
 
@@ -218,7 +227,7 @@ pub fn plan(f: &DeploymentFacts, t: &Target, now: i64) -> Vec<Check> {
         Check::warn(
             "pods ready",
             "the deployment is scaled to 0 replicas",
-            format!("hal9ctl scale --replicas 2 --cluster -n {ns} --deployment {name}{ctx}"),
+            advise(&Issue::ScaledToZero, t),
         )
     } else if ready >= desired {
         Check::ok("pods ready", format!("{ready}/{desired} ready"))
@@ -226,18 +235,29 @@ pub fn plan(f: &DeploymentFacts, t: &Target, now: i64) -> Vec<Check> {
         Check::fail(
             "pods ready",
             format!("0/{desired} ready: the service has no ready pod"),
-            format!(
-                "kubectl describe pods -n {ns} -l {}",
-                facts::selector(&f.deployment).unwrap_or_default()
+            advise(
+                &Issue::NoReadyPod {
+                    selector: facts::selector(&f.deployment).unwrap_or_default(),
+                    pending: f
+                        .pods
+                        .iter()
+                        .filter(|p| {
+                            p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Pending")
+                        })
+                        .count(),
+                },
+                t,
             ),
         )
     } else {
         Check::warn(
             "pods ready",
             format!("{ready}/{desired} ready{old_note}"),
-            format!(
-                "kubectl get pods -n {ns} -l {}",
-                facts::selector(&f.deployment).unwrap_or_default()
+            advise(
+                &Issue::SomeNotReady {
+                    selector: facts::selector(&f.deployment).unwrap_or_default(),
+                },
+                t,
             ),
         )
     });
@@ -262,10 +282,21 @@ pub fn plan(f: &DeploymentFacts, t: &Target, now: i64) -> Vec<Check> {
                 .find(|p| !bad_reasons(p).is_empty())
                 .map(pod_name)
                 .unwrap_or("POD");
+            // A new revision on its way (not merely a pod of the running one down).
+            let rolling_out = !rf.paused
+                && (rf.updated < rf.desired
+                    || rf.total > rf.updated
+                    || matches!(judge(&rf), Rollout::Failed(_)));
             Check::fail(
                 "containers",
                 stuck.join("; "),
-                format!("kubectl logs -n {ns} {first} --previous"),
+                advise(
+                    &Issue::BadContainers {
+                        pod: first.to_string(),
+                        rolling_out,
+                    },
+                    t,
+                ),
             )
         }
     });
@@ -282,9 +313,11 @@ pub fn plan(f: &DeploymentFacts, t: &Target, now: i64) -> Vec<Check> {
         Check::warn(
             "restarts",
             restarted.join(", "),
-            format!(
-                "kubectl logs -n {ns} {} --previous",
-                restarted[0].split(' ').next().unwrap_or("POD")
+            advise(
+                &Issue::Restarts {
+                    pod: restarted[0].split(' ').next().unwrap_or("POD").to_string(),
+                },
+                t,
             ),
         )
     });
@@ -304,7 +337,12 @@ pub fn plan(f: &DeploymentFacts, t: &Target, now: i64) -> Vec<Check> {
         Check::warn(
             "scheduling",
             format!("{} pending — {}", pending.len(), pending.join("; ")),
-            format!("kubectl describe pods -n {ns} --field-selector status.phase=Pending"),
+            advise(
+                &Issue::Pending {
+                    count: pending.len(),
+                },
+                t,
+            ),
         )
     });
 
@@ -321,7 +359,15 @@ pub fn plan(f: &DeploymentFacts, t: &Target, now: i64) -> Vec<Check> {
                 Check::warn(
                     "autoscaler",
                     format!("{detail}: at its maximum, it cannot add capacity"),
-                    format!("hal9ctl scale --emergency --cluster -n {ns} --deployment {name}{ctx}"),
+                    advise(
+                        &Issue::HpaAtMax {
+                            hpa: hname.to_string(),
+                            emergency_done: h.metadata.annotations.as_ref().is_some_and(|a| {
+                                a.contains_key(crate::commands::scale::plan::ORIGINAL_ANNOTATION)
+                            }),
+                        },
+                        t,
+                    ),
                 )
             } else {
                 Check::ok("autoscaler", detail)
@@ -360,9 +406,7 @@ pub fn plan(f: &DeploymentFacts, t: &Target, now: i64) -> Vec<Check> {
                 recent.len(),
                 lines.join("; ")
             ),
-            format!(
-                "kubectl get events -n {ns} --field-selector type=Warning --sort-by=.lastTimestamp"
-            ),
+            advise(&Issue::WarningEvents, t),
         )
     });
     checks

@@ -268,6 +268,52 @@ pub fn plan(f: &Facts, cfg: &HealthConfig) -> Vec<Check> {
         .copied()
         .filter(|p| !f.recorded_alive.contains(p))
         .collect();
+    // The port owner comes first: a squatter is the cause of a runtime that
+    // cannot start, and freeing the port with --restart heals both.
+    let foreign: Vec<&ProcInfo> = f.listeners.iter().filter(|p| !p.hal9_runtime).collect();
+    checks.push(if f.listeners.is_empty() {
+        Check::fail(
+            "port owner",
+            format!("nothing listens on port {port}"),
+            "hal9ctl restart",
+        )
+    } else if f.listen_sockets > 1 {
+        let who = f
+            .listeners
+            .iter()
+            .map(|p| format!("pid {} ({})", p.pid, p.command))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Check::fail(
+            "port owner",
+            format!(
+                "port {port} is split between {} listening sockets: {who}; the kernel hands each connection to any of them",
+                f.listen_sockets
+            ),
+            free_and_restart(port),
+        )
+    } else if let Some(p) = foreign.first() {
+        Check::fail(
+            "port owner",
+            format!(
+                "port conflict: port {port} is held by pid {} (user {}): {}",
+                p.pid, p.user, p.command
+            ),
+            free_and_restart(port),
+        )
+    } else {
+        let who = f
+            .listeners
+            .iter()
+            .map(|p| p.pid.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        Check::ok(
+            "port owner",
+            format!("the runtime (pid {who}) listens on port {port}"),
+        )
+    });
+
     // Only the runtime this state dir records and the URL reaches counts:
     // any other `hal9ctl serve` on the host is somebody else's.
     checks.push(match (&f.named, dead.is_empty()) {
@@ -294,50 +340,6 @@ pub fn plan(f: &Facts, cfg: &HealthConfig) -> Vec<Check> {
             ),
             "hal9ctl restart   # or pass the --state-dir of the runtime at that URL",
         ),
-    });
-
-    let foreign: Vec<&ProcInfo> = f.listeners.iter().filter(|p| !p.hal9_runtime).collect();
-    checks.push(if f.listeners.is_empty() {
-        Check::fail(
-            "port owner",
-            format!("nothing listens on port {port}"),
-            "hal9ctl restart",
-        )
-    } else if f.listen_sockets > 1 {
-        let who = f
-            .listeners
-            .iter()
-            .map(|p| format!("pid {} ({})", p.pid, p.command))
-            .collect::<Vec<_>>()
-            .join(", ");
-        Check::fail(
-            "port owner",
-            format!(
-                "port {port} is split between {} listening sockets: {who}; the kernel hands each connection to any of them",
-                f.listen_sockets
-            ),
-            format!("hal9ctl emergency port-conflict --port {port}"),
-        )
-    } else if let Some(p) = foreign.first() {
-        Check::fail(
-            "port owner",
-            format!(
-                "port conflict: port {port} is held by pid {} (user {}): {}",
-                p.pid, p.user, p.command
-            ),
-            format!("hal9ctl emergency port-conflict --port {port}"),
-        )
-    } else {
-        let who = f
-            .listeners
-            .iter()
-            .map(|p| p.pid.to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
-        Check::ok(
-            "port owner",
-            format!("the runtime (pid {who}) listens on port {port}"),
-        )
     });
 
     checks.push(match &f.health {
@@ -374,13 +376,16 @@ pub fn plan(f: &Facts, cfg: &HealthConfig) -> Vec<Check> {
                         "{detail}; but this state dir's runtime is pid {}",
                         f.named.as_ref().map_or(0, |p| *p)
                     ),
-                    format!("hal9ctl emergency port-conflict --port {port}"),
+                    free_and_restart(port),
                 ),
                 HealthStatus::Healthy => Check::ok("GET /health", detail),
                 HealthStatus::Degraded => Check::warn(
                     "GET /health",
                     detail,
-                    format!("curl -s {}/api/v1/neurons", f.url),
+                    human(
+                        "a neuron reports a problem",
+                        &format!("curl -s {}/api/v1/neurons", f.url),
+                    ),
                 ),
                 HealthStatus::Unhealthy => Check::fail("GET /health", detail, "hal9ctl restart"),
             }
@@ -393,9 +398,13 @@ pub fn plan(f: &Facts, cfg: &HealthConfig) -> Vec<Check> {
         Probe::NotHal9(e) => Check::fail(
             "GET /health",
             format!("something answers on port {port}, but it is not the HAL9 runtime: {e}"),
-            format!("hal9ctl emergency port-conflict --port {port}"),
+            free_and_restart(port),
         ),
-        Probe::Error(e) => Check::unknown("GET /health", e.clone(), "hal9ctl health -v"),
+        Probe::Error(e) => Check::unknown(
+            "GET /health",
+            e.clone(),
+            human("the probe itself failed", "hal9ctl health -v"),
+        ),
     });
 
     checks.push(match &f.ready {
@@ -417,9 +426,13 @@ pub fn plan(f: &Facts, cfg: &HealthConfig) -> Vec<Check> {
         Probe::NotHal9(e) => Check::fail(
             "GET /ready",
             format!("not the HAL9 runtime: {e}"),
-            format!("hal9ctl emergency port-conflict --port {port}"),
+            free_and_restart(port),
         ),
-        Probe::Error(e) => Check::unknown("GET /ready", e.clone(), "hal9ctl health -v"),
+        Probe::Error(e) => Check::unknown(
+            "GET /ready",
+            e.clone(),
+            human("the probe itself failed", "hal9ctl health -v"),
+        ),
     });
 
     for d in &f.disks {
@@ -429,7 +442,11 @@ pub fn plan(f: &Facts, cfg: &HealthConfig) -> Vec<Check> {
             cfg.disk_warn_percent,
             cfg.disk_crit_percent,
             format!("{:.0} % used, {} free", d.percent, human_bytes(d.avail)),
-            &format!("hal9ctl disk cleanup {} --dry-run", f.state_dir.display()),
+            // The acting command: it shows its plan and asks at a terminal.
+            &format!(
+                "hal9ctl disk cleanup {}",
+                crate::commands::disk::shell_word(&f.state_dir.display().to_string())
+            ),
         ));
     }
     checks.push(match f.memory_percent {
@@ -439,9 +456,16 @@ pub fn plan(f: &Facts, cfg: &HealthConfig) -> Vec<Check> {
             cfg.memory_warn_percent,
             cfg.memory_crit_percent,
             format!("{m:.0} % used"),
-            "ps aux --sort=-rss | head",
+            &human(
+                "something else uses the memory",
+                "ps aux --sort=-rss | head",
+            ),
         ),
-        None => Check::unknown("memory", "cannot read /proc/meminfo", "free -m"),
+        None => Check::unknown(
+            "memory",
+            "cannot read /proc/meminfo",
+            human("/proc is not readable", "free -m"),
+        ),
     });
     checks.push(match f.load1 {
         Some(l) => {
@@ -452,10 +476,14 @@ pub fn plan(f: &Facts, cfg: &HealthConfig) -> Vec<Check> {
                 cfg.load_warn_per_core,
                 cfg.load_crit_per_core,
                 format!("{l:.2} on {} cores ({per:.2} per core)", f.cores),
-                "top -b -n1 | head -20",
+                &human("something else loads the host", "top -b -n1 | head -20"),
             )
         }
-        None => Check::unknown("load", "cannot read /proc/loadavg", "uptime"),
+        None => Check::unknown(
+            "load",
+            "cannot read /proc/loadavg",
+            human("/proc is not readable", "uptime"),
+        ),
     });
     checks.push(match &f.state_writable {
         Ok(()) => Check::ok(
@@ -465,7 +493,10 @@ pub fn plan(f: &Facts, cfg: &HealthConfig) -> Vec<Check> {
         Err(e) => Check::fail(
             "state dir",
             format!("not writable: {e}"),
-            format!("ls -ld {}", f.state_dir.display()),
+            human(
+                "fix the owner, mode or mount",
+                &format!("ls -ld {}", f.state_dir.display()),
+            ),
         ),
     });
     let log = f.state_dir.join(crate::runtime::state::LOG_FILE);
@@ -473,7 +504,10 @@ pub fn plan(f: &Facts, cfg: &HealthConfig) -> Vec<Check> {
         Err(why) => Check::unknown(
             "runtime log",
             format!("cannot read the runtime log: {why}"),
-            format!("ls -l {}", log.display()),
+            human(
+                "the log is missing or unreadable",
+                &format!("ls -l {}", log.display()),
+            ),
         ),
         Ok(LogErrors { first: None, .. }) => Check::ok(
             "runtime log",
@@ -491,7 +525,10 @@ pub fn plan(f: &Facts, cfg: &HealthConfig) -> Vec<Check> {
                 "{count} ERROR/panic line(s) in the last {}; first: {first}",
                 humantime::format_duration(cfg.log_window)
             ),
-            format!("grep -nE 'ERROR|panicked' {}", log.display()),
+            human(
+                "read the errors",
+                &format!("grep -nE 'ERROR|panicked' {}", log.display()),
+            ),
         ),
     });
     checks.push(if f.crash_files.is_empty() {
@@ -500,10 +537,28 @@ pub fn plan(f: &Facts, cfg: &HealthConfig) -> Vec<Check> {
         Check::warn(
             "crash dumps",
             format!("found: {}", f.crash_files.join(", ")),
-            format!("hal9ctl disk cleanup {} --dry-run", f.state_dir.display()),
+            // A dump is evidence, and cleanup keeps young ones: advising it would loop.
+            human(
+                "read the dumps, then move them out of the state dir",
+                &format!("ls -l {}", f.state_dir.display()),
+            ),
         )
     });
     checks
+}
+
+/// The advice that frees the port and starts the runtime on it: one command
+/// for a squatter, a split, or a stranger answering as the runtime.
+pub fn free_and_restart(port: u16) -> String {
+    format!("hal9ctl emergency port-conflict --port {port} --restart")
+}
+
+/// Advice that ends the chain: no hal9ctl command fixes this, a person must
+/// look. Every `next` is a command that acts or starts with this prefix.
+pub const NEEDS_A_HUMAN: &str = "needs a human: ";
+
+pub fn human(why: &str, look_at: &str) -> String {
+    format!("{NEEDS_A_HUMAN}{why}; look at: {look_at}")
 }
 
 fn human_bytes(b: u64) -> String {
@@ -638,7 +693,7 @@ mod tests {
         );
         assert_eq!(
             owner.next.as_deref(),
-            Some("hal9ctl emergency port-conflict --port 8080")
+            Some("hal9ctl emergency port-conflict --port 8080 --restart")
         );
         assert_eq!(
             by(&c, "runtime process").status,

@@ -1,7 +1,10 @@
 //! `hal9ctl health`: local runtime and host, or the Deployment with `--cluster`.
 
 pub mod cluster;
+pub mod cluster_advice;
 pub mod local;
+#[cfg(test)]
+mod no_loop;
 
 use std::time::{Duration, Instant};
 

@@ -71,7 +71,7 @@ pub fn plan(f: &Found, force: bool) -> Plan {
         Recorded::Unproved { pid, why } if f.lock_held => Plan::Refuse {
             reason: format!("runtime.json names pid {pid}, but {why}; nothing was signalled"),
             next: format!(
-                "hal9ctl emergency port-conflict --port {}   # stops what really holds the port",
+                "hal9ctl emergency port-conflict --port {} --restart   # stops what really holds the port, then starts the runtime",
                 f.listen.port()
             ),
         },
@@ -81,7 +81,7 @@ pub fn plan(f: &Found, force: bool) -> Plan {
                 f.listen.port()
             ),
             next: format!(
-                "hal9ctl emergency port-conflict --port {}   # or: hal9ctl restart --force",
+                "hal9ctl emergency port-conflict --port {} --restart   # frees the port and starts the runtime; or: hal9ctl restart --force",
                 f.listen.port()
             ),
         },

@@ -1,0 +1,699 @@
+//! The no-loop proof: for every check that can fail, local and in the
+//! cluster, following the root cause's `next` never comes back to the same
+//! failing check with the same advice, and the chain ends healthy or in
+//! "needs a human: …" within 3 commands.
+//!
+//! What each advised command does is modelled on plain data from that
+//! command's contract; an advised command the model does not know fails the
+//! proof, so new advice must be modelled here.
+
+use crate::cluster::Target;
+use crate::config::HealthConfig;
+use crate::output::Mark;
+use crate::output::checks::{Check, CheckReport, RootCause, by_urgency, root_cause};
+use crate::runtime::api::{CheckBody, HealthBody, HealthStatus, ReadyBody};
+use crate::system::disk::FsUsage;
+use crate::system::process::ProcInfo;
+
+use super::cluster_advice::{Issue, advise, by_cause};
+use super::local::{Facts, LogErrors, NEEDS_A_HUMAN, Probe, plan};
+
+/// Follow the advice from `start` until healthy or a human; the commands run.
+fn converge<S: Clone + std::fmt::Debug>(
+    case: &str,
+    start: S,
+    checks_of: impl Fn(&S) -> Vec<Check>,
+    follow: impl Fn(&S, &str) -> S,
+) -> Vec<String> {
+    let mut state = start;
+    let mut run = Vec::new();
+    loop {
+        let checks = by_urgency(checks_of(&state));
+        let Some(RootCause { check, command }) = root_cause(&checks) else {
+            assert!(
+                checks.iter().all(|c| c.status == Mark::Ok),
+                "{case}: a check not OK without a next: {checks:#?}"
+            );
+            return run;
+        };
+        if command.starts_with(NEEDS_A_HUMAN) {
+            assert!(command.contains("look at: "), "{case}: {command}");
+            run.push(command);
+            return run;
+        }
+        assert!(
+            command.starts_with("hal9ctl ") || command.starts_with("kubectl "),
+            "{case}: advice is a command: {command}"
+        );
+        let after = follow(&state, &command);
+        let again = checks_of(&after);
+        assert!(
+            !again.iter().any(|c| c.name == check
+                && c.status != Mark::Ok
+                && c.next.as_ref() == Some(&command)),
+            "{case}: `{command}` leads back to the failing `{check}` with the same advice; after it: {again:#?}"
+        );
+        run.push(command);
+        assert!(run.len() <= 3, "{case}: more than 3 commands: {run:?}");
+        state = after;
+    }
+}
+
+// ---------- local ----------
+
+const PORT: u16 = 8080;
+
+fn proc_info(pid: i32, hal9: bool) -> ProcInfo {
+    ProcInfo {
+        pid,
+        ppid: 1,
+        uid: 1000,
+        user: "op".into(),
+        command: if hal9 {
+            "hal9ctl serve".into()
+        } else {
+            "python3 -m http.server 8080".into()
+        },
+        exe: None,
+        comm: "x".into(),
+        start_ticks: 1,
+        started_at: None,
+        kernel_thread: false,
+        hal9_runtime: hal9,
+        supervisor: None,
+        owner: None,
+    }
+}
+
+fn body(pid: u32, status: HealthStatus) -> HealthBody {
+    HealthBody {
+        status,
+        version: "0.1.0".into(),
+        pid,
+        uptime_s: 5,
+        checks: if status == HealthStatus::Healthy {
+            vec![]
+        } else {
+            vec![CheckBody {
+                name: "neurons".into(),
+                status,
+                detail: "2 of 3 down".into(),
+            }]
+        },
+    }
+}
+
+fn disk(percent: f64) -> FsUsage {
+    FsUsage {
+        device: 1,
+        mount_point: "/var/lib/hal9".into(),
+        fs_type: "ext4".into(),
+        total: 100,
+        used: percent as u64,
+        avail: 100 - percent as u64,
+        percent,
+    }
+}
+
+/// A runtime of this state dir, fresh: what `restart` and a successful
+/// `port-conflict --restart` leave behind.
+fn running(mut f: Facts, pid: i32) -> Facts {
+    f.recorded = vec![pid];
+    f.recorded_alive = vec![pid];
+    f.by_name = vec![pid];
+    f.named = Ok(pid as u32);
+    f.listeners = vec![proc_info(pid, true)];
+    f.listen_sockets = 1;
+    f.health = Probe::Answer {
+        status: 200,
+        body: body(pid as u32, HealthStatus::Healthy),
+        latency_ms: 1.0,
+    };
+    f.ready = Probe::Answer {
+        status: 200,
+        body: ReadyBody {
+            ready: true,
+            reason: None,
+        },
+        latency_ms: 1.0,
+    };
+    f
+}
+
+fn healthy() -> Facts {
+    running(
+        Facts {
+            url: format!("http://127.0.0.1:{PORT}"),
+            port: PORT,
+            state_dir: "/var/lib/hal9".into(),
+            recorded: vec![],
+            recorded_alive: vec![],
+            by_name: vec![],
+            named: Err("none".into()),
+            listeners: vec![],
+            listen_sockets: 0,
+            health: Probe::Down("refused".into()),
+            ready: Probe::Down("refused".into()),
+            disks: vec![disk(40.0)],
+            memory_percent: Some(30.0),
+            load1: Some(0.5),
+            cores: 2,
+            state_writable: Ok(()),
+            log_errors: Ok(LogErrors {
+                count: 0,
+                first: None,
+            }),
+            crash_files: vec![],
+        },
+        10,
+    )
+}
+
+/// The runtime gone, its pid file left: `kill -9`, a crash, a stale pid file.
+fn dead(mut f: Facts) -> Facts {
+    f.recorded_alive.clear();
+    f.by_name.clear();
+    f.named = Err("pid 10 has exited".into());
+    f.listeners.clear();
+    f.listen_sockets = 0;
+    f.health = Probe::Down("connection refused".into());
+    f.ready = Probe::Down("connection refused".into());
+    f
+}
+
+fn squatted(mut f: Facts) -> Facts {
+    f.listeners = vec![proc_info(77, false)];
+    f.listen_sockets = 1;
+    f.health = Probe::NotHal9("404 not JSON".into());
+    f.ready = Probe::NotHal9("404 not JSON".into());
+    f
+}
+
+/// Each advised local command's effect, from its contract.
+fn follow_local(f: &Facts, next: &str) -> Facts {
+    let command = next.split('#').next().unwrap_or("").trim();
+    let cfg = crate::config::CleanupConfig::default();
+    let foreign = f.listeners.iter().any(|p| !p.hal9_runtime);
+    if command == "hal9ctl restart" {
+        // restart refuses a port held by a stranger and changes nothing.
+        return if foreign {
+            f.clone()
+        } else {
+            running(f.clone(), 42)
+        };
+    }
+    if command == format!("hal9ctl emergency port-conflict --port {PORT} --restart") {
+        // Everything on the port stopped (the runtime drained), then started.
+        return running(f.clone(), 42);
+    }
+    if command == "hal9ctl disk cleanup /var/lib/hal9" {
+        // Cleanup stops below its target (the rotated/old files it may take exist).
+        let mut g = f.clone();
+        for d in &mut g.disks {
+            d.percent = d.percent.min(f64::from(cfg.target) - 1.0);
+        }
+        return g;
+    }
+    if command == "hal9ctl health --wait 30s" {
+        // A drain or a start that finishes by itself.
+        let mut g = f.clone();
+        g.ready = Probe::Answer {
+            status: 200,
+            body: ReadyBody {
+                ready: true,
+                reason: None,
+            },
+            latency_ms: 1.0,
+        };
+        return g;
+    }
+    panic!("advice not modelled: {next}");
+}
+
+fn local_cases() -> Vec<(&'static str, Facts)> {
+    let h = healthy;
+    let mut v: Vec<(&str, Facts)> = Vec::new();
+    v.push(("killed with -9 / stale pid file", dead(h())));
+    v.push(("squatter on a dead runtime's port", squatted(dead(h()))));
+    v.push(("squatter, runtime alive elsewhere", squatted(h())));
+    let mut f = dead(h());
+    f.recorded.clear();
+    v.push(("no runtime.json, nothing listens", f));
+    let mut f = h();
+    f.recorded.push(11);
+    v.push(("runtime alive, a gone pid also recorded", f));
+    let mut f = h();
+    f.listeners.push(proc_info(11, true));
+    f.listen_sockets = 2;
+    v.push(("split port", f));
+    for (name, st) in [
+        ("unhealthy", HealthStatus::Unhealthy),
+        ("degraded", HealthStatus::Degraded),
+    ] {
+        let mut f = h();
+        f.health = Probe::Answer {
+            status: 200,
+            body: body(10, st),
+            latency_ms: 1.0,
+        };
+        v.push((name, f));
+    }
+    let mut f = h();
+    f.health = Probe::Answer {
+        status: 200,
+        body: body(99, HealthStatus::Healthy),
+        latency_ms: 1.0,
+    };
+    v.push(("another pid answers", f));
+    let mut f = h();
+    f.health = Probe::Down("timeout".into());
+    v.push(("health times out", f));
+    let mut f = h();
+    f.health = Probe::Error("bad url".into());
+    f.ready = Probe::Error("bad url".into());
+    v.push(("probe error", f));
+    let mut f = h();
+    f.ready = Probe::Answer {
+        status: 503,
+        body: ReadyBody {
+            ready: false,
+            reason: Some("draining".into()),
+        },
+        latency_ms: 1.0,
+    };
+    v.push(("not ready", f));
+    let mut f = h();
+    f.ready = Probe::Down("refused".into());
+    v.push(("ready down", f));
+    let mut f = h();
+    f.ready = Probe::NotHal9("404".into());
+    v.push(("ready not hal9", f));
+    for p in [85.0, 95.0] {
+        let mut f = h();
+        f.disks = vec![disk(p)];
+        v.push(("disk full", f));
+    }
+    let mut f = h();
+    f.memory_percent = Some(95.0);
+    v.push(("memory", f));
+    let mut f = h();
+    f.memory_percent = None;
+    v.push(("memory unreadable", f));
+    let mut f = h();
+    f.load1 = Some(40.0);
+    v.push(("load", f));
+    let mut f = h();
+    f.load1 = None;
+    v.push(("load unreadable", f));
+    let mut f = h();
+    f.state_writable = Err("read-only file system".into());
+    v.push(("state dir", f));
+    let mut f = h();
+    f.log_errors = Ok(LogErrors {
+        count: 2,
+        first: Some("ERROR boom".into()),
+    });
+    v.push(("log errors", f));
+    let mut f = h();
+    f.log_errors = Err("not found".into());
+    v.push(("log unreadable", f));
+    let mut f = h();
+    f.crash_files = vec!["core.1".into()];
+    v.push(("crash dumps", f));
+    let mut f = squatted(dead(h()));
+    f.disks = vec![disk(95.0)];
+    v.push(("squatter and a full disk", f));
+    v
+}
+
+#[test]
+fn following_local_advice_never_loops() {
+    let cfg = HealthConfig::default();
+    let names = [
+        "port owner",
+        "runtime process",
+        "GET /health",
+        "GET /ready",
+        "disk /var/lib/hal9",
+        "memory",
+        "load",
+        "state dir",
+        "runtime log",
+        "crash dumps",
+    ];
+    let mut failed_somewhere = std::collections::BTreeSet::new();
+    for (case, f) in local_cases() {
+        for c in plan(&f, &cfg) {
+            if c.status != Mark::Ok {
+                failed_somewhere.insert(c.name.clone());
+            }
+        }
+        converge(case, f, |f| plan(f, &cfg), follow_local);
+    }
+    for n in names {
+        assert!(failed_somewhere.contains(n), "no case makes `{n}` fail");
+    }
+}
+
+#[test]
+fn the_seed_incidents_take_the_fewest_commands() {
+    let cfg = HealthConfig::default();
+    let run = |f: Facts| converge("seed", f, |f| plan(f, &cfg), follow_local);
+    assert_eq!(
+        run(squatted(dead(healthy()))),
+        [format!(
+            "hal9ctl emergency port-conflict --port {PORT} --restart"
+        )]
+    );
+    assert_eq!(run(dead(healthy())), ["hal9ctl restart"]);
+    let mut full = healthy();
+    full.disks = vec![disk(95.0)];
+    assert_eq!(run(full), ["hal9ctl disk cleanup /var/lib/hal9"]);
+}
+
+// ---------- cluster ----------
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Rollout {
+    Complete,
+    Progressing,
+    Failed,
+}
+
+/// A deployment as the cluster checks see it, on plain data.
+#[derive(Debug, Clone)]
+struct Cluster {
+    paused: bool,
+    rollout: Rollout,
+    desired: i32,
+    ready: i32,
+    bad_containers: bool,
+    restarts: bool,
+    pending: usize,
+    hpa_at_max: bool,
+    emergency_done: bool,
+    events: bool,
+}
+
+fn calm() -> Cluster {
+    Cluster {
+        paused: false,
+        rollout: Rollout::Complete,
+        desired: 2,
+        ready: 2,
+        bad_containers: false,
+        restarts: false,
+        pending: 0,
+        hpa_at_max: false,
+        emergency_done: false,
+        events: false,
+    }
+}
+
+fn target() -> Target {
+    Target {
+        context: None,
+        namespace: "hal9".into(),
+        deployment: "hal9-server".into(),
+    }
+}
+
+/// The cluster plan's judgement, with the real advice for each issue.
+fn cluster_checks(c: &Cluster) -> Vec<Check> {
+    let t = target();
+    let sel = "app=hal9".to_string();
+    let a = |i: Issue| advise(&i, &t);
+    let mut v = vec![if c.paused {
+        Check::warn("rollout", "paused", a(Issue::Paused))
+    } else {
+        match c.rollout {
+            Rollout::Complete => Check::ok("rollout", "complete"),
+            Rollout::Progressing => {
+                Check::warn("rollout", "progressing", a(Issue::RolloutProgressing))
+            }
+            Rollout::Failed => Check::fail("rollout", "deadline exceeded", a(Issue::RolloutFailed)),
+        }
+    }];
+    v.push(if c.desired == 0 {
+        Check::warn("pods ready", "0 replicas", a(Issue::ScaledToZero))
+    } else if c.ready >= c.desired {
+        Check::ok("pods ready", "all")
+    } else if c.ready == 0 {
+        Check::fail(
+            "pods ready",
+            "none",
+            a(Issue::NoReadyPod {
+                selector: sel.clone(),
+                pending: c.pending,
+            }),
+        )
+    } else {
+        Check::warn(
+            "pods ready",
+            "some",
+            a(Issue::SomeNotReady { selector: sel }),
+        )
+    });
+    v.push(if c.bad_containers {
+        Check::fail(
+            "containers",
+            "CrashLoopBackOff",
+            a(Issue::BadContainers {
+                pod: "p".into(),
+                rolling_out: !c.paused && c.rollout != Rollout::Complete,
+            }),
+        )
+    } else {
+        Check::ok("containers", "fine")
+    });
+    v.push(if c.restarts {
+        Check::warn("restarts", "p ×3", a(Issue::Restarts { pod: "p".into() }))
+    } else {
+        Check::ok("restarts", "none")
+    });
+    v.push(if c.pending > 0 {
+        Check::warn(
+            "scheduling",
+            "pending",
+            a(Issue::Pending { count: c.pending }),
+        )
+    } else {
+        Check::ok("scheduling", "none")
+    });
+    v.push(if c.hpa_at_max {
+        Check::warn(
+            "autoscaler",
+            "at max",
+            a(Issue::HpaAtMax {
+                hpa: "h".into(),
+                emergency_done: c.emergency_done,
+            }),
+        )
+    } else {
+        Check::ok("autoscaler", "room")
+    });
+    v.push(if c.events {
+        Check::warn("events", "warnings", a(Issue::WarningEvents))
+    } else {
+        Check::ok("events", "none")
+    });
+    // As `health --cluster` reports them: by cause, then (in the report) by urgency.
+    CheckReport::new("d", by_cause(v), serde_json::Value::Null).checks
+}
+
+/// Each advised cluster command's effect, from its contract.
+fn follow_cluster(c: &Cluster, next: &str) -> Cluster {
+    let command = next.split('#').next().unwrap_or("").trim();
+    let mut g = c.clone();
+    if command.starts_with("kubectl rollout resume") {
+        g.paused = false;
+        g.rollout = Rollout::Progressing;
+    } else if command.starts_with("hal9ctl health --cluster") && command.ends_with("--wait 5m") {
+        // Waiting finishes the rollout, or runs it into its progress deadline.
+        if c.bad_containers
+            || c.pending > 0
+            || c.ready < c.desired && c.rollout == Rollout::Complete
+        {
+            g.rollout = Rollout::Failed;
+        } else {
+            g.rollout = Rollout::Complete;
+            g.ready = g.desired;
+        }
+    } else if command.starts_with("kubectl rollout undo") {
+        // The previous revision, which ran.
+        g.rollout = Rollout::Complete;
+        g.bad_containers = false;
+        g.restarts = false;
+        g.pending = 0;
+        g.ready = g.desired;
+    } else if command.starts_with("hal9ctl scale --replicas 2") {
+        g.desired = 2;
+        g.ready = 2;
+    } else if command.starts_with("hal9ctl scale --emergency") {
+        // Min and max raised to 2 × current, and the HPA soon runs at it:
+        // at its (new) maximum again, but with the emergency recorded.
+        g.emergency_done = true;
+    } else {
+        panic!("advice not modelled: {next}");
+    }
+    g
+}
+
+#[test]
+fn following_cluster_advice_never_loops_and_ends_healthy_or_with_a_human() {
+    let cases: Vec<(&str, Cluster)> = vec![
+        (
+            "paused",
+            Cluster {
+                paused: true,
+                ..calm()
+            },
+        ),
+        (
+            "progressing",
+            Cluster {
+                rollout: Rollout::Progressing,
+                ready: 1,
+                ..calm()
+            },
+        ),
+        (
+            "stuck rollout",
+            Cluster {
+                rollout: Rollout::Failed,
+                ready: 1,
+                ..calm()
+            },
+        ),
+        (
+            "scaled to 0",
+            Cluster {
+                desired: 0,
+                ready: 0,
+                ..calm()
+            },
+        ),
+        ("no ready pod", Cluster { ready: 0, ..calm() }),
+        ("some not ready", Cluster { ready: 1, ..calm() }),
+        (
+            "crash loop of a new revision",
+            Cluster {
+                rollout: Rollout::Progressing,
+                ready: 1,
+                bad_containers: true,
+                restarts: true,
+                events: false,
+                ..calm()
+            },
+        ),
+        (
+            "crash loop of the running revision",
+            Cluster {
+                ready: 0,
+                bad_containers: true,
+                restarts: true,
+                events: true,
+                ..calm()
+            },
+        ),
+        (
+            "restarts",
+            Cluster {
+                restarts: true,
+                ..calm()
+            },
+        ),
+        (
+            "pending",
+            Cluster {
+                ready: 1,
+                pending: 1,
+                ..calm()
+            },
+        ),
+        (
+            "nothing scheduled",
+            Cluster {
+                ready: 0,
+                pending: 2,
+                ..calm()
+            },
+        ),
+        (
+            "hpa at its ceiling",
+            Cluster {
+                hpa_at_max: true,
+                ..calm()
+            },
+        ),
+        (
+            "warning events",
+            Cluster {
+                events: true,
+                ..calm()
+            },
+        ),
+    ];
+    let mut failed = std::collections::BTreeSet::new();
+    for (case, c) in cases {
+        for ch in cluster_checks(&c) {
+            if ch.status != Mark::Ok {
+                failed.insert(ch.name.clone());
+            }
+        }
+        converge(case, c, cluster_checks, follow_cluster);
+    }
+    for n in [
+        "rollout",
+        "pods ready",
+        "containers",
+        "restarts",
+        "scheduling",
+        "autoscaler",
+        "events",
+    ] {
+        assert!(failed.contains(n), "no case makes `{n}` fail");
+    }
+}
+
+#[test]
+fn the_cluster_seed_incidents_advise_what_acts() {
+    let run = |c: Cluster| converge("seed", c, cluster_checks, follow_cluster);
+    let stuck = run(Cluster {
+        rollout: Rollout::Failed,
+        ready: 1,
+        ..calm()
+    });
+    assert!(
+        stuck[0].starts_with("kubectl rollout undo deployment/hal9-server -n hal9"),
+        "{stuck:?}"
+    );
+    let hpa = run(Cluster {
+        hpa_at_max: true,
+        ..calm()
+    });
+    assert_eq!(
+        hpa[0],
+        "hal9ctl scale --emergency --cluster -n hal9 --deployment hal9-server"
+    );
+    assert!(
+        hpa[1].starts_with("needs a human: already emergency-scaled"),
+        "{hpa:?}"
+    );
+    let pending = run(Cluster {
+        ready: 0,
+        pending: 2,
+        ..calm()
+    });
+    assert!(
+        pending[0].starts_with("needs a human: 2 pod(s) cannot be scheduled"),
+        "{pending:?}"
+    );
+    let crash = run(Cluster {
+        rollout: Rollout::Progressing,
+        ready: 1,
+        bad_containers: true,
+        ..calm()
+    });
+    assert!(crash[0].starts_with("kubectl rollout undo"), "{crash:?}");
+}
