@@ -183,6 +183,22 @@ fn a_squatter_on_the_port_of_a_dead_runtime_heals_in_one_command() {
     let (s, _) = killed_runtime(d, port);
     let _reap = ReapRecorded(s.dir.path().to_path_buf());
     let _squatter = squatter(port);
+    // The preview ends with the command that applies it, and says what it needs.
+    let o = run(hal9ctl(s.dir.path()).args([
+        "emergency",
+        "port-conflict",
+        "--port",
+        &port.to_string(),
+        "--restart",
+        "--dry-run",
+    ]));
+    let out = stdout(&o);
+    assert!(
+        out.contains(&format!(
+            "unless given --yes or --force; to apply: hal9ctl emergency port-conflict --port {port} --restart\n"
+        )),
+        "{out}"
+    );
     let done = follow(s.dir.path(), "squatter");
     assert!(
         done[0].contains(&format!("emergency port-conflict --port {port} --restart")),
@@ -216,6 +232,22 @@ fn a_disk_above_90_percent_heals_by_the_cleanup_health_advises() {
     let _reap = ReapRecorded(state.clone());
     // A rotated log nobody writes any more fills the disk to about 95 %.
     std::fs::write(state.join("hal9.log.1"), vec![b'x'; 7_800_000]).unwrap();
+    let o = run(hal9ctl(&state)
+        .args(["disk", "cleanup"])
+        .arg(&state)
+        .arg("--dry-run"));
+    let out = stdout(&o);
+    assert!(
+        out.contains(&format!(
+            "to apply: hal9ctl disk cleanup {} --target 80 --older-than 7days   #",
+            state.display()
+        )),
+        "{out}"
+    );
+    assert!(
+        state.join("hal9.log.1").exists(),
+        "a dry run deletes nothing"
+    );
     let done = follow(&state, "disk above 90 %");
     assert!(done[0].contains("disk cleanup"), "{done:?}");
     assert!(!state.join("hal9.log.1").exists());

@@ -571,7 +571,14 @@ mod tests {
             port_taken: true,
             ..found()
         };
-        assert!(matches!(plan(&f, false), Plan::Refuse { .. }));
+        match plan(&f, false) {
+            // The one command that heals it: free the port and start the runtime.
+            Plan::Refuse { next, .. } => assert!(
+                next.starts_with("hal9ctl emergency port-conflict --port 8080 --restart"),
+                "{next}"
+            ),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
         assert_eq!(plan(&f, true), Plan::ColdStart { clear_stale: false });
     }
 
