@@ -194,6 +194,10 @@ fn follow_local(f: &Facts, next: &str) -> Facts {
     let command = next.split('#').next().unwrap_or("").trim();
     let cfg = crate::config::CleanupConfig::default();
     let foreign = f.listeners.iter().any(|p| !p.hal9_runtime);
+    if command.starts_with("hal9ctl ") && command.split_whitespace().any(|w| w == "--dry-run") {
+        // A dry run changes nothing, whatever it shows.
+        return f.clone();
+    }
     if command == "hal9ctl restart" {
         // restart refuses a port held by a stranger and changes nothing.
         return if foreign {
@@ -205,6 +209,12 @@ fn follow_local(f: &Facts, next: &str) -> Facts {
     if command == format!("hal9ctl emergency port-conflict --port {PORT} --restart") {
         // Everything on the port stopped (the runtime drained), then started.
         return running(f.clone(), 42);
+    }
+    if command == format!("hal9ctl emergency port-conflict --port {PORT}") {
+        // The port freed, and nothing started on it.
+        let mut g = dead(f.clone());
+        g.recorded = f.recorded.clone();
+        return g;
     }
     if command == "hal9ctl disk cleanup /var/lib/hal9" {
         // Cleanup stops below its target (the rotated/old files it may take exist).
