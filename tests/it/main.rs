@@ -13,6 +13,7 @@ mod health;
 mod migration_flags;
 mod migration_put;
 mod non_utf8;
+mod oncall_health;
 mod oncall_metrics;
 mod port_conflict;
 mod restart;

@@ -2,6 +2,7 @@
 
 pub mod cluster;
 pub mod local;
+pub mod monitor_output;
 
 use std::time::{Duration, Instant};
 
@@ -39,6 +40,12 @@ async fn check_once(ctx: &Ctx, args: &HealthArgs) -> anyhow::Result<CheckReport>
 
 /// Run the checks once, or `--wait` until healthy, or `--watch` forever.
 pub async fn run(ctx: &Ctx, args: &HealthArgs) -> anyhow::Result<CheckReport> {
+    let (started, t0) = (std::time::SystemTime::now(), Instant::now());
+    let report = run_rounds(ctx, args).await?;
+    monitor_output::finish(report, started, t0, args.textfile.as_deref())
+}
+
+async fn run_rounds(ctx: &Ctx, args: &HealthArgs) -> anyhow::Result<CheckReport> {
     if let Some(every) = args.watch {
         loop {
             let report = check_once(ctx, args).await?;
