@@ -15,6 +15,7 @@ mod migration_put;
 mod non_utf8;
 mod oncall_health;
 mod oncall_metrics;
+mod oncall_slo;
 mod port_conflict;
 mod restart;
 mod rollback;

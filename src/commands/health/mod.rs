@@ -3,6 +3,7 @@
 pub mod cluster;
 pub mod local;
 pub mod monitor_output;
+pub mod slo;
 
 use std::time::{Duration, Instant};
 
@@ -34,7 +35,9 @@ async fn check_once(ctx: &Ctx, args: &HealthArgs) -> anyhow::Result<CheckReport>
         let kube = connect(&t).await?;
         Ok(cluster::check(&kube, &t).await?)
     } else {
-        Ok(local::check(ctx).await)
+        let mut report = local::check(ctx).await;
+        slo::add_local(ctx, &mut report).await;
+        Ok(report)
     }
 }
 
