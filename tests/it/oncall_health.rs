@@ -277,3 +277,25 @@ fn prometheus_textfile_is_written_atomically_and_passes_promtool() {
         .collect();
     assert_eq!(names, vec![std::ffi::OsString::from("hal9.prom")]);
 }
+
+#[test]
+fn nagios_says_unknown_with_exit_3_when_a_check_could_not_run() {
+    let port = free_port();
+    let d = tempdir();
+    // No hal9.log: the runtime-log check cannot run, and nothing else fails.
+    let s = Server::start_in(
+        d,
+        Some(&config(port)),
+        &["--listen", &format!("127.0.0.1:{port}")],
+    );
+    let o = run(hal9ctl(s.dir.path()).args(["health", "-o", "nagios"]));
+    let out = stdout(&o);
+    let p = parse_plugin(&out, o.status.code().unwrap());
+    assert_eq!(p.state, "UNKNOWN", "{out}");
+    assert!(
+        p.details
+            .iter()
+            .any(|d| d.starts_with("[UNKNOWN] runtime log")),
+        "{out}"
+    );
+}
