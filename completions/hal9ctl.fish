@@ -26,7 +26,9 @@ end
 
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -s o -l output -d 'Report format' -r -f -a "table\t''
-json\t''"
+json\t''
+nagios\t'Nagios plugin format (health only): status line, perfdata, details'
+prometheus\t'node_exporter textfile format (health only)'"
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
@@ -56,7 +58,9 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l migration-sour
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l ready-timeout -d 'With --detach: how long to wait for /ready before giving up' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -s o -l output -d 'Report format' -r -f -a "table\t''
-json\t''"
+json\t''
+nagios\t'Nagios plugin format (health only): status line, perfdata, details'
+prometheus\t'node_exporter textfile format (health only)'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l detach -d 'Run in the background, log to the state dir, return once /ready answers'
@@ -66,13 +70,15 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l dry-run -d 'Sh
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -s q -l quiet -d 'Only errors on stderr'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand signal" -l layer -d 'Enter at the first neuron of this layer' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand signal" -l neuron -d 'Enter at this neuron' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand signal" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand signal" -s o -l output -d 'Report format' -r -f -a "table\t''
-json\t''"
+json\t''
+nagios\t'Nagios plugin format (health only): status line, perfdata, details'
+prometheus\t'node_exporter textfile format (health only)'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand signal" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand signal" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand signal" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
@@ -80,11 +86,13 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand signal" -l dry-run -d 'S
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand signal" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand signal" -s q -l quiet -d 'Only errors on stderr'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand signal" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand signal" -s h -l help -d 'Print help'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand signal" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand signal" -s V -l version -d 'Print version'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fish_seen_subcommand_from port-conflict help" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fish_seen_subcommand_from port-conflict help" -s o -l output -d 'Report format' -r -f -a "table\t''
-json\t''"
+json\t''
+nagios\t'Nagios plugin format (health only): status line, perfdata, details'
+prometheus\t'node_exporter textfile format (health only)'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fish_seen_subcommand_from port-conflict help" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fish_seen_subcommand_from port-conflict help" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fish_seen_subcommand_from port-conflict help" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
@@ -92,7 +100,7 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fis
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fish_seen_subcommand_from port-conflict help" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fish_seen_subcommand_from port-conflict help" -s q -l quiet -d 'Only errors on stderr'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fish_seen_subcommand_from port-conflict help" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fish_seen_subcommand_from port-conflict help" -s h -l help -d 'Print help'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fish_seen_subcommand_from port-conflict help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fish_seen_subcommand_from port-conflict help" -s V -l version -d 'Print version'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fish_seen_subcommand_from port-conflict help" -f -a "port-conflict" -d 'Find who holds the runtime\'s port, stop them safely, and prove the port is free'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and not __fish_seen_subcommand_from port-conflict help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -101,7 +109,9 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_se
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -l grace -d 'How long a process may take to exit before SIGKILL' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -s o -l output -d 'Report format' -r -f -a "table\t''
-json\t''"
+json\t''
+nagios\t'Nagios plugin format (health only): status line, perfdata, details'
+prometheus\t'node_exporter textfile format (health only)'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -l udp -d 'Also look at UDP sockets bound to the port'
@@ -112,7 +122,7 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_se
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -s q -l quiet -d 'Only errors on stderr'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -s h -l help -d 'Print help'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from port-conflict" -s V -l version -d 'Print version'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from help" -f -a "port-conflict" -d 'Find who holds the runtime\'s port, stop them safely, and prove the port is free'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand emergency; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -121,9 +131,12 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -s n -l namespac
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -l deployment -d 'Deployment [default: from config, hal9-server]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -l watch -d 'Redraw the report every DUR until interrupted' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -l wait -d 'Return 0 as soon as healthy; 2 when DUR runs out' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -l textfile -d 'With -o prometheus: replace PATH atomically (node_exporter textfile dir) instead of stdout' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -s o -l output -d 'Report format' -r -f -a "table\t''
-json\t''"
+json\t''
+nagios\t'Nagios plugin format (health only): status line, perfdata, details'
+prometheus\t'node_exporter textfile format (health only)'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -l cluster -d 'Act on the Kubernetes Deployment instead of the local runtime'
@@ -132,7 +145,7 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -l dry-run -d 'S
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -s q -l quiet -d 'Only errors on stderr'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -s h -l help -d 'Print help'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand health" -s V -l version -d 'Print version'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand scale" -l context -d 'kubeconfig context [default: the current context, else in-cluster config]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand scale" -s n -l namespace -d 'Namespace [default: from config, hal9]' -r
@@ -141,7 +154,9 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand scale" -l replicas -d 'R
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand scale" -l wait -d 'How long to watch for the new replicas to become ready' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand scale" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand scale" -s o -l output -d 'Report format' -r -f -a "table\t''
-json\t''"
+json\t''
+nagios\t'Nagios plugin format (health only): status line, perfdata, details'
+prometheus\t'node_exporter textfile format (health only)'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand scale" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand scale" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand scale" -l cluster -d 'Act on the Kubernetes Deployment instead of the local runtime'
@@ -153,7 +168,7 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand scale" -l dry-run -d 'Sh
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand scale" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand scale" -s q -l quiet -d 'Only errors on stderr'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand scale" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand scale" -s h -l help -d 'Print help'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand scale" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand scale" -s V -l version -d 'Print version'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -l context -d 'kubeconfig context [default: the current context, else in-cluster config]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -s n -l namespace -d 'Namespace [default: from config, hal9]' -r
@@ -162,7 +177,9 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -l drain-timeou
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -l wait -d 'How long to wait for the new instance or rollout [default: 30s local, 5m cluster]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -s o -l output -d 'Report format' -r -f -a "table\t''
-json\t''"
+json\t''
+nagios\t'Nagios plugin format (health only): status line, perfdata, details'
+prometheus\t'node_exporter textfile format (health only)'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -l cluster -d 'Act on the Kubernetes Deployment instead of the local runtime'
@@ -172,7 +189,7 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -l dry-run -d '
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -s q -l quiet -d 'Only errors on stderr'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -s h -l help -d 'Print help'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -s V -l version -d 'Print version'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l context -d 'kubeconfig context [default: the current context, else in-cluster config]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -s n -l namespace -d 'Namespace [default: from config, hal9]' -r
@@ -192,7 +209,9 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l max-p99 -d 'Gate: highest p99 latency [default: from config, 500ms]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -s o -l output -d 'Report format' -r -f -a "table\t''
-json\t''"
+json\t''
+nagios\t'Nagios plugin format (health only): status line, perfdata, details'
+prometheus\t'node_exporter textfile format (health only)'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l cluster -d 'Act on the Kubernetes Deployment instead of the local runtime'
@@ -214,7 +233,9 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_see
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -l deployment -d 'Deployment [default: from config, hal9-server]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -s o -l output -d 'Report format' -r -f -a "table\t''
-json\t''"
+json\t''
+nagios\t'Nagios plugin format (health only): status line, perfdata, details'
+prometheus\t'node_exporter textfile format (health only)'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -l cluster -d 'Act on the Kubernetes Deployment instead of the local runtime'
@@ -223,13 +244,15 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_see
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Only errors on stderr'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from help" -f -a "status" -d 'The migration state, and the running or last rollback with its steps'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -s o -l output -d 'Report format' -r -f -a "table\t''
-json\t''"
+json\t''
+nagios\t'Nagios plugin format (health only): status line, perfdata, details'
+prometheus\t'node_exporter textfile format (health only)'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
@@ -237,7 +260,7 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_see
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -s q -l quiet -d 'Only errors on stderr'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -s h -l help -d 'Print help'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -s V -l version -d 'Print version'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -f -a "usage" -d 'Filesystems of the cleanup roots, with the reclaimable space per category'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -f -a "cleanup" -d 'Delete old logs, rotated logs, crash dumps (and target/ dirs), oldest first, until below --target'
@@ -245,7 +268,9 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_see
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from usage" -l older-than -d 'Count runtime logs older than this as reclaimable [default: from config, 7d]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from usage" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from usage" -s o -l output -d 'Report format' -r -f -a "table\t''
-json\t''"
+json\t''
+nagios\t'Nagios plugin format (health only): status line, perfdata, details'
+prometheus\t'node_exporter textfile format (health only)'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from usage" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from usage" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from usage" -l include-target-dirs -d 'Count Rust target/ build dirs as reclaimable'
@@ -254,13 +279,15 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_su
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from usage" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from usage" -s q -l quiet -d 'Only errors on stderr'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from usage" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from usage" -s h -l help -d 'Print help'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from usage" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from usage" -s V -l version -d 'Print version'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -l target -d 'Disk-use percentage to get below; 0 removes everything eligible [default: from config, 80]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -l older-than -d 'Delete runtime logs older than this [default: from config, 7d]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -s o -l output -d 'Report format' -r -f -a "table\t''
-json\t''"
+json\t''
+nagios\t'Nagios plugin format (health only): status line, perfdata, details'
+prometheus\t'node_exporter textfile format (health only)'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -l include-target-dirs -d 'Also delete inside Rust target/ build dirs'
@@ -270,14 +297,16 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_su
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -s q -l quiet -d 'Only errors on stderr'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -s h -l help -d 'Print help'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from cleanup" -s V -l version -d 'Print version'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from help" -f -a "usage" -d 'Filesystems of the cleanup roots, with the reclaimable space per category'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from help" -f -a "cleanup" -d 'Delete old logs, rotated logs, crash dumps (and target/ dirs), oldest first, until below --target'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand config" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand config" -s o -l output -d 'Report format' -r -f -a "table\t''
-json\t''"
+json\t''
+nagios\t'Nagios plugin format (health only): status line, perfdata, details'
+prometheus\t'node_exporter textfile format (health only)'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand config" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand config" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand config" -l default -d 'Print the embedded default hal9.toml instead'
@@ -286,12 +315,14 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand config" -l dry-run -d 'S
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand config" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand config" -s q -l quiet -d 'Only errors on stderr'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand config" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand config" -s h -l help -d 'Print help'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand config" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand config" -s V -l version -d 'Print version'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -l since -d 'Only entries from this long ago until now (e.g. 30m, 2h, 7d)' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -s o -l output -d 'Report format' -r -f -a "table\t''
-json\t''"
+json\t''
+nagios\t'Nagios plugin format (health only): status line, perfdata, details'
+prometheus\t'node_exporter textfile format (health only)'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
@@ -299,11 +330,13 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -l dry-run -d 'Sh
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -s q -l quiet -d 'Only errors on stderr'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -s h -l help -d 'Print help'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -s V -l version -d 'Print version'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand runbook" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand runbook" -s o -l output -d 'Report format' -r -f -a "table\t''
-json\t''"
+json\t''
+nagios\t'Nagios plugin format (health only): status line, perfdata, details'
+prometheus\t'node_exporter textfile format (health only)'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand runbook" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand runbook" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand runbook" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
@@ -311,11 +344,13 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand runbook" -l dry-run -d '
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand runbook" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand runbook" -s q -l quiet -d 'Only errors on stderr'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand runbook" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand runbook" -s h -l help -d 'Print help'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand runbook" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand runbook" -s V -l version -d 'Print version'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s o -l output -d 'Report format' -r -f -a "table\t''
-json\t''"
+json\t''
+nagios\t'Nagios plugin format (health only): status line, perfdata, details'
+prometheus\t'node_exporter textfile format (health only)'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
@@ -323,7 +358,7 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -l dry-run 
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "serve" -d 'Run the HAL9 neuron runtime (HTTP server)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "signal" -d 'Send a signal to the runtime and show its output and hop-by-hop trace'

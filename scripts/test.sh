@@ -11,6 +11,9 @@ command -v python3 >/dev/null || { apt-get update >/dev/null && apt-get install 
 # unshare(1) and mount(8) for the disk tests' bind mounts and user namespaces.
 { command -v unshare && command -v mount; } >/dev/null || { apt-get update >/dev/null && apt-get install -y --no-install-recommends util-linux mount >/dev/null; }
 
+# promtool (Debian's prometheus) lints /metrics and `health -o prometheus` in the on-call tests.
+command -v promtool >/dev/null || { apt-get update >/dev/null && apt-get install -y --no-install-recommends prometheus >/dev/null; }
+
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 

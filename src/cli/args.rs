@@ -74,6 +74,10 @@ pub struct GlobalArgs {
 pub enum OutputFormat {
     Table,
     Json,
+    /// Nagios plugin format (health only): status line, perfdata, details
+    Nagios,
+    /// node_exporter textfile format (health only)
+    Prometheus,
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,7 +106,8 @@ hal9ctl emergency port-conflict --port 8080 --force --restart"
     #[command(
         after_help = "Exit codes: 0 healthy, 1 degraded, 2 unhealthy, 3 the check could not run.\n\n\
 Examples:\n  hal9ctl health\n  hal9ctl health --wait 30s\n  hal9ctl health --cluster -n hal9 --deployment hal9-server\n  \
-hal9ctl health --cluster --watch 5s"
+hal9ctl health --cluster --watch 5s\n  hal9ctl health -o nagios\n  \
+hal9ctl health -o prometheus --textfile /var/lib/prometheus/node-exporter/hal9.prom"
     )]
     Health(HealthArgs),
 
@@ -239,6 +244,10 @@ pub struct HealthArgs {
     /// Return 0 as soon as healthy; 2 when DUR runs out
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub wait: Option<Duration>,
+
+    /// With -o prometheus: replace PATH atomically (node_exporter textfile dir) instead of stdout
+    #[arg(long, value_name = "PATH", conflicts_with = "watch")]
+    pub textfile: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

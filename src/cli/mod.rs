@@ -230,6 +230,7 @@ fn run(cli: Cli, m: &ArgMatches) -> anyhow::Result<Exit> {
     }
     // Only these never read or write the state dir.
     let needs_state = !matches!(cli.command, Command::Config(_) | Command::Runbook(_));
+    crate::commands::health::monitor_output::refuse_elsewhere(&cli)?;
     let ctx = context(cli.global, m, needs_state)?;
     let report: Box<dyn Report> = match cli.command {
         Command::Completions(_) => return Ok(Exit::Ok),

@@ -30,6 +30,7 @@ pub struct Config {
     pub cluster: ClusterConfig,
     pub rollback: RollbackConfig,
     pub health: HealthConfig,
+    pub slo: SloConfig,
     pub cleanup: CleanupConfig,
     pub runtime: RuntimeSettings,
     #[serde(default = "default_neurons")]
@@ -118,6 +119,41 @@ impl Default for HealthConfig {
             load_warn_per_core: 1.5,
             load_crit_per_core: 3.0,
             log_window: Duration::from_secs(300),
+        }
+    }
+}
+
+/// `[slo]`: what `hal9ctl health` judges on the runtime's own metrics over
+/// a short window (two scrapes `window` apart). The defaults are the
+/// operations reports' alert thresholds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SloConfig {
+    /// 0s turns the SLO checks off.
+    #[serde(with = "humantime_serde")]
+    pub window: Duration,
+    #[serde(with = "humantime_serde")]
+    pub max_p99: Duration,
+    pub max_error_percent: f64,
+    pub min_cache_hit_percent: f64,
+    /// In flight against the admission limit.
+    pub max_in_flight_percent: f64,
+    /// Requests answered 429 by the admission limits.
+    pub max_rejected_percent: f64,
+    /// Fewer lookups or requests than this in the window judge nothing.
+    pub min_requests: u64,
+}
+
+impl Default for SloConfig {
+    fn default() -> Self {
+        SloConfig {
+            window: Duration::from_secs(1),
+            max_p99: Duration::from_millis(500),
+            max_error_percent: 1.0,
+            min_cache_hit_percent: 30.0,
+            max_in_flight_percent: 80.0,
+            max_rejected_percent: 1.0,
+            min_requests: 10,
         }
     }
 }
@@ -220,6 +256,7 @@ impl Default for Config {
             cluster: ClusterConfig::default(),
             rollback: RollbackConfig::default(),
             health: HealthConfig::default(),
+            slo: SloConfig::default(),
             cleanup: CleanupConfig::default(),
             runtime: RuntimeSettings::default(),
             neurons: default_neurons(),

@@ -122,6 +122,18 @@ pub struct CheckReport {
     /// Extra structured facts (pids found, replica counts …) for `-o json`.
     #[serde(skip_serializing_if = "serde_json::Value::is_null")]
     pub facts: serde_json::Value,
+    /// The measured values behind the checks (Nagios perfdata, Prometheus gauges).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub perf: Vec<super::perfdata::Perf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunTiming>,
+}
+
+/// When a health run started and how long it took.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RunTiming {
+    pub started_unix: f64,
+    pub duration_s: f64,
 }
 
 impl CheckReport {
@@ -139,6 +151,8 @@ impl CheckReport {
             root_cause: root.map(|r| r.check),
             checks,
             facts,
+            perf: Vec::new(),
+            run: None,
         }
     }
 }
@@ -159,6 +173,14 @@ impl Report for CheckReport {
 
     fn exit(&self) -> Exit {
         self.status
+    }
+
+    fn render_nagios(&self) -> Option<String> {
+        Some(super::nagios::render(self))
+    }
+
+    fn render_prometheus(&self) -> Option<String> {
+        Some(super::prom_textfile::render(self))
     }
 }
 

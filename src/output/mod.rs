@@ -4,9 +4,12 @@
 //! renders it as a table or as JSON. Logs, prompts and progress go to stderr.
 
 pub mod checks;
+pub mod nagios;
 pub mod os_text;
+pub mod perfdata;
 mod printer;
 pub mod progress;
+pub mod prom_textfile;
 pub mod prompt;
 mod styles;
 pub mod terminal_safe;
@@ -28,6 +31,16 @@ pub trait Report {
     /// Reports that are already that terse keep their full rendering.
     fn render_quiet(&self, styles: &Styles) -> String {
         self.render(styles)
+    }
+
+    /// `-o nagios`: only monitoring checks (health) have this shape.
+    fn render_nagios(&self) -> Option<String> {
+        None
+    }
+
+    /// `-o prometheus`: node_exporter textfile format, health only.
+    fn render_prometheus(&self) -> Option<String> {
+        None
     }
 
     /// The exit code this report stands for.

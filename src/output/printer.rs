@@ -31,6 +31,16 @@ impl Printer {
                 s.push('\n');
                 s
             }
+            OutputFormat::Nagios | OutputFormat::Prometheus => {
+                let text = if self.format == OutputFormat::Nagios {
+                    report.render_nagios()
+                } else {
+                    report.render_prometheus()
+                };
+                text.ok_or_else(|| {
+                    io::Error::other(format!("-o {:?} is only for `hal9ctl health`", self.format))
+                })?
+            }
             OutputFormat::Table => {
                 let mut s = if self.quiet {
                     report.render_quiet(&self.styles)

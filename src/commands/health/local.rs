@@ -576,7 +576,7 @@ pub async fn check(ctx: &Ctx) -> CheckReport {
     let facts = gather(ctx).await;
     let checks = plan(&facts, &ctx.config().health);
     let pids: Vec<i32> = facts.listeners.iter().map(|p| p.pid).collect();
-    CheckReport::new(
+    let mut report = CheckReport::new(
         format!("local runtime {}", facts.url),
         checks,
         json!({
@@ -588,7 +588,9 @@ pub async fn check(ctx: &Ctx) -> CheckReport {
             "listener_pids": pids,
             "listeners": facts.listeners,
         }),
-    )
+    );
+    report.perf = super::monitor_output::local_perf(&facts, &ctx.config().health);
+    report
 }
 
 #[cfg(test)]

@@ -3,8 +3,10 @@
 pub mod cluster;
 pub mod cluster_advice;
 pub mod local;
+pub mod monitor_output;
 #[cfg(test)]
 mod no_loop;
+pub mod slo;
 
 use std::time::{Duration, Instant};
 
@@ -36,12 +38,20 @@ async fn check_once(ctx: &Ctx, args: &HealthArgs) -> anyhow::Result<CheckReport>
         let kube = connect(&t).await?;
         Ok(cluster::check(&kube, &t).await?)
     } else {
-        Ok(local::check(ctx).await)
+        let mut report = local::check(ctx).await;
+        slo::add_local(ctx, &mut report).await;
+        Ok(report)
     }
 }
 
 /// Run the checks once, or `--wait` until healthy, or `--watch` forever.
 pub async fn run(ctx: &Ctx, args: &HealthArgs) -> anyhow::Result<CheckReport> {
+    let (started, t0) = (std::time::SystemTime::now(), Instant::now());
+    let report = run_rounds(ctx, args).await?;
+    monitor_output::finish(report, started, t0, args.textfile.as_deref())
+}
+
+async fn run_rounds(ctx: &Ctx, args: &HealthArgs) -> anyhow::Result<CheckReport> {
     if let Some(every) = args.watch {
         loop {
             let report = check_once(ctx, args).await?;

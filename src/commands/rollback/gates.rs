@@ -26,7 +26,7 @@ pub fn parse(text: &str) -> Samples {
     out
 }
 
-fn label(key: &str, name: &str) -> Option<String> {
+pub fn label(key: &str, name: &str) -> Option<String> {
     let start = key.find('{')?;
     let inner = &key[start + 1..key.rfind('}')?];
     inner.split(',').find_map(|kv| {
@@ -35,7 +35,7 @@ fn label(key: &str, name: &str) -> Option<String> {
     })
 }
 
-fn metric_name(key: &str) -> &str {
+pub fn metric_name(key: &str) -> &str {
     key.split('{').next().unwrap_or(key)
 }
 

@@ -1,6 +1,5 @@
 //! The public routes: health, readiness, metrics, status, neurons, signals.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -240,19 +239,18 @@ async fn metrics(State(st): State<Arc<AppState>>) -> Response {
     st.runtime.write_metrics(&mut out);
     st.metrics.write(&mut out);
     let limits = st.admission.limits();
-    let _ = writeln!(
-        out,
-        "# TYPE hal9_in_flight_requests gauge\nhal9_in_flight_requests {}\n# TYPE hal9_draining gauge\nhal9_draining {}\n# TYPE hal9_ready gauge\nhal9_ready {}\n# TYPE hal9_rejected_total counter\nhal9_rejected_total {}\n# TYPE hal9_limit_max_in_flight gauge\nhal9_limit_max_in_flight {}\n# TYPE hal9_limit_rate_rps gauge\nhal9_limit_rate_rps {}\n# TYPE hal9_event_loop_lag_seconds gauge\nhal9_event_loop_lag_seconds {}\n# TYPE hal9_uptime_seconds gauge\nhal9_uptime_seconds {}\n# TYPE hal9_migration_hierarchical_percent gauge\nhal9_migration_hierarchical_percent {}",
-        st.admission.in_flight(),
-        u8::from(st.is_draining()),
-        u8::from(st.is_ready()),
-        st.admission.rejected.load(Ordering::Relaxed),
-        limits.max_in_flight,
-        limits.rate_limit_rps,
-        st.loop_lag_us.load(Ordering::Relaxed) as f64 / 1e6,
-        st.started.elapsed().as_secs(),
-        f64::from(st.migration.share_bp()) / 100.0,
-    );
+    super::metrics::ServerGauges {
+        in_flight: u64::from(st.admission.in_flight()),
+        draining: st.is_draining(),
+        ready: st.is_ready(),
+        rejected: st.admission.rejected.load(Ordering::Relaxed),
+        max_in_flight: limits.max_in_flight,
+        rate_limit_rps: limits.rate_limit_rps,
+        loop_lag_seconds: st.loop_lag_us.load(Ordering::Relaxed) as f64 / 1e6,
+        uptime_seconds: st.started.elapsed().as_secs(),
+        hierarchical_percent: f64::from(st.migration.share_bp()) / 100.0,
+    }
+    .write(&mut out);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 

@@ -1,0 +1,105 @@
+//! `health` as a monitoring check: the perfdata behind the local verdict,
+//! the run's timing, and the atomic node_exporter textfile.
+
+use std::time::{Instant, SystemTime};
+
+use anyhow::Context as _;
+
+use super::local::{Facts, Probe};
+use crate::cli::args::Cli;
+use crate::cli::args::{Command, OutputFormat};
+use crate::config::HealthConfig;
+use crate::exit::Failure;
+use crate::output::checks::{CheckReport, RunTiming};
+use crate::output::perfdata::Perf;
+
+/// `-o nagios|prometheus` fit only a check report: refuse them before any
+/// other command runs (a destructive one must not act and then fail to print).
+pub fn refuse_elsewhere(cli: &Cli) -> Result<(), Failure> {
+    let monitoring = matches!(
+        cli.global.output,
+        OutputFormat::Nagios | OutputFormat::Prometheus
+    );
+    match &cli.command {
+        Command::Health(a) => {
+            if a.textfile.is_some() && cli.global.output != OutputFormat::Prometheus {
+                return Err(Failure::usage("--textfile writes the Prometheus format")
+                    .with_next("hal9ctl health -o prometheus --textfile PATH"));
+            }
+            Ok(())
+        }
+        _ if monitoring => Err(Failure::usage(
+            "-o nagios and -o prometheus are formats of `hal9ctl health` only",
+        )
+        .with_next("use -o json or -o table with this command")),
+        _ => Ok(()),
+    }
+}
+
+fn latency(label: &str, p: &Probe<impl Sized>, timeout_ms: f64) -> Option<Perf> {
+    match p {
+        Probe::Answer { latency_ms, .. } => Some(
+            Perf::new(label, *latency_ms, "ms")
+                .thresholds(None, Some(timeout_ms))
+                .range(Some(0.0), None),
+        ),
+        _ => None,
+    }
+}
+
+/// The numbers the local checks judged, with their thresholds.
+pub fn local_perf(f: &Facts, cfg: &HealthConfig) -> Vec<Perf> {
+    let timeout_ms = cfg.timeout.as_secs_f64() * 1000.0;
+    let mut perf: Vec<Perf> = [
+        latency("health_latency", &f.health, timeout_ms),
+        latency("ready_latency", &f.ready, timeout_ms),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    for d in &f.disks {
+        perf.push(Perf::percent(
+            format!("disk {}", d.mount_point.display()),
+            d.percent,
+            cfg.disk_warn_percent,
+            cfg.disk_crit_percent,
+        ));
+    }
+    if let Some(m) = f.memory_percent {
+        perf.push(Perf::percent(
+            "memory",
+            m,
+            cfg.memory_warn_percent,
+            cfg.memory_crit_percent,
+        ));
+    }
+    if let Some(l) = f.load1 {
+        perf.push(
+            Perf::new("load_per_core", l / f.cores.max(1) as f64, "")
+                .thresholds(Some(cfg.load_warn_per_core), Some(cfg.load_crit_per_core))
+                .range(Some(0.0), None),
+        );
+    }
+    perf
+}
+
+/// Stamp the run's start and duration, and write the textfile when asked.
+pub fn finish(
+    mut report: CheckReport,
+    started: SystemTime,
+    t0: Instant,
+    textfile: Option<&std::path::Path>,
+) -> anyhow::Result<CheckReport> {
+    report.run = Some(RunTiming {
+        started_unix: started
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0),
+        duration_s: t0.elapsed().as_secs_f64(),
+    });
+    if let Some(path) = textfile {
+        crate::output::prom_textfile::write(path, &crate::output::prom_textfile::render(&report))
+            .with_context(|| format!("writing the textfile {}", path.display()))?;
+    }
+    Ok(report)
+}
