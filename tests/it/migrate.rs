@@ -221,3 +221,42 @@ fn a_failed_forward_gate_stops_there_or_rolls_back_to_the_last_good_phase() {
         "{m}"
     );
 }
+
+#[test]
+fn pause_stops_a_running_migration_after_its_step_and_continue_finishes_it() {
+    let s = Server::start_in(tempdir(), None, &["--migration-phase", "flat"]);
+    let mut first = hal9(&s);
+    first
+        .args([
+            "migrate",
+            "--to-phase",
+            "canary",
+            "--interval",
+            "1500ms",
+            "--allow-no-traffic",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = first.spawn().unwrap();
+    let t0 = std::time::Instant::now();
+    while migration(&s)["phase"] != "shadow" {
+        assert!(t0.elapsed() < std::time::Duration::from_secs(10));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let p = run(hal9(&s).args(["migrate", "--pause"]));
+    assert_eq!(p.status.code(), Some(0), "{}", stderr(&p));
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}\n{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    assert!(
+        v["journal"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("at the request of"),
+        "{v}"
+    );
+    assert_eq!(migration(&s)["phase"], "shadow", "paused after step 1");
+    let o = run(hal9(&s).args(["migrate", "--continue", "--allow-no-traffic"]));
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    assert_eq!(migration(&s)["phase"], "canary");
+}
