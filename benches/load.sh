@@ -6,6 +6,7 @@
 #   benches/load.sh                 # steady state
 #   benches/load.sh --rollback      # a gradual rollback runs during the load;
 #                                   # prints non-2xx/socket errors (must be 0)
+#   benches/load.sh --migrate       # the same for hal9ctl migrate flat -> ramp_up
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,7 +53,9 @@ end
 LUA
 
 port=$(free_port)
-HAL9_STATE_DIR="$work/state" "$bin" -c "$work/hal9.toml" serve --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
+start_at=()
+[ "$mode" = "--migrate" ] && start_at=(--migration-phase flat)
+HAL9_STATE_DIR="$work/state" "$bin" -c "$work/hal9.toml" serve --listen "127.0.0.1:$port" "${start_at[@]}" >"$work/serve.log" 2>&1 &
 pids+=($!)
 hport=$(free_port)
 "$hello" "127.0.0.1:$hport" >/dev/null 2>&1 &
@@ -96,6 +99,19 @@ if [ "$mode" = "--rollback" ]; then
     summary=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["summary"])' "$work/rollback.json" 2>/dev/null || cat "$work/rollback.err")
     echo "during a gradual rollback ramp_up -> state_migration (75 % -> 25 %): ${rps} req/s  p50 ${p50} ms  p99 ${p99} ms  errors ${err}"
     echo "rollback: $summary"
+    exit 0
+fi
+
+if [ "$mode" = "--migrate" ]; then
+    # A fresh install: from flat forward to ramp_up while the load runs.
+    (sleep 1; HAL9_STATE_DIR="$work/state" "$bin" --url "http://127.0.0.1:$port" migrate --to-phase ramp_up \
+        --steps 2 --interval 1s --max-p99 1s --yes -o json >"$work/migrate.json" 2>"$work/migrate.err") &
+    pids+=($!)
+    read -r rps p50 p99 err < <(run_wrk "http://127.0.0.1:$port/api/v1/signal")
+    wait "${pids[-1]}" || true
+    summary=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["summary"])' "$work/migrate.json" 2>/dev/null || cat "$work/migrate.err")
+    echo "during a forward migration flat -> ramp_up (0 % -> 75 %): ${rps} req/s  p50 ${p50} ms  p99 ${p99} ms  errors ${err}"
+    echo "migrate: $summary"
     exit 0
 fi
 

@@ -37,6 +37,9 @@ _hal9ctl() {
             hal9ctl,help)
                 cmd="hal9ctl__subcmd__help"
                 ;;
+            hal9ctl,migrate)
+                cmd="hal9ctl__subcmd__migrate"
+                ;;
             hal9ctl,restart)
                 cmd="hal9ctl__subcmd__restart"
                 ;;
@@ -106,6 +109,9 @@ _hal9ctl() {
             hal9ctl__subcmd__help,help)
                 cmd="hal9ctl__subcmd__help__subcmd__help"
                 ;;
+            hal9ctl__subcmd__help,migrate)
+                cmd="hal9ctl__subcmd__help__subcmd__migrate"
+                ;;
             hal9ctl__subcmd__help,restart)
                 cmd="hal9ctl__subcmd__help__subcmd__restart"
                 ;;
@@ -133,8 +139,23 @@ _hal9ctl() {
             hal9ctl__subcmd__help__subcmd__emergency,port-conflict)
                 cmd="hal9ctl__subcmd__help__subcmd__emergency__subcmd__port__subcmd__conflict"
                 ;;
+            hal9ctl__subcmd__help__subcmd__migrate,status)
+                cmd="hal9ctl__subcmd__help__subcmd__migrate__subcmd__status"
+                ;;
             hal9ctl__subcmd__help__subcmd__rollback,status)
                 cmd="hal9ctl__subcmd__help__subcmd__rollback__subcmd__status"
+                ;;
+            hal9ctl__subcmd__migrate,help)
+                cmd="hal9ctl__subcmd__migrate__subcmd__help"
+                ;;
+            hal9ctl__subcmd__migrate,status)
+                cmd="hal9ctl__subcmd__migrate__subcmd__status"
+                ;;
+            hal9ctl__subcmd__migrate__subcmd__help,help)
+                cmd="hal9ctl__subcmd__migrate__subcmd__help__subcmd__help"
+                ;;
+            hal9ctl__subcmd__migrate__subcmd__help,status)
+                cmd="hal9ctl__subcmd__migrate__subcmd__help__subcmd__status"
                 ;;
             hal9ctl__subcmd__rollback,help)
                 cmd="hal9ctl__subcmd__rollback__subcmd__help"
@@ -155,7 +176,7 @@ _hal9ctl() {
 
     case "${cmd}" in
         hal9ctl)
-            opts="-c -o -y -q -v -h -V --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version serve signal emergency health scale restart rollback disk config audit runbook completions help"
+            opts="-c -o -y -q -v -h -V --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version serve signal emergency health scale restart rollback migrate disk config audit runbook completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -689,7 +710,7 @@ _hal9ctl() {
             return 0
             ;;
         hal9ctl__subcmd__help)
-            opts="serve signal emergency health scale restart rollback disk config audit runbook completions help"
+            opts="serve signal emergency health scale restart rollback migrate disk config audit runbook completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -842,6 +863,34 @@ _hal9ctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hal9ctl__subcmd__help__subcmd__migrate)
+            opts="status"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__help__subcmd__migrate__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hal9ctl__subcmd__help__subcmd__restart)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -933,6 +982,180 @@ _hal9ctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__migrate)
+            opts="-n -c -o -y -q -v -h -V --cluster --context --namespace --deployment --to-phase --steps --interval --resume --abort --pause --continue --on-failure --max-error-percent --max-p99 --allow-no-traffic --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version status help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deployment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to-phase)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --steps)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --on-failure)
+                    COMPREPLY=($(compgen -W "stop rollback" -- "${cur}"))
+                    return 0
+                    ;;
+                --max-error-percent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-p99)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__migrate__subcmd__help)
+            opts="status help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__migrate__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__migrate__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__migrate__subcmd__status)
+            opts="-n -c -o -y -q -v -h -V --cluster --context --namespace --deployment --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deployment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1285,7 +1508,7 @@ _hal9ctl() {
             return 0
             ;;
         hal9ctl__subcmd__serve)
-            opts="-c -o -y -q -v -h -V --listen --drain-timeout --admin-token-file --detach --takeover --migration-source --ready-timeout --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version"
+            opts="-c -o -y -q -v -h -V --listen --drain-timeout --admin-token-file --detach --takeover --migration-source --migration-phase --ready-timeout --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1304,6 +1527,10 @@ _hal9ctl() {
                     return 0
                     ;;
                 --migration-source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --migration-phase)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

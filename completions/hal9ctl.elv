@@ -43,6 +43,7 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand scale 'Add capacity fast (--emergency), undo it (--restore), or scale to N replicas'
             cand restart 'Restart the runtime without dropping requests (locally), or roll the Deployment (--cluster)'
             cand rollback 'Roll the flat → hierarchical migration back, step by step, resumably'
+            cand migrate 'Move the flat → hierarchical migration forward, phase by phase, gated and resumable'
             cand disk 'Disk use per filesystem, and a safe cleanup of old logs, dumps and build dirs'
             cand config 'Print the effective config and where each value came from'
             cand audit 'Show what hal9ctl did: the audit log timeline'
@@ -55,6 +56,7 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand --drain-timeout 'How long in-flight requests may run after SIGTERM [default: from config, 60s]'
             cand --admin-token-file 'Admin bearer token file [default: STATE_DIR/admin.token, made on first start]'
             cand --migration-source 'Follow the migration state in a Kubernetes ConfigMap instead of the state dir, e.g. configmap:hal9/hal9-migration (in-cluster config works)'
+            cand --migration-phase 'Where a state dir with no recorded migration starts, e.g. `flat` for a fresh install that will walk forward with `hal9ctl migrate` [default: from config [migration] initial_phase, else full]'
             cand --ready-timeout 'With --detach: how long to wait for /ready before giving up'
             cand -c 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
             cand --config 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
@@ -313,6 +315,77 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
         }
         &'hal9ctl;rollback;help;help'= {
         }
+        &'hal9ctl;migrate'= {
+            cand --context 'kubeconfig context [default: the current context, else in-cluster config]'
+            cand -n 'Namespace [default: from config, hal9]'
+            cand --namespace 'Namespace [default: from config, hal9]'
+            cand --deployment 'Deployment [default: from config, hal9-server]'
+            cand --to-phase 'Phase to walk forward to: shadow, canary, state_migration, ramp_up, full'
+            cand --steps 'Steps in which the share rises into each phase that raises it [default: 1]'
+            cand --interval 'Wait after each step before judging its gates [default: from config, 30s]'
+            cand --on-failure 'What a failed gate does: stop there, or roll back to the last good phase'
+            cand --max-error-percent 'Gate: highest error rate per path, in percent [default: from config, 1]'
+            cand --max-p99 'Gate: highest p99 latency [default: from config, 500ms]'
+            cand -c 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
+            cand --config 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
+            cand -o 'Report format'
+            cand --output 'Report format'
+            cand --url 'Local runtime base URL [default: from config, http://127.0.0.1:8080]'
+            cand --state-dir 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]'
+            cand --cluster 'Act on the Kubernetes Deployment instead of the local runtime'
+            cand --resume 'Continue the unfinished migration (or rollback) from its journal'
+            cand --abort 'Abandon the unfinished migration, leaving the state where it is'
+            cand --pause 'Ask the running migration to stop after its current step (resumable)'
+            cand --continue 'Continue a paused migration (as --resume)'
+            cand --allow-no-traffic 'A gate window with fewer than [rollback] min_requests requests is filled with synthetic probe signals (recorded as such) instead of pausing'
+            cand -y 'Assume yes; without it a destructive action needs a terminal prompt'
+            cand --yes 'Assume yes; without it a destructive action needs a terminal prompt'
+            cand --dry-run 'Show the plan, change nothing'
+            cand --no-color 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -v 'More logging on stderr (-v, -vv)'
+            cand --verbose 'More logging on stderr (-v, -vv)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand status 'The migration state, and the running or last migration or rollback with its steps'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'hal9ctl;migrate;status'= {
+            cand --context 'kubeconfig context [default: the current context, else in-cluster config]'
+            cand -n 'Namespace [default: from config, hal9]'
+            cand --namespace 'Namespace [default: from config, hal9]'
+            cand --deployment 'Deployment [default: from config, hal9-server]'
+            cand -c 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
+            cand --config 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
+            cand -o 'Report format'
+            cand --output 'Report format'
+            cand --url 'Local runtime base URL [default: from config, http://127.0.0.1:8080]'
+            cand --state-dir 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]'
+            cand --cluster 'Act on the Kubernetes Deployment instead of the local runtime'
+            cand -y 'Assume yes; without it a destructive action needs a terminal prompt'
+            cand --yes 'Assume yes; without it a destructive action needs a terminal prompt'
+            cand --dry-run 'Show the plan, change nothing'
+            cand --no-color 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -v 'More logging on stderr (-v, -vv)'
+            cand --verbose 'More logging on stderr (-v, -vv)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'hal9ctl;migrate;help'= {
+            cand status 'The migration state, and the running or last migration or rollback with its steps'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'hal9ctl;migrate;help;status'= {
+        }
+        &'hal9ctl;migrate;help;help'= {
+        }
         &'hal9ctl;disk'= {
             cand -c 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
             cand --config 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
@@ -483,6 +556,7 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand scale 'Add capacity fast (--emergency), undo it (--restore), or scale to N replicas'
             cand restart 'Restart the runtime without dropping requests (locally), or roll the Deployment (--cluster)'
             cand rollback 'Roll the flat → hierarchical migration back, step by step, resumably'
+            cand migrate 'Move the flat → hierarchical migration forward, phase by phase, gated and resumable'
             cand disk 'Disk use per filesystem, and a safe cleanup of old logs, dumps and build dirs'
             cand config 'Print the effective config and where each value came from'
             cand audit 'Show what hal9ctl did: the audit log timeline'
@@ -509,6 +583,11 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand status 'The migration state, and the running or last rollback with its steps'
         }
         &'hal9ctl;help;rollback;status'= {
+        }
+        &'hal9ctl;help;migrate'= {
+            cand status 'The migration state, and the running or last migration or rollback with its steps'
+        }
+        &'hal9ctl;help;migrate;status'= {
         }
         &'hal9ctl;help;disk'= {
             cand usage 'Filesystems of the cleanup roots, with the reclaimable space per category'

@@ -45,6 +45,7 @@ complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "health" -d 'Check t
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "scale" -d 'Add capacity fast (--emergency), undo it (--restore), or scale to N replicas'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "restart" -d 'Restart the runtime without dropping requests (locally), or roll the Deployment (--cluster)'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "rollback" -d 'Roll the flat → hierarchical migration back, step by step, resumably'
+complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "migrate" -d 'Move the flat → hierarchical migration forward, phase by phase, gated and resumable'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "disk" -d 'Disk use per filesystem, and a safe cleanup of old logs, dumps and build dirs'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "config" -d 'Print the effective config and where each value came from'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "audit" -d 'Show what hal9ctl did: the audit log timeline'
@@ -55,6 +56,7 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l listen -d 'Add
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l drain-timeout -d 'How long in-flight requests may run after SIGTERM [default: from config, 60s]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l admin-token-file -d 'Admin bearer token file [default: STATE_DIR/admin.token, made on first start]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l migration-source -d 'Follow the migration state in a Kubernetes ConfigMap instead of the state dir, e.g. configmap:hal9/hal9-migration (in-cluster config works)' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l migration-phase -d 'Where a state dir with no recorded migration starts, e.g. `flat` for a fresh install that will walk forward with `hal9ctl migrate` [default: from config [migration] initial_phase, else full]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -l ready-timeout -d 'With --detach: how long to wait for /ready before giving up' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand serve" -s o -l output -d 'Report format' -r -f -a "table\t''
@@ -248,6 +250,54 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_see
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from help" -f -a "status" -d 'The migration state, and the running or last rollback with its steps'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l context -d 'kubeconfig context [default: the current context, else in-cluster config]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -s n -l namespace -d 'Namespace [default: from config, hal9]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l deployment -d 'Deployment [default: from config, hal9-server]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l to-phase -d 'Phase to walk forward to: shadow, canary, state_migration, ramp_up, full' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l steps -d 'Steps in which the share rises into each phase that raises it [default: 1]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l interval -d 'Wait after each step before judging its gates [default: from config, 30s]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l on-failure -d 'What a failed gate does: stop there, or roll back to the last good phase' -r -f -a "stop\t'Stop after the failed step and wait for --resume or --abort'
+rollback\t'Go back to the last phase whose gates passed'"
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l max-error-percent -d 'Gate: highest error rate per path, in percent [default: from config, 1]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l max-p99 -d 'Gate: highest p99 latency [default: from config, 500ms]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -s o -l output -d 'Report format' -r -f -a "table\t''
+json\t''"
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l cluster -d 'Act on the Kubernetes Deployment instead of the local runtime'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l resume -d 'Continue the unfinished migration (or rollback) from its journal'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l abort -d 'Abandon the unfinished migration, leaving the state where it is'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l pause -d 'Ask the running migration to stop after its current step (resumable)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l continue -d 'Continue a paused migration (as --resume)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l allow-no-traffic -d 'A gate window with fewer than [rollback] min_requests requests is filled with synthetic probe signals (recorded as such) instead of pausing'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l dry-run -d 'Show the plan, change nothing'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -s q -l quiet -d 'Only errors on stderr'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -s V -l version -d 'Print version'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -f -a "status" -d 'The migration state, and the running or last migration or rollback with its steps'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -l context -d 'kubeconfig context [default: the current context, else in-cluster config]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -s n -l namespace -d 'Namespace [default: from config, hal9]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -l deployment -d 'Deployment [default: from config, hal9-server]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -s o -l output -d 'Report format' -r -f -a "table\t''
+json\t''"
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -l cluster -d 'Act on the Kubernetes Deployment instead of the local runtime'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -l dry-run -d 'Show the plan, change nothing'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Only errors on stderr'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from help" -f -a "status" -d 'The migration state, and the running or last migration or rollback with its steps'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand disk; and not __fish_seen_subcommand_from usage cleanup help" -s o -l output -d 'Report format' -r -f -a "table\t''
 json\t''
@@ -360,20 +410,22 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s q -l qui
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "serve" -d 'Run the HAL9 neuron runtime (HTTP server)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "signal" -d 'Send a signal to the runtime and show its output and hop-by-hop trace'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "emergency" -d 'Repair a local incident now: free the runtime\'s port'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "health" -d 'Check the runtime (local, or the Deployment with --cluster) and say what to do next'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "scale" -d 'Add capacity fast (--emergency), undo it (--restore), or scale to N replicas'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "restart" -d 'Restart the runtime without dropping requests (locally), or roll the Deployment (--cluster)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "rollback" -d 'Roll the flat → hierarchical migration back, step by step, resumably'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "disk" -d 'Disk use per filesystem, and a safe cleanup of old logs, dumps and build dirs'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "config" -d 'Print the effective config and where each value came from'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "audit" -d 'Show what hal9ctl did: the audit log timeline'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "runbook" -d 'List the runbooks, or print one'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback disk config audit runbook completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "serve" -d 'Run the HAL9 neuron runtime (HTTP server)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "signal" -d 'Send a signal to the runtime and show its output and hop-by-hop trace'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "emergency" -d 'Repair a local incident now: free the runtime\'s port'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "health" -d 'Check the runtime (local, or the Deployment with --cluster) and say what to do next'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "scale" -d 'Add capacity fast (--emergency), undo it (--restore), or scale to N replicas'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "restart" -d 'Restart the runtime without dropping requests (locally), or roll the Deployment (--cluster)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "rollback" -d 'Roll the flat → hierarchical migration back, step by step, resumably'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "migrate" -d 'Move the flat → hierarchical migration forward, phase by phase, gated and resumable'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "disk" -d 'Disk use per filesystem, and a safe cleanup of old logs, dumps and build dirs'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "config" -d 'Print the effective config and where each value came from'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "audit" -d 'Show what hal9ctl did: the audit log timeline'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "runbook" -d 'List the runbooks, or print one'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and __fish_seen_subcommand_from emergency" -f -a "port-conflict" -d 'Find who holds the runtime\'s port, stop them safely, and prove the port is free'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and __fish_seen_subcommand_from rollback" -f -a "status" -d 'The migration state, and the running or last rollback with its steps'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and __fish_seen_subcommand_from migrate" -f -a "status" -d 'The migration state, and the running or last migration or rollback with its steps'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and __fish_seen_subcommand_from disk" -f -a "usage" -d 'Filesystems of the cleanup roots, with the reclaimable space per category'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and __fish_seen_subcommand_from disk" -f -a "cleanup" -d 'Delete old logs, rotated logs, crash dumps (and target/ dirs), oldest first, until below --target'

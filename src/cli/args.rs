@@ -137,6 +137,14 @@ hal9ctl rollback --strategy partial --components routing,features\n  hal9ctl rol
     )]
     Rollback(RollbackArgs),
 
+    /// Move the flat → hierarchical migration forward, phase by phase, gated and resumable
+    #[command(
+        after_help = "Examples:\n  hal9ctl migrate --to-phase canary\n  hal9ctl migrate --to-phase full --steps 3 --interval 30s\n  \
+hal9ctl migrate --to-phase ramp_up --on-failure rollback\n  hal9ctl migrate --pause\n  hal9ctl migrate --continue\n  \
+hal9ctl migrate --resume\n  hal9ctl migrate --abort\n  hal9ctl migrate status"
+    )]
+    Migrate(MigrateArgs),
+
     /// Disk use per filesystem, and a safe cleanup of old logs, dumps and build dirs
     #[command(
         subcommand,
@@ -192,6 +200,12 @@ pub struct ServeArgs {
     /// state dir, e.g. configmap:hal9/hal9-migration (in-cluster config works)
     #[arg(long, value_name = "configmap:NS/NAME", value_parser = parse_migration_source)]
     pub migration_source: Option<(String, String)>,
+
+    /// Where a state dir with no recorded migration starts, e.g. `flat` for a
+    /// fresh install that will walk forward with `hal9ctl migrate` [default:
+    /// from config [migration] initial_phase, else full]
+    #[arg(long, value_name = "PHASE", value_parser = parse_phase, conflicts_with = "migration_source")]
+    pub migration_phase: Option<crate::runtime::migration::Phase>,
 
     /// With --detach: how long to wait for /ready before giving up
     #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "20s")]
@@ -353,6 +367,84 @@ pub struct RollbackArgs {
     /// filled with synthetic probe signals (recorded as such) instead of pausing
     #[arg(long)]
     pub allow_no_traffic: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct MigrateArgs {
+    #[command(subcommand)]
+    pub sub: Option<MigrateSub>,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// Phase to walk forward to: shadow, canary, state_migration, ramp_up, full
+    #[arg(
+        long,
+        value_name = "PHASE",
+        value_parser = parse_phase,
+        required_unless_present_any = ["resume", "abort", "pause", "continue_"]
+    )]
+    pub to_phase: Option<crate::runtime::migration::Phase>,
+
+    /// Steps in which the share rises into each phase that raises it [default: 1]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub steps: Option<u32>,
+
+    /// Wait after each step before judging its gates [default: from config, 30s]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub interval: Option<Duration>,
+
+    /// Continue the unfinished migration (or rollback) from its journal
+    #[arg(long, conflicts_with_all = ["to_phase", "abort", "pause"])]
+    pub resume: bool,
+
+    /// Abandon the unfinished migration, leaving the state where it is
+    #[arg(long, conflicts_with_all = ["to_phase", "pause"])]
+    pub abort: bool,
+
+    /// Ask the running migration to stop after its current step (resumable)
+    #[arg(long, conflicts_with_all = ["to_phase", "continue_"])]
+    pub pause: bool,
+
+    /// Continue a paused migration (as --resume)
+    #[arg(long = "continue", conflicts_with_all = ["to_phase", "abort"])]
+    pub continue_: bool,
+
+    /// What a failed gate does: stop there, or roll back to the last good phase
+    #[arg(long, value_enum, default_value_t = ForwardOnFailure::Stop)]
+    pub on_failure: ForwardOnFailure,
+
+    /// Gate: highest error rate per path, in percent [default: from config, 1]
+    #[arg(long, value_name = "PCT")]
+    pub max_error_percent: Option<f64>,
+
+    /// Gate: highest p99 latency [default: from config, 500ms]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub max_p99: Option<Duration>,
+
+    /// A gate window with fewer than [rollback] min_requests requests is
+    /// filled with synthetic probe signals (recorded as such) instead of pausing
+    #[arg(long)]
+    pub allow_no_traffic: bool,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum MigrateSub {
+    /// The migration state, and the running or last migration or rollback with its steps
+    #[command(after_help = "Examples:\n  hal9ctl migrate status\n  hal9ctl migrate status -o json")]
+    Status {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ForwardOnFailure {
+    /// Stop after the failed step and wait for --resume or --abort
+    Stop,
+    /// Go back to the last phase whose gates passed
+    Rollback,
 }
 
 #[derive(Debug, Clone, Subcommand)]

@@ -244,6 +244,12 @@ fn run(cli: Cli, m: &ArgMatches) -> anyhow::Result<Exit> {
             }
             None => block_on(commands::rollback::run::run(&ctx, &a))??,
         }),
+        Command::Migrate(a) => Box::new(match a.sub {
+            Some(args::MigrateSub::Status { ref cluster }) => {
+                block_on(commands::rollback::run::status(&ctx, cluster))??
+            }
+            None => block_on(commands::migrate::run(&ctx, &a))??,
+        }),
         Command::Disk(args::DiskCommand::Usage(a)) => Box::new(commands::disk::usage(&ctx, &a)?),
         Command::Disk(args::DiskCommand::Cleanup(a)) => {
             Box::new(commands::disk::cleanup(&ctx, &a)?)

@@ -237,12 +237,27 @@ async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> 
     // Everything that can fail on bad input is checked before binding: a
     // successor that binds and then dies would reset connections steered to it.
     let migration = match &args.migration_source {
-        None => MigrationStore::open(&sd.root).map_err(|e| {
-            Failure::critical(e.to_string()).with_next(format!(
-                "inspect or move {}",
-                sd.root.join("migration.json").display()
-            ))
-        })?,
+        None => {
+            let opened = match args.migration_phase.or(cfg.migration.initial_phase) {
+                None => MigrationStore::open(&sd.root),
+                Some(p) => MigrationStore::open_starting_at(&sd.root, p).map(|(s, used)| {
+                    if !used {
+                        tracing::warn!(
+                            "the migration starts where {} records it ({}), not at {p}: a recorded migration is never reset",
+                            sd.root.join("migration.json").display(),
+                            s.get().phase
+                        );
+                    }
+                    s
+                }),
+            };
+            opened.map_err(|e| {
+                Failure::critical(e.to_string()).with_next(format!(
+                    "inspect or move {}",
+                    sd.root.join("migration.json").display()
+                ))
+            })?
+        }
         Some((ns, name)) => follow_configmap(ns, name).await?,
     };
     let admin_limits = sd.read_admin_limits().map_err(|e| {

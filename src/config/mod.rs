@@ -29,6 +29,7 @@ pub struct Config {
     pub emergency: EmergencyConfig,
     pub cluster: ClusterConfig,
     pub rollback: RollbackConfig,
+    pub migration: MigrationConfig,
     pub health: HealthConfig,
     pub slo: SloConfig,
     pub cleanup: CleanupConfig,
@@ -186,6 +187,16 @@ impl Default for RollbackConfig {
     }
 }
 
+/// `[migration]`: how a runtime with no recorded migration starts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MigrationConfig {
+    /// The phase a state dir with no `migration.json` starts at; none means
+    /// `full` (a runtime built hierarchical, with no flat state to keep).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_phase: Option<crate::runtime::migration::Phase>,
+}
+
 /// `[cleanup]`: where `hal9ctl disk cleanup` may delete, and what.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -255,6 +266,7 @@ impl Default for Config {
             emergency: EmergencyConfig::default(),
             cluster: ClusterConfig::default(),
             rollback: RollbackConfig::default(),
+            migration: MigrationConfig::default(),
             health: HealthConfig::default(),
             slo: SloConfig::default(),
             cleanup: CleanupConfig::default(),

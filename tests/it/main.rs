@@ -11,6 +11,7 @@ mod containers;
 mod disk;
 mod fuzz;
 mod health;
+mod migrate;
 mod migration_flags;
 mod migration_put;
 mod non_utf8;

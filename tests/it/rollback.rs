@@ -422,7 +422,7 @@ fn a_second_rollback_while_one_runs_is_refused() {
     let o = run(rollback(&s).args(["--strategy", "immediate"]));
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("another rollback is running"),
+        stderr(&o).contains("another rollback or migration is running"),
         "{}",
         stderr(&o)
     );
@@ -477,7 +477,7 @@ fn a_stale_version_gets_409_and_status_shows_the_state() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("phase full"), "{}", stdout(&o));
     assert!(
-        stdout(&o).contains("no rollback has run here"),
+        stdout(&o).contains("no rollback or migration has run here"),
         "{}",
         stdout(&o)
     );

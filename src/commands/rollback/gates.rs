@@ -153,7 +153,7 @@ pub fn evaluate(before: &Samples, after: &Samples, ready: bool, t: Thresholds) -
             name: format!("{path} error rate"),
             passed: rate <= t.max_error_rate,
             value: format!(
-                "{:.2} % of {req:.0} requests (max {:.2} %)",
+                "{:.2} % of {req:.0} requests (max {:.2} %; metric hal9_path_errors_total / hal9_path_requests_total)",
                 rate * 100.0,
                 t.max_error_rate * 100.0
             ),
@@ -163,7 +163,11 @@ pub fn evaluate(before: &Samples, after: &Samples, ready: bool, t: Thresholds) -
             name: format!("{path} p99"),
             passed: p.is_none_or(|p| p <= t.max_p99_s),
             value: match p {
-                Some(p) => format!("{:.1} ms (max {:.0} ms)", p * 1000.0, t.max_p99_s * 1000.0),
+                Some(p) => format!(
+                    "{:.1} ms (max {:.0} ms; metric hal9_path_duration_seconds)",
+                    p * 1000.0,
+                    t.max_p99_s * 1000.0
+                ),
                 None => "no requests in the window".into(),
             },
         });

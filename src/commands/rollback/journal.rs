@@ -18,6 +18,7 @@ use crate::system::fsio::{ensure_private_dir, write_atomic};
 pub const DIR: &str = "rollback";
 const CURRENT: &str = "journal.json";
 const LOCK: &str = "lock";
+const PAUSE: &str = "pause-request";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -99,6 +100,18 @@ pub struct Journal {
     /// Gradual: how long to wait after each step before the gates, in milliseconds.
     #[serde(default)]
     pub interval_ms: u64,
+    /// Back (`rollback`) or forward (`migrate`); journals from before are rollbacks.
+    #[serde(default)]
+    pub direction: super::direction::Direction,
+    /// A gate failed after this step and the rest of the plan was replaced by
+    /// one step to the target (rollback) or back to the last good phase
+    /// (migrate --on-failure rollback). A field, not words in `reason`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aborted_after: Option<usize>,
+    /// The phase the run started from: where `--on-failure rollback` goes
+    /// back to when no later phase passed its gates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_phase: Option<crate::runtime::migration::Phase>,
     pub steps: Vec<JournalStep>,
 }
 
@@ -193,6 +206,32 @@ impl JournalDir {
         }
     }
 
+    fn pause_path(&self) -> PathBuf {
+        self.dir.join(PAUSE)
+    }
+
+    /// `migrate --pause`: the running loop stops after its current step.
+    pub fn request_pause(&self, by: &str) -> io::Result<()> {
+        ensure_private_dir(&self.dir)?;
+        write_atomic(&self.pause_path(), by.as_bytes(), 0o600)
+    }
+
+    /// Who asked the running loop to pause, if anyone did.
+    pub fn pause_requested(&self) -> Option<String> {
+        let mut b = Vec::new();
+        open_nofollow(&self.pause_path(), OpenOptions::new().read(true))
+            .and_then(|mut f| f.read_to_end(&mut b))
+            .ok()?;
+        Some(String::from_utf8_lossy(&b).trim().to_string())
+    }
+
+    pub fn clear_pause(&self) -> io::Result<()> {
+        match std::fs::remove_file(self.pause_path()) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
     /// Write atomically and fsync: after this returns the journal survives a crash.
     pub fn save(&self, j: &Journal) -> io::Result<()> {
         ensure_private_dir(&self.dir)?;
@@ -236,6 +275,9 @@ mod tests {
             status: RollbackStatus::Running,
             reason: None,
             interval_ms: 1000,
+            direction: Default::default(),
+            aborted_after: None,
+            from_phase: None,
             steps: (0..3)
                 .map(|i| JournalStep {
                     index: i,

@@ -1,6 +1,8 @@
-//! `hal9ctl rollback`: migration rollback that journals every step and can be resumed.
+//! `hal9ctl rollback` and `hal9ctl migrate`: one engine with a direction,
+//! every step journaled, gated and resumable.
 
 pub mod backend;
+pub mod direction;
 pub mod gates;
 pub mod journal;
 pub mod plan;

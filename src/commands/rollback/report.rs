@@ -51,7 +51,8 @@ impl Report for RollbackReport {
         }
         if let Some(j) = &self.journal {
             out.push_str(&format!(
-                "rollback {} ({:?}, {} of {} steps applied, {:?}) started {} by {}\n",
+                "{} {} ({:?}, {} of {} steps applied, {:?}) started {} by {}\n",
+                j.direction.command(),
                 j.id,
                 j.strategy,
                 j.applied(),

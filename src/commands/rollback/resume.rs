@@ -31,12 +31,16 @@ pub enum ResumeRefusal {
         here: String,
     },
     #[error(
-        "step {step} of rollback {id} would move the migration forward ({moves}): the state was changed after the rollback was journaled"
+        "step {step} of {command} {id} would move the migration {against} ({moves}): the state was changed after it was journaled"
     )]
     Forward {
         id: String,
         step: usize,
         moves: String,
+        /// `rollback` or `migrate`: the journal's own command.
+        command: &'static str,
+        /// The way the journal does not go: "forward" for a rollback.
+        against: &'static str,
     },
 }
 
@@ -113,12 +117,18 @@ pub fn check(j: &Journal, here: &TargetId, current: &MigrationDoc) -> Result<(),
     };
     let mut from = StepTarget::of(current);
     for (i, step) in j.steps.iter().enumerate().skip(next) {
-        let moves = forward_moves(&from, &step.target);
+        let way = super::direction::of_step(j, i);
+        let moves = way.wrong_way(&from, &step.target);
         if !moves.is_empty() {
             return Err(ResumeRefusal::Forward {
                 id: j.id.clone(),
                 step: i + 1,
                 moves: moves.join(", "),
+                command: j.direction.command(),
+                against: match way {
+                    super::direction::Direction::Back => "forward",
+                    super::direction::Direction::Forward => "back",
+                },
             });
         }
         from = step.target.clone();
@@ -145,6 +155,9 @@ mod tests {
             status: RollbackStatus::Interrupted,
             reason: None,
             interval_ms: 0,
+            direction: Default::default(),
+            aborted_after: None,
+            from_phase: None,
             steps: plan::gradual(from, Some(to), steps)
                 .unwrap()
                 .into_iter()

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::backend::Drain;
 use super::backend::{Backend, ClusterBackend, LocalBackend, PutError};
+use super::direction::{self, Direction, ForwardError};
 use super::gates::{self, Thresholds, Verdict};
 use super::journal::{
     GateResult, Journal, JournalDir, JournalStep, LockError, RollbackStatus, StepStatus,
@@ -16,7 +17,7 @@ use super::resume::{self, ResumeRefusal};
 use crate::cli::Ctx;
 use crate::cli::args::{OnFailure, RollbackArgs};
 use crate::exit::{Exit, Failure};
-use crate::runtime::migration::MigrationDoc;
+use crate::runtime::migration::{MigrationDoc, Phase};
 use crate::runtime::state::StateDir;
 use crate::system::audit::current_user;
 
@@ -55,20 +56,29 @@ fn interrupt_flag() -> Arc<AtomicBool> {
 
 /// Apply one step idempotently: if the runtime is already there (a resumed
 /// step that had landed), nothing is written; a stale version is re-read once.
-async fn apply_step(b: &Backend, target: &StepTarget) -> Result<MigrationDoc, Failure> {
+async fn apply_step(
+    b: &Backend,
+    target: &StepTarget,
+    way: Direction,
+) -> Result<MigrationDoc, Failure> {
+    let cmd = way.command();
     for _ in 0..3 {
         let cur = b.get().await?;
         if target.reached_by(&cur) {
             return Ok(cur);
         }
         // Re-checked before every write: someone may move the state while we run.
-        let moves = resume::forward_moves(&StepTarget::of(&cur), target);
+        let moves = way.wrong_way(&StepTarget::of(&cur), target);
         if !moves.is_empty() {
+            let against = match way {
+                Direction::Back => "forward",
+                Direction::Forward => "back",
+            };
             return Err(Failure::critical(format!(
-                "refused: the next step would move the migration forward ({}); it was changed by someone else while the rollback ran",
+                "refused: the next step would move the migration {against} ({}); it was changed by someone else while the {cmd} ran",
                 moves.join(", ")
             ))
-            .with_next("hal9ctl rollback status   # then: hal9ctl rollback --abort"));
+            .with_next(format!("hal9ctl {cmd} status   # then: hal9ctl {cmd} --abort")));
         }
         match b.put(&target.as_update(&cur)).await {
             Ok(doc) => return Ok(doc),
@@ -107,6 +117,27 @@ fn resume_refused(r: ResumeRefusal) -> Failure {
     Failure::critical(format!("refused: {r}; nothing was changed")).with_next(next)
 }
 
+fn forward_error(e: ForwardError) -> Failure {
+    match e {
+        ForwardError::Nothing(..) => Failure::new(Exit::Ok, e.to_string()),
+        ForwardError::Behind { target, .. } => Failure::usage(e.to_string()).with_next(format!(
+            "hal9ctl rollback --strategy gradual --to-phase {target}"
+        )),
+        ForwardError::Steps | ForwardError::TooManySteps { .. } => Failure::usage(e.to_string())
+            .with_next("hal9ctl migrate --to-phase full --steps 2 --interval 30s"),
+    }
+}
+
+/// What `hal9ctl migrate` adds to a run of the engine: the forward plan's
+/// target and what a failed gate does.
+#[derive(Debug, Clone, Copy)]
+pub struct ForwardRun {
+    pub to: Option<Phase>,
+    pub steps: u32,
+    /// `--on-failure rollback`: go back to the last good phase, not pause.
+    pub rollback_on_failure: bool,
+}
+
 /// The local runtime's admin API, or with `--cluster` the ConfigMap.
 async fn backend(ctx: &Ctx, cluster: &crate::cli::args::ClusterArgs) -> Result<Backend, Failure> {
     if cluster.cluster {
@@ -126,7 +157,21 @@ async fn backend(ctx: &Ctx, cluster: &crate::cli::args::ClusterArgs) -> Result<B
 }
 
 pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> {
+    engine(ctx, a, None).await
+}
+
+/// One engine for both directions: `forward` is `Some` for `hal9ctl migrate`.
+pub async fn engine(
+    ctx: &Ctx,
+    a: &RollbackArgs,
+    forward: Option<ForwardRun>,
+) -> anyhow::Result<RollbackReport> {
     let jd = JournalDir::new(&ctx.state_dir);
+    let cmd = if forward.is_some() {
+        "migrate"
+    } else {
+        "rollback"
+    };
     if a.revision && a.strategy.is_some_and(|s| s != Strategy::Immediate) {
         return Err(Failure::usage("--revision goes with --strategy immediate")
             .with_next("hal9ctl rollback --cluster --strategy immediate --revision")
@@ -137,10 +182,10 @@ pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> 
         Ok(l) => l,
         Err(LockError::Busy(p)) => {
             return Err(Failure::critical(format!(
-                "refused: another rollback is running (it holds {})",
+                "refused: another rollback or migration is running (it holds {})",
                 p.display()
             ))
-            .with_next("hal9ctl rollback status")
+            .with_next(format!("hal9ctl {cmd} status"))
             .into());
         }
         Err(e) => return Err(Failure::critical(e.to_string()).into()),
@@ -167,11 +212,16 @@ pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> 
                 // Operators elsewhere read the ConfigMap's copy: it must say abandoned too,
                 // or every later rollback there is asked to resume this one.
                 backend.checkpoint(&j).await;
-                audit(ctx, &j.target, &format!("abandoned rollback {}", j.id));
+                audit(
+                    ctx,
+                    &j.target,
+                    &format!("abandoned {} {}", j.direction.command(), j.id),
+                );
                 let migration = backend.get().await.ok();
                 return Ok(RollbackReport {
                     summary: format!(
-                        "rollback {} abandoned after {} of {} steps; the migration state stays where it is",
+                        "{} {} abandoned after {} of {} steps; the migration state stays where it is",
+                        j.direction.command(),
                         j.id,
                         j.applied(),
                         j.steps.len()
@@ -179,8 +229,8 @@ pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> 
                     status: Exit::Ok,
                     dry_run: false,
                     migration,
+                    next: Some(format!("hal9ctl {} status", j.direction.command())),
                     journal: Some(j),
-                    next: Some("hal9ctl rollback status".into()),
                 });
             }
             let here = backend.identity().await?;
@@ -195,26 +245,22 @@ pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> 
                 .into());
             }
             if !a.resume {
+                let jc = j.direction.command();
+                let again = format!("hal9ctl {jc} --resume   # or: hal9ctl {jc} --abort");
                 let question = format!(
-                    "an unfinished rollback {} ({} of {} steps applied) exists; resume it",
+                    "an unfinished {jc} {} ({} of {} steps applied) exists; resume it",
                     j.id,
                     j.applied(),
                     j.steps.len()
                 );
-                let yes = crate::output::prompt::confirm(
-                    &question,
-                    false,
-                    "hal9ctl rollback --resume   # or: hal9ctl rollback --abort",
-                )
-                .map_err(|f| {
-                    f.with_next("hal9ctl rollback --resume   # or: hal9ctl rollback --abort")
-                })?;
+                let yes = crate::output::prompt::confirm(&question, false, &again)
+                    .map_err(|f| f.with_next(again.clone()))?;
                 if !yes {
                     return Err(Failure::critical(format!(
-                        "rollback {} is unfinished; nothing was changed",
+                        "{jc} {} is unfinished; nothing was changed",
                         j.id
                     ))
-                    .with_next("hal9ctl rollback --resume   # or: hal9ctl rollback --abort")
+                    .with_next(again)
                     .into());
                 }
             }
@@ -224,7 +270,7 @@ pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> 
         _ if a.resume || a.abort => {
             let migration = backend.get().await.ok();
             return Ok(RollbackReport {
-                summary: "no unfinished rollback to resume or abort".into(),
+                summary: format!("no unfinished {cmd} to resume or abort"),
                 status: Exit::Ok,
                 dry_run: false,
                 migration,
@@ -241,14 +287,32 @@ pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> 
             };
             let here = backend.identity().await?;
             let cur = backend.get().await?;
-            let steps = match strategy {
-                Strategy::Immediate => plan::immediate(&cur, a.to_phase),
-                Strategy::Gradual => plan::gradual(
-                    &cur,
-                    a.to_phase,
-                    a.steps.unwrap_or(ctx.config().rollback.steps),
-                ),
-                Strategy::Partial => plan::partial(&cur, a.to_phase, &a.components),
+            let planned =
+                forward.map(|f| direction::plan(&cur, f.to.unwrap_or(Phase::Full), f.steps));
+            let steps = match (planned, strategy) {
+                (Some(Ok(s)), _) => Ok(s),
+                (Some(Err(ForwardError::Nothing(p, s))), _) => {
+                    return Ok(RollbackReport {
+                        summary: format!(
+                            "nothing to migrate: already at {p} with {s:.2} % hierarchical"
+                        ),
+                        status: Exit::Ok,
+                        dry_run: ctx.global.dry_run,
+                        migration: Some(cur),
+                        journal: None,
+                        next: None,
+                    });
+                }
+                (Some(Err(e)), _) => return Err(forward_error(e).into()),
+                (None, strategy) => match strategy {
+                    Strategy::Immediate => plan::immediate(&cur, a.to_phase),
+                    Strategy::Gradual => plan::gradual(
+                        &cur,
+                        a.to_phase,
+                        a.steps.unwrap_or(ctx.config().rollback.steps),
+                    ),
+                    Strategy::Partial => plan::partial(&cur, a.to_phase, &a.components),
+                },
             };
             let steps = match steps {
                 Ok(s) => s,
@@ -269,7 +333,8 @@ pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> 
             let interval = a.interval.unwrap_or(ctx.config().rollback.interval);
             let j = Journal {
                 id: format!(
-                    "rb-{}-{}",
+                    "{}-{}-{}",
+                    if forward.is_some() { "mg" } else { "rb" },
                     humantime::format_rfc3339_seconds(std::time::SystemTime::now())
                         .to_string()
                         .replace([':', '-'], ""),
@@ -284,6 +349,13 @@ pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> 
                 status: RollbackStatus::Running,
                 reason: None,
                 interval_ms: interval.as_millis() as u64,
+                direction: if forward.is_some() {
+                    Direction::Forward
+                } else {
+                    Direction::Back
+                },
+                aborted_after: None,
+                from_phase: Some(cur.phase),
                 steps: steps
                     .into_iter()
                     .enumerate()
@@ -310,31 +382,39 @@ pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> 
                     next: None,
                 });
             }
+            let (verb, again) = match j.direction {
+                Direction::Back => ("roll the migration back", "hal9ctl rollback … --yes"),
+                Direction::Forward => ("move the migration forward", "hal9ctl migrate … --yes"),
+            };
             crate::output::prompt::confirm(
                 &format!(
-                    "roll the migration back from {} ({:.2} % hierarchical) in {} step(s)",
+                    "{verb} from {} ({:.2} % hierarchical) to {} in {} step(s)",
                     cur.phase,
                     cur.hierarchical_percent,
+                    j.steps.last().map(|s| s.target.phase).unwrap_or(cur.phase),
                     j.steps.len()
                 ),
                 ctx.global.yes,
-                "hal9ctl rollback … --yes",
+                again,
             )?;
             j
         }
     };
     jd.save(&journal)
         .map_err(|e| io_failure("cannot write the rollback journal", e))?;
-    execute(ctx, a, &jd, &backend, &mut journal).await
+    execute(ctx, a, forward, &jd, &backend, &mut journal).await
 }
 
 async fn execute(
     ctx: &Ctx,
     a: &RollbackArgs,
+    forward: Option<ForwardRun>,
     jd: &JournalDir,
     b: &Backend,
     j: &mut Journal,
 ) -> anyhow::Result<RollbackReport> {
+    let cmd = j.direction.command();
+    let mut notes: Vec<String> = Vec::new();
     let interrupted = interrupt_flag();
     let th = thresholds(ctx, a);
     let save = |j: &Journal| {
@@ -353,7 +433,8 @@ async fn execute(
         ));
         j.steps[i].status = StepStatus::Applying;
         save(j)?;
-        let doc = match apply_step(b, &target).await {
+        let before = b.get().await.ok();
+        let doc = match apply_step(b, &target, direction::of_step(j, i)).await {
             Ok(d) => d,
             Err(f) => {
                 j.status = RollbackStatus::Interrupted;
@@ -367,7 +448,7 @@ async fn execute(
                 let f = if f.next.is_some() {
                     f
                 } else {
-                    f.with_next("hal9ctl rollback --resume")
+                    f.with_next(format!("hal9ctl {cmd} --resume"))
                 };
                 return Err(f.into());
             }
@@ -378,6 +459,26 @@ async fn execute(
         save(j)?;
         b.checkpoint(j).await;
         bar.set_position(j.applied() as u64);
+        // Entering state_migration changes the data layout; the runtime
+        // snapshots the flat state first. Said only when re-read.
+        if before.is_some_and(|d| d.state_schema == 1) && doc.state_schema == 2 {
+            let note = if doc.snapshots.contains(&Phase::StateMigration) {
+                format!(
+                    "step {}: entering {}, the runtime took a snapshot of the flat state (re-read: snapshots {:?})",
+                    i + 1,
+                    target.phase,
+                    doc.snapshots
+                )
+            } else {
+                format!(
+                    "step {}: entering {}, but the state re-read lists no snapshot of the flat state",
+                    i + 1,
+                    target.phase
+                )
+            };
+            bar.println(&note);
+            notes.push(note);
+        }
         audit(
             ctx,
             &j.target,
@@ -504,8 +605,51 @@ async fn execute(
             }
             save(j)?;
             if !failed.is_empty() {
-                let reason = format!("gate failed after step {}: {}", i + 1, failed.join("; "));
+                let reason = format!(
+                    "gate failed after step {} in the {} ms window after it: {}",
+                    i + 1,
+                    j.interval_ms,
+                    failed.join("; ")
+                );
                 match a.on_failure {
+                    _ if forward.is_some_and(|f| f.rollback_on_failure) => {
+                        let good = direction::last_good_phase(j, i);
+                        let cur = b.get().await?;
+                        let back = match plan::immediate(&cur, Some(good)) {
+                            Ok(s) => s.into_iter().last(),
+                            Err(PlanError::Nothing(..)) => None,
+                            Err(e) => return Err(plan_error(e).into()),
+                        };
+                        if let Some(back) = back {
+                            direction::abort_to(j, i, back);
+                        }
+                        j.reason = Some(format!(
+                            "{reason}; --on-failure rollback: back to the last good phase {good}"
+                        ));
+                        save(j)?;
+                        audit(
+                            ctx,
+                            &j.target,
+                            &format!("rolling {} back to {good}: {reason}", j.id),
+                        );
+                    }
+                    _ if forward.is_some() => {
+                        j.status = RollbackStatus::Interrupted;
+                        j.reason = Some(format!("{reason}; stopped there"));
+                        save(j)?;
+                        audit(ctx, &j.target, &format!("stopped {}: {reason}", j.id));
+                        bar.finish_and_clear();
+                        return Ok(RollbackReport {
+                            summary: format!("stopped: {reason}"),
+                            status: Exit::Warning,
+                            dry_run: false,
+                            migration: b.get().await.ok(),
+                            journal: Some(j.clone()),
+                            next: Some(
+                                "hal9ctl migrate --resume   # or back to the last good phase: hal9ctl migrate --resume --on-failure rollback   # or: hal9ctl migrate --abort".into(),
+                            ),
+                        });
+                    }
                     OnFailure::Pause => {
                         j.status = RollbackStatus::Interrupted;
                         j.reason = Some(reason.clone());
@@ -524,13 +668,9 @@ async fn execute(
                         });
                     }
                     OnFailure::Abort => {
-                        // Abort to immediate: skip the remaining intermediate steps, go to the target now.
-                        let final_step = j.steps.last().cloned();
-                        j.steps.truncate(i + 1);
-                        if let Some(mut s) = final_step {
-                            s.index = i + 1;
-                            s.status = StepStatus::Pending;
-                            j.steps.push(s);
+                        // Skip the remaining intermediate steps, go to the target now.
+                        if let Some(last) = j.steps.last().map(|s| s.target.clone()) {
+                            direction::abort_to(j, i, last);
                         }
                         j.reason = Some(format!("{reason}; aborted to the target at once"));
                         save(j)?;
@@ -543,16 +683,31 @@ async fn execute(
                 }
             }
         }
+        if let Some(by) = jd.pause_requested()
+            && j.next_step().is_some()
+        {
+            let _ = jd.clear_pause();
+            audit(
+                ctx,
+                &j.target,
+                &format!("paused {} at the request of {by}", j.id),
+            );
+            let why = format!("paused after a completed step at the request of {by}");
+            let mut r = interrupted_report(j, jd, b, &why).await?;
+            r.status = Exit::Warning;
+            r.next = Some(match j.direction {
+                Direction::Forward => "hal9ctl migrate --continue".to_string(),
+                Direction::Back => "hal9ctl rollback --resume".to_string(),
+            });
+            return Ok(r);
+        }
         if interrupted.load(Ordering::SeqCst) && j.next_step().is_some() {
             return interrupted_report(j, jd, b, "interrupted (Ctrl-C) after a completed step")
                 .await;
         }
     }
     bar.finish_and_clear();
-    let aborted = j
-        .reason
-        .as_deref()
-        .is_some_and(|r| r.contains("aborted to the target"));
+    let aborted = direction::finished_status(j) == RollbackStatus::AbortedToTarget;
     // Immediate and final steps: re-read the state, probe the paths, judge the window.
     let mut problems = Vec::new();
     let mut unknown = Vec::new();
@@ -572,11 +727,7 @@ async fn execute(
         .ok_or_else(|| Failure::critical("internal: a rollback journal without steps"))?;
     let verified = b.verify(th, &final_target).await?;
     problems.extend(verified.problems);
-    j.status = if aborted {
-        RollbackStatus::AbortedToTarget
-    } else {
-        RollbackStatus::Completed
-    };
+    j.status = direction::finished_status(j);
     save(j)?;
     b.checkpoint(j).await;
     let migration = b.get().await?;
@@ -603,14 +754,18 @@ async fn execute(
             "; {unjudged} step window(s) were inconclusive and never judged"
         ));
     }
-    for u in &unknown {
+    for u in unknown.iter().chain(&notes) {
         evidence.push_str(&format!("; {u}"));
     }
+    let (done, gone) = match j.direction {
+        Direction::Back => ("rolled back to", "the rollback went straight to"),
+        Direction::Forward => ("migrated to", "the migration went back to"),
+    };
     let (status, summary) = match (problems.is_empty(), aborted) {
         (true, false) => (
             Exit::Ok,
             format!(
-                "rolled back to {} ({:.2} % hierarchical) in {} step(s); verified ({evidence})",
+                "{done} {} ({:.2} % hierarchical) in {} step(s); verified ({evidence})",
                 migration.phase,
                 migration.hierarchical_percent,
                 j.steps.len()
@@ -619,14 +774,14 @@ async fn execute(
         (true, true) => (
             Exit::Warning,
             format!(
-                "a gate failed, so the rollback went straight to {} ({:.2} % hierarchical); verified ({evidence})",
+                "a gate failed, so {gone} {} ({:.2} % hierarchical); verified ({evidence})",
                 migration.phase, migration.hierarchical_percent
             ),
         ),
         (false, _) => (
             Exit::Critical,
             format!(
-                "rolled back to {}, but verification failed: {}",
+                "{done} {}, but verification failed: {}",
                 migration.phase,
                 problems.join("; ")
             ),
@@ -704,7 +859,7 @@ async fn interrupted_report(
         dry_run: false,
         migration: b.get().await.ok(),
         journal: Some(j.clone()),
-        next: Some("hal9ctl rollback --resume".into()),
+        next: Some(format!("hal9ctl {} --resume", j.direction.command())),
     })
 }
 
@@ -730,13 +885,15 @@ pub async fn status(
     };
     let running = jd.lock().is_err();
     let (summary, next) = match &journal {
-        None => ("no rollback has run here".to_string(), None),
-        Some(j) if j.status.is_finished() => {
-            (format!("last rollback {} is {:?}", j.id, j.status), None)
-        }
+        None => ("no rollback or migration has run here".to_string(), None),
+        Some(j) if j.status.is_finished() => (
+            format!("last {} {} is {:?}", j.direction.command(), j.id, j.status),
+            None,
+        ),
         Some(j) if running => (
             format!(
-                "rollback {} is running: {} of {} steps applied",
+                "{} {} is running: {} of {} steps applied",
+                j.direction.command(),
                 j.id,
                 j.applied(),
                 j.steps.len()
@@ -745,12 +902,16 @@ pub async fn status(
         ),
         Some(j) => (
             format!(
-                "rollback {} is unfinished: {} of {} steps applied",
+                "{} {} is unfinished: {} of {} steps applied",
+                j.direction.command(),
                 j.id,
                 j.applied(),
                 j.steps.len()
             ),
-            Some("hal9ctl rollback --resume   # or: hal9ctl rollback --abort".to_string()),
+            Some(format!(
+                "hal9ctl {c} --resume   # or: hal9ctl {c} --abort",
+                c = j.direction.command()
+            )),
         ),
     };
     let (status, summary, migration) = match migration {

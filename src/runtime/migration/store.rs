@@ -45,6 +45,23 @@ impl MigrationStore {
         Ok(MigrationStore::with_doc(Some(path), doc))
     }
 
+    /// Like `open`, but a state dir with no recorded migration starts at
+    /// `initial` (a fresh install that begins flat), written at once so a
+    /// restart without the setting keeps it. A recorded state always wins:
+    /// the returned flag says whether `initial` was used.
+    pub fn open_starting_at(
+        dir: &Path,
+        initial: super::state::Phase,
+    ) -> Result<(MigrationStore, bool), StoreError> {
+        let path = dir.join(FILE);
+        if path.symlink_metadata().is_ok() {
+            return MigrationStore::open(dir).map(|s| (s, false));
+        }
+        let s = MigrationStore::with_doc(Some(path), MigrationDoc::at_phase(initial, 0));
+        s.persist(&s.get())?;
+        Ok((s, true))
+    }
+
     /// A store that is not persisted (a runtime that follows a ConfigMap keeps its truth there).
     pub fn in_memory(doc: MigrationDoc) -> MigrationStore {
         MigrationStore::with_doc(None, doc)
@@ -166,5 +183,26 @@ mod tests {
         let again = MigrationStore::open(d.path()).unwrap();
         assert_eq!(again.get(), next);
         assert_eq!(again.share_bp(), 7500);
+    }
+
+    #[test]
+    fn a_fresh_state_dir_starts_where_told_and_a_recorded_one_is_kept() {
+        let d = tempfile::tempdir().unwrap();
+        let (s, used) = MigrationStore::open_starting_at(d.path(), Phase::Flat).unwrap();
+        assert!(used);
+        assert_eq!(s.get(), MigrationDoc::at_phase(Phase::Flat, 0));
+        assert_eq!(s.share_bp(), 0);
+        drop(s);
+        // Persisted: a restart without the setting is still flat.
+        assert_eq!(
+            MigrationStore::open(d.path()).unwrap().get().phase,
+            Phase::Flat
+        );
+        let s = MigrationStore::open(d.path()).unwrap();
+        s.update(&MigrationDoc::at_phase(Phase::Canary, 0)).unwrap();
+        drop(s);
+        let (s, used) = MigrationStore::open_starting_at(d.path(), Phase::Flat).unwrap();
+        assert!(!used, "a recorded migration is never reset by the setting");
+        assert_eq!(s.get().phase, Phase::Canary);
     }
 }
