@@ -70,11 +70,7 @@ pub struct GlobalArgs {
     pub verbose: u8,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    Table,
-    Json,
-}
+pub use crate::output::OutputFormat;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {

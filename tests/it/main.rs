@@ -21,3 +21,4 @@ mod runtime_bounds;
 mod scale;
 mod serve;
 mod state_dir;
+mod streams;
