@@ -70,15 +70,7 @@ pub struct GlobalArgs {
     pub verbose: u8,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    Table,
-    Json,
-    /// Nagios plugin format (health only): status line, perfdata, details
-    Nagios,
-    /// node_exporter textfile format (health only)
-    Prometheus,
-}
+pub use crate::output::OutputFormat;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {

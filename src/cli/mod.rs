@@ -2,6 +2,7 @@
 //! error path that turns failures into exit codes.
 
 pub mod args;
+mod value_enums;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -75,10 +76,9 @@ fn report_error(err: &anyhow::Error) -> Exit {
                 .and_then(|inner| inner.downcast_ref::<Failure>())
         })
     });
-    let safe = crate::output::terminal_safe::neutralize;
-    eprintln!("error: {}", safe(&format!("{err:#}"), false));
+    crate::output::write_stderr(&format!("error: {err:#}\n"));
     if let Some(next) = failure.and_then(|f| f.next.as_deref()) {
-        eprintln!("next: {}", safe(next, false));
+        crate::output::write_stderr(&format!("next: {next}\n"));
     }
     failure.map(|f| f.exit).unwrap_or(Exit::Critical)
 }
@@ -138,18 +138,8 @@ fn runtime_url(loaded: &Loaded, state_dir: &std::path::Path) -> Option<(String, 
     // A runtime that is gone left a stale file: fall back to the config.
     crate::system::process::start_ticks(info.pid as i32)?;
     let addr: std::net::SocketAddr = info.listen.parse().ok()?;
-    let host = if addr.ip().is_unspecified() {
-        "127.0.0.1".to_string()
-    } else {
-        addr.ip().to_string()
-    };
-    let host = if addr.is_ipv6() && !addr.ip().is_unspecified() {
-        format!("[{host}]")
-    } else {
-        host
-    };
     Some((
-        format!("http://{host}:{}", addr.port()),
+        format!("http://{}", crate::system::sockets::dial_addr(addr)),
         sd.runtime_json().display().to_string(),
     ))
 }
@@ -250,9 +240,13 @@ fn run(cli: Cli, m: &ArgMatches) -> anyhow::Result<Exit> {
             }
             None => block_on(commands::migrate::run(&ctx, &a))??,
         }),
-        Command::Disk(args::DiskCommand::Usage(a)) => Box::new(commands::disk::usage(&ctx, &a)?),
+        Command::Disk(args::DiskCommand::Usage(a)) => {
+            let s = commands::disk::DiskUsageSettings::resolve(&a, ctx.config());
+            Box::new(commands::disk::usage(&ctx, &s)?)
+        }
         Command::Disk(args::DiskCommand::Cleanup(a)) => {
-            Box::new(commands::disk::cleanup(&ctx, &a)?)
+            let s = commands::disk::DiskCleanupSettings::resolve(&a, ctx.config());
+            Box::new(commands::disk::cleanup(&ctx, &s)?)
         }
         Command::Audit(a) => Box::new(commands::audit::run(&ctx, &a)?),
         Command::Runbook(a) => Box::new(commands::runbook::run(&a)?),
@@ -268,11 +262,7 @@ fn run(cli: Cli, m: &ArgMatches) -> anyhow::Result<Exit> {
     Ok(report.exit())
 }
 
-/// Client commands run on a current-thread runtime: it starts in microseconds,
-/// which matters for a health check that is timed as a whole process.
+/// Client commands run on a current-thread runtime (see [`crate::system::blocking::block_on`]).
 pub fn block_on<F: std::future::Future>(f: F) -> anyhow::Result<F::Output> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    Ok(rt.block_on(f))
+    Ok(crate::system::blocking::block_on(f)?)
 }

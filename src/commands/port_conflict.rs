@@ -4,8 +4,8 @@
 //! gather (procfs) → plan (pure, below) → apply (re-checked signals, audit log).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{IsTerminal, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, UdpSocket};
+use std::io::IsTerminal;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
@@ -399,11 +399,7 @@ fn recorded(state: &StateDir) -> Option<RuntimeInfo> {
 fn prove(state: &StateDir, info: &RuntimeInfo) -> Option<Proved> {
     let e = runtime_identity::verify(info).ok()?;
     let listen: SocketAddr = info.listen.parse().ok()?;
-    let ip = if listen.ip().is_unspecified() {
-        IpAddr::V4(Ipv4Addr::LOCALHOST)
-    } else {
-        listen.ip()
-    };
+    let ip = sockets::dial_addr(listen).ip();
     Some(Proved {
         pid: e.pid,
         url: format!("http://{}", SocketAddr::new(ip, listen.port())),
@@ -509,11 +505,12 @@ fn apply(
     let asking = plan.needs_confirmation && !ctx.global.yes && std::io::stdin().is_terminal();
     if asking {
         // Whoever answers must see what the yes stops: holders, users, supervisors, signals.
-        notify(report.render_plan(&Styles { color: false }).trim_end());
+        ctx.printer
+            .before_prompt(&report.render_plan(&Styles { color: false }));
         report.plan_shown = std::io::stdout().is_terminal();
     } else {
         for w in &plan.respawn_warnings {
-            notify(&format!("warning: {w}"));
+            ctx.printer.warn(w);
         }
     }
     if plan.needs_confirmation {
@@ -618,7 +615,7 @@ fn apply(
     }
     let unkillable = signals::wait_exit(&survivors, KILL_WAIT);
 
-    match prove_free(opts).and_then(|()| settle(opts)) {
+    match sockets::prove_free(opts.port, opts.udp, BIND_SETTLE).and_then(|()| settle(opts)) {
         Ok(Settled::Free) => {
             report.outcome = Outcome::Free;
             report.exit = Exit::Ok;
@@ -628,7 +625,7 @@ fn apply(
             // The holders we stopped are gone, the port is not free: partly done.
             report.outcome = Outcome::Retaken;
             report.exit = Exit::Warning;
-            report.still_held_by = still_held_by(opts);
+            report.still_held_by = sockets::still_held_by(opts.port, opts.udp);
             let by = respawner
                 .as_ref()
                 .map(|r| format!(", brought back by {}", r.who))
@@ -647,7 +644,7 @@ fn apply(
         Err(busy) => {
             report.outcome = Outcome::StillHeld;
             report.exit = Exit::Critical;
-            report.still_held_by = still_held_by(opts);
+            report.still_held_by = sockets::still_held_by(opts.port, opts.udp);
             let who = if report.still_held_by.is_empty() {
                 busy
             } else {
@@ -837,16 +834,11 @@ fn record(audit: &AuditLog, action: &str, target: &str, ok: bool, result: &str) 
         _ => result.to_string(),
     };
     if let Err(e) = audit.record(&Entry::new(action, target, result)) {
-        notify(&format!(
-            "warning: could not write the audit log {}: {e}",
+        tracing::warn!(
+            "could not write the audit log {}: {e}",
             audit.path().display()
-        ));
+        );
     }
-}
-
-/// Said on stderr as it happens: a warning must come before the kill, not in the final report.
-fn notify(line: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// What the port looked like once it had time to be taken again.
@@ -878,7 +870,7 @@ fn settle(opts: &Options) -> Result<Settled, String> {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    try_bind_all(opts.port, opts.udp).map(|()| Settled::Free)
+    sockets::try_bind_all(opts.port, opts.udp).map(|()| Settled::Free)
 }
 
 fn retaken(opts: &Options) -> Option<Settled> {
@@ -935,74 +927,6 @@ fn respawner_of(holder: &ProcInfo) -> Option<Respawner> {
     })
 }
 
-/// Bind the port as a new listener would: loopback and wildcard, IPv4 and
-/// (when the host has it) IPv6. The error names the first bind that failed.
-pub fn prove_free(opts: &Options) -> Result<(), String> {
-    let deadline = Instant::now() + BIND_SETTLE;
-    loop {
-        match try_bind_all(opts.port, opts.udp) {
-            Ok(()) => return Ok(()),
-            Err(e) if Instant::now() >= deadline => return Err(e),
-            Err(_) => std::thread::sleep(Duration::from_millis(50)),
-        }
-    }
-}
-
-fn try_bind_all(port: u16, udp: bool) -> Result<(), String> {
-    let addrs = [
-        IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-    ];
-    for ip in addrs {
-        let addr = SocketAddr::new(ip, port);
-        let mut binds = vec![(Proto::Tcp, TcpListener::bind(addr).map(drop))];
-        if udp {
-            binds.push((Proto::Udp, UdpSocket::bind(addr).map(drop)));
-        }
-        for (proto, r) in binds {
-            match r {
-                Ok(()) => {}
-                // No IPv6 on this host: nothing can hold the port there either.
-                Err(e) if ip.is_ipv6() && e.kind() != std::io::ErrorKind::AddrInUse => {}
-                Err(e) => return Err(format!("binding {proto} {addr} failed: {e}")),
-            }
-        }
-    }
-    Ok(())
-}
-
-fn still_held_by(opts: &Options) -> Vec<String> {
-    let Ok(socks) = sockets::bound_to(opts.port, opts.udp) else {
-        return Vec::new();
-    };
-    let inodes: BTreeSet<u64> = socks.iter().map(|s| s.inode).collect();
-    let by_pid = sockets::holders(&inodes).unwrap_or_default();
-    let mut out: Vec<String> = by_pid
-        .keys()
-        .map(|pid| match process::inspect(*pid, &[]) {
-            Ok(i) => format!("pid {pid} ({}, user {})", i.command, i.user),
-            Err(_) => format!("pid {pid}"),
-        })
-        .collect();
-    let seen: BTreeSet<u64> = by_pid.values().flatten().copied().collect();
-    out.extend(socks.iter().filter(|s| !seen.contains(&s.inode)).map(|s| {
-        format!(
-            "{} {} (uid {}, process not visible)",
-            s.proto, s.local, s.uid
-        )
-    }));
-    out.extend(
-        sockets::tcp_connections_on(opts.port)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(local, remote, state)| {
-                format!("tcp connection {local} -> {remote} ({state}), not a listener")
-            }),
-    );
-    out
-}
-
 /// Start the runtime detached on the freed port, with the same state dir and
 /// config, then wait for `/ready`.
 fn restart(ctx: &Ctx, port: u16, predecessor: Option<&RuntimeInfo>) -> RestartResult {
@@ -1022,11 +946,7 @@ fn restart(ctx: &Ctx, port: u16, predecessor: Option<&RuntimeInfo>) -> RestartRe
             };
         }
     };
-    let ready_ip = if listen.ip().is_unspecified() {
-        IpAddr::V4(Ipv4Addr::LOCALHOST)
-    } else {
-        listen.ip()
-    };
+    let ready_ip = sockets::dial_addr(listen).ip();
     let url = format!("http://{}", SocketAddr::new(ready_ip, port));
     match wait_ready(&url) {
         Ok(after) => RestartResult {

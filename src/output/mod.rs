@@ -4,6 +4,7 @@
 //! renders it as a table or as JSON. Logs, prompts and progress go to stderr.
 
 pub mod checks;
+mod format;
 pub mod nagios;
 pub mod os_text;
 pub mod perfdata;
@@ -14,7 +15,9 @@ pub mod prompt;
 mod styles;
 pub mod terminal_safe;
 
+pub use format::OutputFormat;
 pub use printer::Printer;
+pub(crate) use printer::write_stderr;
 pub use styles::{Mark, Styles};
 
 use crate::exit::Exit;
@@ -76,6 +79,22 @@ pub fn color_allowed(no_color_flag: bool) -> bool {
 pub fn stderr_color(no_color_flag: bool) -> bool {
     use std::io::IsTerminal;
     color_allowed(no_color_flag) && std::io::stderr().is_terminal()
+}
+
+/// Sizes as people read them: binary units, one decimal.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
 }
 
 /// A duration for people: `0.4 ms`, `386 ms`, `2.5 s`, `3m 20s` — never the

@@ -1,21 +1,23 @@
-//! Progress bars on stderr, hidden when stderr is not a terminal.
+//! Progress bars on stderr, hidden when stderr is not a terminal or under `-q`.
+//! The draw target comes from the Printer, the one owner of stderr.
 
-use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-fn target(quiet: bool) -> ProgressDrawTarget {
-    if quiet || !std::io::stderr().is_terminal() {
-        ProgressDrawTarget::hidden()
-    } else {
-        ProgressDrawTarget::stderr()
-    }
-}
-
 /// A bar of `len` steps.
 pub fn bar(len: u64, quiet: bool) -> ProgressBar {
-    let pb = ProgressBar::with_draw_target(Some(len), target(quiet));
+    bar_on(len, super::printer::progress_target(quiet))
+}
+
+/// A spinner for work of unknown length.
+pub fn spinner(msg: &str, quiet: bool) -> ProgressBar {
+    spinner_on(msg, super::printer::progress_target(quiet))
+}
+
+/// A bar of `len` steps drawn on `target` (see [`super::Printer::progress_target`]).
+pub fn bar_on(len: u64, target: ProgressDrawTarget) -> ProgressBar {
+    let pb = ProgressBar::with_draw_target(Some(len), target);
     if let Ok(style) =
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
     {
@@ -25,9 +27,9 @@ pub fn bar(len: u64, quiet: bool) -> ProgressBar {
     pb
 }
 
-/// A spinner for work of unknown length.
-pub fn spinner(msg: &str, quiet: bool) -> ProgressBar {
-    let pb = ProgressBar::with_draw_target(None, target(quiet));
+/// A spinner drawn on `target` (see [`super::Printer::progress_target`]).
+pub fn spinner_on(msg: &str, target: ProgressDrawTarget) -> ProgressBar {
+    let pb = ProgressBar::with_draw_target(None, target);
     if let Ok(style) = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}") {
         pb.set_style(style);
     }

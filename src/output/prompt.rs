@@ -1,6 +1,6 @@
 //! The yes/no gate in front of destructive actions.
 
-use std::io::{self, BufRead, IsTerminal, Write};
+use std::io::{self, BufRead, IsTerminal};
 
 use crate::exit::Failure;
 
@@ -16,13 +16,7 @@ pub fn confirm(question: &str, yes: bool, retry_hint: &str) -> Result<bool, Fail
         ))
         .with_next(retry_hint.to_string()));
     }
-    let mut err = io::stderr().lock();
-    let _ = write!(
-        err,
-        "{} [y/N] ",
-        super::terminal_safe::neutralize(question, false)
-    );
-    let _ = err.flush();
+    super::printer::write_stderr(&format!("{question} [y/N] "));
     let mut line = String::new();
     io::stdin()
         .lock()

@@ -17,6 +17,19 @@ pub enum Mark {
     Unknown,
 }
 
+impl Mark {
+    /// The mark a report's summary line carries for its exit code: an
+    /// interrupted run is resumable, so it is a warning, not a failure.
+    pub fn for_exit(exit: crate::exit::Exit) -> Mark {
+        use crate::exit::Exit;
+        match exit {
+            Exit::Ok => Mark::Ok,
+            Exit::Warning | Exit::Interrupted => Mark::Warn,
+            Exit::Critical | Exit::Unknown | Exit::Usage => Mark::Fail,
+        }
+    }
+}
+
 impl Styles {
     pub fn mark(&self, m: Mark) -> String {
         let (sym, painted) = match m {
@@ -69,6 +82,22 @@ impl Styles {
             s.yellow().to_string()
         } else {
             s.to_string()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Mark;
+    use crate::exit::Exit;
+
+    #[test]
+    fn only_ok_is_a_tick_and_an_interrupted_run_is_a_warning() {
+        assert_eq!(Mark::for_exit(Exit::Ok), Mark::Ok);
+        assert_eq!(Mark::for_exit(Exit::Warning), Mark::Warn);
+        assert_eq!(Mark::for_exit(Exit::Interrupted), Mark::Warn);
+        for e in [Exit::Critical, Exit::Unknown, Exit::Usage] {
+            assert_eq!(Mark::for_exit(e), Mark::Fail);
         }
     }
 }

@@ -3,7 +3,6 @@
 use std::fs::OpenOptions;
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
@@ -30,7 +29,7 @@ pub struct Entry {
 impl Entry {
     pub fn new(action: &str, target: impl Into<String>, result: impl Into<String>) -> Entry {
         Entry {
-            time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+            time: super::clock::now_rfc3339(),
             user: current_user(),
             host: nix::unistd::gethostname()
                 .map(|h| h.to_string_lossy().into_owned())

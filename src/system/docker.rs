@@ -125,7 +125,7 @@ fn call(
     path: &str,
     timeout: Duration,
 ) -> Result<(StatusCode, Bytes), EngineError> {
-    crate::cli::block_on(request(socket, method, path, timeout))
+    super::blocking::block_on(request(socket, method, path, timeout))
         .map_err(|e| EngineError::Http(e.to_string()))?
 }
 

@@ -2,6 +2,8 @@
 //! No printing, no policy.
 
 pub mod audit;
+pub mod blocking;
+pub mod clock;
 pub mod disk;
 pub mod docker;
 pub mod fsio;

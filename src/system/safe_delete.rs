@@ -137,11 +137,13 @@ fn write_lease(file: &OwnedFd) -> io::Result<()> {
     let fd = file.as_raw_fd();
     // SAFETY: F_SETSIG and F_SETLEASE take an int argument and touch no
     // memory; `fd` is a descriptor we own for the whole call.
+    #[allow(unsafe_code)]
     let rc = unsafe { libc::fcntl(fd, F_SETSIG, libc::SIGURG) };
     if rc == -1 {
         return Err(io::Error::last_os_error());
     }
     // SAFETY: as above.
+    #[allow(unsafe_code)]
     let rc = unsafe { libc::fcntl(fd, libc::F_SETLEASE, libc::F_WRLCK) };
     if rc == -1 {
         return Err(io::Error::last_os_error());

@@ -85,6 +85,7 @@ impl Checked {
         let pid = self.expected.pid;
         // SAFETY: pidfd_send_signal(2) reads only the fd and the signal number;
         // a null siginfo means "as kill(2) would send it".
+        #[allow(unsafe_code)]
         let rc = unsafe {
             libc::syscall(
                 libc::SYS_pidfd_send_signal,
@@ -115,12 +116,15 @@ fn pidfd_open(pid: i32) -> Result<OwnedFd, nix::Error> {
         return Err(nix::Error::ESRCH);
     }
     // SAFETY: pidfd_open(2) takes a pid and flags and returns a new fd or -1.
+    #[allow(unsafe_code)]
     let rc = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
     if rc < 0 {
         return Err(nix::Error::last());
     }
     // SAFETY: the kernel just made this fd for us; nothing else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(rc as RawFd) })
+    #[allow(unsafe_code)]
+    let fd = unsafe { OwnedFd::from_raw_fd(rc as RawFd) };
+    Ok(fd)
 }
 
 /// Send `signal` to `e.pid` only if it is still the same process holding the same socket.

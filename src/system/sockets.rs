@@ -8,7 +8,8 @@
 //! as quick as `ss -p`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, UdpSocket};
+use std::time::{Duration, Instant};
 
 use procfs::net::TcpState;
 use serde::Serialize;
@@ -193,8 +194,100 @@ fn socket_inode(link: &[u8]) -> Option<u64> {
     std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
+/// Where a client connects to reach a listener bound to `listen`: a wildcard
+/// bind (`0.0.0.0`, `[::]`) answers on IPv4 loopback, which every host has.
+pub fn dial_addr(listen: SocketAddr) -> SocketAddr {
+    if listen.ip().is_unspecified() {
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), listen.port())
+    } else {
+        listen
+    }
+}
+
+/// Bind the port as a new listener would: loopback and wildcard, IPv4 and
+/// (when the host has it) IPv6. The error names the first bind that failed.
+/// Retries for `settle`: a socket just closed can take a moment to go.
+pub fn prove_free(port: u16, udp: bool, settle: Duration) -> Result<(), String> {
+    let deadline = Instant::now() + settle;
+    loop {
+        match try_bind_all(port, udp) {
+            Ok(()) => return Ok(()),
+            Err(e) if Instant::now() >= deadline => return Err(e),
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+}
+
+/// One attempt of [`prove_free`].
+pub fn try_bind_all(port: u16, udp: bool) -> Result<(), String> {
+    let addrs = [
+        IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    ];
+    for ip in addrs {
+        let addr = SocketAddr::new(ip, port);
+        let mut binds = vec![(Proto::Tcp, TcpListener::bind(addr).map(drop))];
+        if udp {
+            binds.push((Proto::Udp, UdpSocket::bind(addr).map(drop)));
+        }
+        for (proto, r) in binds {
+            match r {
+                Ok(()) => {}
+                // No IPv6 on this host: nothing can hold the port there either.
+                Err(e) if ip.is_ipv6() && e.kind() != std::io::ErrorKind::AddrInUse => {}
+                Err(e) => return Err(format!("binding {proto} {addr} failed: {e}")),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Everything still on the port, for a report that says why it is not free:
+/// listeners by process, sockets whose process we cannot see, and
+/// connections (which do not block a bind, but explain a busy port).
+pub fn still_held_by(port: u16, udp: bool) -> Vec<String> {
+    let Ok(socks) = bound_to(port, udp) else {
+        return Vec::new();
+    };
+    let inodes: BTreeSet<u64> = socks.iter().map(|s| s.inode).collect();
+    let by_pid = holders(&inodes).unwrap_or_default();
+    let mut out: Vec<String> = by_pid
+        .keys()
+        .map(|pid| match super::process::inspect(*pid, &[]) {
+            Ok(i) => format!("pid {pid} ({}, user {})", i.command, i.user),
+            Err(_) => format!("pid {pid}"),
+        })
+        .collect();
+    let seen: BTreeSet<u64> = by_pid.values().flatten().copied().collect();
+    out.extend(socks.iter().filter(|s| !seen.contains(&s.inode)).map(|s| {
+        format!(
+            "{} {} (uid {}, process not visible)",
+            s.proto, s.local, s.uid
+        )
+    }));
+    out.extend(
+        tcp_connections_on(port)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(local, remote, state)| {
+                format!("tcp connection {local} -> {remote} ({state}), not a listener")
+            }),
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_wildcard_listener_is_dialled_on_loopback_and_others_as_bound() {
+        let dial = |s: &str| super::dial_addr(s.parse().unwrap()).to_string();
+        assert_eq!(dial("0.0.0.0:8080"), "127.0.0.1:8080");
+        assert_eq!(dial("[::]:8080"), "127.0.0.1:8080");
+        assert_eq!(dial("[::1]:8080"), "[::1]:8080");
+        assert_eq!(dial("10.1.2.3:9"), "10.1.2.3:9");
+    }
+
     use super::*;
 
     #[test]

@@ -26,3 +26,4 @@ mod runtime_bounds;
 mod scale;
 mod serve;
 mod state_dir;
+mod streams;

@@ -705,6 +705,9 @@ fn a_huge_step_count_is_a_usage_error_not_an_allocation() {
     ]);
     // 2 GiB of address space is plenty for any plan; a plan per step of
     // 4 billion steps is not. The bound keeps a regression from swapping the machine.
+    // SAFETY: the closure runs between fork and exec and calls only
+    // setrlimit, which is async-signal-safe, on a struct on its own stack.
+    #[allow(unsafe_code)]
     unsafe {
         cmd.pre_exec(|| {
             let lim = libc::rlimit {

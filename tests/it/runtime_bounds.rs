@@ -134,6 +134,7 @@ fn limit_fds(pid: u32, n: u64) {
         rlim_max: n,
     };
     // SAFETY: plain syscall with a valid pointer to a local struct.
+    #[allow(unsafe_code)]
     let rc = unsafe { libc::prlimit(pid as i32, libc::RLIMIT_NOFILE, &lim, std::ptr::null_mut()) };
     assert_eq!(rc, 0, "prlimit: {}", std::io::Error::last_os_error());
 }

@@ -6,13 +6,13 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
 use serde::Serialize;
 
 use super::plan::{Candidate, Plan};
 use crate::system::audit::{AuditLog, Entry};
+use crate::system::blocking::interrupt_flag;
 use crate::system::disk;
 use crate::system::open_files;
 use crate::system::root_dir::RootDir;
@@ -52,11 +52,11 @@ pub fn apply(
     target: f64,
     force: bool,
     audit: &AuditLog,
-    quiet: bool,
+    progress: indicatif::ProgressDrawTarget,
 ) -> Applied {
     let mut results = vec![Done::Planned; plan.actions.len()];
     let mut audit_errors = Vec::new();
-    let bar = crate::output::progress::bar(plan.actions.len() as u64, quiet);
+    let bar = crate::output::progress::bar_on(plan.actions.len() as u64, progress);
     bar.set_message("cleaning");
     let interrupted = interrupt_flag();
     let probe: HashMap<u64, &RootDir> = roots.iter().map(|r| (r.device, r)).collect();
@@ -102,24 +102,6 @@ pub fn apply(
         results,
         audit_errors,
     }
-}
-
-/// Set once Ctrl-C is pressed: the step under way finishes, its batch is
-/// audited, and the rest is left for the next run.
-fn interrupt_flag() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let f = flag.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build();
-        if let Ok(rt) = rt
-            && rt.block_on(tokio::signal::ctrl_c()).is_ok()
-        {
-            f.store(true, Ordering::SeqCst);
-        }
-    });
-    flag
 }
 
 /// A build dir whose files all went should not linger as a tree of empty

@@ -3,13 +3,13 @@
 mod apply;
 pub mod plan;
 mod report;
+mod settings;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::cli::Ctx;
-use crate::cli::args::{DiskCleanupArgs, DiskUsageArgs};
 use crate::exit::Failure;
 use crate::output::prompt::confirm;
 use crate::system::audit::{AuditLog, Entry};
@@ -17,19 +17,11 @@ use crate::system::root_dir::RootDir;
 use crate::system::{disk, open_files, scan};
 use plan::{Facts, Options, Root};
 pub use report::{CleanupReport, UsageReport};
+pub use settings::{DiskCleanupSettings, DiskUsageSettings};
 
 const NEXT_ROOT: &str = "hal9ctl disk usage ./logs   # give an existing directory";
 
-/// Where a root comes from decides how much the system-directory rule lets through.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Source {
-    /// A PATH argument: must exist (a typo is a usage error).
-    Argument,
-    /// `cleanup.roots`: named on purpose by whoever owns the config.
-    Config,
-    /// The state dir: HAL9's own directory wherever it lives.
-    StateDir,
-}
+use plan::RootSource as Source;
 
 /// The roots, each opened once and held: PATH arguments, then
 /// `cleanup.roots` and the state dir (skipped with a note when missing).
@@ -65,22 +57,7 @@ fn roots(ctx: &Ctx, paths: &[PathBuf], notes: &mut Vec<String>) -> Result<Vec<Ro
                 return Ok(());
             }
         };
-        let named = match source {
-            Source::Argument => configured.iter().any(|c| root.path.starts_with(c)),
-            Source::Config | Source::StateDir => true,
-        };
-        // A bind mount shows another directory under a harmless name: judge
-        // every place the same directory is visible.
-        let refusal = plan::system_dir_refusal(&root.path, named).or_else(|| {
-            root.also_visible_at().iter().find_map(|alias| {
-                let why = plan::system_dir_refusal(alias, named)?;
-                Some(format!(
-                    "{} is {} through a bind mount; {why}",
-                    root.path.display(),
-                    alias.display()
-                ))
-            })
-        });
+        let refusal = plan::root_refusal(&root.path, &root.also_visible_at(), source, &configured);
         if let Some(why) = refusal {
             return Err(Failure::usage(why).with_next(format!(
                 "add roots = [\"{}\"] under [cleanup] in hal9.toml if HAL9 owns it, \
@@ -125,7 +102,10 @@ fn gather(ctx: &Ctx, held: &[RootDir], target_dirs: bool) -> Result<Gathered, Fa
         .patterns()
         .map_err(|e| Failure::usage(format!("invalid config: {e}")))?;
     patterns.target_dirs |= target_dirs;
-    let spinner = crate::output::progress::spinner("scanning cleanup roots", ctx.global.quiet);
+    let spinner = crate::output::progress::spinner_on(
+        "scanning cleanup roots",
+        ctx.printer.progress_target(),
+    );
     let scan = scan::scan(held, &patterns, &mut |n| {
         spinner.set_message(format!("scanned {n} entries"))
     });
@@ -214,7 +194,7 @@ capabilities it does not have)."
     }
 }
 
-pub fn usage(ctx: &Ctx, args: &DiskUsageArgs) -> anyhow::Result<UsageReport> {
+pub fn usage(ctx: &Ctx, args: &DiskUsageSettings) -> anyhow::Result<UsageReport> {
     let cfg = &ctx.config().cleanup;
     let mut notes = Vec::new();
     let held = roots(ctx, &args.paths, &mut notes)?;
@@ -222,7 +202,7 @@ pub fn usage(ctx: &Ctx, args: &DiskUsageArgs) -> anyhow::Result<UsageReport> {
     scan_notes(&g, &mut notes);
     let opts = Options {
         target: 0.0,
-        older_than: args.older_than.unwrap_or(cfg.older_than),
+        older_than: args.older_than,
         crash_older_than: cfg.crash_older_than,
         force: false,
         now: now(),
@@ -231,14 +211,14 @@ pub fn usage(ctx: &Ctx, args: &DiskUsageArgs) -> anyhow::Result<UsageReport> {
     Ok(UsageReport::new(&g.facts, &el, g.scan.files_seen, notes))
 }
 
-pub fn cleanup(ctx: &Ctx, args: &DiskCleanupArgs) -> anyhow::Result<CleanupReport> {
+pub fn cleanup(ctx: &Ctx, args: &DiskCleanupSettings) -> anyhow::Result<CleanupReport> {
     let cfg = &ctx.config().cleanup;
     let mut notes = Vec::new();
     let held = roots(ctx, &args.paths, &mut notes)?;
-    let target = args.target.unwrap_or(cfg.target);
+    let target = args.target;
     let opts = Options {
         target: f64::from(target),
-        older_than: args.older_than.unwrap_or(cfg.older_than),
+        older_than: args.older_than,
         crash_older_than: cfg.crash_older_than,
         force: args.force,
         now: now(),
@@ -295,7 +275,7 @@ pub fn cleanup(ctx: &Ctx, args: &DiskCleanupArgs) -> anyhow::Result<CleanupRepor
         opts.target,
         opts.force,
         &audit,
-        ctx.global.quiet,
+        ctx.printer.progress_target(),
     );
     let after = measure(&held);
     report.applied(&applied, &before, &after);
@@ -317,7 +297,7 @@ fn measure(held: &[RootDir]) -> Vec<disk::FsUsage> {
 }
 
 /// The command to retry with, for a refusal's `next:` line.
-fn retry_command(args: &DiskCleanupArgs, target: u8, older_than: Duration) -> String {
+fn retry_command(args: &DiskCleanupSettings, target: u8, older_than: Duration) -> String {
     let mut cmd = apply_command(args, target, older_than, args.force);
     cmd.push_str(" --yes   # or --dry-run to see the plan first");
     cmd
@@ -325,7 +305,7 @@ fn retry_command(args: &DiskCleanupArgs, target: u8, older_than: Duration) -> St
 
 /// Pure: the command that applies this cleanup, with the same arguments
 /// (the defaults spelled out, so a changed config cannot change the plan).
-fn apply_command(args: &DiskCleanupArgs, target: u8, older_than: Duration, force: bool) -> String {
+fn apply_command(args: &DiskCleanupSettings, target: u8, older_than: Duration, force: bool) -> String {
     let mut cmd = String::from("hal9ctl disk cleanup");
     for p in &args.paths {
         cmd.push(' ');

@@ -61,6 +61,44 @@ and cleanup.roots in hal9.toml does not name it",
     })
 }
 
+/// Where a root comes from decides how much the system-directory rule lets through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RootSource {
+    /// A PATH argument: must exist (a typo is a usage error).
+    Argument,
+    /// `cleanup.roots`: named on purpose by whoever owns the config.
+    Config,
+    /// The state dir: HAL9's own directory wherever it lives.
+    StateDir,
+}
+
+/// Why an opened root (canonical `path`, also visible at `aliases` through
+/// bind mounts) may not be cleaned, if it may not. A PATH argument counts as
+/// named when it lies under a `configured` root (canonical forms). A bind
+/// mount shows another directory under a harmless name, so every place the
+/// same directory is visible is judged.
+pub fn root_refusal(
+    path: &Path,
+    aliases: &[PathBuf],
+    source: RootSource,
+    configured: &[PathBuf],
+) -> Option<String> {
+    let named = match source {
+        RootSource::Argument => configured.iter().any(|c| path.starts_with(c)),
+        RootSource::Config | RootSource::StateDir => true,
+    };
+    system_dir_refusal(path, named).or_else(|| {
+        aliases.iter().find_map(|alias| {
+            let why = system_dir_refusal(alias, named)?;
+            Some(format!(
+                "{} is {} through a bind mount; {why}",
+                path.display(),
+                alias.display()
+            ))
+        })
+    })
+}
+
 /// Everything gather learned.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
@@ -306,6 +344,54 @@ pub fn plan(facts: &Facts, opts: &Options) -> Plan {
     }
     out.actions.sort_by(|a, b| a.age_key().cmp(&b.age_key()));
     out
+}
+
+#[cfg(test)]
+mod root_refusal_tests {
+    use super::*;
+
+    fn p(s: &str) -> PathBuf {
+        PathBuf::from(s)
+    }
+
+    #[test]
+    fn a_path_below_a_system_tree_is_refused_unless_the_config_names_it() {
+        let arg = RootSource::Argument;
+        assert!(root_refusal(&p("/usr/lib/app"), &[], arg, &[]).is_some());
+        assert!(root_refusal(&p("/usr/lib/app"), &[], arg, &[p("/usr/lib")]).is_none());
+        assert!(root_refusal(&p("/usr/lib/app"), &[], RootSource::Config, &[]).is_none());
+        assert!(root_refusal(&p("/usr/lib/app"), &[], RootSource::StateDir, &[]).is_none());
+    }
+
+    #[test]
+    fn a_system_directory_itself_is_refused_whoever_names_it() {
+        for source in [
+            RootSource::Argument,
+            RootSource::Config,
+            RootSource::StateDir,
+        ] {
+            assert!(root_refusal(&p("/usr"), &[], source, &[p("/usr")]).is_some());
+        }
+    }
+
+    #[test]
+    fn a_harmless_name_bind_mounted_onto_a_system_tree_is_refused_by_its_alias() {
+        let why = root_refusal(&p("/srv/logs"), &[p("/usr/lib")], RootSource::Argument, &[]);
+        let why = why.unwrap_or_default();
+        assert!(
+            why.contains("/srv/logs is /usr/lib through a bind mount"),
+            "{why}"
+        );
+        assert!(
+            root_refusal(
+                &p("/srv/logs"),
+                &[p("/home/me/logs")],
+                RootSource::Argument,
+                &[]
+            )
+            .is_none()
+        );
+    }
 }
 
 #[cfg(test)]

@@ -13,21 +13,7 @@ use crate::system::disk::FsUsage;
 use crate::system::open_files::Holder;
 use crate::system::scan::Category;
 
-/// Sizes as people read them: binary units, one decimal.
-pub fn human(bytes: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut v = bytes as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < UNITS.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
+pub use crate::output::human_bytes as human;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CategoryTotal {

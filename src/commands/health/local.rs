@@ -561,16 +561,7 @@ pub fn human(why: &str, look_at: &str) -> String {
     format!("{NEEDS_A_HUMAN}{why}; look at: {look_at}")
 }
 
-fn human_bytes(b: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = b as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i + 1 < units.len() {
-        v /= 1024.0;
-        i += 1;
-    }
-    format!("{v:.1} {}", units[i])
-}
+use crate::output::human_bytes;
 
 pub async fn check(ctx: &Ctx) -> CheckReport {
     let facts = gather(ctx).await;

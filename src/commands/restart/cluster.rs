@@ -46,7 +46,7 @@ pub async fn restart(
             t.namespace
         )));
     }
-    let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let stamp = crate::system::clock::now_rfc3339();
     let previous = d
         .spec
         .as_ref()

@@ -91,11 +91,7 @@ impl Report for RollbackReport {
             }
             out.push_str(&format!("{t}\n"));
         }
-        let mark = match self.status {
-            Exit::Ok => Mark::Ok,
-            Exit::Warning | Exit::Interrupted => Mark::Warn,
-            _ => Mark::Fail,
-        };
+        let mark = Mark::for_exit(self.status);
         out.push_str(&format!("{} {}\n", st.mark(mark), self.summary));
         if let Some(n) = &self.next {
             out.push_str(&format!("next: {n}\n"));

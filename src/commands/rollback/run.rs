@@ -1,6 +1,5 @@
 //! The rollback loop: plan, journal, apply step by step, gate, resume.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -20,9 +19,10 @@ use crate::exit::{Exit, Failure};
 use crate::runtime::migration::{MigrationDoc, Phase};
 use crate::runtime::state::StateDir;
 use crate::system::audit::current_user;
+use crate::system::blocking::interrupt_flag;
 
 fn now() -> String {
-    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+    crate::system::clock::now_rfc3339()
 }
 
 fn audit(ctx: &Ctx, target: &str, result: &str) {
@@ -40,18 +40,6 @@ pub fn thresholds(ctx: &Ctx, a: &RollbackArgs) -> Thresholds {
         max_error_rate: a.max_error_percent.unwrap_or(c.max_error_percent) / 100.0,
         max_p99_s: a.max_p99.unwrap_or(c.max_p99).as_secs_f64(),
     }
-}
-
-/// Set while Ctrl-C was pressed: the current step finishes, then the loop stops.
-fn interrupt_flag() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let f = flag.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            f.store(true, Ordering::SeqCst);
-        }
-    });
-    flag
 }
 
 /// Apply one step idempotently: if the runtime is already there (a resumed
@@ -335,9 +323,7 @@ pub async fn engine(
                 id: format!(
                     "{}-{}-{}",
                     if forward.is_some() { "mg" } else { "rb" },
-                    humantime::format_rfc3339_seconds(std::time::SystemTime::now())
-                        .to_string()
-                        .replace([':', '-'], ""),
+                    now().replace([':', '-'], ""),
                     std::process::id()
                 ),
                 strategy,

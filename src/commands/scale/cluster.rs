@@ -70,7 +70,7 @@ fn flags(t: &Target) -> String {
 }
 
 fn now() -> String {
-    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+    crate::system::clock::now_rfc3339()
 }
 
 fn audit(ctx: &Ctx, action: &str, target: &str, result: &str) {

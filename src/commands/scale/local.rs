@@ -3,8 +3,11 @@
 
 use std::time::Duration;
 
+use super::plan::plan_local_emergency;
 use super::report::{Change, ScaleReport};
 use crate::cli::Ctx;
+use crate::cli::args::GlobalArgs;
+use crate::config::Config;
 use crate::exit::{Exit, Failure};
 use crate::runtime::api::Limits;
 use crate::runtime::client::{ClientError, RuntimeClient};
@@ -16,11 +19,23 @@ use crate::system::runtime_identity;
 /// The previous limits, kept in the state dir until `--restore`.
 pub const SAVED: &str = "scale-emergency.json";
 
-/// Raise, never lower: each limit becomes the larger of now and the emergency value.
-pub fn emergency_limits(current: Limits, emergency: Limits) -> Limits {
-    Limits {
-        max_in_flight: current.max_in_flight.max(emergency.max_in_flight),
-        rate_limit_rps: current.rate_limit_rps.max(emergency.rate_limit_rps),
+/// What the local emergency runs with, resolved before it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalScaleSettings {
+    /// `[emergency]` in the config: the floor the limits are raised to.
+    pub emergency: Limits,
+    pub dry_run: bool,
+}
+
+impl LocalScaleSettings {
+    pub fn resolve(g: &GlobalArgs, c: &Config) -> LocalScaleSettings {
+        LocalScaleSettings {
+            emergency: Limits {
+                max_in_flight: c.emergency.max_in_flight,
+                rate_limit_rps: c.emergency.rate_limit_rps,
+            },
+            dry_run: g.dry_run,
+        }
     }
 }
 
@@ -112,7 +127,7 @@ async fn verify(
     proved_runtime(ctx)
 }
 
-pub async fn emergency(ctx: &Ctx) -> Result<ScaleReport, Failure> {
+pub async fn emergency(ctx: &Ctx, s: &LocalScaleSettings) -> Result<ScaleReport, Failure> {
     let client =
         RuntimeClient::new(&ctx.url, Duration::from_secs(5)).map_err(|e| client_failure(ctx, e))?;
     let token = token(ctx)?;
@@ -121,17 +136,12 @@ pub async fn emergency(ctx: &Ctx) -> Result<ScaleReport, Failure> {
         .await
         .map_err(|e| client_failure(ctx, e))?
         .body;
-    let e = &ctx.config().emergency;
-    let wanted = emergency_limits(
-        current,
-        Limits {
-            max_in_flight: e.max_in_flight,
-            rate_limit_rps: e.rate_limit_rps,
-        },
-    );
+    let saved = ctx.state_dir.join(SAVED);
+    let plan = plan_local_emergency(current, s.emergency, saved.exists());
+    let wanted = plan.wanted;
     let target = format!("local runtime {}", ctx.url);
     let changes = limit_changes(current, wanted);
-    if ctx.global.dry_run {
+    if s.dry_run {
         return Ok(ScaleReport {
             target,
             action: "emergency".into(),
@@ -143,10 +153,7 @@ pub async fn emergency(ctx: &Ctx) -> Result<ScaleReport, Failure> {
             status: Exit::Ok,
         });
     }
-    let saved = ctx.state_dir.join(SAVED);
-    // Keep the first record: a second emergency must not overwrite the true
-    // originals. Limits that need no raising leave nothing to restore.
-    if !saved.exists() && current != wanted {
+    if plan.record_current {
         let body =
             serde_json::to_vec_pretty(&current).map_err(|e| Failure::critical(e.to_string()))?;
         write_atomic(&saved, &body, 0o600).map_err(|e| {
@@ -156,7 +163,7 @@ pub async fn emergency(ctx: &Ctx) -> Result<ScaleReport, Failure> {
             ))
         })?;
     }
-    let already = current == wanted;
+    let already = plan.already;
     set_and_verify(ctx, &client, &token, current, wanted, "scale-limits").await?;
     let undo = saved.exists().then(|| {
         format!(
@@ -253,28 +260,4 @@ pub async fn restore(ctx: &Ctx) -> Result<ScaleReport, Failure> {
         },
         status: Exit::Ok,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn emergency_limits_never_lower() {
-        let cur = Limits {
-            max_in_flight: 4096,
-            rate_limit_rps: 100,
-        };
-        let e = Limits {
-            max_in_flight: 2048,
-            rate_limit_rps: 10_000,
-        };
-        assert_eq!(
-            emergency_limits(cur, e),
-            Limits {
-                max_in_flight: 4096,
-                rate_limit_rps: 10_000
-            }
-        );
-    }
 }

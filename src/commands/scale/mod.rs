@@ -27,7 +27,11 @@ pub async fn run(ctx: &Ctx, a: &ScaleArgs) -> anyhow::Result<ScaleReport> {
         return Ok(if a.restore {
             local::restore(ctx).await?
         } else {
-            local::emergency(ctx).await?
+            local::emergency(
+                ctx,
+                &local::LocalScaleSettings::resolve(&ctx.global, ctx.config()),
+            )
+            .await?
         });
     }
     let t = target(ctx, &a.cluster);

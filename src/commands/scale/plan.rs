@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::runtime::api::Limits;
+
 /// The annotation that records what an emergency scale changed, on both the
 /// Deployment and the HPA, so `--restore` (from any machine) can undo it.
 pub const ORIGINAL_ANNOTATION: &str = "hal9.io/emergency-original";
@@ -159,6 +161,72 @@ pub fn pods_that_fit(per_pod: Resources, allocatable: Resources) -> Option<i64> 
     match (by_cpu, by_mem) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
+    }
+}
+
+/// What `scale --emergency` does to the local runtime's admission limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalEmergencyPlan {
+    pub wanted: Limits,
+    /// Record `current` for `--restore` first. Only the first emergency
+    /// records (a second must not overwrite the true originals), and limits
+    /// that need no raising leave nothing to restore.
+    pub record_current: bool,
+    /// Nothing to write: the runtime is already at (or above) the emergency limits.
+    pub already: bool,
+}
+
+/// Raise, never lower: each limit becomes the larger of now and the emergency value.
+pub fn emergency_limits(current: Limits, emergency: Limits) -> Limits {
+    Limits {
+        max_in_flight: current.max_in_flight.max(emergency.max_in_flight),
+        rate_limit_rps: current.rate_limit_rps.max(emergency.rate_limit_rps),
+    }
+}
+
+pub fn plan_local_emergency(
+    current: Limits,
+    emergency: Limits,
+    already_recorded: bool,
+) -> LocalEmergencyPlan {
+    let wanted = emergency_limits(current, emergency);
+    LocalEmergencyPlan {
+        wanted,
+        record_current: !already_recorded && current != wanted,
+        already: current == wanted,
+    }
+}
+
+#[cfg(test)]
+mod local_emergency_tests {
+    use super::*;
+
+    fn l(max_in_flight: u32, rate_limit_rps: u32) -> Limits {
+        Limits {
+            max_in_flight,
+            rate_limit_rps,
+        }
+    }
+
+    #[test]
+    fn raises_each_limit_and_never_lowers_one() {
+        let p = plan_local_emergency(l(4096, 100), l(2048, 10_000), false);
+        assert_eq!(p.wanted, l(4096, 10_000));
+        assert!(p.record_current && !p.already);
+    }
+
+    #[test]
+    fn a_second_emergency_keeps_the_first_record() {
+        let p = plan_local_emergency(l(10, 10), l(100, 100), true);
+        assert_eq!(p.wanted, l(100, 100));
+        assert!(!p.record_current);
+    }
+
+    #[test]
+    fn limits_already_above_the_emergency_need_no_write_and_no_record() {
+        let p = plan_local_emergency(l(500, 500), l(100, 100), false);
+        assert_eq!(p.wanted, l(500, 500));
+        assert!(p.already && !p.record_current);
     }
 }
 

@@ -78,11 +78,7 @@ impl Report for ScaleReport {
         for w in &self.warnings {
             out.push_str(&format!("{} {w}\n", st.mark(crate::output::Mark::Warn)));
         }
-        let mark = match self.status {
-            Exit::Ok => crate::output::Mark::Ok,
-            Exit::Warning => crate::output::Mark::Warn,
-            _ => crate::output::Mark::Fail,
-        };
+        let mark = crate::output::Mark::for_exit(self.status);
         out.push_str(&format!("{} {}\n", st.mark(mark), self.summary));
         if let Some(u) = &self.undo {
             out.push_str(&format!("undo with: {u}\n"));

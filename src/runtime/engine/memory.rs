@@ -286,7 +286,9 @@ fn scan(front: &[Slot], back: &[Slot], q: &[i8; DIM], k: usize) -> Vec<(f32, usi
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2, checked just above.
-        return unsafe { scan_avx2(front, back, q, k) };
+        #[allow(unsafe_code)]
+        let best = unsafe { scan_avx2(front, back, q, k) };
+        return best;
     }
     scan_portable(front, back, q, k)
 }

@@ -40,6 +40,7 @@ pub fn steer_to_successor(listener: &std::net::TcpListener) -> io::Result<()> {
     };
     // SAFETY: `prog` points at `filter`, both live across the call; the
     // kernel copies the program and keeps no reference to our memory.
+    #[allow(unsafe_code)]
     let rc = unsafe {
         libc::setsockopt(
             listener.as_raw_fd(),

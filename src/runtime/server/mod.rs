@@ -76,8 +76,7 @@ impl AppState {
             header_read_timeout: settings.header_read_timeout,
             idle_timeout: settings.idle_timeout,
         });
-        let started_at =
-            humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        let started_at = crate::system::clock::now_rfc3339();
         Arc::new(AppState {
             server_id: format!(
                 "{}-{}",
