@@ -626,7 +626,7 @@ async fn execute(
         (false, _) => (
             Exit::Critical,
             format!(
-                "rolled back to {}, but verification failed: {}",
+                "rolled back to {}, but verification failed: {} ({evidence})",
                 migration.phase,
                 problems.join("; ")
             ),
