@@ -8,7 +8,7 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use super::harness::{Kubelet, TestCluster, kubeconfig, rt};
+use super::harness::{Kubelet, TestCluster, exclusive, kubeconfig, rt};
 use super::{ready, replicas};
 use crate::common::*;
 
@@ -77,6 +77,9 @@ fn a_frozen_api_server_during_the_wait_leaves_the_scale_applied_with_its_undo() 
             c.wait_deployment(d, Duration::from_secs(60), "1 ready", |d| ready(d) == 1)
                 .await;
         }
+        // The other tests of this process wait from here on: their own API
+        // calls would meet the freeze too.
+        let _alone = exclusive();
         // Nothing becomes ready, so both wait for as long as they may.
         c.set_kubelet(Kubelet::Idle);
         let st = tempdir();
