@@ -117,12 +117,17 @@ pub struct TestCluster {
 impl TestCluster {
     pub async fn new(kubeconfig: PathBuf, prefix: &str) -> TestCluster {
         loop {
-            let mut p = plane();
-            if !p.1 {
-                p.0 += 1;
+            let joined = {
+                let mut p = plane();
+                let free = !p.1;
+                if free {
+                    p.0 += 1;
+                }
+                free
+            };
+            if joined {
                 break;
             }
-            drop(p);
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         let client = client(&kubeconfig, None).await;
