@@ -242,7 +242,7 @@ Register-ArgumentCompleter -Native -CommandName 'hal9ctl' -ScriptBlock {
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Local runtime base URL [default: from config, http://127.0.0.1:8080]')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]')
             [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'Act on the Kubernetes Deployment instead of the local runtime')
-            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Locally: take the port from a foreign process (with the port-conflict safety rules)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Locally: take the port from a foreign process (with the port-conflict safety rules). --cluster: roll even when no node has room for the surge pod')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Assume yes; without it a destructive action needs a terminal prompt')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Assume yes; without it a destructive action needs a terminal prompt')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the plan, change nothing')

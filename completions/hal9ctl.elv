@@ -229,7 +229,7 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand --url 'Local runtime base URL [default: from config, http://127.0.0.1:8080]'
             cand --state-dir 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]'
             cand --cluster 'Act on the Kubernetes Deployment instead of the local runtime'
-            cand --force 'Locally: take the port from a foreign process (with the port-conflict safety rules)'
+            cand --force 'Locally: take the port from a foreign process (with the port-conflict safety rules). --cluster: roll even when no node has room for the surge pod'
             cand -y 'Assume yes; without it a destructive action needs a terminal prompt'
             cand --yes 'Assume yes; without it a destructive action needs a terminal prompt'
             cand --dry-run 'Show the plan, change nothing'

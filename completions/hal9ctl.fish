@@ -185,7 +185,7 @@ prometheus\t'node_exporter textfile format (health only)'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -l cluster -d 'Act on the Kubernetes Deployment instead of the local runtime'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -l force -d 'Locally: take the port from a foreign process (with the port-conflict safety rules)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -l force -d 'Locally: take the port from a foreign process (with the port-conflict safety rules). --cluster: roll even when no node has room for the surge pod'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -l dry-run -d 'Show the plan, change nothing'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand restart" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'

@@ -296,7 +296,8 @@ pub struct RestartArgs {
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub wait: Option<Duration>,
 
-    /// Locally: take the port from a foreign process (with the port-conflict safety rules)
+    /// Locally: take the port from a foreign process (with the port-conflict safety rules).
+    /// --cluster: roll even when no node has room for the surge pod
     #[arg(long)]
     pub force: bool,
 }

@@ -1,9 +1,15 @@
 //! The kube-rs client layer: deployments, HPA, pods, events, rollout status.
 
+pub mod aggregate;
+pub mod capacity;
 pub mod client;
 pub mod facts;
 pub mod migration;
+pub mod pod_confirm;
+pub mod pod_proxy;
 pub mod rollout;
+pub mod stuck;
 pub mod undo;
+pub mod wait_retry;
 
 pub use client::{Kube, Op, Target, api_error, connect};

@@ -100,7 +100,10 @@ pub fn spec_changed(before: &Deployment, written: &Deployment) -> bool {
 /// Watch a Deployment until its rollout completes, fails, or `wait` runs
 /// out, judging against `generation` (the one just written, so an older
 /// observed generation never reads as done). `tick` sees each judgement.
-/// Returns the last judgement and the facts it was made on.
+/// New pods that crash-loop or cannot get their image end the watch as
+/// `Failed` at once. API errors are retried until `wait` runs out; only
+/// then is the last one returned. Returns the last judgement and the facts
+/// it was made on.
 pub async fn watch(
     kube: &super::Kube,
     name: &str,
@@ -111,19 +114,35 @@ pub async fn watch(
     let api: kube::Api<Deployment> = kube::Api::namespaced(kube.client.clone(), &kube.namespace);
     let deadline = std::time::Instant::now() + wait;
     loop {
-        let d = api
-            .get(name)
+        let d = super::wait_retry::until(deadline, || api.get(name))
             .await
             .map_err(|e| super::api_error(kube, super::Op::named("get", "deployments", name), e))?;
         let mut rf = RolloutFacts::of(&d);
         rf.generation = rf.generation.max(generation);
-        let state = judge(&rf);
+        let mut state = judge(&rf);
+        if matches!(state, Rollout::Progressing(_))
+            && let Some(why) = new_pods_stuck(kube, &d).await
+        {
+            state = Rollout::Failed(format!("the new pods will not become ready: {why}"));
+        }
         tick(&state);
         if !matches!(state, Rollout::Progressing(_)) || std::time::Instant::now() >= deadline {
             return Ok((state, rf));
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
+}
+
+/// The stuck reason of the current ReplicaSet's pods; a read that fails
+/// is no evidence either way, so it reads as "not stuck".
+async fn new_pods_stuck(kube: &super::Kube, d: &Deployment) -> Option<String> {
+    let (rss, pods) = tokio::try_join!(
+        super::facts::replica_sets(kube, d),
+        super::facts::pods(kube, d)
+    )
+    .ok()?;
+    let hash = super::facts::current_hash(d, &rss);
+    super::stuck::stuck_reason(&pods, hash.as_deref())
 }
 
 #[cfg(test)]

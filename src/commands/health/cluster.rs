@@ -322,24 +322,30 @@ pub fn plan(f: &DeploymentFacts, t: &Target, now: i64) -> Vec<Check> {
         )
     });
 
-    let pending: Vec<String> = f
+    let pending_reasons: Vec<(&str, String)> = f
         .pods
         .iter()
         .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Pending"))
-        .map(|p| match scheduling_reason(pod_name(p), &f.events) {
-            Some(r) => format!("{}: {r}", pod_name(p)),
-            None => format!("{}: not scheduled yet", pod_name(p)),
+        .map(|p| {
+            let why = scheduling_reason(pod_name(p), &f.events)
+                .unwrap_or_else(|| "not scheduled yet".into());
+            (pod_name(p), why)
         })
         .collect();
+    // Eighteen pods with one scheduler message are one line, not eighteen.
+    let pending = crate::cluster::aggregate::aggregate(
+        pending_reasons.iter().map(|(p, r)| (*p, r.as_str())),
+        "pod",
+    );
     checks.push(if pending.is_empty() {
         Check::ok("scheduling", "no pending pods")
     } else {
         Check::warn(
             "scheduling",
-            format!("{} pending — {}", pending.len(), pending.join("; ")),
+            format!("{} pending — {}", pending_reasons.len(), pending.join("; ")),
             advise(
                 &Issue::Pending {
-                    count: pending.len(),
+                    count: pending_reasons.len(),
                 },
                 t,
             ),
@@ -453,6 +459,39 @@ mod tests {
 
     fn by_name<'a>(cs: &'a [Check], n: &str) -> &'a Check {
         cs.iter().find(|c| c.name == n).unwrap()
+    }
+
+    #[test]
+    fn eighteen_pods_pending_for_one_reason_are_one_line() {
+        let mut pods = Vec::new();
+        let mut events = Vec::new();
+        for i in 0..18 {
+            let name = format!("p{i}");
+            pods.push(pod(&name, false, None, 0));
+            events.push(
+                serde_json::from_value::<Event>(json!({
+                    "metadata": {"name": format!("e{i}")},
+                    "involvedObject": {"kind": "Pod", "name": name},
+                    "reason": "FailedScheduling", "type": "Warning",
+                    "message": "0/1 nodes are available: 1 Insufficient cpu."
+                }))
+                .unwrap(),
+            );
+        }
+        pods.push(pod("lone", false, None, 0));
+        let f = DeploymentFacts {
+            deployment: deployment(19, 0),
+            pods,
+            hpa: None,
+            events,
+            current_hash: None,
+        };
+        let cs = plan(&f, &target(), 0);
+        let c = by_name(&cs, "scheduling");
+        assert_eq!(
+            c.detail,
+            "19 pending — 18 pods: 0/1 nodes are available: 1 Insufficient cpu.; pod lone: not scheduled yet"
+        );
     }
 
     #[test]

@@ -9,6 +9,9 @@ use kube::api::{Patch, PatchParams};
 use serde_json::json;
 
 use crate::cli::Ctx;
+use crate::cluster::capacity::{
+    SurgeFit, node_rooms, pod_spec_requests, resolve_strategy, surge_fit,
+};
 use crate::cluster::client::is_conflict;
 use crate::cluster::rollout::{Rollout, RolloutFacts};
 use crate::cluster::{Kube, Op, Target, api_error, facts};
@@ -31,6 +34,7 @@ pub async fn restart(
     kube: &Kube,
     t: &Target,
     wait: Duration,
+    force: bool,
 ) -> Result<ScaleReport, Failure> {
     let name = &t.deployment;
     let api: Api<Deployment> = Api::namespaced(kube.client.clone(), &kube.namespace);
@@ -45,6 +49,28 @@ pub async fn restart(
             "kubectl rollout resume deployment/{name} -n {}   # then restart again",
             t.namespace
         )));
+    }
+    let mut warnings = Vec::new();
+    match surge_check(kube, &d, name).await {
+        SurgeFit::Fits => {}
+        SurgeFit::Unknown { reason } => warnings.push(reason),
+        SurgeFit::Blocked { reason, options } if force || ctx.global.dry_run => {
+            if force {
+                warnings.push(format!("{reason} (--force: going ahead anyway)"));
+            } else {
+                warnings.push(format!(
+                    "without --dry-run this would be refused: {reason}; options: {}",
+                    options.join("; ")
+                ));
+            }
+        }
+        SurgeFit::Blocked { reason, options } => {
+            record(ctx, &target_s, &format!("refused: {reason}"));
+            return Err(
+                Failure::critical(format!("refused, nothing was changed: {reason}"))
+                    .with_next(options.join("\n  or: ")),
+            );
+        }
     }
     let stamp = crate::system::clock::now_rfc3339();
     let previous = d
@@ -61,7 +87,7 @@ pub async fn restart(
             action: "restart".into(),
             dry_run: true,
             changes,
-            warnings: vec![],
+            warnings,
             undo: None,
             summary: format!("would roll all {} pods", rf.desired),
             status: Exit::Ok,
@@ -135,7 +161,7 @@ pub async fn restart(
             action: "restart".into(),
             dry_run: false,
             changes,
-            warnings: vec![],
+            warnings: warnings.clone(),
             undo: None,
             summary: format!(
                 "nothing changed: the pod template already had restartedAt {stamp} (another restart this second), so this restart rolled no pod; run it again to roll them once more"
@@ -146,21 +172,33 @@ pub async fn restart(
     record(ctx, &target_s, &format!("ok: restartedAt {stamp}"));
 
     let bar = crate::output::progress::spinner("waiting for the rollout", ctx.global.quiet);
-    let (state, rf) = crate::cluster::rollout::watch(kube, name, generation, wait, |state| {
+    let watched = crate::cluster::rollout::watch(kube, name, generation, wait, |state| {
         bar.set_message(match state {
             Rollout::Progressing(m) => m.clone(),
             other => format!("{other:?}"),
         })
     })
-    .await?;
+    .await;
     bar.finish_and_clear();
+    // The patch is in; an API that stops answering during the wait leaves
+    // the restart done and only its outcome unknown.
+    let (state, rf) = watched.map_err(|e| {
+        Failure::unknown(format!(
+            "applied: {target_s} got restartedAt {stamp} (generation {generation}), so its pods are being replaced; not confirmed: whether the rollout finished, because {}",
+            e.message
+        ))
+        .with_next(format!(
+            "hal9ctl health --cluster -n {ns} --deployment {name}   # undo: kubectl rollout undo deployment/{name} -n {ns}",
+            ns = t.namespace
+        ))
+    })?;
     match state {
         Rollout::Complete => Ok(ScaleReport {
             target: target_s,
             action: "restart".into(),
             dry_run: false,
             changes,
-            warnings: vec![],
+            warnings: warnings.clone(),
             undo: None,
             summary: format!(
                 "rolled out: {} of {} pods updated and available",
@@ -181,6 +219,13 @@ pub async fn restart(
         )
         .await),
     }
+}
+
+/// Gather the nodes' room and judge the first step of the rollout.
+async fn surge_check(kube: &Kube, d: &Deployment, name: &str) -> SurgeFit {
+    let per_pod = pod_spec_requests(d.spec.as_ref().and_then(|s| s.template.spec.as_ref()));
+    let rooms = node_rooms(kube).await;
+    surge_fit(name, resolve_strategy(d), per_pod, rooms.as_deref())
 }
 
 /// A failure that names the stuck pods and why they are stuck.

@@ -16,7 +16,7 @@ pub async fn run(ctx: &Ctx, a: &RestartArgs) -> anyhow::Result<ScaleReport> {
         let t = target(ctx, &a.cluster);
         let kube = connect(&t).await?;
         let wait = a.wait.unwrap_or(Duration::from_secs(300));
-        return Ok(cluster::restart(ctx, &kube, &t, wait).await?);
+        return Ok(cluster::restart(ctx, &kube, &t, wait, a.force).await?);
     }
     local::restart(ctx, a).await
 }

@@ -451,9 +451,20 @@ impl Backend {
                     per(crate::runtime::api::Path::Flat)
                 )
             }
-            Backend::Cluster(_) => {
-                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                "ConfigMap re-read; pod gates re-read; no probe reached the pods, so the path they route is unknown".into()
+            Backend::Cluster(c) => {
+                let conf = crate::cluster::pod_confirm::confirm(
+                    &c.store.kube,
+                    &c.target.deployment,
+                    doc.version,
+                    doc.hierarchical_percent,
+                    Duration::from_secs(15),
+                )
+                .await?;
+                if !conf.all_confirmed() {
+                    problems.push(conf.summary());
+                    problems.extend(conf.problems());
+                }
+                conf.summary()
             }
         };
         problems.extend(

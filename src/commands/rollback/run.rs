@@ -767,7 +767,7 @@ async fn execute(
         (false, _) => (
             Exit::Critical,
             format!(
-                "{done} {}, but verification failed: {}",
+                "{done} {}, but verification failed: {} ({evidence})",
                 migration.phase,
                 problems.join("; ")
             ),

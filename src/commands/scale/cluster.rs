@@ -120,6 +120,22 @@ async fn capacity_warning(kube: &Kube, d: &Deployment, n: i32) -> Option<String>
                 .unwrap_or(0.0);
         }
     }
+    // Node by node, what is already bound there counts: a cluster-wide sum
+    // would promise room that is split across nodes or already taken.
+    if let Some(rooms) = crate::cluster::capacity::node_rooms(kube).await
+        && let Some(fit) = crate::cluster::capacity::placeable(per_pod, &rooms)
+    {
+        let running = i64::from(replicas(d).max(0));
+        let more = i64::from(n) - running;
+        if more > fit {
+            return Some(format!(
+                "{more} more pods request {:.0}m CPU and {:.2} GiB memory each, but the {} node(s) have room for {fit} more, node by node: the rest will stay Pending",
+                per_pod.cpu_milli,
+                per_pod.memory_bytes / 1073741824.0,
+                rooms.len()
+            ));
+        }
+    }
     let fit = plan::pods_that_fit(per_pod, alloc)?;
     (fit < i64::from(n)).then(|| {
         format!(
@@ -276,12 +292,29 @@ fn partly(
 }
 
 /// Re-read the Deployment and its pods after a write of `generation`.
-async fn read_back(kube: &Kube, name: &str, generation: i64) -> Result<ReadBack, Failure> {
-    let d = deployments(kube)
-        .get(name)
+/// API errors are retried until `deadline`: the write is already done.
+async fn read_back(
+    kube: &Kube,
+    name: &str,
+    generation: i64,
+    deadline: Instant,
+) -> Result<ReadBack, Failure> {
+    let api = deployments(kube);
+    let d = crate::cluster::wait_retry::until(deadline, || api.get(name))
         .await
         .map_err(|e| api_error(kube, Op::named("get", "deployments", name), e))?;
-    let pods = facts::pods(kube, &d).await?;
+    let pods = match facts::selector(&d) {
+        None => Vec::new(),
+        Some(sel) => {
+            let pods: Api<k8s_openapi::api::core::v1::Pod> =
+                Api::namespaced(kube.client.clone(), &kube.namespace);
+            let lp = kube::api::ListParams::default().labels(&sel);
+            crate::cluster::wait_retry::until(deadline, || pods.list(&lp))
+                .await
+                .map_err(|e| api_error(kube, Op::new("list", "pods"), e))?
+                .items
+        }
+    };
     let st = d.status.as_ref();
     let want_generation = generation.max(d.metadata.generation.unwrap_or(0));
     Ok(ReadBack {
@@ -340,8 +373,24 @@ async fn settle(
     let bar = crate::output::progress::bar(want.hi.max(0) as u64, quiet);
     bar.set_message(format!("waiting for {} replicas, {floor} ready", want.lo));
     let deadline = Instant::now() + wait;
+    let mut last = None;
     loop {
-        let r = read_back(kube, name, generation).await?;
+        let r = match read_back(kube, name, generation, deadline).await {
+            Ok(r) => r,
+            Err(f) => {
+                bar.finish_and_clear();
+                // Retried until the wait ran out: the write stands, only
+                // its outcome is unconfirmed, and the caller reports both.
+                return Ok((
+                    last.unwrap_or_default(),
+                    vec![format!(
+                        "not confirmed: the API server stopped answering during the wait ({}); what was applied above stands",
+                        f.message
+                    )],
+                ));
+            }
+        };
+        last = Some(r);
         bar.set_position(r.ready.max(0) as u64);
         let mismatch = !want.contains(r.replicas);
         if mismatch && (!hpa_converges || Instant::now() >= deadline) {

@@ -69,6 +69,41 @@ pub enum Kubelet {
     CrashLoop,
 }
 
+/// (test clusters alive, a test is freezing the API server): a freeze waits
+/// for the others to end and holds new ones back, so no other test in this
+/// process meets a stopped API server.
+static PLANE: Mutex<(usize, bool)> = Mutex::new((0, false));
+
+fn plane() -> std::sync::MutexGuard<'static, (usize, bool)> {
+    PLANE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Wait until no other TestCluster of this process is alive but the
+/// caller's, and hold new ones back until the returned value is dropped.
+pub fn exclusive() -> Exclusive {
+    loop {
+        let mut p = plane();
+        if !p.1 {
+            p.1 = true;
+            break;
+        }
+        drop(p);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    while plane().0 > 1 {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Exclusive
+}
+
+pub struct Exclusive;
+
+impl Drop for Exclusive {
+    fn drop(&mut self) {
+        plane().1 = false;
+    }
+}
+
 /// A namespace created for one test and deleted when it ends, with a kubelet stand-in.
 pub struct TestCluster {
     pub kubeconfig: PathBuf,
@@ -81,6 +116,20 @@ pub struct TestCluster {
 
 impl TestCluster {
     pub async fn new(kubeconfig: PathBuf, prefix: &str) -> TestCluster {
+        loop {
+            let joined = {
+                let mut p = plane();
+                let free = !p.1;
+                if free {
+                    p.0 += 1;
+                }
+                free
+            };
+            if joined {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
         let client = client(&kubeconfig, None).await;
         let ns = format!("{prefix}-{:08x}", rand_suffix());
         let nss: Api<Namespace> = Api::all(client.clone());
@@ -213,6 +262,7 @@ fn rand_suffix() -> u32 {
 
 impl Drop for TestCluster {
     fn drop(&mut self) {
+        plane().0 -= 1;
         self.stop.store(true, Ordering::SeqCst);
         if let Some(h) = self.kubelet.take() {
             let _ = h.join();

@@ -662,8 +662,25 @@ fn a_runtime_following_the_configmap_follows_a_cluster_rollback() {
             "json",
         ])
         .stdin(std::process::Stdio::null()));
-    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    // The Deployment's pods were started without --migration-source (the
+    // shipped manifests' defect): the ConfigMap changed, their routing did
+    // not, and "verified" would be the original sin.
+    assert_eq!(o.status.code(), Some(2), "{}\n{}", stdout(&o), stderr(&o));
     let v = json(&o);
+    let summary = v["summary"].as_str().unwrap();
+    assert!(!summary.contains("verified ("), "{summary}");
+    assert!(
+        summary.contains("applied to the ConfigMap; 0 of 2 pods confirmed"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("does not follow a ConfigMap at all"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("hal9-server-"),
+        "the pods are named: {summary}"
+    );
     assert_eq!(v["journal"]["status"], "completed");
     let gates = &v["journal"]["steps"][0]["gate"];
     assert_eq!(gates["passed"], true, "{gates}");
@@ -771,7 +788,9 @@ fn immediate_with_revision_also_restores_the_previous_template() {
             "json",
         ])
         .stdin(std::process::Stdio::null()));
-    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    // Stand-in pods run no runtime the pod proxy can reach: no pod confirms the write.
+    assert_eq!(o.status.code(), Some(2), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("pods confirmed"), "{}", stdout(&o));
     let v = json(&o);
     assert_eq!(v["migration"]["phase"], "shadow");
     assert!(
@@ -1095,7 +1114,9 @@ fn an_abort_on_another_machine_is_seen_on_the_configmap_and_frees_it() {
                 "json",
             ])
             .stdin(std::process::Stdio::null()));
-        assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+        // Stand-in pods run no runtime the pod proxy can reach: no pod confirms the write.
+        assert_eq!(o.status.code(), Some(2), "{}\n{}", stdout(&o), stderr(&o));
+        assert!(stdout(&o).contains("pods confirmed"), "{}", stdout(&o));
         assert_eq!(json(&o)["migration"]["phase"], "ramp_up");
     });
 }
@@ -1122,7 +1143,9 @@ fn gates_survive_restart_counts_that_overflow_a_32_bit_sum() {
             .hal9ctl(st.path())
             .args(["rollback", "--cluster", "-n", &c.ns, "--strategy", "gradual", "--steps", "2", "--interval", "200ms", "--yes", "-o", "json"])
             .stdin(std::process::Stdio::null()));
-        assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+        // Stand-in pods run no runtime the pod proxy can reach: no pod confirms the write.
+        assert_eq!(o.status.code(), Some(2), "{}\n{}", stdout(&o), stderr(&o));
+        assert!(stdout(&o).contains("pods confirmed"), "{}", stdout(&o));
         let v = json(&o);
         assert_eq!(v["journal"]["steps"][0]["gate"]["passed"], true, "{v}");
         assert_eq!(v["migration"]["phase"], "ramp_up", "{v}");
@@ -1164,7 +1187,8 @@ fn a_forbidden_rollout_undo_after_the_migration_went_back_is_partly_done() {
             .hal9ctl(st.path())
             .args(["rollback", "--cluster", "--context", "hal9-limited", "-n", &c.ns, "--strategy", "immediate", "--revision", "--yes", "-o", "json"])
             .stdin(std::process::Stdio::null()));
-        assert_eq!(o.status.code(), Some(1), "{}\n{}", stdout(&o), stderr(&o));
+        // 2, not 1: besides the forbidden undo, no stand-in pod confirms the migration write.
+        assert_eq!(o.status.code(), Some(2), "{}\n{}", stdout(&o), stderr(&o));
         let v = json(&o);
         let summary = v["summary"].as_str().unwrap();
         assert!(summary.contains("partly done") && summary.contains("rolled back to shadow"), "{v}");
@@ -1180,3 +1204,7 @@ fn a_forbidden_rollout_undo_after_the_migration_went_back_is_partly_done() {
 mod claims;
 
 mod gates;
+mod rbac;
+mod surge;
+
+mod waits;
