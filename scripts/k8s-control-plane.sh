@@ -29,6 +29,8 @@
 # and hal9-limited (user hal9-limited, no groups: RBAC tests bind it to a Role).
 # One Node object, hal9-test-node (cpu 4, memory 8Gi, pods 110 allocatable),
 # is registered so requests can be compared with allocatable capacity.
+# The API server reaches kubelets at their InternalIP (logs, exec); a node of
+# scripts/k8s-node.sh has no resolvable hostname.
 # Everything listens on 127.0.0.1 only. DIR also holds the data, certs, logs
 # (DIR/*.log) and pid files; `stop` kills only the pids recorded there.
 #
@@ -348,7 +350,8 @@ cmd_start() {
         --token-auth-file="$dir/tokens.csv" --authorization-mode=RBAC \
         --service-account-issuer=https://kubernetes.default.svc --service-account-key-file="$dir/sa.pub" \
         --service-account-signing-key-file="$dir/sa.key" --service-cluster-ip-range=10.96.0.0/16 \
-        --enable-admission-plugins=NamespaceLifecycle,ServiceAccount --disable-admission-plugins=StorageObjectInUseProtection
+        --enable-admission-plugins=NamespaceLifecycle,ServiceAccount --disable-admission-plugins=StorageObjectInUseProtection \
+        --kubelet-preferred-address-types=InternalIP,Hostname
     local url="https://127.0.0.1:$api_port"
     cat >"$dir/kubeconfig" <<EOF
 apiVersion: v1
