@@ -240,6 +240,7 @@ cmd_start() {
     name="hal9-node-${bridge#h9n}"
     api_port=${HAL9_K8S_API##*:}
     echo "$bridge" >"$NODE/bridge"
+    echo "$name" >"$NODE/name"
     ip link add "$bridge" type bridge
     ip addr add "$ip/24" dev "$bridge"
     ip link set "$bridge" up
@@ -251,10 +252,13 @@ cmd_start() {
     write_relay "$NODE/api-relay.py"
     start_bg "$NODE" api-relay python3 "$NODE/api-relay.py" "$ip" "$api_port" "$api_port"
 
-    start_bg "$NODE" kube-scheduler "$bin/kube-scheduler" --kubeconfig="$plane/kubeconfig" \
+    # A copy under NODE: every daemon's command line names NODE, which is how
+    # `alive` tells our pid from a recycled one.
+    cp "$plane/kubeconfig" "$NODE/kubeconfig"
+    start_bg "$NODE" kube-scheduler "$bin/kube-scheduler" --kubeconfig="$NODE/kubeconfig" \
         --leader-elect=false --bind-address=127.0.0.1 --secure-port=0 --port=0
     mkdir -p "$NODE/root" "$NODE/pki" "$NODE/dockershim"
-    start_bg "$NODE" kubelet "$bin/kubelet" --kubeconfig="$plane/kubeconfig" \
+    start_bg "$NODE" kubelet "$bin/kubelet" --kubeconfig="$NODE/kubeconfig" \
         --hostname-override="$name" --node-ip="$ip" --address="$ip" --port=10250 \
         --read-only-port=0 --healthz-port=0 --anonymous-auth=true --authorization-mode=AlwaysAllow \
         --fail-swap-on=false --cgroup-driver=cgroupfs --cgroups-per-qos=false --enforce-node-allocatable="" \
@@ -350,6 +354,13 @@ cmd_stop() {
         fi
         rm -f "$NODE/$name.pid"
     done
+    # The Node object goes too: a later node of the same plane must not
+    # inherit pods the scheduler bound to one whose kubelet is gone.
+    if [ -f "$NODE/name" ] && [ -f "$plane/env" ]; then
+        # shellcheck disable=SC1091
+        . "$plane/env"
+        api DELETE "/api/v1/nodes/$(cat "$NODE/name")" >/dev/null 2>&1 || true
+    fi
     "$HERE/docker-engine.sh" stop "$NODE/docker" || log "warning: stopping the node's dockerd failed"
     # The kubelet's volume mounts (secrets are tmpfs) must go before its files can.
     { grep -o " $NODE/[^ ]*" /proc/self/mounts 2>/dev/null || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
