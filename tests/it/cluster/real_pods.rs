@@ -204,9 +204,12 @@ fn a_real_err_image_never_pull_is_named_by_health() {
         let c = RealPods::new(kc, "hal9-nopull").await;
         let overlay = c.overlay();
         let image = std::env::var("HAL9_TEST_IMAGE").unwrap();
-        c.apply(&overlay.replace(
+        // Only the serving container's image (kustomize sorts `containers`
+        // before `initContainers`): the init container still runs.
+        c.apply(&overlay.replacen(
             &format!("image: {image}"),
             "image: hal9ctl:not-on-this-node",
+            1,
         ));
         wait_for_reason(&c, "ErrImageNeverPull", Duration::from_secs(90)).await;
         let o = health(&c);
