@@ -63,9 +63,22 @@ fn real_pods_pass_the_kubelets_probes_and_follow_the_migration_configmap() {
         // through the ServiceAccount token (it exits before binding otherwise).
         c.wait_ready("hal9-server", 3, READY_LIMIT).await;
 
+        // Exit 1 is allowed: with no metrics server the HPA's warning events
+        // are real, and health rightly reports them.
         let o = health(&c);
-        assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
-        assert_eq!(json(&o)["facts"]["ready"], 3, "{}", stdout(&o));
+        assert!(
+            matches!(o.status.code(), Some(0 | 1)),
+            "{}\n{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        let v = json(&o);
+        assert_eq!(v["facts"]["ready"], 3, "{v}");
+        for check in v["checks"].as_array().unwrap() {
+            if check["name"] == "pods ready" || check["name"] == "rollout" {
+                assert_eq!(check["status"], "ok", "{check}");
+            }
+        }
 
         let pods = pod_names(&c.pods().await);
         assert_eq!(pods.len(), 3, "{pods:?}");
@@ -75,7 +88,8 @@ fn real_pods_pass_the_kubelets_probes_and_follow_the_migration_configmap() {
             assert_eq!(s["migration"]["version"], 0, "{p}: {s}");
         }
 
-        // A gradual rollback: every share the ConfigMap goes through is seen
+        // A gradual rollback that keeps the migrated state (below
+        // state_migration needs a snapshot): every share the ConfigMap goes through is seen
         // by every pod, read through the pod proxy while it runs.
         let cms: Api<ConfigMap> = Api::namespaced(c.client.clone(), &c.ns);
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
