@@ -137,7 +137,7 @@ fn real_pods_pass_the_kubelets_probes_and_follow_the_migration_configmap() {
                 "--strategy",
                 "gradual",
                 "--to-phase",
-                "canary",
+                "state_migration",
                 "--steps",
                 "3",
                 "--interval",
@@ -160,10 +160,10 @@ fn real_pods_pass_the_kubelets_probes_and_follow_the_migration_configmap() {
         let cm = cms.get("hal9-migration").await.unwrap();
         let now: serde_json::Value =
             serde_json::from_str(&cm.data.unwrap()["migration.json"]).unwrap();
-        assert_eq!(now["phase"], "canary", "{now}");
+        assert_eq!(now["phase"], "state_migration", "{now}");
         assert!(
             written.len() >= 3,
-            "full, intermediate steps, canary: {written:?}"
+            "full, intermediate steps, state_migration: {written:?}"
         );
         for p in &pods {
             let s = seen.get(p).cloned().unwrap_or_default();
@@ -172,9 +172,9 @@ fn real_pods_pass_the_kubelets_probes_and_follow_the_migration_configmap() {
                 "{p} saw {s:?} of the shares written {written:?}"
             );
             let last = c.proxy_get(p, "/api/v1/status").await.unwrap();
-            assert_eq!(last["migration"]["phase"], "canary", "{p}: {last}");
+            assert_eq!(last["migration"]["phase"], "state_migration", "{p}: {last}");
             assert_eq!(
-                last["migration"]["hierarchical_percent"], 5.0,
+                last["migration"]["hierarchical_percent"], 25.0,
                 "{p}: {last}"
             );
         }
