@@ -12,6 +12,8 @@
 #
 # Environment:
 #   HAL9_DOCKER_READY_TIMEOUT  seconds to wait for `docker info` (default 60)
+#   HAL9_DOCKER_BRIDGE         an existing bridge for the containers instead of docker0 (optional;
+#                              dockerd then leaves iptables alone: scripts/k8s-node.sh uses it)
 #   HAL9_DOCKER_RUNTIME        a runc wrapper to register as the default runtime (optional;
 #                              see /work/shared/notes: the kubelet needs one without CAP_SYS_RESOURCE)
 #
@@ -78,12 +80,15 @@ cmd_start() {
     DIR=$(cd "$DIR" && pwd)
     running && die "dockerd from $DIR is already running (pid $(cat "$DIR/dockerd.pid"))"
     # Every engine started here shares docker0 and its address pool.
-    if pgrep -x dockerd >/dev/null 2>&1; then
+    if [ -z "${HAL9_DOCKER_BRIDGE:-}" ] && pgrep -x dockerd >/dev/null 2>&1; then
         log "warning: another dockerd runs (pid $(pgrep -x dockerd | tr '\n' ' ')); containers of both share docker0"
     fi
     local extra=()
     if [ -n "${HAL9_DOCKER_RUNTIME:-}" ]; then
         extra+=(--add-runtime "hal9=$HAL9_DOCKER_RUNTIME" --default-runtime hal9)
+    fi
+    if [ -n "${HAL9_DOCKER_BRIDGE:-}" ]; then
+        extra+=(--bridge "$HAL9_DOCKER_BRIDGE" --iptables=false --ip-masq=false)
     fi
     # setsid: the daemon must outlive the shell that started it, and not take its signals.
     setsid dockerd \

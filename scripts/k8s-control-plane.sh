@@ -2,11 +2,14 @@
 # A real Kubernetes control plane on loopback for hal9ctl's tests: etcd,
 # kube-apiserver and kube-controller-manager (deployment, replicaset, HPA,
 # namespace, serviceaccount, garbage collector, disruption controllers).
-# There is no scheduler and no kubelet: tests stand in for the kubelet by
-# patching pod status.
+# scripts/k8s-node.sh adds a real node (kube-scheduler, kubelet, dockerd);
+# without it, tests stand in for the kubelet by patching pod status.
 #
 #   scripts/k8s-control-plane.sh install     apt packages (etcd-server, golang-go, rsync, ...)
-#   scripts/k8s-control-plane.sh build       build and cache the two binaries (once per version)
+#   scripts/k8s-control-plane.sh build [plane|node|all]
+#                                            build and cache the binaries (once per version; all four
+#                                            from one source download when both sets are missing)
+#   scripts/k8s-control-plane.sh node-bin    print where kube-scheduler, kubelet and pause.c are cached
 #   scripts/k8s-control-plane.sh start DIR   start on free loopback ports; writes DIR/kubeconfig and DIR/env
 #   scripts/k8s-control-plane.sh stop DIR    stop what DIR's pid files name, remove DIR
 #   scripts/k8s-control-plane.sh status DIR  running or not, and the API URL (exit 1 when not running)
@@ -26,6 +29,8 @@
 # and hal9-limited (user hal9-limited, no groups: RBAC tests bind it to a Role).
 # One Node object, hal9-test-node (cpu 4, memory 8Gi, pods 110 allocatable),
 # is registered so requests can be compared with allocatable capacity.
+# The API server reaches kubelets at their InternalIP (logs, exec); a node of
+# scripts/k8s-node.sh has no resolvable hostname.
 # Everything listens on 127.0.0.1 only. DIR also holds the data, certs, logs
 # (DIR/*.log) and pid files; `stop` kills only the pids recorded there.
 #
@@ -40,6 +45,10 @@ K8S_SRC_VERSION="${HAL9_K8S_VERSION:-1.20.5+really1.20.2-1.1+deb12u1}"
 PATCHES=p1
 CACHE="${HAL9_K8S_CACHE:-$HOME/.cache/hal9/k8s}/${K8S_SRC_VERSION}-${PATCHES}"
 BIN="$CACHE/bin"
+# The node (kube-scheduler, kubelet, pause.c) has its own key: see cmd_build.
+NODE_PATCHES=node-p1
+NODE_CACHE="${HAL9_K8S_CACHE:-$HOME/.cache/hal9/k8s}/${K8S_SRC_VERSION}-${NODE_PATCHES}"
+NODE_BIN="$NODE_CACHE/bin"
 READY_TIMEOUT="${HAL9_K8S_READY_TIMEOUT:-60}"
 CONTROLLERS=deployment,replicaset,garbagecollector,horizontalpodautoscaling,namespace,serviceaccount,serviceaccount-token,disruption
 
@@ -103,19 +112,36 @@ cmd_install() {
 # ---------------------------------------------------------------- build
 
 have_bins() { [ -x "$BIN/kube-apiserver" ] && [ -x "$BIN/kube-controller-manager" ]; }
+have_node_bins() { [ -x "$NODE_BIN/kube-scheduler" ] && [ -x "$NODE_BIN/kubelet" ]; }
 
+# build [plane|node|all]: the node binaries live under their own cache key, so
+# adding them never invalidates a cached control plane (a rebuild of that is
+# ~30 min on a loaded machine). Whatever is missing of the requested set is
+# built from ONE source download.
 cmd_build() {
-    have_bins && return 0
+    local want=${1:-plane} targets=() locks=()
+    case "$want" in plane | node | all) ;; *) usage ;; esac
+    if [ "$want" != node ] && ! have_bins; then targets+=(cmd/kube-apiserver cmd/kube-controller-manager); locks+=("$CACHE"); fi
+    if [ "$want" != plane ] && ! have_node_bins; then targets+=(cmd/kube-scheduler cmd/kubelet); locks+=("$NODE_CACHE"); fi
+    [ ${#targets[@]} -gt 0 ] || return 0
     cmd_install
-    mkdir -p "$CACHE"
-    exec 9>"$CACHE/.build.lock"
-    if ! flock -n 9; then
-        log "another build holds $CACHE/.build.lock; waiting for it"
-        flock 9
-    fi
-    have_bins && return 0
+    local fd=9 c
+    for c in "${locks[@]}"; do
+        mkdir -p "$c"
+        eval "exec $fd>\"\$c/.build.lock\""
+        if ! flock -n "$fd"; then
+            log "another build holds $c/.build.lock; waiting for it"
+            flock "$fd"
+        fi
+        fd=$((fd - 2))
+    done
+    # Re-check under the locks: a concurrent build may have finished meanwhile.
+    targets=()
+    if [ "$want" != node ] && ! have_bins; then targets+=(cmd/kube-apiserver cmd/kube-controller-manager); fi
+    if [ "$want" != plane ] && ! have_node_bins; then targets+=(cmd/kube-scheduler cmd/kubelet); fi
+    [ ${#targets[@]} -gt 0 ] || return 0
     local t0=$SECONDS
-    local work="$CACHE/work"
+    local work="${locks[0]}/work"
     rm -rf "$work"
     mkdir -p "$work/lists/partial" "$work/apt-cache/archives/partial" "$work/src"
     # A private sources list, lists and cache: the machine's apt configuration
@@ -123,7 +149,7 @@ cmd_build() {
     echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main" >"$work/sources.list"
     local aptopts=(-o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
         -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/apt-cache")
-    log "fetching the kubernetes source package ($K8S_SRC_VERSION)"
+    log "fetching the kubernetes source package ($K8S_SRC_VERSION) for ${targets[*]}"
     apt-get "${aptopts[@]}" update >"$work/apt.log" 2>&1 || {
         tail -20 "$work/apt.log" >&2
         die "apt-get update (private deb-src list) failed"
@@ -153,7 +179,7 @@ cmd_build() {
     export GOFLAGS=-mod=vendor GO111MODULE=on GOPROXY=off GOTOOLCHAIN=local
     export GOCACHE="$work/gocache" GOPATH="$work/gopath"
     local what name blog
-    for what in cmd/kube-apiserver cmd/kube-controller-manager; do
+    for what in "${targets[@]}"; do
         name=${what##*/}
         blog="$work/build-$name.log"
         log "building $what with $(go version | cut -d' ' -f3) (minutes the first time; log $blog)"
@@ -163,17 +189,24 @@ cmd_build() {
         }
         log "built $name ($((SECONDS - t0)) s so far)"
     done
-    mkdir -p "$BIN"
-    local out b
-    for b in kube-apiserver kube-controller-manager; do
+    # The pause container's source, for the node's sandbox image.
+    if [ "$want" != plane ]; then
+        mkdir -p "$NODE_BIN"
+        cp "$tree/build/pause/linux/pause.c" "$NODE_BIN/pause.c"
+    fi
+    local out b dest
+    for what in "${targets[@]}"; do
+        b=${what##*/}
+        case "$b" in kube-apiserver | kube-controller-manager) dest=$BIN ;; *) dest=$NODE_BIN ;; esac
+        mkdir -p "$dest"
         out=$(find "$tree/_output" -type f -name "$b" -perm -u+x | head -1)
         [ -n "$out" ] || die "$b not found under $tree/_output"
         "$out" --version >/dev/null 2>&1 || die "$out does not run"
-        cp "$out" "$BIN/$b.tmp" && mv "$BIN/$b.tmp" "$BIN/$b"
+        cp "$out" "$dest/$b.tmp" && mv "$dest/$b.tmp" "$dest/$b"
     done
     # Keep only the binaries: the tree, the Go cache and the sources are GBs.
     rm -rf "$work"
-    log "cached in $BIN after $((SECONDS - t0)) s ($("$BIN/kube-apiserver" --version))"
+    log "cached ${targets[*]} after $((SECONDS - t0)) s"
 }
 
 # ---------------------------------------------------------------- start
@@ -317,7 +350,8 @@ cmd_start() {
         --token-auth-file="$dir/tokens.csv" --authorization-mode=RBAC \
         --service-account-issuer=https://kubernetes.default.svc --service-account-key-file="$dir/sa.pub" \
         --service-account-signing-key-file="$dir/sa.key" --service-cluster-ip-range=10.96.0.0/16 \
-        --enable-admission-plugins=NamespaceLifecycle,ServiceAccount --disable-admission-plugins=StorageObjectInUseProtection
+        --enable-admission-plugins=NamespaceLifecycle,ServiceAccount --disable-admission-plugins=StorageObjectInUseProtection \
+        --kubelet-preferred-address-types=InternalIP,Hostname
     local url="https://127.0.0.1:$api_port"
     cat >"$dir/kubeconfig" <<EOF
 apiVersion: v1
@@ -350,9 +384,15 @@ export HAL9_K8S_ADMIN_TOKEN=$admin_token
 export HAL9_K8S_LIMITED_TOKEN=$limited_token
 EOF
     wait_ready "$dir" "$url" "$admin_token"
+    # The API server's self-signed serving cert is followed by the CA that
+    # signed it. ServiceAccount token secrets carry that CA as ca.crt, so a
+    # pod's in-cluster client can verify the server (SAN kubernetes.default.svc).
+    awk '/BEGIN CERTIFICATE/{n++} n==2' "$dir/certs/apiserver.crt" >"$dir/ca.crt"
+    grep -q 'BEGIN CERTIFICATE' "$dir/ca.crt" || die "no CA in $dir/certs/apiserver.crt"
     start_bg "$dir" kube-controller-manager "$BIN/kube-controller-manager" \
         --kubeconfig="$dir/kubeconfig" --leader-elect=false --bind-address=127.0.0.1 --secure-port=0 --port=0 \
         --service-account-private-key-file="$dir/sa.key" --use-service-account-credentials=false \
+        --root-ca-file="$dir/ca.crt" \
         --controllers="$CONTROLLERS" \
         --horizontal-pod-autoscaler-sync-period=1s --horizontal-pod-autoscaler-downscale-stabilization=1s \
         --concurrent-deployment-syncs=5 --concurrent-replicaset-syncs=5
@@ -406,6 +446,10 @@ cmd_stop() {
     if [ -n "$(ls -A "$dir")" ] && [ ! -f "$dir/tokens.csv" ] && [ ! -f "$dir/etcd.pid" ] && [ ! -f "$dir/.start.lock" ]; then
         die "$dir does not look like a control plane directory; not touching it"
     fi
+    # The node's kubelet and dockerd first: they talk to this plane.
+    if [ -d "$dir/node" ]; then
+        "$(dirname "$0")/k8s-node.sh" stop "$dir" || log "warning: stopping the node failed"
+    fi
     stop_pids "$dir"
     rm -rf "$dir"
     log "stopped; removed $dir"
@@ -446,7 +490,8 @@ cmd_env() {
 main() {
     case "${1:-}" in
     install) cmd_install ;;
-    build) cmd_build ;;
+    build) cmd_build "${2:-plane}" ;;
+    node-bin) echo "$NODE_BIN" ;;
     start) cmd_start "${2:-}" ;;
     stop) cmd_stop "${2:-}" ;;
     status) cmd_status "${2:-}" ;;

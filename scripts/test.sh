@@ -6,7 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Test prerequisites from Debian: python3 for squatter/pre-fork test listeners.
+# Test prerequisites from Debian: python3 for squatter/pre-fork test listeners
+# (and the node's API relay), gcc and libc6-dev for the node's static pause binary.
+{ command -v gcc >/dev/null && [ -e /usr/lib/x86_64-linux-gnu/libc.a ]; } || { apt-get update >/dev/null && apt-get install -y --no-install-recommends gcc libc6-dev >/dev/null; }
 command -v python3 >/dev/null || { apt-get update >/dev/null && apt-get install -y --no-install-recommends python3 >/dev/null; }
 # unshare(1) and mount(8) for the disk tests' bind mounts and user namespaces.
 { command -v unshare && command -v mount; } >/dev/null || { apt-get update >/dev/null && apt-get install -y --no-install-recommends util-linux mount >/dev/null; }
@@ -22,6 +24,13 @@ engine=$(mktemp -d /tmp/hal9-docker-ci.XXXXXX)
 trap 'scripts/docker-engine.sh stop "$engine"; scripts/k8s-control-plane.sh stop "$plane"' EXIT
 scripts/k8s-control-plane.sh start "$plane"
 export HAL9_TEST_KUBECONFIG="$plane/kubeconfig"
+# A real node (kube-scheduler, kubelet, its own dockerd on its own bridge) and
+# the runtime image built from ./Dockerfile with the binary the tests run.
+# The plane's `stop` (the trap above) stops the node first.
+scripts/k8s-node.sh start "$plane"
+cargo build --locked --bin hal9ctl
+scripts/k8s-node.sh image "$plane" target/debug/hal9ctl
+eval "$(grep -E '^export HAL9_TEST_(NODE|NODE_IP|IMAGE|POD_API_HOST|POD_API_PORT)=' "$plane/env")"
 # Installs docker.io and busybox-static when missing; the tests get its socket
 # and image, but not DOCKER_HOST, so hal9ctl must find the engine by itself.
 scripts/docker-engine.sh start "$engine"

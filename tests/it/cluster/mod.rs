@@ -1,6 +1,8 @@
 //! hal9ctl against a real Kubernetes API server (the project's test control plane).
 
 mod harness;
+mod node;
+mod real_pods;
 
 use std::time::{Duration, Instant};
 
@@ -482,7 +484,13 @@ fn the_manifests_apply_to_a_real_api_server() {
         let text = std::fs::read_to_string(file)
             .unwrap()
             .replace("namespace: hal9\n", &format!("namespace: {ns}\n"))
-            .replace("name: hal9\n", &format!("name: {ns}\n"));
+            .replace("name: hal9\n", &format!("name: {ns}\n"))
+            // Objects in etcd only: the real node's scheduler must not place
+            // production-sized pods (1 cpu each) next to the real-pod tests.
+            .replace(
+                "      terminationGracePeriodSeconds: 60\n",
+                "      terminationGracePeriodSeconds: 60\n      schedulerName: hal9-stand-in\n",
+            );
         let mut child = std::process::Command::new("kubectl")
             .args(["--kubeconfig", kc.to_str().unwrap(), "apply", "-f", "-"])
             .stdin(std::process::Stdio::piped())
@@ -590,6 +598,38 @@ fn the_manifests_apply_to_a_real_api_server() {
             Some("/health")
         );
         assert!(ctr.lifecycle.as_ref().unwrap().pre_stop.is_some());
+        // The pods follow the shipped migration ConfigMap, as the shipped ServiceAccount.
+        let args = ctr.args.clone().unwrap();
+        assert!(
+            args.windows(2)
+                .any(|w| w[0] == "--migration-source" && w[1] == "configmap:hal9/hal9-migration"),
+            "{args:?}"
+        );
+        assert_eq!(pod.service_account_name.as_deref(), Some("hal9-server"));
+        let cm: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+            kube::Api::namespaced(c.clone(), &ns);
+        let doc: serde_json::Value = serde_json::from_str(
+            &cm.get("hal9-migration").await.unwrap().data.unwrap()["migration.json"],
+        )
+        .unwrap();
+        assert_eq!(
+            (doc["phase"].as_str(), doc["version"].as_u64()),
+            (Some("full"), Some(0))
+        );
+        let role: kube::Api<k8s_openapi::api::rbac::v1::Role> =
+            kube::Api::namespaced(c.clone(), &ns);
+        let rules = role
+            .get("hal9-server-migration")
+            .await
+            .unwrap()
+            .rules
+            .unwrap();
+        assert_eq!(rules.len(), 1, "{rules:?}");
+        assert_eq!(
+            rules[0].resource_names.as_deref(),
+            Some(&["hal9-migration".to_string()][..])
+        );
+        assert_eq!(rules[0].verbs, ["get", "list", "watch"]);
         // hal9ctl sees the HPA through autoscaling/v1 and judges the Deployment.
         let st = tempdir();
         let o = run(hal9ctl(st.path()).env("KUBECONFIG", &kc).args([
