@@ -11,6 +11,9 @@ command -v python3 >/dev/null || { apt-get update >/dev/null && apt-get install 
 # unshare(1) and mount(8) for the disk tests' bind mounts and user namespaces.
 { command -v unshare && command -v mount; } >/dev/null || { apt-get update >/dev/null && apt-get install -y --no-install-recommends util-linux mount >/dev/null; }
 
+# man(1) for the man page tests, which render man/*.1 the way an operator reads them.
+command -v man >/dev/null || { apt-get update >/dev/null && apt-get install -y --no-install-recommends man-db >/dev/null; }
+
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 

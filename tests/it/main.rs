@@ -13,6 +13,7 @@ mod health;
 mod migration_flags;
 mod migration_put;
 mod non_utf8;
+mod packaging;
 mod port_conflict;
 mod restart;
 mod rollback;
