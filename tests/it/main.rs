@@ -22,3 +22,4 @@ mod runtime_bounds;
 mod scale;
 mod serve;
 mod state_dir;
+mod systemd;

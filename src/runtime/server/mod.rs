@@ -206,6 +206,7 @@ pub async fn run(
     let mut drain_rx = state.drain_tx.subscribe();
     spawn_lag_probe(state.clone());
     state.phase.store(READY, Ordering::SeqCst);
+    crate::runtime::sd_notify::ready();
     let conns = state.connections.clone();
     let reaper = tokio::spawn({
         let conns = conns.clone();
@@ -266,6 +267,7 @@ pub async fn run(
             _ = drain_rx.wait_for(|d| *d) => break,
         }
     }
+    crate::runtime::sd_notify::stopping();
     tracing::info!(
         "draining: not ready; in-flight requests have {} to finish",
         humantime::format_duration(drain_timeout)
