@@ -35,7 +35,7 @@ const DRAINING: u8 = 2;
 /// After a drain starts, the listener keeps accepting this long (answering
 /// with `Connection: close`), so connections the kernel already queued on
 /// this socket are served rather than reset while a successor takes over.
-const HANDOFF: Duration = Duration::from_millis(300);
+pub const HANDOFF: Duration = Duration::from_millis(300);
 
 /// Everything the handlers share.
 pub struct AppState {
