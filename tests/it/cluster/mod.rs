@@ -1180,3 +1180,4 @@ fn a_forbidden_rollout_undo_after_the_migration_went_back_is_partly_done() {
 mod claims;
 
 mod gates;
+mod kubectl_plugin;
