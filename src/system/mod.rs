@@ -17,3 +17,4 @@ pub mod scan;
 pub mod signals;
 pub mod sock_diag;
 pub mod sockets;
+pub mod systemd;
