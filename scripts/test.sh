@@ -16,6 +16,12 @@ command -v python3 >/dev/null || { apt-get update >/dev/null && apt-get install 
 # promtool (Debian's prometheus) lints /metrics and `health -o prometheus` in the on-call tests.
 command -v promtool >/dev/null || { apt-get update >/dev/null && apt-get install -y --no-install-recommends prometheus >/dev/null; }
 
+# man(1) for the man page tests, which render man/*.1 the way an operator reads them.
+command -v man >/dev/null || { apt-get update >/dev/null && apt-get install -y --no-install-recommends man-db >/dev/null; }
+
+# systemd-analyze for the unit file test (systemd need not be PID 1).
+command -v systemd-analyze >/dev/null || { apt-get update >/dev/null && apt-get install -y --no-install-recommends systemd >/dev/null; }
+
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 

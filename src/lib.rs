@@ -5,6 +5,7 @@ pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod exit;
+pub mod manpages;
 pub mod output;
 pub mod runtime;
 pub mod system;

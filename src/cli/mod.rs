@@ -3,6 +3,7 @@
 
 pub mod args;
 mod value_enums;
+pub mod kubectl_plugin;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -33,6 +34,13 @@ impl Ctx {
 
 /// Entry point of the binary: parse, run, print, and map the outcome to an exit code.
 pub fn main(argv: impl IntoIterator<Item = OsString>) -> std::process::ExitCode {
+    let mut argv: Vec<OsString> = argv.into_iter().collect();
+    if argv
+        .first()
+        .is_some_and(|a| kubectl_plugin::invoked_as_plugin(a))
+    {
+        argv = kubectl_plugin::rewrite(argv);
+    }
     let matches = match Cli::command().try_get_matches_from(argv) {
         Ok(m) => m,
         Err(e) => {

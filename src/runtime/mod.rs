@@ -6,6 +6,7 @@ pub mod client;
 pub mod engine;
 pub mod layer;
 pub mod migration;
+pub mod sd_notify;
 pub mod server;
 pub mod spec;
 pub mod state;

@@ -19,3 +19,4 @@ pub mod scan;
 pub mod signals;
 pub mod sock_diag;
 pub mod sockets;
+pub mod systemd;

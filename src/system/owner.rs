@@ -53,6 +53,9 @@ pub enum Owner {
         app: Option<String>,
         pm_id: Option<String>,
     },
+    /// A process in a systemd service's cgroup: with Restart= a signal is
+    /// undone, and without it the unit is left failed; `systemctl stop` is the way.
+    Systemd { unit: super::systemd::Unit },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -168,7 +171,21 @@ pub fn classify(f: &Facts) -> Option<Owner> {
             },
         });
     }
-    let daemon = f.ancestors.iter().find(|a| is_pm2_daemon(a))?;
+    let Some(daemon) = f.ancestors.iter().find(|a| is_pm2_daemon(a)) else {
+        // pm2 apps live in pm2's own service cgroup, so pm2 is asked first.
+        let unit = super::systemd::unit_of_cgroup(&f.cgroup)?;
+        // A process in a container engine's own service is the engine's
+        // (docker-proxy, shims): `systemctl stop docker` would stop every container.
+        if ["docker.service", "containerd.service", "podman.service"].contains(&unit.name.as_str())
+        {
+            return None;
+        }
+        // hal9ctl inside the same unit stopping it would stop itself.
+        if super::systemd::unit_of_cgroup(&f.own_cgroup).as_ref() == Some(&unit) {
+            return None;
+        }
+        return Some(Owner::Systemd { unit });
+    };
     Some(Owner::Pm2 {
         daemon_pid: daemon.pid,
         home: pm2_home(&daemon.argv),
@@ -305,6 +322,18 @@ pub fn verdict(owner: &Owner, port: u16) -> Verdict {
                 },
             }
         }
+        Owner::Systemd { unit } => Verdict::Refuse {
+            why: format!(
+                "it runs in systemd unit {}; a signal would be undone by its Restart= or leave the unit failed",
+                unit.name
+            ),
+            next: unit
+                .systemctl("stop")
+                .iter()
+                .map(|w| shell_word(w).into_owned())
+                .collect::<Vec<_>>()
+                .join(" "),
+        },
     }
 }
 
@@ -331,6 +360,7 @@ impl Owner {
                 "pm2: app {} (daemon pid {daemon_pid})",
                 app.as_deref().or(pm_id.as_deref()).unwrap_or("?")
             ),
+            Owner::Systemd { unit } => format!("systemd: {}", unit.name),
         }
     }
 }
@@ -913,5 +943,30 @@ mod tests {
             daemon_socket(&args(&["dockerd", "--host=unix:///a.sock"])),
             Some(PathBuf::from("/a.sock"))
         );
+    }
+
+    #[test]
+    fn a_holder_in_a_systemd_service_is_stopped_through_systemctl() {
+        let f = Facts {
+            comm: "hal9ctl".into(),
+            cgroup: "0::/system.slice/hal9.service\n".into(),
+            own_cgroup: "0::/user.slice/user-0.slice/session-1.scope\n".into(),
+            ..Facts::default()
+        };
+        let owner = classify(&f).expect("a unit owns it");
+        assert_eq!(owner.describe(), "systemd: hal9.service");
+        match verdict(&owner, 8080) {
+            Verdict::Refuse { why, next } => {
+                assert_eq!(next, "systemctl stop hal9.service");
+                assert!(why.contains("Restart="), "{why}");
+            }
+            v => panic!("{v:?}"),
+        }
+        // hal9ctl in the same unit as the holder: stopping it would stop us.
+        let same = Facts {
+            own_cgroup: f.cgroup.clone(),
+            ..f
+        };
+        assert_eq!(classify(&same), None);
     }
 }

@@ -35,7 +35,7 @@ const DRAINING: u8 = 2;
 /// After a drain starts, the listener keeps accepting this long (answering
 /// with `Connection: close`), so connections the kernel already queued on
 /// this socket are served rather than reset while a successor takes over.
-const HANDOFF: Duration = Duration::from_millis(300);
+pub const HANDOFF: Duration = Duration::from_millis(300);
 
 /// Everything the handlers share.
 pub struct AppState {
@@ -205,6 +205,7 @@ pub async fn run(
     let mut drain_rx = state.drain_tx.subscribe();
     spawn_lag_probe(state.clone());
     state.phase.store(READY, Ordering::SeqCst);
+    crate::runtime::sd_notify::ready();
     let conns = state.connections.clone();
     let reaper = tokio::spawn({
         let conns = conns.clone();
@@ -265,6 +266,7 @@ pub async fn run(
             _ = drain_rx.wait_for(|d| *d) => break,
         }
     }
+    crate::runtime::sd_notify::stopping();
     tracing::info!(
         "draining: not ready; in-flight requests have {} to finish",
         humantime::format_duration(drain_timeout)

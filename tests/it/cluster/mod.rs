@@ -1248,3 +1248,4 @@ mod rbac;
 mod surge;
 
 mod waits;
+mod kubectl_plugin;
