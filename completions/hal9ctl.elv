@@ -373,8 +373,8 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand --quiet 'Only errors on stderr'
             cand -v 'More logging on stderr (-v, -vv)'
             cand --verbose 'More logging on stderr (-v, -vv)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }

@@ -262,7 +262,9 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l max-p99 -d 'Gate: highest p99 latency [default: from config, 500ms]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -s o -l output -d 'Report format' -r -f -a "table\t''
-json\t''"
+json\t''
+nagios\t'Nagios plugin format (health only): status line, perfdata, details'
+prometheus\t'node_exporter textfile format (health only)'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l cluster -d 'Act on the Kubernetes Deployment instead of the local runtime'
@@ -285,7 +287,9 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -l deployment -d 'Deployment [default: from config, hal9-server]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -s o -l output -d 'Report format' -r -f -a "table\t''
-json\t''"
+json\t''
+nagios\t'Nagios plugin format (health only): status line, perfdata, details'
+prometheus\t'node_exporter textfile format (health only)'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -l cluster -d 'Act on the Kubernetes Deployment instead of the local runtime'
@@ -294,7 +298,7 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Only errors on stderr'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from help" -f -a "status" -d 'The migration state, and the running or last migration or rollback with its steps'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
