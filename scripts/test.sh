@@ -42,6 +42,5 @@ eval "$(grep -E '^export HAL9_TEST_(NODE|NODE_IP|IMAGE|POD_API_HOST|POD_API_PORT
 scripts/docker-engine.sh start "$engine"
 export HAL9_TEST_DOCKER_HOST="unix://$engine/docker.sock"
 export HAL9_TEST_DOCKER_IMAGE=hal9-test/busybox:local
-export HAL9_REQUIRE_CLUSTER=1
 
 cargo test --all-targets --locked

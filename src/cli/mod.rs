@@ -2,8 +2,8 @@
 //! error path that turns failures into exit codes.
 
 pub mod args;
-mod value_enums;
 pub mod kubectl_plugin;
+mod value_enums;
 
 use std::ffi::OsString;
 use std::path::PathBuf;

@@ -23,8 +23,9 @@ impl ValueEnum for OutputFormat {
             OutputFormat::Json => PossibleValue::new("json"),
             OutputFormat::Nagios => PossibleValue::new("nagios")
                 .help("Nagios plugin format (health only): status line, perfdata, details"),
-            OutputFormat::Prometheus => PossibleValue::new("prometheus")
-                .help("node_exporter textfile format (health only)"),
+            OutputFormat::Prometheus => {
+                PossibleValue::new("prometheus").help("node_exporter textfile format (health only)")
+            }
         })
     }
 }

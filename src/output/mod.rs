@@ -52,12 +52,20 @@ pub trait Report {
     }
 }
 
-/// A comfy-table with the project's look, sized for the terminal.
+/// Off a terminal (a pipe, a file, a CI log) nothing tells comfy-table a
+/// width, and a long pod reason would make a row 1 000 columns wide.
+pub const PIPE_WIDTH: u16 = 100;
+
+/// A comfy-table with the project's look, wrapped to the terminal's width,
+/// or to [`PIPE_WIDTH`] when stdout is not a terminal.
 pub fn table(header: &[&str]) -> comfy_table::Table {
     let mut t = comfy_table::Table::new();
     t.load_style(comfy_table::presets::NOTHING)
         .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
         .set_header(header.iter().map(|h| h.to_uppercase()));
+    if t.width().is_none() {
+        t.set_width(PIPE_WIDTH);
+    }
     t
 }
 

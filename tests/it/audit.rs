@@ -47,3 +47,19 @@ fn audit_with_no_log_says_so() {
     let o = run(hal9ctl(d.path()).args(["audit", "--since", "soon"]));
     assert_eq!(o.status.code(), Some(64));
 }
+
+#[test]
+fn a_table_on_a_pipe_wraps_to_100_columns_instead_of_one_endless_row() {
+    let d = tempdir();
+    let log = AuditLog::new(d.path());
+    let reason = "0/1 nodes are available: 1 Insufficient cpu. ".repeat(25);
+    log.record(&Entry::new("scale", "deployment hal9/hal9", &reason))
+        .unwrap();
+    // stdout is a pipe here, so no terminal width reaches comfy-table.
+    let o = run(hal9ctl(d.path()).arg("audit"));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let table = stdout(&o);
+    assert!(table.contains("Insufficient cpu"), "{table}");
+    let widest = table.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(widest <= 100, "a {widest}-column line:\n{table}");
+}

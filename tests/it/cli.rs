@@ -256,19 +256,15 @@ fn durations_print_for_people_not_in_debug_form() {
 }
 
 /// The test control plane's kubeconfig (see tests/it/cluster/harness.rs):
-/// a missing plane is a skip, or a failure under HAL9_REQUIRE_CLUSTER=1.
+/// a missing plane is a failure, never a skip (scripts/test.sh starts one).
 fn test_kubeconfig() -> Option<std::path::PathBuf> {
     let p = std::env::var_os("HAL9_TEST_KUBECONFIG")
         .map(std::path::PathBuf::from)
         .filter(|p| p.is_file());
-    if p.is_none() {
-        assert_ne!(
-            std::env::var("HAL9_REQUIRE_CLUSTER").as_deref(),
-            Ok("1"),
-            "HAL9_REQUIRE_CLUSTER=1 but HAL9_TEST_KUBECONFIG names no kubeconfig"
-        );
-        eprintln!("skipped: no test control plane (set HAL9_TEST_KUBECONFIG)");
-    }
+    assert!(
+        p.is_some(),
+        "HAL9_TEST_KUBECONFIG names no kubeconfig: run scripts/test.sh, or start a plane with scripts/k8s-control-plane.sh start DIR"
+    );
     p
 }
 

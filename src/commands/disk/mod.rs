@@ -305,7 +305,12 @@ fn retry_command(args: &DiskCleanupSettings, target: u8, older_than: Duration) -
 
 /// Pure: the command that applies this cleanup, with the same arguments
 /// (the defaults spelled out, so a changed config cannot change the plan).
-fn apply_command(args: &DiskCleanupSettings, target: u8, older_than: Duration, force: bool) -> String {
+fn apply_command(
+    args: &DiskCleanupSettings,
+    target: u8,
+    older_than: Duration,
+    force: bool,
+) -> String {
     let mut cmd = String::from("hal9ctl disk cleanup");
     for p in &args.paths {
         cmd.push(' ');

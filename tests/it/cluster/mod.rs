@@ -1247,5 +1247,5 @@ mod gates;
 mod rbac;
 mod surge;
 
-mod waits;
 mod kubectl_plugin;
+mod waits;
