@@ -129,11 +129,12 @@ mod tests {
                  | 'disk /'=95%;80;90;0;100 'it''s_odd'=0s;;;;"
             )
         );
-        assert_eq!(lines.next(), Some("[OK] GET /health: healthy"));
+        // Detail lines follow the report's order: by urgency, the root cause first.
         assert_eq!(
             lines.next(),
             Some("[CRITICAL] disk /: 95 % / full (next: hal9ctl disk cleanup)")
         );
+        assert_eq!(lines.next(), Some("[OK] GET /health: healthy"));
         assert_eq!(lines.next(), None);
     }
 }
