@@ -69,6 +69,15 @@ pub fn table(header: &[&str]) -> comfy_table::Table {
     t
 }
 
+/// Keep one column (a path, a mount point) on one line, whatever the width:
+/// an operator copies it into the next command, and a wrapped path is a wrong
+/// path. The other columns wrap around it.
+pub fn keep_whole(t: &mut comfy_table::Table, column: usize) {
+    if let Some(c) = t.column_mut(column) {
+        c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
+    }
+}
+
 /// Serialize a report value; a failure here is a bug in a report type, so it
 /// becomes an error document rather than a panic.
 pub fn to_value<T: serde::Serialize>(v: &T) -> serde_json::Value {

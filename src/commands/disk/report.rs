@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::apply::{Applied, Done};
 use super::plan::{Candidate, Eligible, Facts, FsPlan, Kept, Plan};
 use crate::exit::Exit;
-use crate::output::{Mark, Report, Styles, table, to_value};
+use crate::output::{Mark, Report, Styles, keep_whole, table, to_value};
 use crate::system::disk::FsUsage;
 use crate::system::open_files::Holder;
 use crate::system::scan::Category;
@@ -63,6 +63,7 @@ fn render_kept(out: &mut String, kept: &[Kept]) {
         return;
     }
     let mut t = table(&["kept", "size", "why"]);
+    keep_whole(&mut t, 0);
     for k in kept {
         t.add_row(vec![
             k.path.display().to_string(),
@@ -163,6 +164,7 @@ impl Report for UsageReport {
             "use%",
             "reclaimable",
         ]);
+        keep_whole(&mut t, 0);
         for f in &self.filesystems {
             t.add_row(vec![
                 f.usage.mount_point.display().to_string(),
@@ -509,6 +511,7 @@ impl Report for CleanupReport {
             out.push_str("nothing to delete\n");
         } else {
             let mut t = table(&["", "action", "category", "size", "modified", "path"]);
+            keep_whole(&mut t, 5);
             for a in &self.actions {
                 let (mark, what) = match &a.done {
                     Done::Planned => (st.dim("·"), a.op.to_string()),
@@ -536,6 +539,7 @@ impl Report for CleanupReport {
         }
         render_kept(&mut out, &self.kept);
         let mut t = table(&["mount", "use% before", "projected", "after"]);
+        keep_whole(&mut t, 0);
         for f in &self.filesystems {
             t.add_row(vec![
                 f.plan.mount_point.display().to_string(),
