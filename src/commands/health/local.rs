@@ -585,7 +585,7 @@ pub async fn check(ctx: &Ctx) -> CheckReport {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     fn healthy_body(pid: u32) -> HealthBody {
@@ -598,7 +598,8 @@ mod tests {
         }
     }
 
-    fn proc_info(pid: i32, hal9: bool) -> ProcInfo {
+    /// Shared with the no-loop proof, so both model the same processes.
+    pub(crate) fn proc_info(pid: i32, hal9: bool) -> ProcInfo {
         ProcInfo {
             pid,
             ppid: 1,

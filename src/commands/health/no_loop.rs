@@ -13,9 +13,9 @@ use crate::output::Mark;
 use crate::output::checks::{Check, CheckReport, RootCause, by_urgency, root_cause};
 use crate::runtime::api::{CheckBody, HealthBody, HealthStatus, ReadyBody};
 use crate::system::disk::FsUsage;
-use crate::system::process::ProcInfo;
 
 use super::cluster_advice::{Issue, advise, by_cause};
+use super::local::tests::proc_info;
 use super::local::{Facts, LogErrors, NEEDS_A_HUMAN, Probe, plan};
 
 /// Follow the advice from `start` until healthy or a human; the commands run.
@@ -62,28 +62,6 @@ fn converge<S: Clone + std::fmt::Debug>(
 // ---------- local ----------
 
 const PORT: u16 = 8080;
-
-fn proc_info(pid: i32, hal9: bool) -> ProcInfo {
-    ProcInfo {
-        pid,
-        ppid: 1,
-        uid: 1000,
-        user: "op".into(),
-        command: if hal9 {
-            "hal9ctl serve".into()
-        } else {
-            "python3 -m http.server 8080".into()
-        },
-        exe: None,
-        comm: "x".into(),
-        start_ticks: 1,
-        started_at: None,
-        kernel_thread: false,
-        hal9_runtime: hal9,
-        supervisor: None,
-        owner: None,
-    }
-}
 
 fn body(pid: u32, status: HealthStatus) -> HealthBody {
     HealthBody {
