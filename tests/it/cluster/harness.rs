@@ -103,6 +103,35 @@ pub fn exclusive() -> Exclusive {
 
 pub struct Exclusive;
 
+/// Count the caller as a user of the plane, waiting while a test freezes it,
+/// until the returned guard drops (also when the test panics half-way).
+/// Every test that talks to the API server for a while (TestCluster,
+/// RealPods) holds one.
+pub async fn join_plane() -> PlaneUse {
+    loop {
+        let joined = {
+            let mut p = plane();
+            let free = !p.1;
+            if free {
+                p.0 += 1;
+            }
+            free
+        };
+        if joined {
+            return PlaneUse;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+pub struct PlaneUse;
+
+impl Drop for PlaneUse {
+    fn drop(&mut self) {
+        plane().0 -= 1;
+    }
+}
+
 impl Drop for Exclusive {
     fn drop(&mut self) {
         plane().1 = false;
@@ -117,24 +146,12 @@ pub struct TestCluster {
     pub policy: Arc<Mutex<Kubelet>>,
     stop: Arc<AtomicBool>,
     kubelet: Option<std::thread::JoinHandle<()>>,
+    _plane: PlaneUse,
 }
 
 impl TestCluster {
     pub async fn new(kubeconfig: PathBuf, prefix: &str) -> TestCluster {
-        loop {
-            let joined = {
-                let mut p = plane();
-                let free = !p.1;
-                if free {
-                    p.0 += 1;
-                }
-                free
-            };
-            if joined {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        let plane_use = join_plane().await;
         let client = client(&kubeconfig, None).await;
         let ns = format!("{prefix}-{:08x}", rand_suffix());
         let nss: Api<Namespace> = Api::all(client.clone());
@@ -170,6 +187,7 @@ impl TestCluster {
             policy,
             stop,
             kubelet,
+            _plane: plane_use,
         }
     }
 
@@ -268,7 +286,6 @@ fn rand_suffix() -> u32 {
 
 impl Drop for TestCluster {
     fn drop(&mut self) {
-        plane().0 -= 1;
         self.stop.store(true, Ordering::SeqCst);
         if let Some(h) = self.kubelet.take() {
             let _ = h.join();

@@ -13,7 +13,7 @@ use kube::api::{DeleteParams, ListParams, PostParams};
 use kube::{Api, Client};
 use serde_json::json;
 
-use super::harness::{client, rt};
+use super::harness::{PlaneUse, client, join_plane, rt};
 use crate::common::repo_root;
 
 fn node_env(name: &str) -> String {
@@ -26,10 +26,13 @@ pub struct RealPods {
     pub kubeconfig: PathBuf,
     pub ns: String,
     pub client: Client,
+    _plane: PlaneUse,
 }
 
 impl RealPods {
     pub async fn new(kubeconfig: PathBuf, prefix: &str) -> RealPods {
+        // A test that freezes the API server waits for this one to end.
+        let plane_use = join_plane().await;
         let client = client(&kubeconfig, None).await;
         let mut b = [0u8; 4];
         getrandom::fill(&mut b).unwrap();
@@ -55,6 +58,7 @@ impl RealPods {
             kubeconfig,
             ns,
             client,
+            _plane: plane_use,
         }
     }
 
