@@ -391,6 +391,36 @@ pub async fn engine(
     execute(ctx, a, forward, &jd, &backend, &mut journal).await
 }
 
+/// The run stops after a gate, resumable: the journal says why, the audit
+/// log says what, and the report names the command that goes on.
+#[allow(clippy::too_many_arguments)]
+async fn halt(
+    ctx: &Ctx,
+    b: &Backend,
+    jd: &JournalDir,
+    j: &mut Journal,
+    bar: &indicatif::ProgressBar,
+    verb: &str,
+    reason: &str,
+    journal_reason: String,
+    next: &str,
+) -> anyhow::Result<RollbackReport> {
+    j.status = RollbackStatus::Interrupted;
+    j.reason = Some(journal_reason);
+    jd.save(j)
+        .map_err(|e| io_failure("cannot write the rollback journal", e))?;
+    audit(ctx, &j.target, &format!("{verb} {}: {reason}", j.id));
+    bar.finish_and_clear();
+    Ok(RollbackReport {
+        summary: format!("{verb}: {reason}"),
+        status: Exit::Warning,
+        dry_run: false,
+        migration: b.get().await.ok(),
+        journal: Some(j.clone()),
+        next: Some(next.into()),
+    })
+}
+
 async fn execute(
     ctx: &Ctx,
     a: &RollbackArgs,
@@ -573,21 +603,19 @@ async fn execute(
                     i + 1,
                     detail.join("; ")
                 );
-                j.status = RollbackStatus::Interrupted;
-                j.reason = Some(reason.clone());
-                save(j)?;
-                audit(ctx, &j.target, &format!("paused {}: {reason}", j.id));
-                bar.finish_and_clear();
-                return Ok(RollbackReport {
-                    summary: format!("paused: {reason}"),
-                    status: Exit::Warning,
-                    dry_run: false,
-                    migration: b.get().await.ok(),
-                    journal: Some(j.clone()),
-                    next: Some(
-                        "send traffic, then: hal9ctl rollback --resume   # or, to feed the gates probe signals: hal9ctl rollback --resume --allow-no-traffic".into(),
-                    ),
-                });
+                let journal_reason = reason.clone();
+                return halt(
+                    ctx,
+                    b,
+                    jd,
+                    j,
+                    &bar,
+                    "paused",
+                    &reason,
+                    journal_reason,
+                    "send traffic, then: hal9ctl rollback --resume   # or, to feed the gates probe signals: hal9ctl rollback --resume --allow-no-traffic",
+                )
+                .await;
             }
             save(j)?;
             if !failed.is_empty() {
@@ -620,38 +648,34 @@ async fn execute(
                         );
                     }
                     _ if forward.is_some() => {
-                        j.status = RollbackStatus::Interrupted;
-                        j.reason = Some(format!("{reason}; stopped there"));
-                        save(j)?;
-                        audit(ctx, &j.target, &format!("stopped {}: {reason}", j.id));
-                        bar.finish_and_clear();
-                        return Ok(RollbackReport {
-                            summary: format!("stopped: {reason}"),
-                            status: Exit::Warning,
-                            dry_run: false,
-                            migration: b.get().await.ok(),
-                            journal: Some(j.clone()),
-                            next: Some(
-                                "hal9ctl migrate --resume   # or back to the last good phase: hal9ctl migrate --resume --on-failure rollback   # or: hal9ctl migrate --abort".into(),
-                            ),
-                        });
+                        let journal_reason = format!("{reason}; stopped there");
+                        return halt(
+                            ctx,
+                            b,
+                            jd,
+                            j,
+                            &bar,
+                            "stopped",
+                            &reason,
+                            journal_reason,
+                            "hal9ctl migrate --resume   # or back to the last good phase: hal9ctl migrate --resume --on-failure rollback   # or: hal9ctl migrate --abort",
+                        )
+                        .await;
                     }
                     OnFailure::Pause => {
-                        j.status = RollbackStatus::Interrupted;
-                        j.reason = Some(reason.clone());
-                        save(j)?;
-                        audit(ctx, &j.target, &format!("paused {}: {reason}", j.id));
-                        bar.finish_and_clear();
-                        return Ok(RollbackReport {
-                            summary: format!("paused: {reason}"),
-                            status: Exit::Warning,
-                            dry_run: false,
-                            migration: b.get().await.ok(),
-                            journal: Some(j.clone()),
-                            next: Some(
-                                "hal9ctl rollback --resume   # or: hal9ctl rollback --abort".into(),
-                            ),
-                        });
+                        let journal_reason = reason.clone();
+                        return halt(
+                            ctx,
+                            b,
+                            jd,
+                            j,
+                            &bar,
+                            "paused",
+                            &reason,
+                            journal_reason,
+                            "hal9ctl rollback --resume   # or: hal9ctl rollback --abort",
+                        )
+                        .await;
                     }
                     OnFailure::Abort => {
                         // Skip the remaining intermediate steps, go to the target now.
