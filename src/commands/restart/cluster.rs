@@ -98,7 +98,7 @@ pub async fn restart(
         .as_ref()
         .map(|c| format!(" --context {c}"))
         .unwrap_or_default();
-    crate::output::prompt::confirm(
+    crate::output::prompt::confirm_or_refuse(
         &format!("restart every pod of {target_s} (rolling)"),
         ctx.global.yes,
         &format!(

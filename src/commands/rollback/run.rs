@@ -372,7 +372,7 @@ pub async fn engine(
                 Direction::Back => ("roll the migration back", "hal9ctl rollback … --yes"),
                 Direction::Forward => ("move the migration forward", "hal9ctl migrate … --yes"),
             };
-            crate::output::prompt::confirm(
+            crate::output::prompt::confirm_or_refuse(
                 &format!(
                     "{verb} from {} ({:.2} % hierarchical) to {} in {} step(s)",
                     cur.phase,

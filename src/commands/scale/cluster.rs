@@ -719,7 +719,7 @@ pub async fn restore(
             status: Exit::Ok,
         });
     }
-    crate::output::prompt::confirm(
+    crate::output::prompt::confirm_or_refuse(
         &format!("restore {target_s} to its pre-emergency size (this removes capacity)"),
         ctx.global.yes,
         &format!("hal9ctl scale --restore {} --yes", flags(t)),
@@ -899,7 +899,7 @@ pub async fn set_replicas(
         });
     }
     if n < current {
-        crate::output::prompt::confirm(
+        crate::output::prompt::confirm_or_refuse(
             &format!("scale {target_s} down from {current} to {n}"),
             ctx.global.yes,
             &format!("hal9ctl scale --replicas {n} {} --yes", flags(t)),
