@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 
 use super::plan::{
-    Action, Facts, Holder, Options, Proved, container_label, refusal_next, retry_hint,
+    Action, Facts, Holder, PortConflictSettings, Proved, container_label, refusal_next, retry_hint,
 };
 use super::report::{Done, Outcome, PortConflictReport, RestartResult};
 use crate::cli::Ctx;
@@ -38,7 +38,7 @@ const READY_WAIT: Duration = Duration::from_secs(30);
 
 pub(super) fn apply(
     ctx: &Ctx,
-    opts: &Options,
+    opts: &PortConflictSettings,
     facts: &Facts,
     audit: &AuditLog,
     report: &mut PortConflictReport,
@@ -256,7 +256,7 @@ fn stop_container(
     id: &str,
     name: &str,
     socket: &str,
-    opts: &Options,
+    opts: &PortConflictSettings,
     audit: &AuditLog,
 ) -> Done {
     // A docker-proxy holder means the container publishes the port: re-check that.
@@ -395,7 +395,7 @@ struct Respawner {
 /// The verify step: watch the freed port without binding it (a bind of ours
 /// would make the respawned holder fail and hide its respawner), then bind
 /// once more.
-fn settle(opts: &Options) -> Result<Settled, String> {
+fn settle(opts: &PortConflictSettings) -> Result<Settled, String> {
     let deadline = Instant::now() + RESPAWN_SETTLE;
     loop {
         if let Some(retaken) = retaken(opts) {
@@ -409,7 +409,7 @@ fn settle(opts: &Options) -> Result<Settled, String> {
     sockets::try_bind_all(opts.port, opts.udp).map(|()| Settled::Free)
 }
 
-fn retaken(opts: &Options) -> Option<Settled> {
+fn retaken(opts: &PortConflictSettings) -> Option<Settled> {
     let socks = sockets::bound_to(opts.port, opts.udp).ok()?;
     if socks.is_empty() {
         return None;
@@ -467,8 +467,9 @@ fn respawner_of(holder: &ProcInfo) -> Option<Respawner> {
 /// config, then wait for `/ready`.
 pub(super) fn restart(ctx: &Ctx, port: u16, predecessor: Option<&RuntimeInfo>) -> RestartResult {
     let listen = SocketAddr::new(ctx.config().server.listen.ip(), port);
-    let pid = match crate::commands::restart::local::start_detached(
-        ctx,
+    let pid = match crate::system::serve_detached::start_detached(
+        &ctx.state_dir,
+        ctx.loaded.file.as_deref(),
         listen,
         false,
         std::time::Duration::from_secs(30),
@@ -482,8 +483,7 @@ pub(super) fn restart(ctx: &Ctx, port: u16, predecessor: Option<&RuntimeInfo>) -
             };
         }
     };
-    let ready_ip = sockets::dial_addr(listen).ip();
-    let url = format!("http://{}", SocketAddr::new(ready_ip, port));
+    let url = format!("http://{}", sockets::dial_addr(listen));
     match wait_ready(&url) {
         Ok(after) => RestartResult {
             ok: true,

@@ -7,12 +7,12 @@
 mod apply;
 pub mod plan;
 mod report;
+mod settings;
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
 
 use crate::cli::Ctx;
-use crate::cli::args::PortConflictArgs;
 use crate::exit::{Exit, Failure};
 use crate::runtime::state::{RuntimeInfo, StateDir};
 use crate::system::audit::AuditLog;
@@ -21,20 +21,11 @@ use crate::system::process;
 use crate::system::runtime_identity;
 use crate::system::safety::Caller;
 use crate::system::sockets::{self, Proto};
-use plan::{Facts, Holder, Options, Proved, dry_run_ending, plan, retry_hint};
+use plan::{Facts, Holder, Proved, dry_run_ending, plan, retry_hint};
 pub use report::{Done, Outcome, PortConflictReport, RestartResult};
+pub use settings::PortConflictSettings;
 
-pub fn run(ctx: &Ctx, args: &PortConflictArgs) -> anyhow::Result<PortConflictReport> {
-    let opts = Options {
-        port: args
-            .port
-            .unwrap_or_else(|| ctx.config().server.listen.port()),
-        udp: args.udp,
-        force: args.force,
-        signal: args.signal,
-        grace: args.grace,
-        restart: args.restart,
-    };
+pub fn run(ctx: &Ctx, opts: &PortConflictSettings) -> anyhow::Result<PortConflictReport> {
     if opts.port == 0 {
         return Err(Failure::usage("port 0 is not a port anyone can hold")
             .with_next("hal9ctl emergency port-conflict --port 8080")
@@ -44,8 +35,8 @@ pub fn run(ctx: &Ctx, args: &PortConflictArgs) -> anyhow::Result<PortConflictRep
     // Read before apply: a runtime stopped here removes its runtime.json, and
     // `--restart` starts its successor with the arguments it recorded.
     let predecessor = recorded(&state);
-    let facts = gather(&opts, &state)?;
-    let plan = plan(&facts, &opts);
+    let facts = gather(opts, &state)?;
+    let plan = plan(&facts, opts);
     let mut report = PortConflictReport {
         port: opts.port,
         protocols: protocols(opts.udp),
@@ -66,14 +57,14 @@ pub fn run(ctx: &Ctx, args: &PortConflictArgs) -> anyhow::Result<PortConflictRep
         report.message = if report.plan.is_empty() {
             format!("dry run: nothing holds port {}", opts.port)
         } else {
-            dry_run_ending(&opts, &report.plan)
+            dry_run_ending(opts, &report.plan)
         };
-        report.next = (!report.plan.is_empty()).then(|| retry_hint(&opts, opts.force));
+        report.next = (!report.plan.is_empty()).then(|| retry_hint(opts, opts.force));
         return Ok(report);
     }
     let audit = AuditLog::new(&ctx.state_dir);
-    apply::apply(ctx, &opts, &facts, &audit, &mut report);
-    if report.outcome == Outcome::Free && args.restart {
+    apply::apply(ctx, opts, &facts, &audit, &mut report);
+    if report.outcome == Outcome::Free && opts.restart {
         let r = apply::restart(ctx, opts.port, predecessor.as_ref());
         apply::record(&audit, "restart", "hal9ctl serve --detach", r.ok, &r.detail);
         if !r.ok {
@@ -96,7 +87,7 @@ fn protocols(udp: bool) -> Vec<Proto> {
     }
 }
 
-fn gather(opts: &Options, state: &StateDir) -> anyhow::Result<Facts> {
+fn gather(opts: &PortConflictSettings, state: &StateDir) -> anyhow::Result<Facts> {
     let sockets = sockets::bound_to(opts.port, opts.udp).map_err(|e| {
         Failure::unknown(format!("cannot read the socket tables in /proc/net: {e}"))
     })?;
@@ -139,10 +130,9 @@ fn recorded(state: &StateDir) -> Option<RuntimeInfo> {
 fn prove(state: &StateDir, info: &RuntimeInfo) -> Option<Proved> {
     let e = runtime_identity::verify(info).ok()?;
     let listen: SocketAddr = info.listen.parse().ok()?;
-    let ip = sockets::dial_addr(listen).ip();
     Some(Proved {
         pid: e.pid,
-        url: format!("http://{}", SocketAddr::new(ip, listen.port())),
+        url: format!("http://{}", sockets::dial_addr(listen)),
         token_file: state.admin_token_file(),
     })
 }

@@ -12,17 +12,7 @@ use crate::system::process::ProcInfo;
 use crate::system::safety::{self, Caller, Refusal};
 use crate::system::sockets::BoundSocket;
 
-/// The options that shape the plan.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Options {
-    pub port: u16,
-    pub udp: bool,
-    pub force: bool,
-    pub signal: Signal,
-    pub grace: Duration,
-    /// Start the runtime once the port is free; carried into every retry command.
-    pub restart: bool,
-}
+pub use super::settings::PortConflictSettings;
 
 /// A process holding one or more of the port's sockets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -113,7 +103,7 @@ impl Plan {
 }
 
 /// Pure policy: what to do with each holder.
-pub fn plan(facts: &Facts, opts: &Options) -> Plan {
+pub fn plan(facts: &Facts, opts: &PortConflictSettings) -> Plan {
     let pids: BTreeSet<i32> = facts.holders.iter().map(|h| h.info.pid).collect();
     let mut ordered: Vec<&Holder> = facts.holders.iter().collect();
     ordered.sort_by_key(|h| (pids.contains(&h.info.ppid), h.info.pid));
@@ -211,7 +201,7 @@ pub fn plan(facts: &Facts, opts: &Options) -> Plan {
 }
 
 /// The command with the same arguments as this one (`--force` as asked).
-pub(super) fn retry_hint(opts: &Options, force: bool) -> String {
+pub(super) fn retry_hint(opts: &PortConflictSettings, force: bool) -> String {
     let mut s = format!("hal9ctl emergency port-conflict --port {}", opts.port);
     if opts.udp {
         s.push_str(" --udp");
@@ -239,7 +229,7 @@ pub(super) fn retry_hint(opts: &Options, force: bool) -> String {
 
 /// Pure: how a dry run ends: the exact command that applies the plan, and
 /// whether it would refuse without `--force` (or a yes at a terminal).
-pub(super) fn dry_run_ending(opts: &Options, plan: &Plan) -> String {
+pub(super) fn dry_run_ending(opts: &PortConflictSettings, plan: &Plan) -> String {
     if plan.refused.is_some() {
         return format!(
             "dry run: nothing was changed; applying it would refuse, even with --force (see the plan): {}",
@@ -258,7 +248,7 @@ pub(super) fn dry_run_ending(opts: &Options, plan: &Plan) -> String {
     )
 }
 
-pub(super) fn refusal_next(opts: &Options, facts: &Facts, plan: &Plan) -> String {
+pub(super) fn refusal_next(opts: &PortConflictSettings, facts: &Facts, plan: &Plan) -> String {
     if facts.caller.foreign_proc.is_some() {
         return format!(
             "run it in the pid namespace that /proc belongs to (e.g. on the host), or give this namespace its own /proc (unshare --pid --fork --mount-proc): {}",
@@ -358,8 +348,8 @@ mod tests {
         }
     }
 
-    fn opts(force: bool) -> Options {
-        Options {
+    fn opts(force: bool) -> PortConflictSettings {
+        PortConflictSettings {
             port: 8080,
             udp: false,
             force,
@@ -371,7 +361,7 @@ mod tests {
 
     #[test]
     fn a_dry_run_ends_with_the_command_that_applies_it_with_the_same_args() {
-        let o = Options {
+        let o = PortConflictSettings {
             restart: true,
             signal: Signal::SIGINT,
             ..opts(false)
@@ -383,7 +373,7 @@ mod tests {
             "{end}"
         );
         assert!(end.contains("unless given --yes or --force"), "{end}");
-        let forced = Options { force: true, ..o };
+        let forced = PortConflictSettings { force: true, ..o };
         let end = dry_run_ending(
             &forced,
             &plan(&facts(vec![info(701, 1, "python3")]), &forced),
@@ -492,7 +482,7 @@ mod tests {
     fn chosen_signal_applies_to_others_only() {
         let mut rt = info(700, 1, "hal9ctl");
         rt.hal9_runtime = true;
-        let o = Options {
+        let o = PortConflictSettings {
             signal: Signal::SIGINT,
             ..opts(true)
         };
