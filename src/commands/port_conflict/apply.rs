@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 
 use super::plan::{
-    Action, Facts, Holder, PortConflictSettings, Proved, container_label, refusal_next, retry_hint,
+    Action, PortConflictSettings, PortFacts, PortHolder, Proved, container_label, refusal_next,
+    retry_hint,
 };
-use super::report::{Done, Outcome, PortConflictReport, RestartResult};
+use super::report::{PortConflictReport, PortOutcome, PortStep, RestartResult};
 use crate::cli::Ctx;
 use crate::exit::Exit;
 use crate::output::{Styles, prompt};
@@ -39,12 +40,13 @@ const READY_WAIT: Duration = Duration::from_secs(30);
 pub(super) fn apply(
     ctx: &Ctx,
     opts: &PortConflictSettings,
-    facts: &Facts,
+    facts: &PortFacts,
     audit: &AuditLog,
     report: &mut PortConflictReport,
 ) {
     let plan = report.plan.clone();
-    let holders: BTreeMap<i32, &Holder> = facts.holders.iter().map(|h| (h.info.pid, h)).collect();
+    let holders: BTreeMap<i32, &PortHolder> =
+        facts.holders.iter().map(|h| (h.info.pid, h)).collect();
     let describe = |pid: i32| {
         holders
             .get(&pid)
@@ -76,7 +78,7 @@ pub(super) fn apply(
                 &format!("refused: {why}"),
             );
         }
-        report.outcome = Outcome::Refused;
+        report.outcome = PortOutcome::Refused;
         report.exit = Exit::Critical;
         report.message = format!("refused: nothing was signalled, because {why}");
         report.next = Some(refusal_next(opts, facts, &plan));
@@ -140,7 +142,7 @@ pub(super) fn apply(
             for w in &who {
                 record(audit, "kill", w, false, &message);
             }
-            report.outcome = Outcome::Refused;
+            report.outcome = PortOutcome::Refused;
             report.exit = Exit::Critical;
             report.message = message;
             report.next = Some(next);
@@ -171,7 +173,7 @@ pub(super) fn apply(
             Action::Drain => {
                 let d = drain(facts.proved.as_ref(), p.pid, &ctx.state_dir);
                 record(audit, "drain", &describe(p.pid), d.ok, &d.result);
-                report.done.push(Done {
+                report.done.push(PortStep {
                     pid: Some(p.pid),
                     ..d
                 });
@@ -198,13 +200,13 @@ pub(super) fn apply(
 
     match sockets::prove_free(opts.port, opts.udp, BIND_SETTLE).and_then(|()| settle(opts)) {
         Ok(Settled::Free) => {
-            report.outcome = Outcome::Free;
+            report.outcome = PortOutcome::Free;
             report.exit = Exit::Ok;
             report.message = format!("port {} is free", opts.port);
         }
         Ok(Settled::Retaken { holders, respawner }) => {
             // The holders we stopped are gone, the port is not free: partly done.
-            report.outcome = Outcome::Retaken;
+            report.outcome = PortOutcome::Retaken;
             report.exit = Exit::Warning;
             report.still_held_by = sockets::still_held_by(opts.port, opts.udp);
             let by = respawner
@@ -223,7 +225,7 @@ pub(super) fn apply(
             });
         }
         Err(busy) => {
-            report.outcome = Outcome::StillHeld;
+            report.outcome = PortOutcome::StillHeld;
             report.exit = Exit::Critical;
             report.still_held_by = sockets::still_held_by(opts.port, opts.udp);
             let who = if report.still_held_by.is_empty() {
@@ -251,14 +253,14 @@ pub(super) fn apply(
 /// The engine stops the container (and with it the docker-proxy); hal9ctl
 /// signals nothing. The port itself is proven free afterwards by binding it.
 fn stop_container(
-    facts: &Facts,
+    facts: &PortFacts,
     pid: i32,
     id: &str,
     name: &str,
     socket: &str,
     opts: &PortConflictSettings,
     audit: &AuditLog,
-) -> Done {
+) -> PortStep {
     // A docker-proxy holder means the container publishes the port: re-check that.
     let via_proxy = facts.holders.iter().any(|h| {
         h.info.pid == pid && matches!(&h.info.owner, Some(Owner::Docker { proxy: Some(_), .. }))
@@ -271,7 +273,7 @@ fn stop_container(
             Err(e) => (false, format!("failed: {e}")),
         };
     record(audit, "docker stop", &target, ok, &result);
-    Done {
+    PortStep {
         pid: Some(pid),
         step: format!("docker stop {name}"),
         ok,
@@ -279,7 +281,7 @@ fn stop_container(
     }
 }
 
-fn signal_step(e: &Expected, sig: Signal, who: &str, audit: &AuditLog) -> Done {
+fn signal_step(e: &Expected, sig: Signal, who: &str, audit: &AuditLog) -> PortStep {
     let (ok, result) = match signals::send_checked(e, sig) {
         Ok(()) => (true, "sent".to_string()),
         Err(err) => (false, format!("failed: {err}")),
@@ -291,7 +293,7 @@ fn signal_step(e: &Expected, sig: Signal, who: &str, audit: &AuditLog) -> Done {
         ok,
         &format!("{} {result}", sig.as_str()),
     );
-    Done {
+    PortStep {
         pid: Some(e.pid),
         step: sig.as_str().to_string(),
         ok,
@@ -302,7 +304,7 @@ fn signal_step(e: &Expected, sig: Signal, who: &str, audit: &AuditLog) -> Done {
 /// Best effort, and only with a token proved to be the holder's: the
 /// runtime recorded in the state dir, proved by pid, start time and socket.
 /// Any other runtime is left to SIGTERM, which drains it the same way.
-fn drain(proved: Option<&Proved>, pid: i32, state_dir: &std::path::Path) -> Done {
+fn drain(proved: Option<&Proved>, pid: i32, state_dir: &std::path::Path) -> PortStep {
     let result = match proved.filter(|p| p.pid == pid) {
         None => Err(format!(
             "skipped: pid {pid} is not the runtime recorded in {}, so no admin token is known to be its; SIGTERM drains it the same way",
@@ -316,7 +318,7 @@ fn drain(proved: Option<&Proved>, pid: i32, state_dir: &std::path::Path) -> Done
         Ok(()) => (true, "ok".to_string()),
         Err(e) => (false, e),
     };
-    Done {
+    PortStep {
         pid: None,
         step: "drain".into(),
         ok,

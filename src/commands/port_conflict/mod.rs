@@ -21,8 +21,8 @@ use crate::system::process;
 use crate::system::runtime_identity;
 use crate::system::safety::Caller;
 use crate::system::sockets::{self, Proto};
-use plan::{Facts, Holder, Proved, dry_run_ending, plan, retry_hint};
-pub use report::{Done, Outcome, PortConflictReport, RestartResult};
+use plan::{PortFacts, PortHolder, Proved, dry_run_ending, plan, retry_hint};
+pub use report::{PortConflictReport, PortOutcome, PortStep, RestartResult};
 pub use settings::PortConflictSettings;
 
 pub fn run(ctx: &Ctx, opts: &PortConflictSettings) -> anyhow::Result<PortConflictReport> {
@@ -45,7 +45,7 @@ pub fn run(ctx: &Ctx, opts: &PortConflictSettings) -> anyhow::Result<PortConflic
         holders: facts.holders.clone(),
         plan,
         done: Vec::new(),
-        outcome: Outcome::Planned,
+        outcome: PortOutcome::Planned,
         still_held_by: Vec::new(),
         restart: None,
         message: String::new(),
@@ -64,7 +64,7 @@ pub fn run(ctx: &Ctx, opts: &PortConflictSettings) -> anyhow::Result<PortConflic
     }
     let audit = AuditLog::new(&ctx.state_dir);
     apply::apply(ctx, opts, &facts, &audit, &mut report);
-    if report.outcome == Outcome::Free && opts.restart {
+    if report.outcome == PortOutcome::Free && opts.restart {
         let r = apply::restart(ctx, opts.port, predecessor.as_ref());
         apply::record(&audit, "restart", "hal9ctl serve --detach", r.ok, &r.detail);
         if !r.ok {
@@ -87,21 +87,21 @@ fn protocols(udp: bool) -> Vec<Proto> {
     }
 }
 
-fn gather(opts: &PortConflictSettings, state: &StateDir) -> anyhow::Result<Facts> {
+fn gather(opts: &PortConflictSettings, state: &StateDir) -> anyhow::Result<PortFacts> {
     let sockets = sockets::bound_to(opts.port, opts.udp).map_err(|e| {
         Failure::unknown(format!("cannot read the socket tables in /proc/net: {e}"))
     })?;
     let inodes: BTreeSet<u64> = sockets.iter().map(|s| s.inode).collect();
     let by_pid = sockets::holders(&inodes)
         .map_err(|e| Failure::unknown(format!("cannot list processes in /proc: {e}")))?;
-    let mut holders: Vec<Holder> = by_pid
+    let mut holders: Vec<PortHolder> = by_pid
         .into_iter()
         // A holder that exited since the scan holds nothing any more. No pid
         // from a state file makes a holder "the runtime": its exe and argv do.
         .filter_map(|(pid, inodes)| {
             process::inspect(pid, &[])
                 .ok()
-                .map(|info| Holder { info, inodes })
+                .map(|info| PortHolder { info, inodes })
         })
         .collect();
     for h in holders.iter_mut() {
@@ -114,7 +114,7 @@ fn gather(opts: &PortConflictSettings, state: &StateDir) -> anyhow::Result<Facts
             owner::resolve(o, opts.port, &bound);
         }
     }
-    Ok(Facts {
+    Ok(PortFacts {
         sockets,
         holders,
         caller: Caller::current(),

@@ -9,14 +9,14 @@ use serde::Serialize;
 
 use crate::system::owner::{self, Verdict};
 use crate::system::process::ProcInfo;
-use crate::system::safety::{self, Caller, Refusal};
+use crate::system::safety::{self, Caller, SignalRefusal};
 use crate::system::sockets::BoundSocket;
 
 pub use super::settings::PortConflictSettings;
 
 /// A process holding one or more of the port's sockets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Holder {
+pub struct PortHolder {
     #[serde(flatten)]
     pub info: ProcInfo,
     pub inodes: BTreeSet<u64>,
@@ -24,9 +24,9 @@ pub struct Holder {
 
 /// What gather found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Facts {
+pub struct PortFacts {
     pub sockets: Vec<BoundSocket>,
-    pub holders: Vec<Holder>,
+    pub holders: Vec<PortHolder>,
     pub caller: Caller,
     /// The runtime of `--state-dir`, when its runtime.json is proved to
     /// describe a live process: only that process may get this dir's token.
@@ -53,7 +53,7 @@ pub enum Action {
         signal: Signal,
     },
     Refuse {
-        reason: Refusal,
+        reason: SignalRefusal,
     },
     /// A container's holder (its own process, or the docker-proxy of its
     /// published port): stopped through the Docker Engine API, never signalled.
@@ -82,7 +82,7 @@ pub struct Planned {
 
 /// The whole decision, made from facts alone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Plan {
+pub struct PortConflictPlan {
     /// Parents before their workers, so a pre-fork master is not asked to respawn them.
     pub steps: Vec<Planned>,
     /// Sockets on the port whose holder we cannot see (another user's, another namespace).
@@ -96,16 +96,16 @@ pub struct Plan {
     pub respawn_warnings: Vec<String>,
 }
 
-impl Plan {
+impl PortConflictPlan {
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty() && self.unresolved.is_empty()
     }
 }
 
 /// Pure policy: what to do with each holder.
-pub fn plan(facts: &Facts, opts: &PortConflictSettings) -> Plan {
+pub fn plan(facts: &PortFacts, opts: &PortConflictSettings) -> PortConflictPlan {
     let pids: BTreeSet<i32> = facts.holders.iter().map(|h| h.info.pid).collect();
-    let mut ordered: Vec<&Holder> = facts.holders.iter().collect();
+    let mut ordered: Vec<&PortHolder> = facts.holders.iter().collect();
     ordered.sort_by_key(|h| (pids.contains(&h.info.ppid), h.info.pid));
 
     let mut steps = Vec::new();
@@ -118,7 +118,7 @@ pub fn plan(facts: &Facts, opts: &PortConflictSettings) -> Plan {
             .as_deref()
             .and_then(|p| p.file_name())
             .and_then(|n| n.to_str());
-        let target = safety::Target {
+        let target = safety::SignalTarget {
             pid: h.info.pid,
             uid: h.info.uid,
             comm: &h.info.comm,
@@ -191,7 +191,7 @@ pub fn plan(facts: &Facts, opts: &PortConflictSettings) -> Plan {
                 Action::Signal { .. } | Action::StopContainer { .. }
             )
         });
-    Plan {
+    PortConflictPlan {
         steps,
         unresolved,
         needs_confirmation,
@@ -229,7 +229,7 @@ pub(super) fn retry_hint(opts: &PortConflictSettings, force: bool) -> String {
 
 /// Pure: how a dry run ends: the exact command that applies the plan, and
 /// whether it would refuse without `--force` (or a yes at a terminal).
-pub(super) fn dry_run_ending(opts: &PortConflictSettings, plan: &Plan) -> String {
+pub(super) fn dry_run_ending(opts: &PortConflictSettings, plan: &PortConflictPlan) -> String {
     if plan.refused.is_some() {
         return format!(
             "dry run: nothing was changed; applying it would refuse, even with --force (see the plan): {}",
@@ -248,7 +248,11 @@ pub(super) fn dry_run_ending(opts: &PortConflictSettings, plan: &Plan) -> String
     )
 }
 
-pub(super) fn refusal_next(opts: &PortConflictSettings, facts: &Facts, plan: &Plan) -> String {
+pub(super) fn refusal_next(
+    opts: &PortConflictSettings,
+    facts: &PortFacts,
+    plan: &PortConflictPlan,
+) -> String {
     if facts.caller.foreign_proc.is_some() {
         return format!(
             "run it in the pid namespace that /proc belongs to (e.g. on the host), or give this namespace its own /proc (unshare --pid --fork --mount-proc): {}",
@@ -267,7 +271,7 @@ pub(super) fn refusal_next(opts: &PortConflictSettings, facts: &Facts, plan: &Pl
         matches!(
             p.action,
             Action::Refuse {
-                reason: Refusal::OtherUser { .. }
+                reason: SignalRefusal::OtherUser { .. }
             }
         )
     });
@@ -328,12 +332,12 @@ mod tests {
         }
     }
 
-    fn facts(holders: Vec<ProcInfo>) -> Facts {
-        Facts {
+    fn facts(holders: Vec<ProcInfo>) -> PortFacts {
+        PortFacts {
             sockets: vec![sock(7)],
             holders: holders
                 .into_iter()
-                .map(|info| Holder {
+                .map(|info| PortHolder {
                     info,
                     inodes: BTreeSet::from([7]),
                 })

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::plan::{Action, Holder, Plan};
+use super::plan::{Action, PortConflictPlan, PortHolder};
 use crate::exit::Exit;
 use crate::output::{Mark, Report, Styles, table, to_value};
 use crate::system::owner::Owner;
@@ -11,7 +11,7 @@ use crate::system::sockets::{BoundSocket, Proto};
 
 /// One thing apply did, for the report and the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Done {
+pub struct PortStep {
     pub pid: Option<i32>,
     pub step: String,
     pub ok: bool,
@@ -20,7 +20,7 @@ pub struct Done {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub enum PortOutcome {
     /// `--dry-run`: the plan only.
     Planned,
     Free,
@@ -42,10 +42,10 @@ pub struct PortConflictReport {
     pub protocols: Vec<Proto>,
     pub dry_run: bool,
     pub sockets: Vec<BoundSocket>,
-    pub holders: Vec<Holder>,
-    pub plan: Plan,
-    pub done: Vec<Done>,
-    pub outcome: Outcome,
+    pub holders: Vec<PortHolder>,
+    pub plan: PortConflictPlan,
+    pub done: Vec<PortStep>,
+    pub outcome: PortOutcome,
     /// Who holds the port after apply, when it is not free.
     pub still_held_by: Vec<String>,
     pub restart: Option<RestartResult>,
@@ -164,12 +164,12 @@ impl Report for PortConflictReport {
             out.push_str(&format!("{mark} restart: {}\n", r.detail));
         }
         let mark = match self.outcome {
-            Outcome::Free => Mark::Ok,
-            Outcome::Planned => Mark::Unknown,
-            Outcome::Retaken => Mark::Warn,
-            Outcome::StillHeld | Outcome::Refused => Mark::Fail,
+            PortOutcome::Free => Mark::Ok,
+            PortOutcome::Planned => Mark::Unknown,
+            PortOutcome::Retaken => Mark::Warn,
+            PortOutcome::StillHeld | PortOutcome::Refused => Mark::Fail,
         };
-        if self.outcome == Outcome::Planned {
+        if self.outcome == PortOutcome::Planned {
             out.push_str(&format!("{}\n", self.message));
         } else {
             out.push_str(&format!("{} {}\n", st.mark(mark), self.message));

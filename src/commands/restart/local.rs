@@ -52,7 +52,7 @@ pub enum Recorded {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "mode", rename_all = "snake_case")]
-pub enum Plan {
+pub enum HandoverPlan {
     /// Start a successor beside the running instance, then retire it.
     Handover { old_pid: u32, old_healthy: bool },
     /// Nothing of ours runs: clear stale files and start.
@@ -63,21 +63,21 @@ pub enum Plan {
 }
 
 /// Pure: facts in, decision out.
-pub fn plan(f: &Found, force: bool) -> Plan {
+pub fn plan(f: &Found, force: bool) -> HandoverPlan {
     match &f.recorded {
-        Recorded::Proved { pid } if f.lock_held => Plan::Handover {
+        Recorded::Proved { pid } if f.lock_held => HandoverPlan::Handover {
             old_pid: *pid,
             old_healthy: f.healthy,
         },
         // --force does not reach here: it clears the port, never a pid nobody could vouch for.
-        Recorded::Unproved { pid, why } if f.lock_held => Plan::Refuse {
+        Recorded::Unproved { pid, why } if f.lock_held => HandoverPlan::Refuse {
             reason: format!("runtime.json names pid {pid}, but {why}; nothing was signalled"),
             next: format!(
                 "hal9ctl emergency port-conflict --port {} --restart   # stops what really holds the port, then starts the runtime",
                 f.listen.port()
             ),
         },
-        _ if f.port_taken && !force => Plan::Refuse {
+        _ if f.port_taken && !force => HandoverPlan::Refuse {
             reason: format!(
                 "port {} is held by a process that is not this runtime",
                 f.listen.port()
@@ -87,7 +87,7 @@ pub fn plan(f: &Found, force: bool) -> Plan {
                 f.listen.port()
             ),
         },
-        _ => Plan::ColdStart {
+        _ => HandoverPlan::ColdStart {
             clear_stale: f.stale_files,
         },
     }
@@ -225,11 +225,11 @@ pub async fn restart(ctx: &Ctx, a: &RestartSettings) -> anyhow::Result<RestartRe
         .unwrap_or(a.configured_drain_timeout);
     let wait = a.wait;
     let changes = match &p {
-        Plan::Handover { old_pid, .. } => vec![Change::new("pid", old_pid, "new instance")],
-        Plan::ColdStart { .. } => vec![Change::new("pid", "none", "new instance")],
-        Plan::Refuse { .. } => vec![],
+        HandoverPlan::Handover { old_pid, .. } => vec![Change::new("pid", old_pid, "new instance")],
+        HandoverPlan::ColdStart { .. } => vec![Change::new("pid", "none", "new instance")],
+        HandoverPlan::Refuse { .. } => vec![],
     };
-    if let Plan::Refuse { reason, next } = &p {
+    if let HandoverPlan::Refuse { reason, next } = &p {
         ctx.audit("restart", &target, &format!("refused: {reason}"));
         return Err(
             Failure::critical(format!("refused: {reason}; it is not restarted blindly"))
@@ -239,14 +239,14 @@ pub async fn restart(ctx: &Ctx, a: &RestartSettings) -> anyhow::Result<RestartRe
     }
     if ctx.global.dry_run {
         let summary = match &p {
-            Plan::Handover {
+            HandoverPlan::Handover {
                 old_pid,
                 old_healthy: true,
             } => format!(
                 "would start a successor on {}, then drain and stop pid {old_pid} (zero downtime)",
                 f.listen
             ),
-            Plan::Handover { old_pid, .. } => {
+            HandoverPlan::Handover { old_pid, .. } => {
                 format!("pid {old_pid} is unhealthy: would start a successor, then stop it")
             }
             _ => format!(
@@ -270,7 +270,7 @@ pub async fn restart(ctx: &Ctx, a: &RestartSettings) -> anyhow::Result<RestartRe
         });
     }
     match p {
-        Plan::Handover {
+        HandoverPlan::Handover {
             old_pid,
             old_healthy,
         } => {
@@ -365,7 +365,7 @@ pub async fn restart(ctx: &Ctx, a: &RestartSettings) -> anyhow::Result<RestartRe
                 status,
             })
         }
-        Plan::ColdStart { clear_stale: stale } => {
+        HandoverPlan::ColdStart { clear_stale: stale } => {
             if f.port_taken {
                 // --force: the port-conflict command's rules decide what may be stopped.
                 let out = port_conflict_force(ctx, f.listen.port())?;
@@ -411,7 +411,7 @@ pub async fn restart(ctx: &Ctx, a: &RestartSettings) -> anyhow::Result<RestartRe
                 status: Exit::Ok,
             })
         }
-        Plan::Refuse { .. } => Ok(RestartReport {
+        HandoverPlan::Refuse { .. } => Ok(RestartReport {
             target,
             action: "restart".into(),
             dry_run: false,
@@ -468,7 +468,7 @@ mod tests {
     fn a_running_runtime_is_handed_over() {
         assert_eq!(
             plan(&found(), false),
-            Plan::Handover {
+            HandoverPlan::Handover {
                 old_pid: 42,
                 old_healthy: true
             }
@@ -477,7 +477,7 @@ mod tests {
         f.healthy = false;
         assert_eq!(
             plan(&f, false),
-            Plan::Handover {
+            HandoverPlan::Handover {
                 old_pid: 42,
                 old_healthy: false
             }
@@ -493,7 +493,10 @@ mod tests {
             stale_files: true,
             ..found()
         };
-        assert_eq!(plan(&f, false), Plan::ColdStart { clear_stale: true });
+        assert_eq!(
+            plan(&f, false),
+            HandoverPlan::ColdStart { clear_stale: true }
+        );
     }
 
     #[test]
@@ -507,13 +510,16 @@ mod tests {
         };
         match plan(&f, false) {
             // The one command that heals it: free the port and start the runtime.
-            Plan::Refuse { next, .. } => assert!(
+            HandoverPlan::Refuse { next, .. } => assert!(
                 next.starts_with("hal9ctl emergency port-conflict --port 8080 --restart"),
                 "{next}"
             ),
             other => panic!("expected a refusal, got {other:?}"),
         }
-        assert_eq!(plan(&f, true), Plan::ColdStart { clear_stale: false });
+        assert_eq!(
+            plan(&f, true),
+            HandoverPlan::ColdStart { clear_stale: false }
+        );
     }
 
     #[test]
@@ -527,7 +533,7 @@ mod tests {
         };
         for force in [false, true] {
             match plan(&f, force) {
-                Plan::Refuse { reason, .. } => {
+                HandoverPlan::Refuse { reason, .. } => {
                     assert!(reason.contains("pid 42 is not a hal9ctl serve"), "{reason}")
                 }
                 other => panic!("expected a refusal, got {other:?}"),
