@@ -238,6 +238,18 @@ pub struct ClusterArgs {
     pub deployment: Option<String>,
 }
 
+impl ClusterArgs {
+    /// The flags resolved against `[cluster]`, so commands never see clap's options.
+    pub fn target(&self, cfg: &crate::config::ClusterConfig) -> crate::cluster::Target {
+        crate::cluster::Target::resolve(
+            self.context.clone(),
+            self.namespace.clone(),
+            self.deployment.clone(),
+            cfg,
+        )
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct HealthArgs {
     #[command(flatten)]

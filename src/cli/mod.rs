@@ -30,6 +30,12 @@ impl Ctx {
     pub fn config(&self) -> &config::Config {
         &self.loaded.config
     }
+
+    /// Record an action in this state dir's audit log. A failed write is a
+    /// warning, never the command's failure: the action already happened.
+    pub fn audit(&self, action: &str, target: &str, result: &str) {
+        crate::system::audit::record_or_warn(&self.state_dir, action, target, result);
+    }
 }
 
 /// Entry point of the binary: parse, run, print, and map the outcome to an exit code.
@@ -233,9 +239,15 @@ fn run(cli: Cli, m: &ArgMatches) -> anyhow::Result<Exit> {
     let report: Box<dyn Report> = match cli.command {
         Command::Completions(_) => return Ok(Exit::Ok),
         Command::Config(a) => Box::new(commands::config::run(&ctx, &a)?),
-        Command::Health(a) => Box::new(block_on(commands::health::run(&ctx, &a))??),
+        Command::Health(a) => {
+            let s = commands::health::HealthSettings::resolve(&a, ctx.config());
+            Box::new(block_on(commands::health::run(&ctx, &s))??)
+        }
         Command::Scale(a) => Box::new(block_on(commands::scale::run(&ctx, &a))??),
-        Command::Restart(a) => Box::new(block_on(commands::restart::run(&ctx, &a))??),
+        Command::Restart(a) => {
+            let s = commands::restart::RestartSettings::resolve(&a, ctx.config());
+            Box::new(block_on(commands::restart::run(&ctx, &s))??)
+        }
         Command::Rollback(a) => Box::new(match a.sub {
             Some(args::RollbackSub::Status { ref cluster }) => {
                 block_on(commands::rollback::run::status(&ctx, cluster))??
@@ -261,7 +273,8 @@ fn run(cli: Cli, m: &ArgMatches) -> anyhow::Result<Exit> {
         Command::Serve(a) => commands::serve::run(&ctx, &a)?,
         Command::Emergency(a) => match &a.command {
             args::EmergencyCommand::PortConflict(pc) => {
-                Box::new(commands::port_conflict::run(&ctx, pc)?)
+                let s = commands::port_conflict::PortConflictSettings::resolve(pc, ctx.config());
+                Box::new(commands::port_conflict::run(&ctx, &s)?)
             }
         },
         Command::Signal(a) => Box::new(block_on(commands::signal::run(&ctx, &a))??),

@@ -11,6 +11,7 @@ use kube::api::{Patch, PatchParams};
 use serde_json::json;
 
 use super::client::{Kube, Op, api_error, is_conflict, is_not_found};
+use super::conflict_retry::unless_stale;
 use crate::exit::Failure;
 use crate::runtime::migration::MigrationDoc;
 use crate::runtime::migration::state::{MigrationError, apply_update};
@@ -143,20 +144,15 @@ impl ConfigMapStore {
                 })?;
             }
             let patch = checkpoint_patch(cm.metadata.resource_version.as_deref(), journal_json);
-            match self
-                .api()
-                .patch(&self.name, &PatchParams::default(), &Patch::Merge(&patch))
-                .await
-            {
-                Ok(_) => return Ok(()),
-                Err(e) if is_conflict(&e) => continue,
-                Err(e) => {
-                    return Err(api_error(
-                        &self.kube,
-                        Op::named("patch", "configmaps", &self.name),
-                        e,
-                    ));
-                }
+            let api = self.api();
+            let written = unless_stale(
+                api.patch(&self.name, &PatchParams::default(), &Patch::Merge(&patch)),
+                true,
+                |e| api_error(&self.kube, Op::named("patch", "configmaps", &self.name), e),
+            )
+            .await?;
+            if written.is_some() {
+                return Ok(());
             }
         }
         Err(Failure::critical(format!(

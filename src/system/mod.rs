@@ -16,6 +16,7 @@ pub mod runtime_identity;
 pub mod safe_delete;
 pub mod safety;
 pub mod scan;
+pub mod serve_detached;
 pub mod signals;
 pub mod sock_diag;
 pub mod sockets;

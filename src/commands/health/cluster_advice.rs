@@ -70,24 +70,11 @@ pub fn by_cause(mut checks: Vec<Check>) -> Vec<Check> {
 }
 
 fn flags(t: &Target) -> String {
-    let ctx = t
-        .context
-        .as_ref()
-        .map(|c| format!(" --context {c}"))
-        .unwrap_or_default();
-    format!(
-        " --cluster -n {} --deployment {}{ctx}",
-        t.namespace, t.deployment
-    )
+    format!(" {}", t.flags())
 }
 
 fn kubectl_ns(t: &Target) -> String {
-    let ctx = t
-        .context
-        .as_ref()
-        .map(|c| format!(" --context {c}"))
-        .unwrap_or_default();
-    format!(" -n {}{ctx}", t.namespace)
+    format!(" -n {}{}", t.namespace, t.context_flag())
 }
 
 /// Pure: the next command for an issue of this deployment.

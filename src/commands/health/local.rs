@@ -63,7 +63,7 @@ pub struct LogErrors {
 
 /// Everything gathered, as plain data for the pure `plan`.
 #[derive(Debug, Clone, Serialize)]
-pub struct Facts {
+pub struct LocalFacts {
     pub url: String,
     pub port: u16,
     pub state_dir: PathBuf,
@@ -166,7 +166,7 @@ fn writable(dir: &Path) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", dir.display()))
 }
 
-pub async fn gather(ctx: &Ctx) -> Facts {
+pub async fn gather(ctx: &Ctx) -> LocalFacts {
     let cfg = &ctx.config().health;
     let sd = StateDir::new(&ctx.state_dir);
     let (url, port) = listen_of(ctx, &sd);
@@ -226,7 +226,7 @@ pub async fn gather(ctx: &Ctx) -> Facts {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    Facts {
+    LocalFacts {
         url,
         port,
         state_dir: ctx.state_dir.clone(),
@@ -259,7 +259,7 @@ fn threshold(name: &str, value: f64, warn: f64, crit: f64, detail: String, next:
 }
 
 /// Pure: the checks the facts support.
-pub fn plan(f: &Facts, cfg: &HealthConfig) -> Vec<Check> {
+pub fn plan(f: &LocalFacts, cfg: &HealthConfig) -> Vec<Check> {
     let mut checks = Vec::new();
     let port = f.port;
     let dead: Vec<i32> = f
@@ -621,8 +621,8 @@ pub(super) mod tests {
         }
     }
 
-    fn facts() -> Facts {
-        Facts {
+    fn facts() -> LocalFacts {
+        LocalFacts {
             url: "http://127.0.0.1:8080".into(),
             port: 8080,
             state_dir: "/var/lib/hal9".into(),

@@ -16,7 +16,7 @@ use crate::system::disk::FsUsage;
 
 use super::cluster_advice::{Issue, advise, by_cause};
 use super::local::tests::proc_info;
-use super::local::{Facts, LogErrors, NEEDS_A_HUMAN, Probe, plan};
+use super::local::{LocalFacts, LogErrors, NEEDS_A_HUMAN, Probe, plan};
 
 /// Follow the advice from `start` until healthy or a human; the commands run.
 fn converge<S: Clone + std::fmt::Debug>(
@@ -95,7 +95,7 @@ fn disk(percent: f64) -> FsUsage {
 
 /// A runtime of this state dir, fresh: what `restart` and a successful
 /// `port-conflict --restart` leave behind.
-fn running(mut f: Facts, pid: i32) -> Facts {
+fn running(mut f: LocalFacts, pid: i32) -> LocalFacts {
     f.recorded = vec![pid];
     f.recorded_alive = vec![pid];
     f.by_name = vec![pid];
@@ -118,9 +118,9 @@ fn running(mut f: Facts, pid: i32) -> Facts {
     f
 }
 
-fn healthy() -> Facts {
+fn healthy() -> LocalFacts {
     running(
-        Facts {
+        LocalFacts {
             url: format!("http://127.0.0.1:{PORT}"),
             port: PORT,
             state_dir: "/var/lib/hal9".into(),
@@ -148,7 +148,7 @@ fn healthy() -> Facts {
 }
 
 /// The runtime gone, its pid file left: `kill -9`, a crash, a stale pid file.
-fn dead(mut f: Facts) -> Facts {
+fn dead(mut f: LocalFacts) -> LocalFacts {
     f.recorded_alive.clear();
     f.by_name.clear();
     f.named = Err("pid 10 has exited".into());
@@ -159,7 +159,7 @@ fn dead(mut f: Facts) -> Facts {
     f
 }
 
-fn squatted(mut f: Facts) -> Facts {
+fn squatted(mut f: LocalFacts) -> LocalFacts {
     f.listeners = vec![proc_info(77, false)];
     f.listen_sockets = 1;
     f.health = Probe::NotHal9("404 not JSON".into());
@@ -168,7 +168,7 @@ fn squatted(mut f: Facts) -> Facts {
 }
 
 /// Each advised local command's effect, from its contract.
-fn follow_local(f: &Facts, next: &str) -> Facts {
+fn follow_local(f: &LocalFacts, next: &str) -> LocalFacts {
     let command = next.split('#').next().unwrap_or("").trim();
     let cfg = crate::config::CleanupConfig::default();
     let foreign = f.listeners.iter().any(|p| !p.hal9_runtime);
@@ -218,9 +218,9 @@ fn follow_local(f: &Facts, next: &str) -> Facts {
     panic!("advice not modelled: {next}");
 }
 
-fn local_cases() -> Vec<(&'static str, Facts)> {
+fn local_cases() -> Vec<(&'static str, LocalFacts)> {
     let h = healthy;
-    let mut v: Vec<(&str, Facts)> = Vec::new();
+    let mut v: Vec<(&str, LocalFacts)> = Vec::new();
     v.push(("killed with -9 / stale pid file", dead(h())));
     v.push(("squatter on a dead runtime's port", squatted(dead(h()))));
     v.push(("squatter, runtime alive elsewhere", squatted(h())));
@@ -346,7 +346,7 @@ fn following_local_advice_never_loops() {
 #[test]
 fn the_seed_incidents_take_the_fewest_commands() {
     let cfg = HealthConfig::default();
-    let run = |f: Facts| converge("seed", f, |f| plan(f, &cfg), follow_local);
+    let run = |f: LocalFacts| converge("seed", f, |f| plan(f, &cfg), follow_local);
     assert_eq!(
         run(squatted(dead(healthy()))),
         [format!(

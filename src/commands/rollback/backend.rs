@@ -28,17 +28,7 @@ pub struct LocalBackend {
 }
 
 fn failure(url: &str, e: ClientError) -> Failure {
-    match e {
-        ClientError::Connect { .. } | ClientError::Timeout { .. } => {
-            Failure::critical(format!("the runtime at {url} is not answering: {e}"))
-                .with_next("hal9ctl health")
-        }
-        ClientError::Status { status: 401, .. } => {
-            Failure::critical(format!("the runtime at {url} rejected the admin token"))
-                .with_next("pass the --state-dir of the running runtime")
-        }
-        other => Failure::critical(other.to_string()).with_next("hal9ctl rollback status"),
-    }
+    e.into_admin_failure(url, None, "hal9ctl rollback status")
 }
 
 impl LocalBackend {
@@ -171,7 +161,7 @@ fn pod_restarts(f: &crate::cluster::facts::DeploymentFacts) -> BTreeMap<String, 
                 .clone()
                 .or_else(|| p.metadata.name.clone())
                 .unwrap_or_default();
-            (id, crate::commands::health::cluster::restarts(p))
+            (id, crate::cluster::pod_state::restarts(p))
         })
         .collect()
 }
@@ -301,13 +291,13 @@ impl Backend {
                 let live: Vec<&Pod> = f.pods.iter().filter(|p| serving(p)).collect();
                 let ready = live
                     .iter()
-                    .filter(|p| crate::commands::health::cluster::pod_ready(p))
+                    .filter(|p| crate::cluster::pod_state::pod_ready(p))
                     .count() as i32;
                 let terminating = f.pods.len() - live.len();
                 let looping: Vec<String> = live
                     .iter()
                     .filter_map(|p| {
-                        crate::commands::health::cluster::waiting_reason(p)
+                        crate::cluster::pod_state::waiting_reason(p)
                             .map(|r| format!("{} {r}", p.metadata.name.clone().unwrap_or_default()))
                     })
                     .collect();

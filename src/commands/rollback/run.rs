@@ -25,10 +25,6 @@ fn now() -> String {
     crate::system::clock::now_rfc3339()
 }
 
-fn audit(ctx: &Ctx, target: &str, result: &str) {
-    crate::system::audit::record_or_warn(&ctx.state_dir, "rollback-step", target, result);
-}
-
 fn io_failure(what: &str, e: std::io::Error) -> Failure {
     Failure::critical(format!("{what}: {e}"))
         .with_next("check the state dir's permissions and free space: hal9ctl disk usage")
@@ -129,7 +125,7 @@ pub struct ForwardRun {
 /// The local runtime's admin API, or with `--cluster` the ConfigMap.
 async fn backend(ctx: &Ctx, cluster: &crate::cli::args::ClusterArgs) -> Result<Backend, Failure> {
     if cluster.cluster {
-        let target = crate::commands::health::target(ctx, cluster);
+        let target = cluster.target(&ctx.config().cluster);
         let kube = crate::cluster::connect(&target).await?;
         let store = crate::cluster::migration::ConfigMapStore {
             kube,
@@ -200,8 +196,8 @@ pub async fn engine(
                 // Operators elsewhere read the ConfigMap's copy: it must say abandoned too,
                 // or every later rollback there is asked to resume this one.
                 backend.checkpoint(&j).await;
-                audit(
-                    ctx,
+                ctx.audit(
+                    "rollback-step",
                     &j.target,
                     &format!("abandoned {} {}", j.direction.command(), j.id),
                 );
@@ -409,7 +405,11 @@ async fn halt(
     j.reason = Some(journal_reason);
     jd.save(j)
         .map_err(|e| io_failure("cannot write the rollback journal", e))?;
-    audit(ctx, &j.target, &format!("{verb} {}: {reason}", j.id));
+    ctx.audit(
+        "rollback-step",
+        &j.target,
+        &format!("{verb} {}: {reason}", j.id),
+    );
     bar.finish_and_clear();
     Ok(RollbackReport {
         summary: format!("{verb}: {reason}"),
@@ -456,8 +456,8 @@ async fn execute(
                 j.status = RollbackStatus::Interrupted;
                 j.reason = Some(format!("step {} failed: {f}", i + 1));
                 save(j)?;
-                audit(
-                    ctx,
+                ctx.audit(
+                    "rollback-step",
                     &j.target,
                     &format!("failed: step {} of {}: {f}", i + 1, j.id),
                 );
@@ -495,8 +495,8 @@ async fn execute(
             bar.println(&note);
             notes.push(note);
         }
-        audit(
-            ctx,
+        ctx.audit(
+            "rollback-step",
             &j.target,
             &format!(
                 "ok: {} step {} → {} {:.2} %",
@@ -641,8 +641,8 @@ async fn execute(
                             "{reason}; --on-failure rollback: back to the last good phase {good}"
                         ));
                         save(j)?;
-                        audit(
-                            ctx,
+                        ctx.audit(
+                            "rollback-step",
                             &j.target,
                             &format!("rolling {} back to {good}: {reason}", j.id),
                         );
@@ -684,8 +684,8 @@ async fn execute(
                         }
                         j.reason = Some(format!("{reason}; aborted to the target at once"));
                         save(j)?;
-                        audit(
-                            ctx,
+                        ctx.audit(
+                            "rollback-step",
                             &j.target,
                             &format!("aborting {} to immediate: {reason}", j.id),
                         );
@@ -697,8 +697,8 @@ async fn execute(
             && j.next_step().is_some()
         {
             let _ = jd.clear_pause();
-            audit(
-                ctx,
+            ctx.audit(
+                "rollback-step",
                 &j.target,
                 &format!("paused {} at the request of {by}", j.id),
             );
@@ -806,7 +806,7 @@ async fn execute(
             let target = format!("deployment {}/{d}", c.target.namespace);
             match crate::cluster::undo::undo(&c.store.kube, d, wait).await {
                 Ok(how) => {
-                    audit(ctx, &target, &format!("ok: rollout undo {how}"));
+                    ctx.audit("rollback-step", &target, &format!("ok: rollout undo {how}"));
                     (
                         status,
                         format!("{summary}; deployment {d} rolled back: {how}"),
@@ -814,7 +814,11 @@ async fn execute(
                 }
                 // The migration state did go back: partly done, not a failure that hides it.
                 Err(f) => {
-                    audit(ctx, &target, &format!("failed: rollout undo: {f}"));
+                    ctx.audit(
+                        "rollback-step",
+                        &target,
+                        &format!("failed: rollout undo: {f}"),
+                    );
                     next = Some(f.next.clone().unwrap_or_else(|| {
                         format!(
                             "kubectl rollout undo deployment/{d} -n {}",

@@ -8,7 +8,6 @@ pub mod report;
 use crate::cli::Ctx;
 use crate::cli::args::ScaleArgs;
 use crate::cluster::connect;
-use crate::commands::health::target;
 use crate::exit::Failure;
 pub use report::ScaleReport;
 
@@ -34,7 +33,7 @@ pub async fn run(ctx: &Ctx, a: &ScaleArgs) -> anyhow::Result<ScaleReport> {
             .await?
         });
     }
-    let t = target(ctx, &a.cluster);
+    let t = a.cluster.target(&ctx.config().cluster);
     let kube = connect(&t).await?;
     Ok(if a.restore {
         cluster::restore(ctx, &kube, &t, a.wait).await?
