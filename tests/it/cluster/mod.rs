@@ -4,6 +4,7 @@ mod harness;
 mod node;
 mod real_pods;
 mod real_pods_restart;
+mod real_pods_revision;
 mod real_pods_scale;
 
 use std::time::{Duration, Instant};
