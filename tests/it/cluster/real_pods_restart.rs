@@ -1,8 +1,9 @@
 //! `restart --cluster` on pods that really run `hal9ctl serve`: every old
 //! pod gets SIGTERM, drains and exits 0 well within its
-//! terminationGracePeriodSeconds (the kubelet's own record of the container,
-//! and the runtime's own log), while clients that reach the runtime through
-//! the API server's Service proxy see no failed request at all.
+//! terminationGracePeriodSeconds (the node's container engine's kill and
+//! die events, and the runtime's own drain report), while clients that reach
+//! the runtime through the API server's Service proxy see no failed request
+//! at all.
 //!
 //! How the failures are counted: `CLIENTS` loops, each sending
 //! `GET /api/v1/namespaces/NS/services/hal9-server:http/proxy/api/v1/status`
