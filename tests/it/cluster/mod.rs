@@ -3,6 +3,10 @@
 mod harness;
 mod node;
 mod real_pods;
+mod real_pods_restart;
+mod real_pods_revision;
+mod real_pods_scale;
+mod real_pods_steps;
 
 use std::time::{Duration, Instant};
 
