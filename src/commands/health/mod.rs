@@ -6,6 +6,7 @@ pub mod local;
 pub mod monitor_output;
 #[cfg(test)]
 mod no_loop;
+pub mod pod_inside;
 pub mod slo;
 
 use std::time::{Duration, Instant};
@@ -36,7 +37,7 @@ async fn check_once(ctx: &Ctx, args: &HealthArgs) -> anyhow::Result<CheckReport>
     if args.cluster.cluster {
         let t = target(ctx, &args.cluster);
         let kube = connect(&t).await?;
-        Ok(cluster::check(&kube, &t).await?)
+        Ok(cluster::check(&kube, &t, &ctx.config().slo).await?)
     } else {
         let mut report = local::check(ctx).await;
         slo::add_local(ctx, &mut report).await;
