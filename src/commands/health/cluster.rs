@@ -48,7 +48,7 @@ pub async fn check(
         "available": rf.available,
         "rollout": judge(&rf),
         "pods": facts.pods.iter().map(pod_summary).collect::<Vec<_>>(),
-        "inside": inside,
+        "inside": inside.to_json(),
         "hpa": facts.hpa.as_ref().map(|h| json!({
             "name": h.metadata.name,
             "min": h.spec.as_ref().and_then(|s| s.min_replicas).unwrap_or(1),

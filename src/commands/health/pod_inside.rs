@@ -86,6 +86,33 @@ pub struct InsideFacts {
     pub slo: Vec<(String, Result<Vec<Check>, String>)>,
 }
 
+impl InsideFacts {
+    /// The `-o json` shape: plain fields (`error` beside the value) rather
+    /// than serde's `{"Ok": …}` for a Result.
+    pub fn to_json(&self) -> Value {
+        let configmap = match &self.configmap {
+            Written::Absent => serde_json::json!({"state": "absent"}),
+            Written::Doc(r) => serde_json::json!({"state": "read", "migration": r}),
+            Written::Unreadable(e) => serde_json::json!({"state": "unreadable", "error": e}),
+        };
+        serde_json::json!({
+            "pods": self.pods.iter().map(|p| serde_json::json!({
+                "pod": p.pod,
+                "image": p.image,
+                "follows": p.follows,
+                "inside": p.inside.as_ref().ok(),
+                "error": p.inside.as_ref().err(),
+            })).collect::<Vec<_>>(),
+            "configmap": configmap,
+            "slo": self.slo.iter().map(|(pod, r)| serde_json::json!({
+                "pod": pod,
+                "checks": r.as_ref().ok(),
+                "error": r.as_ref().err(),
+            })).collect::<Vec<_>>(),
+        })
+    }
+}
+
 /// Parse `/health` and `/api/v1/status` bodies. A body without the
 /// contract's fields is an error, never a healthy default.
 pub fn inside_of(health: &Value, status: &Value) -> Result<Inside, String> {
@@ -885,6 +912,21 @@ mod tests {
         assert_eq!(c.status, Mark::Ok, "{c:?}");
         let c = agreement_check(&Written::Unreadable("forbidden".into()), &[], &target());
         assert_eq!(c.status, Mark::Unknown, "{c:?}");
+    }
+
+    #[test]
+    fn the_json_facts_say_error_beside_the_value() {
+        let f = InsideFacts {
+            pods: vec![view("a", Ok(inside())), view("b", Err("refused"))],
+            configmap: canary(),
+            slo: vec![("a".into(), Err("refused".into()))],
+        };
+        let v = f.to_json();
+        assert_eq!(v["pods"][0]["inside"]["version"], "0.1.0", "{v}");
+        assert!(v["pods"][0]["error"].is_null(), "{v}");
+        assert_eq!(v["pods"][1]["error"], "refused", "{v}");
+        assert_eq!(v["configmap"]["migration"]["phase"], "canary", "{v}");
+        assert_eq!(v["slo"][0]["error"], "refused", "{v}");
     }
 
     #[test]
