@@ -271,3 +271,70 @@ fn health_looks_inside_real_pods_and_names_skew_a_stray_pod_and_a_drained_one() 
         drop(held);
     });
 }
+
+#[test]
+fn health_judges_each_real_pods_slo_and_names_the_pod_that_answers_429() {
+    let kc = kubeconfig().unwrap();
+    rt().block_on(async {
+        let c = RealPods::new(kc, "hal9-podslo").await;
+        let overlay = c.overlay();
+        assert!(overlay.contains("rate_limit_rps = 1000"), "the overlay changed shape");
+        // One signal a second per pod: real traffic gets real 429s.
+        c.apply(&overlay.replace("rate_limit_rps = 1000", "rate_limit_rps = 1"));
+        c.wait_ready("hal9-server", 3, READY_LIMIT).await;
+        let pod = running_pods(&c).await.remove(0);
+        let name = pod.metadata.name.clone().unwrap();
+        let addr = format!("{}:8080", pod.status.unwrap().pod_ip.unwrap());
+
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let traffic = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let body = r#"{"content": "status?"}"#;
+                let req = format!(
+                    "POST /api/v1/signal HTTP/1.1\r\nHost: pod\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let mut rejected = 0;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    if http(&addr, &req).starts_with("HTTP/1.1 429") {
+                        rejected += 1;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                rejected
+            })
+        };
+        let t0 = Instant::now();
+        let v = loop {
+            let v = health(&c);
+            let slo = check(&v, "pod slo");
+            if slo["detail"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("pod {name}: slo rejected: "))
+            {
+                break v;
+            }
+            assert!(t0.elapsed() < Duration::from_secs(30), "{v:#}");
+        };
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(traffic.join().unwrap() > 10, "the traffic was rejected");
+        let slo = check(&v, "pod slo");
+        assert_eq!(slo["status"], "fail", "{slo}");
+        assert_eq!(
+            slo["next"],
+            format!("hal9ctl scale --emergency --cluster -n {} --deployment hal9-server", c.ns),
+            "{slo}"
+        );
+        // The other pods had no traffic: judged, and nothing of theirs is named.
+        let d = slo["detail"].as_str().unwrap();
+        for other in running_pods(&c).await.iter().filter_map(|p| p.metadata.name.clone()) {
+            if other != name {
+                assert!(!d.contains(&other), "{slo}");
+            }
+        }
+        assert_eq!(v["facts"]["inside"]["slo"].as_array().unwrap().len(), 3, "{v:#}");
+        assert_eq!(v["status"], "critical", "{v:#}");
+    });
+}
