@@ -338,3 +338,34 @@ fn health_judges_each_real_pods_slo_and_names_the_pod_that_answers_429() {
         assert_eq!(v["status"], "critical", "{v:#}");
     });
 }
+
+#[test]
+fn identical_real_scheduler_events_are_one_line_in_health() {
+    let kc = kubeconfig().unwrap();
+    rt().block_on(async {
+        let c = RealPods::new(kc, "hal9-events").await;
+        // More cpu than the node has: three pods, one scheduler message.
+        let big = c
+            .overlay()
+            .replace("cpu: 100m", "cpu: \"64\"")
+            .replace("cpu: \"1\"", "cpu: \"64\"");
+        c.apply(&big);
+        let t0 = Instant::now();
+        let v = loop {
+            let v = health(&c);
+            let d = check(&v, "events")["detail"].as_str().unwrap().to_string();
+            if d.contains("3 Pods FailedScheduling: ") {
+                break v;
+            }
+            assert!(t0.elapsed() < Duration::from_secs(60), "{v:#}");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        };
+        let d = check(&v, "events")["detail"].as_str().unwrap().to_string();
+        assert_eq!(
+            d.matches("FailedScheduling").count(),
+            1,
+            "one line for the three pods: {d}"
+        );
+        assert!(d.contains("Insufficient cpu"), "{d}");
+    });
+}
