@@ -250,13 +250,13 @@ fn run(cli: Cli, m: &ArgMatches) -> anyhow::Result<Exit> {
         }
         Command::Rollback(a) => Box::new(match a.sub {
             Some(args::RollbackSub::Status { ref cluster }) => {
-                block_on(commands::rollback::run::status(&ctx, cluster))??
+                block_on(commands::rollback::status::status(&ctx, cluster))??
             }
             None => block_on(commands::rollback::run::run(&ctx, &a))??,
         }),
         Command::Migrate(a) => Box::new(match a.sub {
             Some(args::MigrateSub::Status { ref cluster }) => {
-                block_on(commands::rollback::run::status(&ctx, cluster))??
+                block_on(commands::rollback::status::status(&ctx, cluster))??
             }
             None => block_on(commands::migrate::run(&ctx, &a))??,
         }),

@@ -19,11 +19,24 @@ use super::cluster_advice::{Issue, advise};
 /// Warning events older than this are history, not the current incident.
 pub const EVENT_WINDOW_S: i64 = 600;
 
-pub async fn check(kube: &Kube, target: &Target) -> Result<CheckReport, Failure> {
+pub async fn check(
+    kube: &Kube,
+    target: &Target,
+    slo: &crate::config::SloConfig,
+) -> Result<CheckReport, Failure> {
     let facts = facts::gather(kube, &target.deployment).await?;
     let now = k8s_openapi::jiff::Timestamp::now().as_second();
-    let checks = super::cluster_advice::by_cause(plan(&facts, target, now));
     let rf = RolloutFacts::of(&facts.deployment);
+    // What the pods say about themselves, beside what etcd says about them.
+    let inside = super::pod_inside::gather(kube, &facts, slo).await;
+    let mut checks = plan(&facts, target, now);
+    checks.extend(super::pod_inside::plan(
+        &inside,
+        &facts,
+        target,
+        rolling_out(&rf),
+    ));
+    let checks = super::cluster_advice::by_cause(checks);
     let facts_json = json!({
         "server": kube.server,
         "desired": rf.desired,
@@ -32,6 +45,7 @@ pub async fn check(kube: &Kube, target: &Target) -> Result<CheckReport, Failure>
         "available": rf.available,
         "rollout": judge(&rf),
         "pods": facts.pods.iter().map(pod_summary).collect::<Vec<_>>(),
+        "inside": inside.to_json(),
         "hpa": facts.hpa.as_ref().map(|h| json!({
             "name": h.metadata.name,
             "min": h.spec.as_ref().and_then(|s| s.min_replicas).unwrap_or(1),
@@ -54,6 +68,14 @@ fn pod_summary(p: &Pod) -> serde_json::Value {
         "restarts": restarts(p),
         "waiting": waiting_reason(p),
     })
+}
+
+/// A new revision on its way (not merely a pod of the running one down).
+fn rolling_out(rf: &RolloutFacts) -> bool {
+    !rf.paused
+        && (rf.updated < rf.desired
+            || rf.total > rf.updated
+            || matches!(judge(rf), Rollout::Failed(_)))
 }
 
 /// Pure: facts in, checks out. `now` is Unix seconds.
@@ -135,11 +157,7 @@ pub fn plan(f: &DeploymentFacts, t: &Target, now: i64) -> Vec<Check> {
                 .find(|p| !bad_reasons(p).is_empty())
                 .map(pod_name)
                 .unwrap_or("POD");
-            // A new revision on its way (not merely a pod of the running one down).
-            let rolling_out = !rf.paused
-                && (rf.updated < rf.desired
-                    || rf.total > rf.updated
-                    || matches!(judge(&rf), Rollout::Failed(_)));
+            let rolling_out = rolling_out(&rf);
             Check::fail(
                 "containers",
                 stuck,
@@ -228,21 +246,25 @@ pub fn plan(f: &DeploymentFacts, t: &Target, now: i64) -> Vec<Check> {
     checks.push(if recent.is_empty() {
         Check::ok("events", "no warning events in the last 10 minutes")
     } else {
-        let mut lines: Vec<String> = recent
-            .iter()
-            .take(5)
-            .map(|e| {
-                format!(
-                    "{}/{} {}: {}",
-                    e.involved_object.kind.as_deref().unwrap_or("?"),
-                    e.involved_object.name.as_deref().unwrap_or("?"),
-                    e.reason.as_deref().unwrap_or("?"),
-                    e.message.as_deref().unwrap_or("").trim()
-                )
-            })
-            .collect();
-        if recent.len() > 5 {
-            lines.push(format!("… and {} more", recent.len() - 5));
+        // Eight BackOffs of one pod are one line with "(x8 over 15s)", as kubectl says it.
+        let mut lines = crate::cluster::aggregate::aggregate_events(recent.iter().map(|e| {
+            crate::cluster::aggregate::EventLine {
+                kind: e.involved_object.kind.as_deref().unwrap_or("?"),
+                name: e.involved_object.name.as_deref().unwrap_or("?"),
+                reason: e.reason.as_deref().unwrap_or("?"),
+                message: e.message.as_deref().unwrap_or("").trim(),
+                count: e
+                    .count
+                    .or_else(|| e.series.as_ref().and_then(|s| s.count))
+                    .map_or(1, |c| u64::try_from(c).unwrap_or(1)),
+                first: e.first_timestamp.as_ref().map(|t| t.0.as_second()),
+                last: event_time(e),
+            }
+        }));
+        let shown = lines.len().min(5);
+        let more = lines.split_off(shown).len();
+        if more > 0 {
+            lines.push(format!("… and {more} more"));
         }
         Check::warn(
             "events",
@@ -330,6 +352,45 @@ mod tests {
         assert_eq!(
             c.detail,
             "19 pending — 18 pods: 0/1 nodes are available: 1 Insufficient cpu.; pod lone: not scheduled yet"
+        );
+    }
+
+    #[test]
+    fn identical_warning_events_are_one_line_with_their_count() {
+        let t0 = 1_767_225_600;
+        let at = |s: i64| {
+            k8s_openapi::jiff::Timestamp::from_second(t0 + s)
+                .unwrap()
+                .to_string()
+        };
+        let mut events: Vec<Event> = (0..6)
+            .map(|i| {
+                serde_json::from_value(json!({
+                    "metadata": {"name": format!("e{i}")},
+                    "involvedObject": {"kind": "Pod", "name": format!("p{i}")},
+                    "type": "Warning", "reason": "FailedScheduling", "count": 3,
+                    "message": "0/1 nodes are available: 1 Insufficient cpu.",
+                    "firstTimestamp": at(0), "lastTimestamp": at(15)
+                }))
+                .unwrap()
+            })
+            .collect();
+        events.push(
+            serde_json::from_value(json!({
+                "metadata": {"name": "b"}, "involvedObject": {"kind": "Pod", "name": "a"},
+                "type": "Warning", "reason": "BackOff", "count": 8,
+                "message": "Back-off restarting failed container",
+                "firstTimestamp": at(5), "lastTimestamp": at(20)
+            }))
+            .unwrap(),
+        );
+        let mut f = facts(vec![pod("a", true, None, 0), pod("b", true, None, 0)]);
+        f.events = events;
+        let c = by_name(&plan(&f, &target(), t0 + 30), "events").clone();
+        assert_eq!(
+            c.detail,
+            "7 warning event(s) in the last 10 minutes: 6 Pods FailedScheduling: 0/1 nodes are available: 1 Insufficient cpu. (x18 over 15s); \
+             Pod/a BackOff: Back-off restarting failed container (x8 over 15s)"
         );
     }
 

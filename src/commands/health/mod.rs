@@ -6,6 +6,7 @@ pub mod local;
 pub mod monitor_output;
 #[cfg(test)]
 mod no_loop;
+pub mod pod_inside;
 mod settings;
 pub mod slo;
 
@@ -22,7 +23,7 @@ use crate::output::checks::CheckReport;
 async fn check_once(ctx: &Ctx, args: &HealthSettings) -> anyhow::Result<CheckReport> {
     if let Some(t) = &args.cluster {
         let kube = connect(t).await?;
-        Ok(cluster::check(&kube, t).await?)
+        Ok(cluster::check(&kube, t, &ctx.config().slo).await?)
     } else {
         let mut report = local::check(ctx).await;
         slo::add_local(ctx, &mut report).await;

@@ -14,7 +14,7 @@ use crate::output::checks::{Check, CheckReport, RootCause, by_urgency, root_caus
 use crate::runtime::api::{CheckBody, HealthBody, HealthStatus, ReadyBody};
 use crate::system::disk::FsUsage;
 
-use super::cluster_advice::{Issue, advise, by_cause};
+use super::cluster_advice::{InsideKind, Issue, SloKind, advise, by_cause};
 use super::local::tests::proc_info;
 use super::local::{LocalFacts, LogErrors, NEEDS_A_HUMAN, Probe, plan};
 
@@ -381,6 +381,13 @@ struct Cluster {
     hpa_at_max: bool,
     emergency_done: bool,
     events: bool,
+    /// What the worst pod's runtime says about itself.
+    inside: Option<InsideKind>,
+    skew: bool,
+    disagrees: bool,
+    not_following: bool,
+    configmap_unreadable: bool,
+    slo: Option<SloKind>,
 }
 
 fn calm() -> Cluster {
@@ -395,6 +402,12 @@ fn calm() -> Cluster {
         hpa_at_max: false,
         emergency_done: false,
         events: false,
+        inside: None,
+        skew: false,
+        disagrees: false,
+        not_following: false,
+        configmap_unreadable: false,
+        slo: None,
     }
 }
 
@@ -485,6 +498,69 @@ fn cluster_checks(c: &Cluster) -> Vec<Check> {
     } else {
         Check::ok("events", "none")
     });
+    v.push(match c.inside {
+        None => Check::ok("pods inside", "healthy"),
+        Some(kind) => {
+            let next = a(Issue::Inside {
+                pod: "p".into(),
+                kind,
+                emergency_done: c.emergency_done,
+            });
+            match kind {
+                InsideKind::Unreadable => Check::unknown("pods inside", "unread", next),
+                InsideKind::Unhealthy => Check::fail("pods inside", "unhealthy", next),
+                _ => Check::warn("pods inside", "finding", next),
+            }
+        }
+    });
+    v.push(if c.skew {
+        Check::warn(
+            "version skew",
+            "2 builds",
+            a(Issue::VersionSkew {
+                rolling_out: !c.paused && c.rollout != Rollout::Complete,
+                selector: "app=hal9".into(),
+            }),
+        )
+    } else {
+        Check::ok("version skew", "one build")
+    });
+    v.push(if c.configmap_unreadable {
+        Check::unknown(
+            "migration agreement",
+            "unread",
+            a(Issue::ConfigMapUnreadable),
+        )
+    } else if c.not_following {
+        Check::fail(
+            "migration agreement",
+            "not following",
+            a(Issue::NotFollowing { pod: "p".into() }),
+        )
+    } else if c.disagrees {
+        Check::fail(
+            "migration agreement",
+            "disagrees",
+            a(Issue::Disagrees { pod: "p".into() }),
+        )
+    } else {
+        Check::ok("migration agreement", "agree")
+    });
+    v.push(match c.slo {
+        None => Check::ok("pod slo", "within"),
+        Some(kind) => {
+            let next = a(Issue::PodSlo {
+                pod: "p".into(),
+                kind,
+                emergency_done: c.emergency_done,
+            });
+            match kind {
+                SloKind::Unread => Check::unknown("pod slo", "unread", next),
+                SloKind::Cache => Check::warn("pod slo", "cold", next),
+                _ => Check::fail("pod slo", "breached", next),
+            }
+        }
+    });
     // As `health --cluster` reports them: by cause, then (in the report) by urgency.
     CheckReport::new("d", by_cause(v), serde_json::Value::Null).checks
 }
@@ -506,8 +582,19 @@ fn follow_cluster(c: &Cluster, next: &str) -> Cluster {
         } else {
             g.rollout = Rollout::Complete;
             g.ready = g.desired;
+            // The older revision's pods are gone, and their build with them.
+            g.skew = false;
         }
+    } else if command.starts_with("hal9ctl health --cluster") && command.ends_with("--wait 2m") {
+        // A drained runtime exits when its requests are done; the kubelet restarts it.
+        if c.inside == Some(InsideKind::Draining) {
+            g.inside = None;
+        }
+    } else if command.starts_with("kubectl delete pod ") {
+        // The replacement reads the ConfigMap before it serves.
+        g.disagrees = false;
     } else if command.starts_with("kubectl rollout undo") {
+        g.skew = false;
         // The previous revision, which ran.
         g.rollout = Rollout::Complete;
         g.bad_containers = false;
@@ -520,7 +607,14 @@ fn follow_cluster(c: &Cluster, next: &str) -> Cluster {
     } else if command.starts_with("hal9ctl scale --emergency") {
         // Min and max raised to 2 × current, and the HPA soon runs at it:
         // at its (new) maximum again, but with the emergency recorded.
+        // Twice the pods share the load: a saturated pod is relieved.
         g.emergency_done = true;
+        if c.inside == Some(InsideKind::AtLimit) {
+            g.inside = None;
+        }
+        if c.slo == Some(SloKind::Load) {
+            g.slo = None;
+        }
     } else {
         panic!("advice not modelled: {next}");
     }
@@ -622,6 +716,92 @@ fn following_cluster_advice_never_loops_and_ends_healthy_or_with_a_human() {
             },
         ),
     ];
+    let mut cases = cases;
+    for kind in [
+        InsideKind::Unreadable,
+        InsideKind::Unhealthy,
+        InsideKind::Degraded,
+        InsideKind::Breaker,
+        InsideKind::AtLimit,
+        InsideKind::Draining,
+    ] {
+        cases.push((
+            "inside a pod",
+            Cluster {
+                inside: Some(kind),
+                ..calm()
+            },
+        ));
+        cases.push((
+            "inside a pod, already emergency-scaled",
+            Cluster {
+                inside: Some(kind),
+                hpa_at_max: true,
+                emergency_done: true,
+                ..calm()
+            },
+        ));
+    }
+    for kind in [
+        SloKind::Load,
+        SloKind::Errors,
+        SloKind::Cache,
+        SloKind::Unread,
+    ] {
+        cases.push((
+            "a pod's slo",
+            Cluster {
+                slo: Some(kind),
+                ..calm()
+            },
+        ));
+        cases.push((
+            "a pod's slo, saturated pods too",
+            Cluster {
+                slo: Some(kind),
+                inside: Some(InsideKind::AtLimit),
+                ..calm()
+            },
+        ));
+    }
+    cases.push((
+        "skew outside a rollout",
+        Cluster {
+            skew: true,
+            ..calm()
+        },
+    ));
+    cases.push((
+        "skew mid-rollout",
+        Cluster {
+            skew: true,
+            rollout: Rollout::Progressing,
+            ready: 1,
+            ..calm()
+        },
+    ));
+    cases.push((
+        "a pod behind the configmap",
+        Cluster {
+            disagrees: true,
+            ..calm()
+        },
+    ));
+    cases.push((
+        "a pod that follows no configmap",
+        Cluster {
+            not_following: true,
+            disagrees: true,
+            ..calm()
+        },
+    ));
+    cases.push((
+        "configmap unreadable",
+        Cluster {
+            configmap_unreadable: true,
+            ..calm()
+        },
+    ));
     let mut failed = std::collections::BTreeSet::new();
     for (case, c) in cases {
         for ch in cluster_checks(&c) {
@@ -639,6 +819,10 @@ fn following_cluster_advice_never_loops_and_ends_healthy_or_with_a_human() {
         "scheduling",
         "autoscaler",
         "events",
+        "pods inside",
+        "version skew",
+        "migration agreement",
+        "pod slo",
     ] {
         assert!(failed.contains(n), "no case makes `{n}` fail");
     }

@@ -10,3 +10,4 @@ pub mod probe;
 pub mod report;
 pub mod resume;
 pub mod run;
+pub mod status;
