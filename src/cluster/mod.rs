@@ -4,6 +4,7 @@ pub mod aggregate;
 pub mod capacity;
 pub mod client;
 pub mod facts;
+pub mod lease;
 pub mod migration;
 pub mod pod_confirm;
 pub mod pod_proxy;

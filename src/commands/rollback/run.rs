@@ -135,7 +135,11 @@ async fn backend(ctx: &Ctx, cluster: &crate::cli::args::ClusterArgs) -> Result<B
             kube,
             name: crate::cluster::migration::NAME.to_string(),
         };
-        return Ok(Backend::Cluster(ClusterBackend { store, target }));
+        return Ok(Backend::Cluster(ClusterBackend {
+            store,
+            target,
+            lease: None,
+        }));
     }
     let token = crate::system::runtime_identity::proved_admin_token(
         &StateDir::new(&ctx.state_dir),
@@ -149,10 +153,23 @@ pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> 
 }
 
 /// One engine for both directions: `forward` is `Some` for `hal9ctl migrate`.
+/// In the cluster the whole run holds the migration Lease.
 pub async fn engine(
     ctx: &Ctx,
     a: &RollbackArgs,
     forward: Option<ForwardRun>,
+) -> anyhow::Result<RollbackReport> {
+    let held = crate::commands::migration_lock::hold(ctx, &a.cluster, &a.lock).await?;
+    let r = engine_held(ctx, a, forward, held.as_ref().map(|h| h.watch())).await;
+    crate::commands::migration_lock::release(held).await;
+    r
+}
+
+async fn engine_held(
+    ctx: &Ctx,
+    a: &RollbackArgs,
+    forward: Option<ForwardRun>,
+    lease: Option<crate::cluster::lease::LeaseWatch>,
 ) -> anyhow::Result<RollbackReport> {
     let jd = JournalDir::new(&ctx.state_dir);
     let cmd = if forward.is_some() {
@@ -165,7 +182,10 @@ pub async fn engine(
             .with_next("hal9ctl rollback --cluster --strategy immediate --revision")
             .into());
     }
-    let backend = backend(ctx, &a.cluster).await?;
+    let mut backend = backend(ctx, &a.cluster).await?;
+    if let Backend::Cluster(c) = &mut backend {
+        c.lease = lease;
+    }
     let _lock = match jd.lock() {
         Ok(l) => l,
         Err(LockError::Busy(p)) => {
