@@ -490,6 +490,20 @@ async fn renew(api: Api<Lease>, w: LeaseWatch, me: String, t: Timing) {
     }
 }
 
+/// "lease ns/hal9-migration-lock is held by … until …" while someone holds
+/// it; `None` when it is free, expired or cannot be read.
+pub async fn holder_now(kube: &Kube) -> Option<String> {
+    let l = leases(kube).get_opt(NAME).await.ok()??;
+    match decide(Some(&Seen::of(&l)), "", Timestamp::now(), 15) {
+        Decision::Held { by, until, .. } => Some(format!(
+            "{} is held by {by} until {}",
+            describe(kube),
+            secs(until)
+        )),
+        _ => None,
+    }
+}
+
 /// How the end of a run left the Lease.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Released {

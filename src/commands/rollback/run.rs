@@ -902,6 +902,7 @@ pub async fn status(
     let local = jd
         .load()
         .map_err(|e| io_failure("cannot read the rollback journal", e))?;
+    let mut lease_holder = None;
     let (migration, journal) = match backend(ctx, cluster).await {
         Ok(b) => {
             let remote = if local.is_none() {
@@ -909,11 +910,15 @@ pub async fn status(
             } else {
                 None
             };
+            if let Backend::Cluster(c) = &b {
+                lease_holder = crate::cluster::lease::holder_now(&c.store.kube).await;
+            }
             (b.get().await, local.or(remote))
         }
         Err(f) => (Err(f), local),
     };
-    let running = jd.lock().is_err();
+    // In the cluster a live Lease means the run goes on elsewhere: not a resume.
+    let running = jd.lock().is_err() || lease_holder.is_some();
     let (summary, next) = match &journal {
         None => ("no rollback or migration has run here".to_string(), None),
         Some(j) if j.status.is_finished() => (
@@ -922,11 +927,15 @@ pub async fn status(
         ),
         Some(j) if running => (
             format!(
-                "{} {} is running: {} of {} steps applied",
+                "{} {} is running: {} of {} steps applied{}",
                 j.direction.command(),
                 j.id,
                 j.applied(),
-                j.steps.len()
+                j.steps.len(),
+                lease_holder
+                    .as_ref()
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default()
             ),
             None,
         ),

@@ -203,6 +203,15 @@ fn a_second_operator_is_refused_naming_the_first_then_takes_over_after_kill_9_an
             "B planned nothing"
         );
 
+        // Status from B's machine: running elsewhere, under the Lease, not "resume it".
+        let s = b(&["rollback", "status"]);
+        let out = stdout(&s);
+        assert!(
+            out.contains("is running") && out.contains(&format!("(pid {}: hal9ctl", a.id())),
+            "{out}"
+        );
+        assert!(!out.contains("--resume"), "{out}");
+
         // Even asked to steal, an unexpired Lease is not taken.
         let o = b(&["rollback", "--resume", "--steal-expired-lock"]);
         assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
