@@ -250,6 +250,14 @@ impl ClusterArgs {
     }
 }
 
+#[derive(Debug, Clone, Default, Args)]
+pub struct LockArgs {
+    /// --cluster: take over the Lease hal9-migration-lock once it has expired
+    /// (its holder died or was cut off); a lease still being renewed is never taken
+    #[arg(long, requires = "cluster")]
+    pub steal_expired_lock: bool,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct HealthArgs {
     #[command(flatten)]
@@ -273,6 +281,9 @@ pub struct HealthArgs {
 pub struct ScaleArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
+
+    #[command(flatten)]
+    pub lock: LockArgs,
 
     /// Emergency capacity: never scales down; raises an HPA's bounds to match
     #[arg(long, conflicts_with = "restore")]
@@ -322,6 +333,9 @@ pub struct RollbackArgs {
 
     #[command(flatten)]
     pub cluster: ClusterArgs,
+
+    #[command(flatten)]
+    pub lock: LockArgs,
 
     /// How to roll back
     #[arg(long, value_enum, required_unless_present_any = ["resume", "abort"])]
@@ -382,6 +396,9 @@ pub struct MigrateArgs {
 
     #[command(flatten)]
     pub cluster: ClusterArgs,
+
+    #[command(flatten)]
+    pub lock: LockArgs,
 
     /// Phase to walk forward to: shadow, canary, state_migration, ramp_up, full
     #[arg(

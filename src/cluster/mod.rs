@@ -5,6 +5,7 @@ pub mod capacity;
 pub mod client;
 pub mod conflict_retry;
 pub mod facts;
+pub mod lease;
 pub mod migration;
 pub mod pod_confirm;
 pub mod pod_proxy;

@@ -15,6 +15,7 @@ fn engine_args(a: &MigrateArgs) -> RollbackArgs {
     RollbackArgs {
         sub: None,
         cluster: a.cluster.clone(),
+        lock: a.lock.clone(),
         // Every forward step but the last is gated, as a gradual rollback's are.
         strategy: Some(Strategy::Gradual),
         to_phase: a.to_phase,

@@ -6,6 +6,7 @@ pub mod config;
 pub mod disk;
 pub mod health;
 pub mod migrate;
+pub mod migration_lock;
 pub mod port_conflict;
 pub mod restart;
 pub mod rollback;

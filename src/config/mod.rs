@@ -1,6 +1,7 @@
 //! `hal9.toml`: the model, the search order, the embedded default, and
 //! where every effective value came from.
 
+mod lease;
 mod provenance;
 
 use std::net::SocketAddr;
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use lease::LeaseConfig;
 pub use provenance::{Source, Sources};
 
 use crate::exit::Failure;
@@ -29,6 +31,7 @@ pub struct Config {
     pub emergency: EmergencyConfig,
     pub cluster: ClusterConfig,
     pub rollback: RollbackConfig,
+    pub lease: LeaseConfig,
     pub migration: MigrationConfig,
     pub health: HealthConfig,
     pub slo: SloConfig,
@@ -266,6 +269,7 @@ impl Default for Config {
             emergency: EmergencyConfig::default(),
             cluster: ClusterConfig::default(),
             rollback: RollbackConfig::default(),
+            lease: LeaseConfig::default(),
             migration: MigrationConfig::default(),
             health: HealthConfig::default(),
             slo: SloConfig::default(),
@@ -415,6 +419,7 @@ fn validate(c: &Config) -> Result<(), String> {
         ));
     }
     c.cleanup.patterns()?;
+    c.lease.validate()?;
     Ok(())
 }
 

@@ -106,6 +106,15 @@ impl LocalBackend {
 pub struct ClusterBackend {
     pub store: crate::cluster::migration::ConfigMapStore,
     pub target: crate::cluster::Target,
+    /// The migration Lease this run holds: checked before every write, so a
+    /// run that lost it stops instead of interleaving with the new holder.
+    pub lease: Option<crate::cluster::lease::LeaseWatch>,
+}
+
+impl ClusterBackend {
+    fn may_write(&self) -> Result<(), Failure> {
+        self.lease.as_ref().map_or(Ok(()), |l| l.check())
+    }
 }
 
 /// Where the migration state lives.
@@ -245,13 +254,16 @@ impl Backend {
     pub async fn put(&self, doc: &MigrationDoc) -> Result<MigrationDoc, PutError> {
         match self {
             Backend::Local(b) => b.put(doc).await,
-            Backend::Cluster(c) => c.store.put(doc).await.map_err(|e| match e {
-                crate::cluster::migration::PutError::Stale => PutError::Stale,
-                crate::cluster::migration::PutError::Rejected(r) => {
-                    PutError::Other(Failure::critical(format!("refused: {r}")))
-                }
-                crate::cluster::migration::PutError::Other(f) => PutError::Other(f),
-            }),
+            Backend::Cluster(c) => {
+                c.may_write().map_err(PutError::Other)?;
+                c.store.put(doc).await.map_err(|e| match e {
+                    crate::cluster::migration::PutError::Stale => PutError::Stale,
+                    crate::cluster::migration::PutError::Rejected(r) => {
+                        PutError::Other(Failure::critical(format!("refused: {r}")))
+                    }
+                    crate::cluster::migration::PutError::Other(f) => PutError::Other(f),
+                })
+            }
         }
     }
 
@@ -501,6 +513,10 @@ impl Backend {
         let Backend::Cluster(c) = self else {
             return;
         };
+        if let Err(f) = c.may_write() {
+            tracing::warn!("the checkpoint was not written: {f}");
+            return;
+        }
         let Ok(text) = serde_json::to_string(journal) else {
             return;
         };

@@ -131,7 +131,11 @@ async fn backend(ctx: &Ctx, cluster: &crate::cli::args::ClusterArgs) -> Result<B
             kube,
             name: crate::cluster::migration::NAME.to_string(),
         };
-        return Ok(Backend::Cluster(ClusterBackend { store, target }));
+        return Ok(Backend::Cluster(ClusterBackend {
+            store,
+            target,
+            lease: None,
+        }));
     }
     let token = crate::system::runtime_identity::proved_admin_token(
         &StateDir::new(&ctx.state_dir),
@@ -145,10 +149,23 @@ pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> 
 }
 
 /// One engine for both directions: `forward` is `Some` for `hal9ctl migrate`.
+/// In the cluster the whole run holds the migration Lease.
 pub async fn engine(
     ctx: &Ctx,
     a: &RollbackArgs,
     forward: Option<ForwardRun>,
+) -> anyhow::Result<RollbackReport> {
+    let held = crate::commands::migration_lock::hold(ctx, &a.cluster, &a.lock).await?;
+    let r = engine_held(ctx, a, forward, held.as_ref().map(|h| h.watch())).await;
+    crate::commands::migration_lock::release(held).await;
+    r
+}
+
+async fn engine_held(
+    ctx: &Ctx,
+    a: &RollbackArgs,
+    forward: Option<ForwardRun>,
+    lease: Option<crate::cluster::lease::LeaseWatch>,
 ) -> anyhow::Result<RollbackReport> {
     let jd = JournalDir::new(&ctx.state_dir);
     let cmd = if forward.is_some() {
@@ -161,7 +178,10 @@ pub async fn engine(
             .with_next("hal9ctl rollback --cluster --strategy immediate --revision")
             .into());
     }
-    let backend = backend(ctx, &a.cluster).await?;
+    let mut backend = backend(ctx, &a.cluster).await?;
+    if let Backend::Cluster(c) = &mut backend {
+        c.lease = lease;
+    }
     let _lock = match jd.lock() {
         Ok(l) => l,
         Err(LockError::Busy(p)) => {
@@ -886,6 +906,7 @@ pub async fn status(
     let local = jd
         .load()
         .map_err(|e| io_failure("cannot read the rollback journal", e))?;
+    let mut lease_holder = None;
     let (migration, journal) = match backend(ctx, cluster).await {
         Ok(b) => {
             let remote = if local.is_none() {
@@ -893,11 +914,15 @@ pub async fn status(
             } else {
                 None
             };
+            if let Backend::Cluster(c) = &b {
+                lease_holder = crate::cluster::lease::holder_now(&c.store.kube).await;
+            }
             (b.get().await, local.or(remote))
         }
         Err(f) => (Err(f), local),
     };
-    let running = jd.lock().is_err();
+    // In the cluster a live Lease means the run goes on elsewhere: not a resume.
+    let running = jd.lock().is_err() || lease_holder.is_some();
     let (summary, next) = match &journal {
         None => ("no rollback or migration has run here".to_string(), None),
         Some(j) if j.status.is_finished() => (
@@ -906,11 +931,15 @@ pub async fn status(
         ),
         Some(j) if running => (
             format!(
-                "{} {} is running: {} of {} steps applied",
+                "{} {} is running: {} of {} steps applied{}",
                 j.direction.command(),
                 j.id,
                 j.applied(),
-                j.steps.len()
+                j.steps.len(),
+                lease_holder
+                    .as_ref()
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default()
             ),
             None,
         ),

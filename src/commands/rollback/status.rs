@@ -55,7 +55,7 @@ pub async fn status(ctx: &Ctx, cluster: &ClusterArgs) -> anyhow::Result<StatusRe
     if !cluster.cluster {
         return Ok(StatusReport { report, pods: None });
     }
-    let target = crate::commands::health::target(ctx, cluster);
+    let target = cluster.target(&ctx.config().cluster);
     let kube = crate::cluster::connect(&target).await?;
     let store = crate::cluster::migration::ConfigMapStore {
         kube: kube.clone(),

@@ -436,7 +436,8 @@ fn forbidden_names_the_missing_verb_and_resource() {
             "metadata": {"name": "read-only"},
             "rules": [{"apiGroups": ["apps"], "resources": ["deployments", "deployments/scale"], "verbs": ["get", "list", "patch"]},
                       {"apiGroups": ["autoscaling"], "resources": ["horizontalpodautoscalers"], "verbs": ["get", "list"]},
-                      {"apiGroups": [""], "resources": ["pods", "events"], "verbs": ["get", "list"]}]
+                      {"apiGroups": [""], "resources": ["pods", "events"], "verbs": ["get", "list"]},
+                      {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "create", "update"]}]
         });
         let binding = serde_json::json!({
             "metadata": {"name": "read-only"},
@@ -867,7 +868,13 @@ fn immediate_with_revision_also_restores_the_previous_template() {
 }
 
 /// Bind the kubeconfig's `hal9-limited` user to a Role with exactly `rules` in the test namespace.
+/// The migration Lease is always granted: every writing cluster command takes it
+/// first, and these tests are about the verbs after it.
 async fn limit_to(c: &TestCluster, rules: serde_json::Value) {
+    let mut rules = rules;
+    if let Some(r) = rules.as_array_mut() {
+        r.push(serde_json::json!({"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "create", "update"]}));
+    }
     let role = serde_json::json!({"metadata": {"name": "limited"}, "rules": rules});
     let binding = serde_json::json!({
         "metadata": {"name": "limited"},
@@ -1001,6 +1008,15 @@ async fn cluster_rollback_killed_after_one_step(c: &TestCluster, st: &std::path:
     }
     child.kill().unwrap();
     child.wait().unwrap();
+    // The killed run's Lease would hold off the next command until it expires
+    // (tests/it/cluster/lease.rs covers that); these tests are about the
+    // journal, so an admin frees it as `kubectl delete lease` would.
+    let leases: kube::Api<k8s_openapi::api::coordination::v1::Lease> =
+        kube::Api::namespaced(c.client.clone(), &c.ns);
+    leases
+        .delete("hal9-migration-lock", &Default::default())
+        .await
+        .unwrap();
 }
 
 #[test]
@@ -1249,6 +1265,8 @@ fn a_forbidden_rollout_undo_after_the_migration_went_back_is_partly_done() {
 }
 
 mod claims;
+mod forward;
+mod lease;
 
 mod gates;
 mod rbac;

@@ -16,7 +16,7 @@ use crate::common::*;
 /// The Role and RoleBinding (the namespaced half) of the shipped file, for
 /// user hal9-limited in `ns`. The cluster-wide half is left out so other
 /// tests still see hal9-limited without node access.
-fn operator_role_for(ns: &str) -> String {
+pub(super) fn operator_role_for(ns: &str) -> String {
     let text = std::fs::read_to_string(repo_root().join("deploy/kubernetes/60-operator-rbac.yaml"))
         .unwrap();
     let docs: Vec<&str> = text.split("\n---\n").collect();
