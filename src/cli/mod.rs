@@ -236,18 +236,22 @@ fn run(cli: Cli, m: &ArgMatches) -> anyhow::Result<Exit> {
         Command::Health(a) => Box::new(block_on(commands::health::run(&ctx, &a))??),
         Command::Scale(a) => Box::new(block_on(commands::scale::run(&ctx, &a))??),
         Command::Restart(a) => Box::new(block_on(commands::restart::run(&ctx, &a))??),
-        Command::Rollback(a) => Box::new(match a.sub {
-            Some(args::RollbackSub::Status { ref cluster }) => {
-                block_on(commands::rollback::run::status(&ctx, cluster))??
-            }
-            None => block_on(commands::rollback::run::run(&ctx, &a))??,
-        }),
-        Command::Migrate(a) => Box::new(match a.sub {
-            Some(args::MigrateSub::Status { ref cluster }) => {
-                block_on(commands::rollback::run::status(&ctx, cluster))??
-            }
-            None => block_on(commands::migrate::run(&ctx, &a))??,
-        }),
+        Command::Rollback(a) => match a.sub {
+            Some(args::RollbackSub::Status { ref cluster }) => Box::new(block_on(
+                commands::rollback::detach::status(&ctx, cluster),
+            )??),
+            None if a.detach.detach => Box::new(block_on(
+                commands::rollback::detach::run_rollback(&ctx, &a),
+            )??),
+            None => Box::new(block_on(commands::rollback::run::run(&ctx, &a))??),
+        },
+        Command::Migrate(a) => match a.sub {
+            Some(args::MigrateSub::Status { ref cluster }) => Box::new(block_on(
+                commands::rollback::detach::status(&ctx, cluster),
+            )??),
+            None if a.detach.detach => Box::new(block_on(commands::migrate::detach(&ctx, &a))??),
+            None => Box::new(block_on(commands::migrate::run(&ctx, &a))??),
+        },
         Command::Disk(args::DiskCommand::Usage(a)) => {
             let s = commands::disk::DiskUsageSettings::resolve(&a, ctx.config());
             Box::new(commands::disk::usage(&ctx, &s)?)

@@ -80,7 +80,7 @@ async fn apply_step(
     )
 }
 
-fn plan_error(e: PlanError) -> Failure {
+pub(super) fn plan_error(e: PlanError) -> Failure {
     match e {
         PlanError::Forward { .. } | PlanError::Steps | PlanError::NoComponents => {
             Failure::usage(e.to_string())
@@ -105,7 +105,7 @@ fn resume_refused(r: ResumeRefusal) -> Failure {
     Failure::critical(format!("refused: {r}; nothing was changed")).with_next(next)
 }
 
-fn forward_error(e: ForwardError) -> Failure {
+pub(super) fn forward_error(e: ForwardError) -> Failure {
     match e {
         ForwardError::Nothing(..) => Failure::new(Exit::Ok, e.to_string()),
         ForwardError::Behind { target, .. } => Failure::usage(e.to_string()).with_next(format!(
@@ -192,6 +192,12 @@ pub async fn engine(
     };
     let mut journal = match existing {
         Some(mut j) if !j.status.is_finished() => {
+            // A run elsewhere (another machine, a detached Job) is asked to stop.
+            if a.abort
+                && let Some(r) = super::request::abort_running(&jd, &backend, &j).await?
+            {
+                return Ok(r);
+            }
             if a.abort {
                 j.status = RollbackStatus::Abandoned;
                 j.reason = Some(format!("abandoned by {} at {}", current_user(), now()));
@@ -252,6 +258,7 @@ pub async fn engine(
                     .into());
                 }
             }
+            super::request::clear(&backend, &j.id).await;
             j.status = RollbackStatus::Running;
             j
         }
@@ -513,6 +520,9 @@ async fn execute(
             let waited = tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(j.interval_ms)) => true,
                 _ = wait_flag(&interrupted) => false,
+                r = super::request::arrives(b, &j.id) => {
+                    return super::request::honour(ctx, b, jd, j, r).await;
+                }
             };
             if !waited {
                 return interrupted_report(j, jd, b, "interrupted (Ctrl-C) after a completed step")
@@ -538,6 +548,9 @@ async fn execute(
                     let waited = tokio::select! {
                         _ = tokio::time::sleep(Duration::from_millis(j.interval_ms)) => true,
                         _ = wait_flag(&interrupted) => false,
+                        r = super::request::arrives(b, &j.id) => {
+                            return super::request::honour(ctx, b, jd, j, r).await;
+                        }
                     };
                     if !waited {
                         return interrupted_report(
@@ -692,6 +705,11 @@ async fn execute(
                     }
                 }
             }
+        }
+        if j.next_step().is_some()
+            && let Some(r) = super::request::pending(b, &j.id).await
+        {
+            return super::request::honour(ctx, b, jd, j, r).await;
         }
         if let Some(by) = jd.pause_requested()
             && j.next_step().is_some()
