@@ -416,6 +416,8 @@ async fn halt(
     j.reason = Some(journal_reason);
     jd.save(j)
         .map_err(|e| io_failure("cannot write the rollback journal", e))?;
+    // A detached Job's state dir dies with its pod: the ConfigMap must say paused too.
+    b.checkpoint(j).await;
     audit(ctx, &j.target, &format!("{verb} {}: {reason}", j.id));
     bar.finish_and_clear();
     Ok(RollbackReport {
@@ -877,6 +879,7 @@ async fn interrupted_report(
     j.reason = Some(why.to_string());
     jd.save(j)
         .map_err(|e| io_failure("cannot write the rollback journal", e))?;
+    b.checkpoint(j).await;
     Ok(RollbackReport {
         summary: format!(
             "{why}: {} of {} steps applied; the state is consistent",
