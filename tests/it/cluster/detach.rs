@@ -468,3 +468,61 @@ fn a_detached_run_whose_gate_fails_exits_the_job_with_the_code_of_a_local_run() 
         assert_eq!(j["status"], "interrupted", "{j}");
     });
 }
+
+#[test]
+fn an_abort_from_another_machine_reaches_a_detached_job_which_stops_after_its_step() {
+    let kc = kubeconfig().unwrap();
+    rt().block_on(async {
+        let c = RealPods::new(kc, "hal9-djabort").await;
+        c.apply(&c.overlay());
+        c.wait_ready("hal9-server", 3, READY_LIMIT).await;
+        let (o, name) = detach(
+            &c,
+            &[
+                "rollback",
+                "--strategy",
+                "gradual",
+                "--to-phase",
+                "state_migration",
+                "--steps",
+                "3",
+                "--interval",
+                "10m",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+        let cms: Api<ConfigMap> = Api::namespaced(c.client.clone(), &c.ns);
+        let running = wait_applied(&cms, 1, Duration::from_secs(120)).await;
+        let other = tempdir();
+        let b = run(c
+            .hal9ctl(other.path())
+            .args([
+                "rollback",
+                "--cluster",
+                "-n",
+                &c.ns,
+                "--abort",
+                "-o",
+                "json",
+            ])
+            .stdin(Stdio::null()));
+        assert_eq!(b.status.code(), Some(0), "{}\n{}", stdout(&b), stderr(&b));
+        // Stopped by request, short of its target: the Job's engine exits 1.
+        assert_eq!(
+            job_exit_code(&c, &name).await,
+            1,
+            "{:#?}",
+            c.pod_states().await
+        );
+        let cm = cms.get("hal9-migration").await.unwrap();
+        let j = journal_on(&cm).unwrap();
+        assert_eq!(j["id"], running["id"]);
+        assert_eq!(j["status"], "abandoned", "{j}");
+        assert_eq!(applied(&j), 1, "{j}");
+        assert_eq!(
+            doc_on(&cm)["version"],
+            j["steps"][0]["version_after"],
+            "nothing after step 1"
+        );
+    });
+}
