@@ -990,7 +990,7 @@ _hal9ctl() {
             return 0
             ;;
         hal9ctl__subcmd__migrate)
-            opts="-n -c -o -y -q -v -h -V --cluster --context --namespace --deployment --steal-expired-lock --to-phase --steps --interval --resume --abort --pause --continue --on-failure --max-error-percent --max-p99 --allow-no-traffic --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version status help"
+            opts="-n -c -o -y -q -v -h -V --cluster --context --namespace --deployment --to-phase --steps --interval --resume --abort --pause --continue --on-failure --max-error-percent --max-p99 --allow-no-traffic --detach --image --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1033,6 +1033,10 @@ _hal9ctl() {
                     return 0
                     ;;
                 --max-p99)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1226,7 +1230,7 @@ _hal9ctl() {
             return 0
             ;;
         hal9ctl__subcmd__rollback)
-            opts="-n -c -o -y -q -v -h -V --cluster --context --namespace --deployment --steal-expired-lock --strategy --to-phase --steps --interval --components --resume --abort --on-failure --revision --max-error-percent --max-p99 --allow-no-traffic --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version status help"
+            opts="-n -c -o -y -q -v -h -V --cluster --context --namespace --deployment --strategy --to-phase --steps --interval --components --resume --abort --on-failure --revision --max-error-percent --max-p99 --allow-no-traffic --detach --image --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1277,6 +1281,10 @@ _hal9ctl() {
                     return 0
                     ;;
                 --max-p99)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1446,7 +1454,7 @@ _hal9ctl() {
             return 0
             ;;
         hal9ctl__subcmd__scale)
-            opts="-n -c -o -y -q -v -h -V --cluster --context --namespace --deployment --steal-expired-lock --emergency --restore --replicas --wait --force --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version"
+            opts="-n -c -o -y -q -v -h -V --cluster --context --namespace --deployment --emergency --restore --replicas --wait --force --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

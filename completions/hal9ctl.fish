@@ -210,6 +210,7 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish
 pause\t'Stop and wait for --resume or --abort'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l max-error-percent -d 'Gate: highest error rate per path, in percent [default: from config, 1]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l max-p99 -d 'Gate: highest p99 latency [default: from config, 500ms]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l image -d 'With --detach: the image the Job runs [default: the Deployment\'s runtime image]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -s o -l output -d 'Report format' -r -f -a "table\t''
 json\t''
@@ -223,6 +224,7 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l abort -d 'Abandon the unfinished rollback, leaving the state where it is'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l revision -d 'With --cluster and --strategy immediate: also roll the Deployment back to its previous ReplicaSet template (like `kubectl rollout undo`) and wait for it'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l allow-no-traffic -d 'Gradual: a gate window with fewer than [rollback] min_requests requests is filled with synthetic probe signals (recorded as such) instead of pausing'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l detach -d 'With --cluster: run the engine in the cluster as a Job (it survives this machine); prints the Job\'s name once its pod has started'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l dry-run -d 'Show the plan, change nothing'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
@@ -262,6 +264,7 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_
 rollback\t'Go back to the last phase whose gates passed'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l max-error-percent -d 'Gate: highest error rate per path, in percent [default: from config, 1]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l max-p99 -d 'Gate: highest p99 latency [default: from config, 500ms]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l image -d 'With --detach: the image the Job runs [default: the Deployment\'s runtime image]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -s o -l output -d 'Report format' -r -f -a "table\t''
 json\t''
@@ -276,6 +279,7 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l pause -d 'Ask the running migration to stop after its current step (resumable)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l continue -d 'Continue a paused migration (as --resume)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l allow-no-traffic -d 'A gate window with fewer than [rollback] min_requests requests is filled with synthetic probe signals (recorded as such) instead of pausing'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l detach -d 'With --cluster: run the engine in the cluster as a Job (it survives this machine); prints the Job\'s name once its pod has started'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l dry-run -d 'Show the plan, change nothing'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'

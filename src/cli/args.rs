@@ -125,7 +125,8 @@ hal9ctl restart --cluster -n hal9 --yes\n  hal9ctl restart --cluster --wait 10m 
         after_help = "Examples:\n  hal9ctl rollback --strategy immediate\n  hal9ctl rollback --strategy immediate --to-phase flat\n  \
 hal9ctl rollback --strategy gradual --steps 5 --interval 30s\n  \
 hal9ctl rollback --strategy gradual --allow-no-traffic   # no users: probe signals feed the gates\n  \
-hal9ctl rollback --strategy partial --components routing,features\n  hal9ctl rollback --resume\n  hal9ctl rollback status"
+hal9ctl rollback --strategy partial --components routing,features\n  hal9ctl rollback --resume\n  hal9ctl rollback status\n  \
+hal9ctl rollback --cluster --strategy gradual --steps 5 --interval 1m --detach   # runs as a Job in the cluster"
     )]
     Rollback(RollbackArgs),
 
@@ -133,7 +134,9 @@ hal9ctl rollback --strategy partial --components routing,features\n  hal9ctl rol
     #[command(
         after_help = "Examples:\n  hal9ctl migrate --to-phase canary\n  hal9ctl migrate --to-phase full --steps 3 --interval 30s\n  \
 hal9ctl migrate --to-phase ramp_up --on-failure rollback\n  hal9ctl migrate --pause\n  hal9ctl migrate --continue\n  \
-hal9ctl migrate --resume\n  hal9ctl migrate --abort\n  hal9ctl migrate status"
+hal9ctl migrate --resume\n  hal9ctl migrate --abort\n  hal9ctl migrate status\n  \
+hal9ctl migrate --cluster --to-phase full --steps 3 --interval 1m --detach   # runs as a Job in the cluster\n  \
+hal9ctl migrate --cluster --pause   # reaches a run on any machine, or its Job"
     )]
     Migrate(MigrateArgs),
 
@@ -386,6 +389,22 @@ pub struct RollbackArgs {
     /// filled with synthetic probe signals (recorded as such) instead of pausing
     #[arg(long)]
     pub allow_no_traffic: bool,
+
+    #[command(flatten)]
+    pub detach: DetachArgs,
+}
+
+/// `--detach`: the engine runs in the cluster as a Job, not on this machine.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DetachArgs {
+    /// With --cluster: run the engine in the cluster as a Job (it survives this
+    /// machine); prints the Job's name once its pod has started
+    #[arg(long, requires = "cluster", conflicts_with = "abort")]
+    pub detach: bool,
+
+    /// With --detach: the image the Job runs [default: the Deployment's runtime image]
+    #[arg(long, value_name = "IMAGE", requires = "detach")]
+    pub image: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -449,6 +468,9 @@ pub struct MigrateArgs {
     /// filled with synthetic probe signals (recorded as such) instead of pausing
     #[arg(long)]
     pub allow_no_traffic: bool,
+
+    #[command(flatten)]
+    pub detach: DetachArgs,
 }
 
 #[derive(Debug, Clone, Subcommand)]

@@ -250,14 +250,18 @@ fn run(cli: Cli, m: &ArgMatches) -> anyhow::Result<Exit> {
         }
         Command::Rollback(a) => Box::new(match a.sub {
             Some(args::RollbackSub::Status { ref cluster }) => {
-                block_on(commands::rollback::status::status(&ctx, cluster))??
+                block_on(commands::rollback::detach::status(&ctx, cluster))??
+            }
+            None if a.detach.detach => {
+                block_on(commands::rollback::detach::run_rollback(&ctx, &a))??
             }
             None => block_on(commands::rollback::run::run(&ctx, &a))??,
         }),
         Command::Migrate(a) => Box::new(match a.sub {
             Some(args::MigrateSub::Status { ref cluster }) => {
-                block_on(commands::rollback::status::status(&ctx, cluster))??
+                block_on(commands::rollback::detach::status(&ctx, cluster))??
             }
+            None if a.detach.detach => block_on(commands::migrate::detach(&ctx, &a))??,
             None => block_on(commands::migrate::run(&ctx, &a))??,
         }),
         Command::Disk(args::DiskCommand::Usage(a)) => {

@@ -76,7 +76,7 @@ async fn apply_step(
     )
 }
 
-fn plan_error(e: PlanError) -> Failure {
+pub(super) fn plan_error(e: PlanError) -> Failure {
     match e {
         PlanError::Forward { .. } | PlanError::Steps | PlanError::NoComponents => {
             Failure::usage(e.to_string())
@@ -101,7 +101,7 @@ fn resume_refused(r: ResumeRefusal) -> Failure {
     Failure::critical(format!("refused: {r}; nothing was changed")).with_next(next)
 }
 
-fn forward_error(e: ForwardError) -> Failure {
+pub(super) fn forward_error(e: ForwardError) -> Failure {
     match e {
         ForwardError::Nothing(..) => Failure::new(Exit::Ok, e.to_string()),
         ForwardError::Behind { target, .. } => Failure::usage(e.to_string()).with_next(format!(
@@ -208,6 +208,12 @@ async fn engine_held(
     };
     let mut journal = match existing {
         Some(mut j) if !j.status.is_finished() => {
+            // A run elsewhere (another machine, a detached Job) is asked to stop.
+            if a.abort
+                && let Some(r) = super::request::abort_running(&jd, &backend, &j).await?
+            {
+                return Ok(r);
+            }
             if a.abort {
                 j.status = RollbackStatus::Abandoned;
                 j.reason = Some(format!("abandoned by {} at {}", current_user(), now()));
@@ -268,6 +274,7 @@ async fn engine_held(
                     .into());
                 }
             }
+            super::request::clear(&backend, &j.id).await;
             j.status = RollbackStatus::Running;
             j
         }
@@ -425,6 +432,8 @@ async fn halt(
     j.reason = Some(journal_reason);
     jd.save(j)
         .map_err(|e| io_failure("cannot write the rollback journal", e))?;
+    // A detached Job's state dir dies with its pod: the ConfigMap must say paused too.
+    b.checkpoint(j).await;
     ctx.audit(
         "rollback-step",
         &j.target,
@@ -533,6 +542,9 @@ async fn execute(
             let waited = tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(j.interval_ms)) => true,
                 _ = wait_flag(&interrupted) => false,
+                r = super::request::arrives(b, &j.id) => {
+                    return super::request::honour(ctx, b, jd, j, r).await;
+                }
             };
             if !waited {
                 return interrupted_report(j, jd, b, "interrupted (Ctrl-C) after a completed step")
@@ -558,6 +570,9 @@ async fn execute(
                     let waited = tokio::select! {
                         _ = tokio::time::sleep(Duration::from_millis(j.interval_ms)) => true,
                         _ = wait_flag(&interrupted) => false,
+                        r = super::request::arrives(b, &j.id) => {
+                            return super::request::honour(ctx, b, jd, j, r).await;
+                        }
                     };
                     if !waited {
                         return interrupted_report(
@@ -712,6 +727,11 @@ async fn execute(
                     }
                 }
             }
+        }
+        if j.next_step().is_some()
+            && let Some(r) = super::request::pending(b, &j.id).await
+        {
+            return super::request::honour(ctx, b, jd, j, r).await;
         }
         if let Some(by) = jd.pause_requested()
             && j.next_step().is_some()
@@ -883,6 +903,7 @@ async fn interrupted_report(
     j.reason = Some(why.to_string());
     jd.save(j)
         .map_err(|e| io_failure("cannot write the rollback journal", e))?;
+    b.checkpoint(j).await;
     Ok(RollbackReport {
         summary: format!(
             "{why}: {} of {} steps applied; the state is consistent",

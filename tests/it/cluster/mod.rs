@@ -1265,6 +1265,7 @@ fn a_forbidden_rollout_undo_after_the_migration_went_back_is_partly_done() {
 }
 
 mod claims;
+mod detach;
 mod forward;
 mod lease;
 
