@@ -153,8 +153,19 @@ hal9ctl disk cleanup /var/log/hal9 --target 70 --yes"
     Config(ConfigArgs),
 
     /// Show what hal9ctl did: the audit log timeline
-    #[command(after_help = "Examples:\n  hal9ctl audit\n  hal9ctl audit --since 2h -o json")]
+    #[command(
+        after_help = "Examples:\n  hal9ctl audit\n  hal9ctl audit --since 2h -o json\n  \
+hal9ctl audit --since 24h --export csv > actions.csv\n  hal9ctl audit --since 2h --cluster -n hal9"
+    )]
     Audit(AuditArgs),
+
+    /// Collect what a postmortem needs: health, runtime answers, logs, config, audit, host facts
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  hal9ctl incident bundle\n  hal9ctl incident bundle --since 2h --out /tmp/hal9-incident.tar.gz\n  \
+hal9ctl incident bundle --cluster -n hal9 --since 30m"
+    )]
+    Incident(IncidentCommand),
 
     /// List the runbooks, or print one
     #[command(after_help = "Examples:\n  hal9ctl runbook\n  hal9ctl runbook port-conflict")]
@@ -629,6 +640,62 @@ pub struct AuditArgs {
     /// Only entries from this long ago until now (e.g. 30m, 2h, 7d)
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub since: Option<Duration>,
+
+    /// Print the entries as a JSON array or CSV (RFC 4180) instead of the report
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub export: Option<AuditExport>,
+
+    /// Also read the rollback and migration journal kept in the cluster (ConfigMap hal9-migration)
+    #[arg(long)]
+    pub cluster: bool,
+
+    /// kubeconfig context [default: the current context, else in-cluster config]
+    #[arg(long, value_name = "NAME", requires = "cluster")]
+    pub context: Option<String>,
+
+    /// Namespace [default: from config, hal9]
+    #[arg(short = 'n', long, value_name = "NS", requires = "cluster")]
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditExport {
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum IncidentCommand {
+    /// Write one .tar.gz for the postmortem and print its path
+    #[command(
+        after_help = "Every part that cannot be read becomes NAME.error.txt in the archive and the exit code \
+is 1. The admin token, Secret data and kubeconfig credentials are never included.\n\n\
+Examples:\n  hal9ctl incident bundle\n  hal9ctl incident bundle --since 2h --out /tmp/hal9-incident.tar.gz\n  \
+hal9ctl incident bundle --cluster -n hal9 --since 30m -o json"
+    )]
+    Bundle(IncidentBundleArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct IncidentBundleArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// How far back logs, events and the audit timeline go
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "1h")]
+    pub since: Duration,
+
+    /// Where to write the archive (-o is the report format) [default: ./hal9-incident-HOST-TIME.tar.gz]
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+
+    /// Replace an existing file at --out
+    #[arg(long)]
+    pub force: bool,
+
+    /// Keep the last MIB mebibytes of each log
+    #[arg(long, value_name = "MIB", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub max_log_mib: u64,
 }
 
 #[derive(Debug, Clone, Args)]

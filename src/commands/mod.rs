@@ -5,6 +5,7 @@ pub mod completions;
 pub mod config;
 pub mod disk;
 pub mod health;
+pub mod incident;
 pub mod migrate;
 pub mod migration_lock;
 pub mod port_conflict;

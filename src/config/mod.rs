@@ -37,6 +37,7 @@ pub struct Config {
     pub slo: SloConfig,
     pub cleanup: CleanupConfig,
     pub runtime: RuntimeSettings,
+    pub notify: NotifyConfig,
     #[serde(default = "default_neurons")]
     pub neurons: Vec<NeuronSpec>,
 }
@@ -162,6 +163,32 @@ impl Default for SloConfig {
     }
 }
 
+/// `[notify]`: where destructive actions and CRITICAL verdicts are posted.
+/// Both destinations are off until set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// A Slack-compatible incoming webhook (`{"text": …}`).
+    pub webhook: Option<String>,
+    /// PagerDuty Events v2 routing (integration) key.
+    pub pagerduty_routing_key: Option<String>,
+    pub pagerduty_url: String,
+    /// How long one delivery may take; a slow receiver must not hold up a repair.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig {
+            webhook: None,
+            pagerduty_routing_key: None,
+            pagerduty_url: "https://events.pagerduty.com/v2/enqueue".into(),
+            timeout: Duration::from_secs(3),
+        }
+    }
+}
+
 /// `[rollback]`: defaults and gate thresholds of `hal9ctl rollback`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -275,6 +302,7 @@ impl Default for Config {
             slo: SloConfig::default(),
             cleanup: CleanupConfig::default(),
             runtime: RuntimeSettings::default(),
+            notify: NotifyConfig::default(),
             neurons: default_neurons(),
         }
     }

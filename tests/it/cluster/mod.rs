@@ -1,6 +1,7 @@
 //! hal9ctl against a real Kubernetes API server (the project's test control plane).
 
 mod harness;
+mod incident;
 mod node;
 mod real_pods;
 mod real_pods_inside;
