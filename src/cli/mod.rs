@@ -260,22 +260,22 @@ fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<Box<dyn Report>> {
             let s = commands::restart::RestartSettings::resolve(&a, ctx.config());
             Box::new(block_on(commands::restart::run(ctx, &s))??)
         }
-        Command::Rollback(a) => Box::new(match a.sub {
+        Command::Rollback(a) => match a.sub {
             Some(args::RollbackSub::Status { ref cluster }) => {
-                block_on(commands::rollback::detach::status(ctx, cluster))??
+                Box::new(block_on(commands::rollback::detach::status(ctx, cluster))??)
             }
-            None if a.detach.detach => {
-                block_on(commands::rollback::detach::run_rollback(ctx, &a))??
-            }
-            None => block_on(commands::rollback::run::run(ctx, &a))??,
-        }),
-        Command::Migrate(a) => Box::new(match a.sub {
+            None if a.detach.detach => Box::new(block_on(
+                commands::rollback::detach::run_rollback(ctx, &a),
+            )??),
+            None => Box::new(block_on(commands::rollback::run::run(ctx, &a))??),
+        },
+        Command::Migrate(a) => match a.sub {
             Some(args::MigrateSub::Status { ref cluster }) => {
-                block_on(commands::rollback::detach::status(ctx, cluster))??
+                Box::new(block_on(commands::rollback::detach::status(ctx, cluster))??)
             }
-            None if a.detach.detach => block_on(commands::migrate::detach(ctx, &a))??,
-            None => block_on(commands::migrate::run(ctx, &a))??,
-        }),
+            None if a.detach.detach => Box::new(block_on(commands::migrate::detach(ctx, &a))??),
+            None => Box::new(block_on(commands::migrate::run(ctx, &a))??),
+        },
         Command::Disk(args::DiskCommand::Usage(a)) => {
             let s = commands::disk::DiskUsageSettings::resolve(&a, ctx.config());
             Box::new(commands::disk::usage(ctx, &s)?)

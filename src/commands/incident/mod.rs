@@ -167,7 +167,7 @@ pub async fn run(ctx: &Ctx, args: &IncidentBundleArgs) -> anyhow::Result<BundleR
     step(&mut bundle, "audit", "json", parts::audit(ctx, args.since))?;
     step(&mut bundle, "host", "txt", parts::host(ctx))?;
     if args.cluster.cluster {
-        let t = crate::commands::health::target(ctx, &args.cluster);
+        let t = args.cluster.target(&ctx.config().cluster);
         for (stem, ext, part) in cluster_parts::gather(&t, args.since, log_cap, &progress).await {
             step(&mut bundle, &stem, ext, part)?;
         }

@@ -86,7 +86,8 @@ pub async fn health(
         wait: None,
         textfile: None,
     };
-    match crate::commands::health::run(ctx, &args).await {
+    let settings = crate::commands::health::HealthSettings::resolve(&args, ctx.config());
+    match crate::commands::health::run(ctx, &settings).await {
         Ok(r) => Ok(Gathered::json(&r.to_json())),
         Err(e) => Err(format!("the health check could not run: {e:#}")),
     }

@@ -607,7 +607,7 @@ pub async fn run(
     } else {
         "rollback"
     };
-    let target = crate::commands::health::target(ctx, &a.cluster);
+    let target = a.cluster.target(&ctx.config().cluster);
     let kube = crate::cluster::connect(&target).await?;
     let ns = kube.namespace.clone();
     let store = crate::cluster::migration::ConfigMapStore {
@@ -957,6 +957,7 @@ mod tests {
             abort: false,
             on_failure: OnFailure::Pause,
             revision: false,
+            lock: Default::default(),
             max_error_percent: None,
             max_p99: None,
             allow_no_traffic: false,
@@ -1143,6 +1144,7 @@ mod tests {
             max_p99: Some(Duration::from_secs(1)),
             allow_no_traffic: true,
             detach: DetachArgs::default(),
+            lock: Default::default(),
         };
         let v = migrate_argv(&a, &resolved());
         assert_eq!(

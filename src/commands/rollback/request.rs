@@ -315,7 +315,7 @@ pub async fn pause_cluster(
     ctx: &Ctx,
     cluster: &crate::cli::args::ClusterArgs,
 ) -> anyhow::Result<RollbackReport> {
-    let target = crate::commands::health::target(ctx, cluster);
+    let target = cluster.target(&ctx.config().cluster);
     let kube = crate::cluster::connect(&target).await?;
     let cm = cms(&kube)
         .get(NAME)

@@ -64,6 +64,7 @@ pub async fn status(ctx: &Ctx, cluster: &ClusterArgs) -> anyhow::Result<StatusRe
     let remote = super::backend::Backend::Cluster(super::backend::ClusterBackend {
         store,
         target: target.clone(),
+        lease: None,
     });
     let describe = remote.describe();
     if report
