@@ -18,6 +18,7 @@ mod non_utf8;
 mod oncall_health;
 mod oncall_metrics;
 mod oncall_slo;
+mod oom;
 mod packaging;
 mod port_conflict;
 mod restart;
