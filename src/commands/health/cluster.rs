@@ -25,7 +25,8 @@ pub const EVENT_WINDOW_S: i64 = 600;
 pub async fn check(kube: &Kube, target: &Target) -> Result<CheckReport, Failure> {
     let facts = facts::gather(kube, &target.deployment).await?;
     let now = k8s_openapi::jiff::Timestamp::now().as_second();
-    let checks = super::cluster_advice::by_cause(plan(&facts, target, now));
+    let mut checks = super::cluster_advice::by_cause(plan(&facts, target, now));
+    super::oom::add_cluster_notes(kube, &facts.pods, &mut checks).await;
     let rf = RolloutFacts::of(&facts.deployment);
     let facts_json = json!({
         "server": kube.server,

@@ -445,3 +445,167 @@ pub(crate) mod tests {
         assert!(c.next.unwrap().contains("cat /proc/10/cgroup"));
     }
 }
+
+// ---------------------------------------------------------------- cluster
+
+/// Last memory usage per `(pod, container)`, in bytes, from the metrics
+/// API; the error says why there is none (usually: no metrics-server).
+pub type PodUsage = Result<std::collections::BTreeMap<(String, String), u64>, String>;
+
+fn oom_killed(c: &k8s_openapi::api::core::v1::ContainerStatus) -> bool {
+    [c.state.as_ref(), c.last_state.as_ref()]
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.terminated.as_ref())
+        .any(|t| t.reason.as_deref() == Some("OOMKilled"))
+}
+
+/// Pure: for each OOM-killed container, its memory limit against its last
+/// usage: "pod/container: limit 96.0 MiB, usage 90.1 MiB". No figure is
+/// made up: a missing one says why it is missing.
+pub fn cluster_notes(pods: &[k8s_openapi::api::core::v1::Pod], usage: &PodUsage) -> Vec<String> {
+    let mut notes = Vec::new();
+    for p in pods {
+        let name = p.metadata.name.as_deref().unwrap_or("?");
+        let statuses = p
+            .status
+            .as_ref()
+            .and_then(|s| s.container_statuses.as_deref())
+            .unwrap_or(&[]);
+        for c in statuses.iter().filter(|c| oom_killed(c)) {
+            let limit = p
+                .spec
+                .as_ref()
+                .and_then(|s| s.containers.iter().find(|sc| sc.name == c.name))
+                .and_then(|sc| {
+                    sc.resources
+                        .as_ref()?
+                        .limits
+                        .as_ref()?
+                        .get("memory")
+                        .cloned()
+                })
+                .and_then(|q| crate::commands::scale::plan::parse_quantity(&q.0, false))
+                .map(|b| format!("limit {}", human_bytes(b as u64)))
+                .unwrap_or_else(|| "no memory limit".into());
+            let used = match usage {
+                Ok(m) => match m.get(&(name.to_string(), c.name.clone())) {
+                    Some(b) => format!("usage {} now", human_bytes(*b)),
+                    None => "usage unknown (the metrics API lists no figure for it)".into(),
+                },
+                Err(why) => format!("usage unknown ({why})"),
+            };
+            notes.push(format!("{name}/{}: {limit}, {used}", c.name));
+        }
+    }
+    notes
+}
+
+/// Memory usage of the namespace's pods from `metrics.k8s.io`.
+pub async fn pod_usage(kube: &crate::cluster::Kube) -> PodUsage {
+    let req = hyper::Request::builder()
+        .uri(format!(
+            "/apis/metrics.k8s.io/v1beta1/namespaces/{}/pods",
+            kube.namespace
+        ))
+        .body(Vec::new())
+        .map_err(|e| e.to_string())?;
+    let text = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        kube.client.request_text(req),
+    )
+    .await
+    .map_err(|_| "the metrics API did not answer within 5 s".to_string())?
+    .map_err(|e| match e {
+        kube::Error::Api(s) if s.code == 404 => {
+            "no metrics API (metrics.k8s.io) in this cluster".to_string()
+        }
+        other => format!("the metrics API: {other}"),
+    })?;
+    parse_pod_metrics(&text)
+}
+
+/// Pure: a `PodMetricsList`.
+pub fn parse_pod_metrics(text: &str) -> PodUsage {
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("the metrics API's answer: {e}"))?;
+    let mut m = std::collections::BTreeMap::new();
+    for item in v["items"].as_array().into_iter().flatten() {
+        let Some(pod) = item["metadata"]["name"].as_str() else {
+            continue;
+        };
+        for c in item["containers"].as_array().into_iter().flatten() {
+            if let (Some(name), Some(b)) = (
+                c["name"].as_str(),
+                c["usage"]["memory"]
+                    .as_str()
+                    .and_then(|q| crate::commands::scale::plan::parse_quantity(q, false)),
+            ) {
+                m.insert((pod.to_string(), name.to_string()), b as u64);
+            }
+        }
+    }
+    Ok(m)
+}
+
+#[cfg(test)]
+mod cluster_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn oom_pod() -> k8s_openapi::api::core::v1::Pod {
+        serde_json::from_value(json!({
+            "metadata": {"name": "p1"},
+            "spec": {"containers": [{"name": "hal9", "image": "x",
+                     "resources": {"limits": {"memory": "96Mi"}}}]},
+            "status": {"containerStatuses": [{"name": "hal9", "image": "x", "imageID": "", "ready": true,
+                "restartCount": 1, "state": {"running": {}},
+                "lastState": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}}]}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_limit_against_usage_or_why_usage_is_unknown() {
+        let usage = parse_pod_metrics(
+            r#"{"items": [{"metadata": {"name": "p1"}, "containers": [{"name": "hal9", "usage": {"cpu": "1m", "memory": "92160Ki"}}]}]}"#,
+        );
+        assert_eq!(
+            cluster_notes(&[oom_pod()], &usage),
+            ["p1/hal9: limit 96.0 MiB, usage 90.0 MiB now"]
+        );
+        let none: PodUsage = Err("no metrics API (metrics.k8s.io) in this cluster".into());
+        assert_eq!(
+            cluster_notes(&[oom_pod()], &none),
+            [
+                "p1/hal9: limit 96.0 MiB, usage unknown (no metrics API (metrics.k8s.io) in this cluster)"
+            ]
+        );
+        let mut fine = oom_pod();
+        fine.status
+            .as_mut()
+            .unwrap()
+            .container_statuses
+            .as_mut()
+            .unwrap()[0]
+            .last_state = None;
+        assert!(cluster_notes(&[fine], &none).is_empty());
+        assert!(parse_pod_metrics("not json").is_err());
+    }
+}
+
+/// Append, to the `containers` check, each OOM-killed container's limit
+/// against its usage; the metrics API is asked only when there is one.
+pub async fn add_cluster_notes(
+    kube: &crate::cluster::Kube,
+    pods: &[k8s_openapi::api::core::v1::Pod],
+    checks: &mut [Check],
+) {
+    if cluster_notes(pods, &Err(String::new())).is_empty() {
+        return;
+    }
+    let notes = cluster_notes(pods, &pod_usage(kube).await);
+    if let Some(c) = checks.iter_mut().find(|c| c.name == "containers") {
+        c.detail = format!("{}; memory: {}", c.detail, notes.join("; "));
+    }
+}

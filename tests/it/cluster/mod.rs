@@ -3,6 +3,7 @@
 mod harness;
 mod node;
 mod real_pods;
+mod real_pods_oom;
 
 use std::time::{Duration, Instant};
 
