@@ -20,6 +20,7 @@ mod notify;
 mod oncall_health;
 mod oncall_metrics;
 mod oncall_slo;
+mod oom;
 mod packaging;
 mod port_conflict;
 mod restart;

@@ -36,7 +36,8 @@ pub async fn check(
         target,
         rolling_out(&rf),
     ));
-    let checks = super::cluster_advice::by_cause(checks);
+    let mut checks = super::cluster_advice::by_cause(checks);
+    super::oom::add_cluster_notes(kube, &facts.pods, &mut checks).await;
     let facts_json = json!({
         "server": kube.server,
         "desired": rf.desired,

@@ -90,6 +90,8 @@ pub struct LocalFacts {
     /// What the log tail holds, or why it could not be read.
     pub log_errors: Result<LogErrors, String>,
     pub crash_files: Vec<String>,
+    /// OOM kills of the runtime or its cgroup; `None`: no runtime known.
+    pub oom: Option<super::oom::OomFacts>,
 }
 
 fn listen_of(ctx: &Ctx, sd: &StateDir) -> (String, u16) {
@@ -223,6 +225,12 @@ pub async fn gather(ctx: &Ctx) -> LocalFacts {
     let load1 = procfs::LoadAverage::current()
         .ok()
         .map(|l| f64::from(l.one));
+    let oom_pid = named
+        .as_ref()
+        .ok()
+        .copied()
+        .or_else(|| recorded_alive.first().map(|p| *p as u32));
+    let oom = super::oom::gather(&sd, oom_pid, &ctx.config().neurons);
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -245,6 +253,7 @@ pub async fn gather(ctx: &Ctx) -> LocalFacts {
         state_writable: writable(&ctx.state_dir),
         log_errors: log_errors(&sd.log_file(), cfg.log_window, SystemTime::now()),
         crash_files: crash_files(&ctx.state_dir),
+        oom,
     }
 }
 
@@ -434,6 +443,8 @@ pub fn plan(f: &LocalFacts, cfg: &HealthConfig) -> Vec<Check> {
             human("the probe itself failed", "hal9ctl health -v"),
         ),
     });
+
+    checks.extend(f.oom.as_ref().map(super::oom::plan));
 
     for d in &f.disks {
         checks.push(threshold(
@@ -655,6 +666,7 @@ pub(super) mod tests {
                 first: None,
             }),
             crash_files: vec![],
+            oom: Some(super::super::oom::tests::quiet(10)),
         }
     }
 

@@ -6,6 +6,7 @@ pub mod local;
 pub mod monitor_output;
 #[cfg(test)]
 mod no_loop;
+pub mod oom;
 pub mod pod_inside;
 mod settings;
 pub mod slo;

@@ -17,6 +17,7 @@ use crate::system::disk::FsUsage;
 use super::cluster_advice::{InsideKind, Issue, SloKind, advise, by_cause};
 use super::local::tests::proc_info;
 use super::local::{LocalFacts, LogErrors, NEEDS_A_HUMAN, Probe, plan};
+use super::oom::tests::{kill, mem, quiet};
 
 /// Follow the advice from `start` until healthy or a human; the commands run.
 fn converge<S: Clone + std::fmt::Debug>(
@@ -102,6 +103,8 @@ fn running(mut f: LocalFacts, pid: i32) -> LocalFacts {
     f.named = Ok(pid as u32);
     f.listeners = vec![proc_info(pid, true)];
     f.listen_sockets = 1;
+    // A new start: kills before it are history.
+    f.oom = Some(quiet(pid as u32));
     f.health = Probe::Answer {
         status: 200,
         body: body(pid as u32, HealthStatus::Healthy),
@@ -142,6 +145,7 @@ fn healthy() -> LocalFacts {
                 first: None,
             }),
             crash_files: vec![],
+            oom: None,
         },
         10,
     )
@@ -311,6 +315,30 @@ fn local_cases() -> Vec<(&'static str, LocalFacts)> {
     let mut f = squatted(dead(h()));
     f.disks = vec![disk(95.0)];
     v.push(("squatter and a full disk", f));
+    let mut f = dead(h());
+    let mut o = quiet(10);
+    o.alive = false;
+    o.kernel = Ok(vec![kill(10, "hal9ctl", "/hal9", 200)]);
+    f.oom = Some(o);
+    v.push(("the runtime OOM-killed", f));
+    let mut f = h();
+    let mut o = quiet(10);
+    o.cgroup = Ok(mem("/hal9", 1));
+    o.kernel = Ok(vec![kill(4242, "python3", "/hal9", 200)]);
+    f.oom = Some(o);
+    v.push(("a neuron's command OOM-killed", f));
+    let mut f = h();
+    let mut o = quiet(10);
+    o.cgroup = Ok(mem("/hal9", 1));
+    o.kernel = Err("denied".into());
+    f.oom = Some(o);
+    v.push(("an OOM kill counted, the kernel log unreadable", f));
+    let mut f = h();
+    let mut o = quiet(10);
+    o.cgroup = Err("no memory cgroup".into());
+    o.kernel = Err("denied".into());
+    f.oom = Some(o);
+    v.push(("OOM evidence unreadable", f));
     v
 }
 
@@ -328,6 +356,7 @@ fn following_local_advice_never_loops() {
         "state dir",
         "runtime log",
         "crash dumps",
+        "oom kills",
     ];
     let mut failed_somewhere = std::collections::BTreeSet::new();
     for (case, f) in local_cases() {

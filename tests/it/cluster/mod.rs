@@ -5,6 +5,7 @@ mod incident;
 mod node;
 mod real_pods;
 mod real_pods_inside;
+mod real_pods_oom;
 mod real_pods_restart;
 mod real_pods_revision;
 mod real_pods_scale;
