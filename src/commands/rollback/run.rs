@@ -155,10 +155,35 @@ pub async fn engine(
     a: &RollbackArgs,
     forward: Option<ForwardRun>,
 ) -> anyhow::Result<RollbackReport> {
-    let held = crate::commands::migration_lock::hold(ctx, &a.cluster, &a.lock).await?;
+    let held = match crate::commands::migration_lock::hold(ctx, &a.cluster, &a.lock).await {
+        Ok(h) => h,
+        // A live run holds the Lease: `--abort` is a request to that run
+        // (it stops after its step), never a write of ours under its Lease.
+        Err(refused) if a.abort => return abort_without_lease(ctx, a, refused).await,
+        Err(f) => return Err(f.into()),
+    };
     let r = engine_held(ctx, a, forward, held.as_ref().map(|h| h.watch())).await;
     crate::commands::migration_lock::release(held).await;
     r
+}
+
+/// `--abort --cluster` while another run holds the Lease: ask that run to
+/// stop through the ConfigMap. When nobody answers, the Lease's refusal
+/// stands: its holder renews it, so it is not dead, and we write nothing.
+async fn abort_without_lease(
+    ctx: &Ctx,
+    a: &RollbackArgs,
+    refused: Failure,
+) -> anyhow::Result<RollbackReport> {
+    let backend = backend(ctx, &a.cluster).await?;
+    let jd = JournalDir::new(&ctx.state_dir);
+    if let Some(j) = backend.remote_journal().await
+        && !j.status.is_finished()
+        && let Some(r) = super::request::abort_running(&jd, &backend, &j).await?
+    {
+        return Ok(r);
+    }
+    Err(refused.into())
 }
 
 async fn engine_held(

@@ -906,6 +906,12 @@ fn a_forbidden_deployment_write_after_the_hpa_write_is_partly_done_and_names_the
         let c = TestCluster::new(kc, "hal9-part").await;
         c.deployment("hal9-server", 1).await;
         c.hpa("hal9-server", 1, 2).await;
+        // Ready before the emergency, so the restore's "ready as before" is
+        // about the restore, not about how fast the stand-in started the pod.
+        c.wait_deployment("hal9-server", Duration::from_secs(60), "1 ready", |d| {
+            d.status.as_ref().and_then(|s| s.ready_replicas) == Some(1)
+        })
+        .await;
         // May raise the HPA, may not write the Deployment.
         limit_to(
             &c,

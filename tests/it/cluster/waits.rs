@@ -70,10 +70,13 @@ fn a_frozen_api_server_during_the_wait_leaves_the_scale_applied_with_its_undo() 
         return;
     };
     rt().block_on(async {
-        let c = TestCluster::new(kc, "hal9-frozen").await;
+        // Two namespaces: each scale holds its namespace's Lease
+        // hal9-migration-lock, so two in one namespace would refuse each other.
+        let c = TestCluster::new(kc.clone(), "hal9-frozen").await;
+        let c2 = TestCluster::new(kc, "hal9-frozen-long").await;
         c.deployment("short", 1).await;
-        c.deployment("long", 1).await;
-        for d in ["short", "long"] {
+        c2.deployment("long", 1).await;
+        for (c, d) in [(&c, "short"), (&c2, "long")] {
             c.wait_deployment(d, Duration::from_secs(60), "1 ready", |d| ready(d) == 1)
                 .await;
         }
@@ -82,8 +85,9 @@ fn a_frozen_api_server_during_the_wait_leaves_the_scale_applied_with_its_undo() 
         let _alone = exclusive();
         // Nothing becomes ready, so both wait for as long as they may.
         c.set_kubelet(Kubelet::Idle);
+        c2.set_kubelet(Kubelet::Idle);
         let st = tempdir();
-        let spawn = |name: &str, wait: &str| {
+        let spawn = |c: &TestCluster, name: &str, wait: &str| {
             c.hal9ctl(st.path())
                 .args([
                     "scale",
@@ -105,9 +109,9 @@ fn a_frozen_api_server_during_the_wait_leaves_the_scale_applied_with_its_undo() 
                 .spawn()
                 .unwrap()
         };
-        let short = spawn("short", "12s");
-        let long = spawn("long", "120s");
-        for d in ["short", "long"] {
+        let short = spawn(&c, "short", "12s");
+        let long = spawn(&c2, "long", "120s");
+        for (c, d) in [(&c, "short"), (&c2, "long")] {
             c.wait_deployment(d, Duration::from_secs(30), "the scale written", |d| {
                 replicas(d) == 2
             })
@@ -118,6 +122,7 @@ fn a_frozen_api_server_during_the_wait_leaves_the_scale_applied_with_its_undo() 
         tokio::time::sleep(Duration::from_secs(20)).await;
         drop(frozen);
         c.set_kubelet(Kubelet::Ready);
+        c2.set_kubelet(Kubelet::Ready);
 
         let o = short.wait_with_output().unwrap();
         let (out, err) = (stdout(&o), stderr(&o));
