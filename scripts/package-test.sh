@@ -60,6 +60,8 @@ if [ "${1:-}" = --inside ]; then
         -o json serve --listen 127.0.0.1:0 --detach --ready-timeout 30s) || fail "serve as the hal9 user: $started"
     pid=$(sed -n 's/.*"pid": *\([0-9]*\).*/\1/p' <<<"$started" | head -n1)
     [ -n "$pid" ] || fail "serve --detach did not report a pid: $started"
+    # A failed check must not leave it serving (it would keep the namespace alive).
+    trap 'kill -KILL "$pid" 2>/dev/null || true' EXIT
     [ "$(stat -c '%U %a' /var/lib/hal9/admin.token)" = "hal9 600" ] || fail "admin.token is $(stat -c '%U %a' /var/lib/hal9/admin.token)"
     kill -TERM "$pid"
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done

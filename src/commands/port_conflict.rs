@@ -25,6 +25,8 @@ use crate::system::runtime_identity;
 use crate::system::safety::{self, Caller, Refusal};
 use crate::system::signals::{self, Expected};
 use crate::system::sockets::{self, BoundSocket, Proto};
+use crate::system::systemctl;
+use crate::system::systemd::Unit;
 
 /// How long to keep trying to bind after the holders exited: the kernel
 /// releases a listener's port a moment after the last fd closes.
@@ -96,6 +98,11 @@ pub enum Action {
         id: String,
         name: String,
         socket: String,
+    },
+    /// A holder in a systemd service: `systemctl stop UNIT`, never a signal.
+    StopUnit {
+        unit: Unit,
+        command: String,
     },
     /// A holder whose owner (a pod, pm2, an engine hal9ctl cannot drive) would
     /// undo a signal: refused, with the owner's own command.
@@ -169,6 +176,10 @@ pub fn plan(facts: &Facts, opts: &Options) -> Plan {
             (Ok(()), Some(Verdict::StopContainer { id, name, socket })) => {
                 Action::StopContainer { id, name, socket }
             }
+            (Ok(()), Some(Verdict::StopUnit { unit })) => Action::StopUnit {
+                command: systemctl::command_line(&unit.systemctl("stop")),
+                unit,
+            },
             (Ok(()), Some(Verdict::Refuse { why, next })) => {
                 refusals.push(format!("pid {} ({}): {why}", h.info.pid, h.info.comm));
                 Action::RefuseOwned { why, next }
@@ -191,7 +202,10 @@ pub fn plan(facts: &Facts, opts: &Options) -> Plan {
                 signal: opts.signal,
             },
         };
-        if let Some(s) = &h.info.supervisor {
+        // `systemctl stop` is the supervisor's own stop: nothing comes back.
+        if let Some(s) = &h.info.supervisor
+            && !matches!(action, Action::StopUnit { .. })
+        {
             respawn_warnings.push(format!(
                 "pid {} ({}) is run by {}: it will be started again; stop it there instead: {}",
                 h.info.pid, h.info.comm, s.name, s.stop
@@ -223,7 +237,7 @@ pub fn plan(facts: &Facts, opts: &Options) -> Plan {
         && steps.iter().any(|s| {
             matches!(
                 s.action,
-                Action::Signal { .. } | Action::StopContainer { .. }
+                Action::Signal { .. } | Action::StopContainer { .. } | Action::StopUnit { .. }
             )
         });
     Plan {
@@ -523,6 +537,10 @@ fn apply(
                     own_commands.push(format!("docker stop {}", owner::shell_word(name)));
                     container_label(id, name)
                 }
+                Action::StopUnit { unit, command } => {
+                    own_commands.push(command.clone());
+                    format!("systemd unit {}", unit.name)
+                }
                 _ => continue,
             };
             if !who.contains(&w) {
@@ -578,6 +596,22 @@ fn apply(
             }
             continue;
         }
+        if let Action::StopUnit { unit, command } = &p.action {
+            if stopped.insert(command.clone()) {
+                let (ok, result) = match systemctl::stop_verified(unit) {
+                    Ok(r) => (true, r),
+                    Err(e) => (false, format!("failed: {e}")),
+                };
+                record(audit, "systemctl stop", &unit.name, ok, &result);
+                report.done.push(Done {
+                    pid: Some(p.pid),
+                    step: command.clone(),
+                    ok,
+                    result,
+                });
+            }
+            continue;
+        }
         let Some(h) = holders.get(&p.pid) else {
             continue;
         };
@@ -597,9 +631,10 @@ fn apply(
                 Signal::SIGTERM
             }
             Action::Signal { signal } => *signal,
-            Action::Refuse { .. } | Action::RefuseOwned { .. } | Action::StopContainer { .. } => {
-                continue;
-            }
+            Action::Refuse { .. }
+            | Action::RefuseOwned { .. }
+            | Action::StopContainer { .. }
+            | Action::StopUnit { .. } => continue,
         };
         let d = signal_step(&expected, first, &describe(p.pid), audit);
         if d.ok {
@@ -1025,6 +1060,7 @@ impl PortConflictReport {
                             format!("docker stop {name} (Engine API)")
                         }
                         Action::RefuseOwned { why, .. } => format!("refused: {why}"),
+                        Action::StopUnit { command, .. } => command.clone(),
                     })
                     .unwrap_or_default();
                 t.add_row(vec![
@@ -1351,5 +1387,31 @@ mod tests {
         assert!(p.refused.is_none());
         assert!(p.needs_confirmation, "stopping a container needs a yes");
         assert!(matches!(&p.steps[0].action, Action::StopContainer { name, .. } if name == "web"));
+    }
+
+    #[test]
+    fn a_unit_owned_holder_is_stopped_by_systemctl_after_a_yes_and_never_signalled() {
+        let mut holder = info(900, 1, "python3");
+        holder.supervisor = Some(Supervisor {
+            name: "systemd (unit web.service)".into(),
+            stop: "systemctl stop web.service".into(),
+        });
+        holder.owner = Some(Owner::Systemd {
+            unit: Unit {
+                name: "web.service".into(),
+                user: None,
+            },
+            manager: systemctl::Manager::Reachable {
+                state: systemctl::UnitProps::default(),
+            },
+        });
+        let p = plan(&facts(vec![holder]), &opts(false));
+        assert!(p.refused.is_none(), "{p:?}");
+        assert!(p.needs_confirmation, "stopping a unit needs a yes");
+        assert!(p.respawn_warnings.is_empty(), "{:?}", p.respawn_warnings);
+        assert!(matches!(
+            &p.steps[0].action,
+            Action::StopUnit { command, .. } if command == "systemctl stop web.service"
+        ));
     }
 }

@@ -19,4 +19,5 @@ pub mod scan;
 pub mod signals;
 pub mod sock_diag;
 pub mod sockets;
+pub mod systemctl;
 pub mod systemd;

@@ -142,6 +142,7 @@ fn healthy() -> Facts {
                 first: None,
             }),
             crash_files: vec![],
+            systemd: None,
         },
         10,
     )

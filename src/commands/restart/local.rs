@@ -299,6 +299,25 @@ pub async fn restart(ctx: &Ctx, a: &RestartArgs) -> anyhow::Result<ScaleReport> 
         .or(recorded_drain)
         .unwrap_or(ctx.config().server.drain_timeout);
     let wait = a.wait.unwrap_or(Duration::from_secs(30));
+    // A runtime that is a systemd service may be systemd's to restart.
+    let unit_note = match &p {
+        Plan::Handover {
+            old_pid,
+            old_healthy,
+        } => match super::via_systemd::route(
+            ctx,
+            *old_pid,
+            *old_healthy,
+            &format!("http://{}", f.listen),
+            wait,
+        )
+        .await?
+        {
+            super::via_systemd::Routed::Report(r) => return Ok(r),
+            super::via_systemd::Routed::Handover(note) => note,
+        },
+        _ => None,
+    };
     let changes = match &p {
         Plan::Handover { old_pid, .. } => vec![Change::new("pid", old_pid, "new instance")],
         Plan::ColdStart { .. } => vec![Change::new("pid", "none", "new instance")],
@@ -339,7 +358,7 @@ pub async fn restart(ctx: &Ctx, a: &RestartArgs) -> anyhow::Result<ScaleReport> 
             action: "restart".into(),
             dry_run: true,
             changes,
-            warnings: vec![],
+            warnings: unit_note.into_iter().collect(),
             undo: None,
             summary,
             status: Exit::Ok,
@@ -381,7 +400,7 @@ pub async fn restart(ctx: &Ctx, a: &RestartArgs) -> anyhow::Result<ScaleReport> 
                     .into());
                 }
             };
-            let mut warnings = Vec::new();
+            let mut warnings: Vec<String> = unit_note.into_iter().collect();
             let how = match retire(&checked, drain_timeout).await {
                 Ok(how) => how,
                 Err(e) => {

@@ -2,6 +2,7 @@
 
 pub mod cluster;
 pub mod local;
+pub mod via_systemd;
 
 use std::time::Duration;
 
