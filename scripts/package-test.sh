@@ -19,8 +19,10 @@
 #   (`cargo deb --profile dev`: the same assets, the same paths and modes as
 #   the release package, no release build), stripped (254 MB of debug info
 #   otherwise) and xz --fast: cargo-deb's gzip is zopfli, and xz on the unstripped
-#   binary took minutes on a busy 2-core box. --release builds and tests exactly what scripts/package.sh
-#   ships.
+#   binary took minutes on a busy 2-core box. --release builds and tests
+#   exactly what scripts/package.sh ships. cargo-deb 3.8.0 (pinned in
+#   package.sh) warns that a later version will refuse the dev profile; then
+#   a `[profile.package-test]` inheriting dev, or --release, takes its place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
