@@ -50,6 +50,7 @@ Register-ArgumentCompleter -Native -CommandName 'hal9ctl' -ScriptBlock {
             [CompletionResult]::new('disk', 'disk', [CompletionResultType]::ParameterValue, 'Disk use per filesystem, and a safe cleanup of old logs, dumps and build dirs')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the effective config and where each value came from')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Show what hal9ctl did: the audit log timeline')
+            [CompletionResult]::new('incident', 'incident', [CompletionResultType]::ParameterValue, 'Collect what a postmortem needs: health, runtime answers, logs, config, audit, host facts')
             [CompletionResult]::new('runbook', 'runbook', [CompletionResultType]::ParameterValue, 'List the runbooks, or print one')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -211,6 +212,7 @@ Register-ArgumentCompleter -Native -CommandName 'hal9ctl' -ScriptBlock {
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Local runtime base URL [default: from config, http://127.0.0.1:8080]')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]')
             [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'Act on the Kubernetes Deployment instead of the local runtime')
+            [CompletionResult]::new('--steal-expired-lock', '--steal-expired-lock', [CompletionResultType]::ParameterName, '--cluster: take over the Lease hal9-migration-lock once it has expired (its holder died or was cut off); a lease still being renewed is never taken')
             [CompletionResult]::new('--emergency', '--emergency', [CompletionResultType]::ParameterName, 'Emergency capacity: never scales down; raises an HPA''s bounds to match')
             [CompletionResult]::new('--restore', '--restore', [CompletionResultType]::ParameterName, 'Put back what the last emergency scale recorded')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Scale even though an HPA manages the Deployment')
@@ -270,6 +272,7 @@ Register-ArgumentCompleter -Native -CommandName 'hal9ctl' -ScriptBlock {
             [CompletionResult]::new('--on-failure', '--on-failure', [CompletionResultType]::ParameterName, 'Gradual: what a failed gate does')
             [CompletionResult]::new('--max-error-percent', '--max-error-percent', [CompletionResultType]::ParameterName, 'Gate: highest error rate per path, in percent [default: from config, 1]')
             [CompletionResult]::new('--max-p99', '--max-p99', [CompletionResultType]::ParameterName, 'Gate: highest p99 latency [default: from config, 500ms]')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'With --detach: the image the Job runs [default: the Deployment''s runtime image]')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Report format')
@@ -277,10 +280,12 @@ Register-ArgumentCompleter -Native -CommandName 'hal9ctl' -ScriptBlock {
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Local runtime base URL [default: from config, http://127.0.0.1:8080]')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]')
             [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'Act on the Kubernetes Deployment instead of the local runtime')
+            [CompletionResult]::new('--steal-expired-lock', '--steal-expired-lock', [CompletionResultType]::ParameterName, '--cluster: take over the Lease hal9-migration-lock once it has expired (its holder died or was cut off); a lease still being renewed is never taken')
             [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'Continue the unfinished rollback from its journal')
             [CompletionResult]::new('--abort', '--abort', [CompletionResultType]::ParameterName, 'Abandon the unfinished rollback, leaving the state where it is')
             [CompletionResult]::new('--revision', '--revision', [CompletionResultType]::ParameterName, 'With --cluster and --strategy immediate: also roll the Deployment back to its previous ReplicaSet template (like `kubectl rollout undo`) and wait for it')
             [CompletionResult]::new('--allow-no-traffic', '--allow-no-traffic', [CompletionResultType]::ParameterName, 'Gradual: a gate window with fewer than [rollback] min_requests requests is filled with synthetic probe signals (recorded as such) instead of pausing')
+            [CompletionResult]::new('--detach', '--detach', [CompletionResultType]::ParameterName, 'With --cluster: run the engine in the cluster as a Job (it survives this machine); prints the Job''s name once its pod has started')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Assume yes; without it a destructive action needs a terminal prompt')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Assume yes; without it a destructive action needs a terminal prompt')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the plan, change nothing')
@@ -345,6 +350,7 @@ Register-ArgumentCompleter -Native -CommandName 'hal9ctl' -ScriptBlock {
             [CompletionResult]::new('--on-failure', '--on-failure', [CompletionResultType]::ParameterName, 'What a failed gate does: stop there, or roll back to the last good phase')
             [CompletionResult]::new('--max-error-percent', '--max-error-percent', [CompletionResultType]::ParameterName, 'Gate: highest error rate per path, in percent [default: from config, 1]')
             [CompletionResult]::new('--max-p99', '--max-p99', [CompletionResultType]::ParameterName, 'Gate: highest p99 latency [default: from config, 500ms]')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'With --detach: the image the Job runs [default: the Deployment''s runtime image]')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Report format')
@@ -352,11 +358,13 @@ Register-ArgumentCompleter -Native -CommandName 'hal9ctl' -ScriptBlock {
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Local runtime base URL [default: from config, http://127.0.0.1:8080]')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]')
             [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'Act on the Kubernetes Deployment instead of the local runtime')
+            [CompletionResult]::new('--steal-expired-lock', '--steal-expired-lock', [CompletionResultType]::ParameterName, '--cluster: take over the Lease hal9-migration-lock once it has expired (its holder died or was cut off); a lease still being renewed is never taken')
             [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'Continue the unfinished migration (or rollback) from its journal')
             [CompletionResult]::new('--abort', '--abort', [CompletionResultType]::ParameterName, 'Abandon the unfinished migration, leaving the state where it is')
             [CompletionResult]::new('--pause', '--pause', [CompletionResultType]::ParameterName, 'Ask the running migration to stop after its current step (resumable)')
             [CompletionResult]::new('--continue', '--continue', [CompletionResultType]::ParameterName, 'Continue a paused migration (as --resume)')
             [CompletionResult]::new('--allow-no-traffic', '--allow-no-traffic', [CompletionResultType]::ParameterName, 'A gate window with fewer than [rollback] min_requests requests is filled with synthetic probe signals (recorded as such) instead of pausing')
+            [CompletionResult]::new('--detach', '--detach', [CompletionResultType]::ParameterName, 'With --cluster: run the engine in the cluster as a Job (it survives this machine); prints the Job''s name once its pod has started')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Assume yes; without it a destructive action needs a terminal prompt')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Assume yes; without it a destructive action needs a terminal prompt')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the plan, change nothing')
@@ -521,6 +529,32 @@ Register-ArgumentCompleter -Native -CommandName 'hal9ctl' -ScriptBlock {
         }
         'hal9ctl;audit' {
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only entries from this long ago until now (e.g. 30m, 2h, 7d)')
+            [CompletionResult]::new('--export', '--export', [CompletionResultType]::ParameterName, 'Print the entries as a JSON array or CSV (RFC 4180) instead of the report')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'kubeconfig context [default: the current context, else in-cluster config]')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace [default: from config, hal9]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace [default: from config, hal9]')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Report format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Report format')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Local runtime base URL [default: from config, http://127.0.0.1:8080]')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'Also read the rollback and migration journal kept in the cluster (ConfigMap hal9-migration)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Assume yes; without it a destructive action needs a terminal prompt')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Assume yes; without it a destructive action needs a terminal prompt')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the plan, change nothing')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colours (NO_COLOR and a non-terminal stdout also turn them off)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v, -vv)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v, -vv)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'hal9ctl;incident' {
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Report format')
@@ -539,6 +573,49 @@ Register-ArgumentCompleter -Native -CommandName 'hal9ctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('bundle', 'bundle', [CompletionResultType]::ParameterValue, 'Write one .tar.gz for the postmortem and print its path')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'hal9ctl;incident;bundle' {
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'kubeconfig context [default: the current context, else in-cluster config]')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace [default: from config, hal9]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace [default: from config, hal9]')
+            [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'Deployment [default: from config, hal9-server]')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'How far back logs, events and the audit timeline go')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Where to write the archive (-o is the report format) [default: ./hal9-incident-HOST-TIME.tar.gz]')
+            [CompletionResult]::new('--max-log-mib', '--max-log-mib', [CompletionResultType]::ParameterName, 'Keep the last MIB mebibytes of each log')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Report format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Report format')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Local runtime base URL [default: from config, http://127.0.0.1:8080]')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'Act on the Kubernetes Deployment instead of the local runtime')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace an existing file at --out')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Assume yes; without it a destructive action needs a terminal prompt')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Assume yes; without it a destructive action needs a terminal prompt')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the plan, change nothing')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colours (NO_COLOR and a non-terminal stdout also turn them off)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v, -vv)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v, -vv)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'hal9ctl;incident;help' {
+            [CompletionResult]::new('bundle', 'bundle', [CompletionResultType]::ParameterValue, 'Write one .tar.gz for the postmortem and print its path')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'hal9ctl;incident;help;bundle' {
+            break
+        }
+        'hal9ctl;incident;help;help' {
             break
         }
         'hal9ctl;runbook' {
@@ -595,6 +672,7 @@ Register-ArgumentCompleter -Native -CommandName 'hal9ctl' -ScriptBlock {
             [CompletionResult]::new('disk', 'disk', [CompletionResultType]::ParameterValue, 'Disk use per filesystem, and a safe cleanup of old logs, dumps and build dirs')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the effective config and where each value came from')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Show what hal9ctl did: the audit log timeline')
+            [CompletionResult]::new('incident', 'incident', [CompletionResultType]::ParameterValue, 'Collect what a postmortem needs: health, runtime answers, logs, config, audit, host facts')
             [CompletionResult]::new('runbook', 'runbook', [CompletionResultType]::ParameterValue, 'List the runbooks, or print one')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -651,6 +729,13 @@ Register-ArgumentCompleter -Native -CommandName 'hal9ctl' -ScriptBlock {
             break
         }
         'hal9ctl;help;audit' {
+            break
+        }
+        'hal9ctl;help;incident' {
+            [CompletionResult]::new('bundle', 'bundle', [CompletionResultType]::ParameterValue, 'Write one .tar.gz for the postmortem and print its path')
+            break
+        }
+        'hal9ctl;help;incident;bundle' {
             break
         }
         'hal9ctl;help;runbook' {

@@ -37,6 +37,9 @@ _hal9ctl() {
             hal9ctl,help)
                 cmd="hal9ctl__subcmd__help"
                 ;;
+            hal9ctl,incident)
+                cmd="hal9ctl__subcmd__incident"
+                ;;
             hal9ctl,migrate)
                 cmd="hal9ctl__subcmd__migrate"
                 ;;
@@ -109,6 +112,9 @@ _hal9ctl() {
             hal9ctl__subcmd__help,help)
                 cmd="hal9ctl__subcmd__help__subcmd__help"
                 ;;
+            hal9ctl__subcmd__help,incident)
+                cmd="hal9ctl__subcmd__help__subcmd__incident"
+                ;;
             hal9ctl__subcmd__help,migrate)
                 cmd="hal9ctl__subcmd__help__subcmd__migrate"
                 ;;
@@ -139,11 +145,26 @@ _hal9ctl() {
             hal9ctl__subcmd__help__subcmd__emergency,port-conflict)
                 cmd="hal9ctl__subcmd__help__subcmd__emergency__subcmd__port__subcmd__conflict"
                 ;;
+            hal9ctl__subcmd__help__subcmd__incident,bundle)
+                cmd="hal9ctl__subcmd__help__subcmd__incident__subcmd__bundle"
+                ;;
             hal9ctl__subcmd__help__subcmd__migrate,status)
                 cmd="hal9ctl__subcmd__help__subcmd__migrate__subcmd__status"
                 ;;
             hal9ctl__subcmd__help__subcmd__rollback,status)
                 cmd="hal9ctl__subcmd__help__subcmd__rollback__subcmd__status"
+                ;;
+            hal9ctl__subcmd__incident,bundle)
+                cmd="hal9ctl__subcmd__incident__subcmd__bundle"
+                ;;
+            hal9ctl__subcmd__incident,help)
+                cmd="hal9ctl__subcmd__incident__subcmd__help"
+                ;;
+            hal9ctl__subcmd__incident__subcmd__help,bundle)
+                cmd="hal9ctl__subcmd__incident__subcmd__help__subcmd__bundle"
+                ;;
+            hal9ctl__subcmd__incident__subcmd__help,help)
+                cmd="hal9ctl__subcmd__incident__subcmd__help__subcmd__help"
                 ;;
             hal9ctl__subcmd__migrate,help)
                 cmd="hal9ctl__subcmd__migrate__subcmd__help"
@@ -176,7 +197,7 @@ _hal9ctl() {
 
     case "${cmd}" in
         hal9ctl)
-            opts="-c -o -y -q -v -h -V --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version serve signal emergency health scale restart rollback migrate disk config audit runbook completions help"
+            opts="-c -o -y -q -v -h -V --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version serve signal emergency health scale restart rollback migrate disk config audit incident runbook completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -214,13 +235,29 @@ _hal9ctl() {
             return 0
             ;;
         hal9ctl__subcmd__audit)
-            opts="-c -o -y -q -v -h -V --since --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version"
+            opts="-n -c -o -y -q -v -h -V --since --export --cluster --context --namespace --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --export)
+                    COMPREPLY=($(compgen -W "json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -710,7 +747,7 @@ _hal9ctl() {
             return 0
             ;;
         hal9ctl__subcmd__help)
-            opts="serve signal emergency health scale restart rollback migrate disk config audit runbook completions help"
+            opts="serve signal emergency health scale restart rollback migrate disk config audit incident runbook completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -863,6 +900,34 @@ _hal9ctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hal9ctl__subcmd__help__subcmd__incident)
+            opts="bundle"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__help__subcmd__incident__subcmd__bundle)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hal9ctl__subcmd__help__subcmd__migrate)
             opts="status"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -989,8 +1054,154 @@ _hal9ctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hal9ctl__subcmd__incident)
+            opts="-c -o -y -q -v -h -V --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version bundle help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json nagios prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json nagios prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__incident__subcmd__bundle)
+            opts="-n -c -o -y -q -v -h -V --cluster --context --namespace --deployment --since --out --force --max-log-mib --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deployment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-log-mib)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json nagios prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json nagios prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__incident__subcmd__help)
+            opts="bundle help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__incident__subcmd__help__subcmd__bundle)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hal9ctl__subcmd__incident__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hal9ctl__subcmd__migrate)
-            opts="-n -c -o -y -q -v -h -V --cluster --context --namespace --deployment --to-phase --steps --interval --resume --abort --pause --continue --on-failure --max-error-percent --max-p99 --allow-no-traffic --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version status help"
+            opts="-n -c -o -y -q -v -h -V --cluster --context --namespace --deployment --steal-expired-lock --to-phase --steps --interval --resume --abort --pause --continue --on-failure --max-error-percent --max-p99 --allow-no-traffic --detach --image --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1033,6 +1244,10 @@ _hal9ctl() {
                     return 0
                     ;;
                 --max-p99)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1226,7 +1441,7 @@ _hal9ctl() {
             return 0
             ;;
         hal9ctl__subcmd__rollback)
-            opts="-n -c -o -y -q -v -h -V --cluster --context --namespace --deployment --strategy --to-phase --steps --interval --components --resume --abort --on-failure --revision --max-error-percent --max-p99 --allow-no-traffic --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version status help"
+            opts="-n -c -o -y -q -v -h -V --cluster --context --namespace --deployment --steal-expired-lock --strategy --to-phase --steps --interval --components --resume --abort --on-failure --revision --max-error-percent --max-p99 --allow-no-traffic --detach --image --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1277,6 +1492,10 @@ _hal9ctl() {
                     return 0
                     ;;
                 --max-p99)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1446,7 +1665,7 @@ _hal9ctl() {
             return 0
             ;;
         hal9ctl__subcmd__scale)
-            opts="-n -c -o -y -q -v -h -V --cluster --context --namespace --deployment --emergency --restore --replicas --wait --force --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version"
+            opts="-n -c -o -y -q -v -h -V --cluster --context --namespace --deployment --steal-expired-lock --emergency --restore --replicas --wait --force --config --output --url --state-dir --yes --dry-run --no-color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -47,6 +47,7 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand disk 'Disk use per filesystem, and a safe cleanup of old logs, dumps and build dirs'
             cand config 'Print the effective config and where each value came from'
             cand audit 'Show what hal9ctl did: the audit log timeline'
+            cand incident 'Collect what a postmortem needs: health, runtime answers, logs, config, audit, host facts'
             cand runbook 'List the runbooks, or print one'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -199,6 +200,7 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand --url 'Local runtime base URL [default: from config, http://127.0.0.1:8080]'
             cand --state-dir 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]'
             cand --cluster 'Act on the Kubernetes Deployment instead of the local runtime'
+            cand --steal-expired-lock '--cluster: take over the Lease hal9-migration-lock once it has expired (its holder died or was cut off); a lease still being renewed is never taken'
             cand --emergency 'Emergency capacity: never scales down; raises an HPA''s bounds to match'
             cand --restore 'Put back what the last emergency scale recorded'
             cand --force 'Scale even though an HPA manages the Deployment'
@@ -256,6 +258,7 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand --on-failure 'Gradual: what a failed gate does'
             cand --max-error-percent 'Gate: highest error rate per path, in percent [default: from config, 1]'
             cand --max-p99 'Gate: highest p99 latency [default: from config, 500ms]'
+            cand --image 'With --detach: the image the Job runs [default: the Deployment''s runtime image]'
             cand -c 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
             cand --config 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
             cand -o 'Report format'
@@ -263,10 +266,12 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand --url 'Local runtime base URL [default: from config, http://127.0.0.1:8080]'
             cand --state-dir 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]'
             cand --cluster 'Act on the Kubernetes Deployment instead of the local runtime'
+            cand --steal-expired-lock '--cluster: take over the Lease hal9-migration-lock once it has expired (its holder died or was cut off); a lease still being renewed is never taken'
             cand --resume 'Continue the unfinished rollback from its journal'
             cand --abort 'Abandon the unfinished rollback, leaving the state where it is'
             cand --revision 'With --cluster and --strategy immediate: also roll the Deployment back to its previous ReplicaSet template (like `kubectl rollout undo`) and wait for it'
             cand --allow-no-traffic 'Gradual: a gate window with fewer than [rollback] min_requests requests is filled with synthetic probe signals (recorded as such) instead of pausing'
+            cand --detach 'With --cluster: run the engine in the cluster as a Job (it survives this machine); prints the Job''s name once its pod has started'
             cand -y 'Assume yes; without it a destructive action needs a terminal prompt'
             cand --yes 'Assume yes; without it a destructive action needs a terminal prompt'
             cand --dry-run 'Show the plan, change nothing'
@@ -326,6 +331,7 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand --on-failure 'What a failed gate does: stop there, or roll back to the last good phase'
             cand --max-error-percent 'Gate: highest error rate per path, in percent [default: from config, 1]'
             cand --max-p99 'Gate: highest p99 latency [default: from config, 500ms]'
+            cand --image 'With --detach: the image the Job runs [default: the Deployment''s runtime image]'
             cand -c 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
             cand --config 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
             cand -o 'Report format'
@@ -333,11 +339,13 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand --url 'Local runtime base URL [default: from config, http://127.0.0.1:8080]'
             cand --state-dir 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]'
             cand --cluster 'Act on the Kubernetes Deployment instead of the local runtime'
+            cand --steal-expired-lock '--cluster: take over the Lease hal9-migration-lock once it has expired (its holder died or was cut off); a lease still being renewed is never taken'
             cand --resume 'Continue the unfinished migration (or rollback) from its journal'
             cand --abort 'Abandon the unfinished migration, leaving the state where it is'
             cand --pause 'Ask the running migration to stop after its current step (resumable)'
             cand --continue 'Continue a paused migration (as --resume)'
             cand --allow-no-traffic 'A gate window with fewer than [rollback] min_requests requests is filled with synthetic probe signals (recorded as such) instead of pausing'
+            cand --detach 'With --cluster: run the engine in the cluster as a Job (it survives this machine); prints the Job''s name once its pod has started'
             cand -y 'Assume yes; without it a destructive action needs a terminal prompt'
             cand --yes 'Assume yes; without it a destructive action needs a terminal prompt'
             cand --dry-run 'Show the plan, change nothing'
@@ -489,6 +497,31 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
         }
         &'hal9ctl;audit'= {
             cand --since 'Only entries from this long ago until now (e.g. 30m, 2h, 7d)'
+            cand --export 'Print the entries as a JSON array or CSV (RFC 4180) instead of the report'
+            cand --context 'kubeconfig context [default: the current context, else in-cluster config]'
+            cand -n 'Namespace [default: from config, hal9]'
+            cand --namespace 'Namespace [default: from config, hal9]'
+            cand -c 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
+            cand --config 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
+            cand -o 'Report format'
+            cand --output 'Report format'
+            cand --url 'Local runtime base URL [default: from config, http://127.0.0.1:8080]'
+            cand --state-dir 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]'
+            cand --cluster 'Also read the rollback and migration journal kept in the cluster (ConfigMap hal9-migration)'
+            cand -y 'Assume yes; without it a destructive action needs a terminal prompt'
+            cand --yes 'Assume yes; without it a destructive action needs a terminal prompt'
+            cand --dry-run 'Show the plan, change nothing'
+            cand --no-color 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -v 'More logging on stderr (-v, -vv)'
+            cand --verbose 'More logging on stderr (-v, -vv)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'hal9ctl;incident'= {
             cand -c 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
             cand --config 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
             cand -o 'Report format'
@@ -507,6 +540,45 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand bundle 'Write one .tar.gz for the postmortem and print its path'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'hal9ctl;incident;bundle'= {
+            cand --context 'kubeconfig context [default: the current context, else in-cluster config]'
+            cand -n 'Namespace [default: from config, hal9]'
+            cand --namespace 'Namespace [default: from config, hal9]'
+            cand --deployment 'Deployment [default: from config, hal9-server]'
+            cand --since 'How far back logs, events and the audit timeline go'
+            cand --out 'Where to write the archive (-o is the report format) [default: ./hal9-incident-HOST-TIME.tar.gz]'
+            cand --max-log-mib 'Keep the last MIB mebibytes of each log'
+            cand -c 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
+            cand --config 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
+            cand -o 'Report format'
+            cand --output 'Report format'
+            cand --url 'Local runtime base URL [default: from config, http://127.0.0.1:8080]'
+            cand --state-dir 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]'
+            cand --cluster 'Act on the Kubernetes Deployment instead of the local runtime'
+            cand --force 'Replace an existing file at --out'
+            cand -y 'Assume yes; without it a destructive action needs a terminal prompt'
+            cand --yes 'Assume yes; without it a destructive action needs a terminal prompt'
+            cand --dry-run 'Show the plan, change nothing'
+            cand --no-color 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -v 'More logging on stderr (-v, -vv)'
+            cand --verbose 'More logging on stderr (-v, -vv)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'hal9ctl;incident;help'= {
+            cand bundle 'Write one .tar.gz for the postmortem and print its path'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'hal9ctl;incident;help;bundle'= {
+        }
+        &'hal9ctl;incident;help;help'= {
         }
         &'hal9ctl;runbook'= {
             cand -c 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]'
@@ -560,6 +632,7 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
             cand disk 'Disk use per filesystem, and a safe cleanup of old logs, dumps and build dirs'
             cand config 'Print the effective config and where each value came from'
             cand audit 'Show what hal9ctl did: the audit log timeline'
+            cand incident 'Collect what a postmortem needs: health, runtime answers, logs, config, audit, host facts'
             cand runbook 'List the runbooks, or print one'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -600,6 +673,11 @@ set edit:completion:arg-completer[hal9ctl] = {|@words|
         &'hal9ctl;help;config'= {
         }
         &'hal9ctl;help;audit'= {
+        }
+        &'hal9ctl;help;incident'= {
+            cand bundle 'Write one .tar.gz for the postmortem and print its path'
+        }
+        &'hal9ctl;help;incident;bundle'= {
         }
         &'hal9ctl;help;runbook'= {
         }

@@ -49,6 +49,7 @@ complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "migrate" -d 'Move t
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "disk" -d 'Disk use per filesystem, and a safe cleanup of old logs, dumps and build dirs'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "config" -d 'Print the effective config and where each value came from'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "audit" -d 'Show what hal9ctl did: the audit log timeline'
+complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "incident" -d 'Collect what a postmortem needs: health, runtime answers, logs, config, audit, host facts'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "runbook" -d 'List the runbooks, or print one'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c hal9ctl -n "__fish_hal9ctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -162,6 +163,7 @@ prometheus\t'node_exporter textfile format (health only)'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand scale" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand scale" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand scale" -l cluster -d 'Act on the Kubernetes Deployment instead of the local runtime'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand scale" -l steal-expired-lock -d '--cluster: take over the Lease hal9-migration-lock once it has expired (its holder died or was cut off); a lease still being renewed is never taken'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand scale" -l emergency -d 'Emergency capacity: never scales down; raises an HPA\'s bounds to match'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand scale" -l restore -d 'Put back what the last emergency scale recorded'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand scale" -l force -d 'Scale even though an HPA manages the Deployment'
@@ -209,6 +211,7 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish
 pause\t'Stop and wait for --resume or --abort'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l max-error-percent -d 'Gate: highest error rate per path, in percent [default: from config, 1]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l max-p99 -d 'Gate: highest p99 latency [default: from config, 500ms]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l image -d 'With --detach: the image the Job runs [default: the Deployment\'s runtime image]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -s o -l output -d 'Report format' -r -f -a "table\t''
 json\t''
@@ -217,10 +220,12 @@ prometheus\t'node_exporter textfile format (health only)'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l cluster -d 'Act on the Kubernetes Deployment instead of the local runtime'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l steal-expired-lock -d '--cluster: take over the Lease hal9-migration-lock once it has expired (its holder died or was cut off); a lease still being renewed is never taken'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l resume -d 'Continue the unfinished rollback from its journal'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l abort -d 'Abandon the unfinished rollback, leaving the state where it is'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l revision -d 'With --cluster and --strategy immediate: also roll the Deployment back to its previous ReplicaSet template (like `kubectl rollout undo`) and wait for it'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l allow-no-traffic -d 'Gradual: a gate window with fewer than [rollback] min_requests requests is filled with synthetic probe signals (recorded as such) instead of pausing'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l detach -d 'With --cluster: run the engine in the cluster as a Job (it survives this machine); prints the Job\'s name once its pod has started'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l dry-run -d 'Show the plan, change nothing'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand rollback; and not __fish_seen_subcommand_from status help" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
@@ -260,6 +265,7 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_
 rollback\t'Go back to the last phase whose gates passed'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l max-error-percent -d 'Gate: highest error rate per path, in percent [default: from config, 1]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l max-p99 -d 'Gate: highest p99 latency [default: from config, 500ms]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l image -d 'With --detach: the image the Job runs [default: the Deployment\'s runtime image]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -s o -l output -d 'Report format' -r -f -a "table\t''
 json\t''
@@ -268,11 +274,13 @@ prometheus\t'node_exporter textfile format (health only)'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l cluster -d 'Act on the Kubernetes Deployment instead of the local runtime'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l steal-expired-lock -d '--cluster: take over the Lease hal9-migration-lock once it has expired (its holder died or was cut off); a lease still being renewed is never taken'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l resume -d 'Continue the unfinished migration (or rollback) from its journal'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l abort -d 'Abandon the unfinished migration, leaving the state where it is'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l pause -d 'Ask the running migration to stop after its current step (resumable)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l continue -d 'Continue a paused migration (as --resume)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l allow-no-traffic -d 'A gate window with fewer than [rollback] min_requests requests is filled with synthetic probe signals (recorded as such) instead of pausing'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l detach -d 'With --cluster: run the engine in the cluster as a Job (it survives this machine); prints the Job\'s name once its pod has started'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l dry-run -d 'Show the plan, change nothing'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand migrate; and not __fish_seen_subcommand_from status help" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
@@ -372,6 +380,10 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand config" -s v -l verbose 
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand config" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand config" -s V -l version -d 'Print version'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -l since -d 'Only entries from this long ago until now (e.g. 30m, 2h, 7d)' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -l export -d 'Print the entries as a JSON array or CSV (RFC 4180) instead of the report' -r -f -a "json\t''
+csv\t''"
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -l context -d 'kubeconfig context [default: the current context, else in-cluster config]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -s n -l namespace -d 'Namespace [default: from config, hal9]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -s o -l output -d 'Report format' -r -f -a "table\t''
 json\t''
@@ -379,6 +391,7 @@ nagios\t'Nagios plugin format (health only): status line, perfdata, details'
 prometheus\t'node_exporter textfile format (health only)'"
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -l cluster -d 'Also read the rollback and migration journal kept in the cluster (ConfigMap hal9-migration)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -l dry-run -d 'Show the plan, change nothing'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
@@ -386,6 +399,46 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -s q -l quiet -d 
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand audit" -s V -l version -d 'Print version'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and not __fish_seen_subcommand_from bundle help" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and not __fish_seen_subcommand_from bundle help" -s o -l output -d 'Report format' -r -f -a "table\t''
+json\t''
+nagios\t'Nagios plugin format (health only): status line, perfdata, details'
+prometheus\t'node_exporter textfile format (health only)'"
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and not __fish_seen_subcommand_from bundle help" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and not __fish_seen_subcommand_from bundle help" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and not __fish_seen_subcommand_from bundle help" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and not __fish_seen_subcommand_from bundle help" -l dry-run -d 'Show the plan, change nothing'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and not __fish_seen_subcommand_from bundle help" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and not __fish_seen_subcommand_from bundle help" -s q -l quiet -d 'Only errors on stderr'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and not __fish_seen_subcommand_from bundle help" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and not __fish_seen_subcommand_from bundle help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and not __fish_seen_subcommand_from bundle help" -s V -l version -d 'Print version'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and not __fish_seen_subcommand_from bundle help" -f -a "bundle" -d 'Write one .tar.gz for the postmortem and print its path'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and not __fish_seen_subcommand_from bundle help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and __fish_seen_subcommand_from bundle" -l context -d 'kubeconfig context [default: the current context, else in-cluster config]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and __fish_seen_subcommand_from bundle" -s n -l namespace -d 'Namespace [default: from config, hal9]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and __fish_seen_subcommand_from bundle" -l deployment -d 'Deployment [default: from config, hal9-server]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and __fish_seen_subcommand_from bundle" -l since -d 'How far back logs, events and the audit timeline go' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and __fish_seen_subcommand_from bundle" -l out -d 'Where to write the archive (-o is the report format) [default: ./hal9-incident-HOST-TIME.tar.gz]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and __fish_seen_subcommand_from bundle" -l max-log-mib -d 'Keep the last MIB mebibytes of each log' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and __fish_seen_subcommand_from bundle" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and __fish_seen_subcommand_from bundle" -s o -l output -d 'Report format' -r -f -a "table\t''
+json\t''
+nagios\t'Nagios plugin format (health only): status line, perfdata, details'
+prometheus\t'node_exporter textfile format (health only)'"
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and __fish_seen_subcommand_from bundle" -l url -d 'Local runtime base URL [default: from config, http://127.0.0.1:8080]' -r
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and __fish_seen_subcommand_from bundle" -l state-dir -d 'Runtime state dir [default: $XDG_STATE_HOME/hal9; as root /var/lib/hal9]' -r -F
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and __fish_seen_subcommand_from bundle" -l cluster -d 'Act on the Kubernetes Deployment instead of the local runtime'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and __fish_seen_subcommand_from bundle" -l force -d 'Replace an existing file at --out'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and __fish_seen_subcommand_from bundle" -s y -l yes -d 'Assume yes; without it a destructive action needs a terminal prompt'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and __fish_seen_subcommand_from bundle" -l dry-run -d 'Show the plan, change nothing'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and __fish_seen_subcommand_from bundle" -l no-color -d 'No colours (NO_COLOR and a non-terminal stdout also turn them off)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and __fish_seen_subcommand_from bundle" -s q -l quiet -d 'Only errors on stderr'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and __fish_seen_subcommand_from bundle" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and __fish_seen_subcommand_from bundle" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and __fish_seen_subcommand_from bundle" -s V -l version -d 'Print version'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and __fish_seen_subcommand_from help" -f -a "bundle" -d 'Write one .tar.gz for the postmortem and print its path'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand incident; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand runbook" -s c -l config -d 'Config file [default: ./hal9.toml, $XDG_CONFIG_HOME/hal9/hal9.toml, /etc/hal9/hal9.toml, else embedded]' -r -F
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand runbook" -s o -l output -d 'Report format' -r -f -a "table\t''
 json\t''
@@ -414,22 +467,24 @@ complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s q -l qui
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s v -l verbose -d 'More logging on stderr (-v, -vv)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "serve" -d 'Run the HAL9 neuron runtime (HTTP server)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "signal" -d 'Send a signal to the runtime and show its output and hop-by-hop trace'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "emergency" -d 'Repair a local incident now: free the runtime\'s port'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "health" -d 'Check the runtime (local, or the Deployment with --cluster) and say what to do next'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "scale" -d 'Add capacity fast (--emergency), undo it (--restore), or scale to N replicas'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "restart" -d 'Restart the runtime without dropping requests (locally), or roll the Deployment (--cluster)'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "rollback" -d 'Roll the flat → hierarchical migration back, step by step, resumably'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "migrate" -d 'Move the flat → hierarchical migration forward, phase by phase, gated and resumable'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "disk" -d 'Disk use per filesystem, and a safe cleanup of old logs, dumps and build dirs'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "config" -d 'Print the effective config and where each value came from'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "audit" -d 'Show what hal9ctl did: the audit log timeline'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "runbook" -d 'List the runbooks, or print one'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit runbook completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit incident runbook completions help" -f -a "serve" -d 'Run the HAL9 neuron runtime (HTTP server)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit incident runbook completions help" -f -a "signal" -d 'Send a signal to the runtime and show its output and hop-by-hop trace'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit incident runbook completions help" -f -a "emergency" -d 'Repair a local incident now: free the runtime\'s port'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit incident runbook completions help" -f -a "health" -d 'Check the runtime (local, or the Deployment with --cluster) and say what to do next'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit incident runbook completions help" -f -a "scale" -d 'Add capacity fast (--emergency), undo it (--restore), or scale to N replicas'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit incident runbook completions help" -f -a "restart" -d 'Restart the runtime without dropping requests (locally), or roll the Deployment (--cluster)'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit incident runbook completions help" -f -a "rollback" -d 'Roll the flat → hierarchical migration back, step by step, resumably'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit incident runbook completions help" -f -a "migrate" -d 'Move the flat → hierarchical migration forward, phase by phase, gated and resumable'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit incident runbook completions help" -f -a "disk" -d 'Disk use per filesystem, and a safe cleanup of old logs, dumps and build dirs'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit incident runbook completions help" -f -a "config" -d 'Print the effective config and where each value came from'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit incident runbook completions help" -f -a "audit" -d 'Show what hal9ctl did: the audit log timeline'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit incident runbook completions help" -f -a "incident" -d 'Collect what a postmortem needs: health, runtime answers, logs, config, audit, host facts'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit incident runbook completions help" -f -a "runbook" -d 'List the runbooks, or print one'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit incident runbook completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and not __fish_seen_subcommand_from serve signal emergency health scale restart rollback migrate disk config audit incident runbook completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and __fish_seen_subcommand_from emergency" -f -a "port-conflict" -d 'Find who holds the runtime\'s port, stop them safely, and prove the port is free'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and __fish_seen_subcommand_from rollback" -f -a "status" -d 'The migration state, and the running or last rollback with its steps'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and __fish_seen_subcommand_from migrate" -f -a "status" -d 'The migration state, and the running or last migration or rollback with its steps'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and __fish_seen_subcommand_from disk" -f -a "usage" -d 'Filesystems of the cleanup roots, with the reclaimable space per category'
 complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and __fish_seen_subcommand_from disk" -f -a "cleanup" -d 'Delete old logs, rotated logs, crash dumps (and target/ dirs), oldest first, until below --target'
+complete -c hal9ctl -n "__fish_hal9ctl_using_subcommand help; and __fish_seen_subcommand_from incident" -f -a "bundle" -d 'Write one .tar.gz for the postmortem and print its path'

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A real Kubernetes control plane on loopback for hal9ctl's tests: etcd,
-# kube-apiserver and kube-controller-manager (deployment, replicaset, HPA,
+# kube-apiserver and kube-controller-manager (deployment, replicaset, endpoints, job, HPA,
 # namespace, serviceaccount, garbage collector, disruption controllers).
 # scripts/k8s-node.sh adds a real node (kube-scheduler, kubelet, dockerd);
 # without it, tests stand in for the kubelet by patching pod status.
@@ -50,7 +50,7 @@ NODE_PATCHES=node-p1
 NODE_CACHE="${HAL9_K8S_CACHE:-$HOME/.cache/hal9/k8s}/${K8S_SRC_VERSION}-${NODE_PATCHES}"
 NODE_BIN="$NODE_CACHE/bin"
 READY_TIMEOUT="${HAL9_K8S_READY_TIMEOUT:-60}"
-CONTROLLERS=deployment,replicaset,garbagecollector,horizontalpodautoscaling,namespace,serviceaccount,serviceaccount-token,disruption
+CONTROLLERS=deployment,replicaset,endpoint,job,garbagecollector,horizontalpodautoscaling,namespace,serviceaccount,serviceaccount-token,disruption
 
 log() { printf 'k8s-control-plane: %s\n' "$*" >&2; }
 die() {

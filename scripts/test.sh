@@ -36,7 +36,7 @@ export HAL9_TEST_KUBECONFIG="$plane/kubeconfig"
 scripts/k8s-node.sh start "$plane"
 cargo build --locked --bin hal9ctl
 scripts/k8s-node.sh image "$plane" target/debug/hal9ctl
-eval "$(grep -E '^export HAL9_TEST_(NODE|NODE_IP|IMAGE|POD_API_HOST|POD_API_PORT)=' "$plane/env")"
+eval "$(grep -E '^export HAL9_TEST_(NODE|NODE_IP|IMAGE|POD_API_HOST|POD_API_PORT|DOCKER_HOST_NODE)=' "$plane/env")"
 # Installs docker.io and busybox-static when missing; the tests get its socket
 # and image, but not DOCKER_HOST, so hal9ctl must find the engine by itself.
 scripts/docker-engine.sh start "$engine"

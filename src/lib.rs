@@ -6,6 +6,7 @@ pub mod commands;
 pub mod config;
 pub mod exit;
 pub mod manpages;
+pub mod notify;
 pub mod output;
 pub mod runtime;
 pub mod system;

@@ -125,7 +125,8 @@ hal9ctl restart --cluster -n hal9 --yes\n  hal9ctl restart --cluster --wait 10m 
         after_help = "Examples:\n  hal9ctl rollback --strategy immediate\n  hal9ctl rollback --strategy immediate --to-phase flat\n  \
 hal9ctl rollback --strategy gradual --steps 5 --interval 30s\n  \
 hal9ctl rollback --strategy gradual --allow-no-traffic   # no users: probe signals feed the gates\n  \
-hal9ctl rollback --strategy partial --components routing,features\n  hal9ctl rollback --resume\n  hal9ctl rollback status"
+hal9ctl rollback --strategy partial --components routing,features\n  hal9ctl rollback --resume\n  hal9ctl rollback status\n  \
+hal9ctl rollback --cluster --strategy gradual --steps 5 --interval 1m --detach   # runs as a Job in the cluster"
     )]
     Rollback(RollbackArgs),
 
@@ -133,7 +134,9 @@ hal9ctl rollback --strategy partial --components routing,features\n  hal9ctl rol
     #[command(
         after_help = "Examples:\n  hal9ctl migrate --to-phase canary\n  hal9ctl migrate --to-phase full --steps 3 --interval 30s\n  \
 hal9ctl migrate --to-phase ramp_up --on-failure rollback\n  hal9ctl migrate --pause\n  hal9ctl migrate --continue\n  \
-hal9ctl migrate --resume\n  hal9ctl migrate --abort\n  hal9ctl migrate status"
+hal9ctl migrate --resume\n  hal9ctl migrate --abort\n  hal9ctl migrate status\n  \
+hal9ctl migrate --cluster --to-phase full --steps 3 --interval 1m --detach   # runs as a Job in the cluster\n  \
+hal9ctl migrate --cluster --pause   # reaches a run on any machine, or its Job"
     )]
     Migrate(MigrateArgs),
 
@@ -150,8 +153,19 @@ hal9ctl disk cleanup /var/log/hal9 --target 70 --yes"
     Config(ConfigArgs),
 
     /// Show what hal9ctl did: the audit log timeline
-    #[command(after_help = "Examples:\n  hal9ctl audit\n  hal9ctl audit --since 2h -o json")]
+    #[command(
+        after_help = "Examples:\n  hal9ctl audit\n  hal9ctl audit --since 2h -o json\n  \
+hal9ctl audit --since 24h --export csv > actions.csv\n  hal9ctl audit --since 2h --cluster -n hal9"
+    )]
     Audit(AuditArgs),
+
+    /// Collect what a postmortem needs: health, runtime answers, logs, config, audit, host facts
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  hal9ctl incident bundle\n  hal9ctl incident bundle --since 2h --out /tmp/hal9-incident.tar.gz\n  \
+hal9ctl incident bundle --cluster -n hal9 --since 30m"
+    )]
+    Incident(IncidentCommand),
 
     /// List the runbooks, or print one
     #[command(after_help = "Examples:\n  hal9ctl runbook\n  hal9ctl runbook port-conflict")]
@@ -238,6 +252,26 @@ pub struct ClusterArgs {
     pub deployment: Option<String>,
 }
 
+impl ClusterArgs {
+    /// The flags resolved against `[cluster]`, so commands never see clap's options.
+    pub fn target(&self, cfg: &crate::config::ClusterConfig) -> crate::cluster::Target {
+        crate::cluster::Target::resolve(
+            self.context.clone(),
+            self.namespace.clone(),
+            self.deployment.clone(),
+            cfg,
+        )
+    }
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct LockArgs {
+    /// --cluster: take over the Lease hal9-migration-lock once it has expired
+    /// (its holder died or was cut off); a lease still being renewed is never taken
+    #[arg(long, requires = "cluster")]
+    pub steal_expired_lock: bool,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct HealthArgs {
     #[command(flatten)]
@@ -261,6 +295,9 @@ pub struct HealthArgs {
 pub struct ScaleArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
+
+    #[command(flatten)]
+    pub lock: LockArgs,
 
     /// Emergency capacity: never scales down; raises an HPA's bounds to match
     #[arg(long, conflicts_with = "restore")]
@@ -311,6 +348,9 @@ pub struct RollbackArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
 
+    #[command(flatten)]
+    pub lock: LockArgs,
+
     /// How to roll back
     #[arg(long, value_enum, required_unless_present_any = ["resume", "abort"])]
     pub strategy: Option<crate::commands::rollback::plan::Strategy>,
@@ -360,6 +400,22 @@ pub struct RollbackArgs {
     /// filled with synthetic probe signals (recorded as such) instead of pausing
     #[arg(long)]
     pub allow_no_traffic: bool,
+
+    #[command(flatten)]
+    pub detach: DetachArgs,
+}
+
+/// `--detach`: the engine runs in the cluster as a Job, not on this machine.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DetachArgs {
+    /// With --cluster: run the engine in the cluster as a Job (it survives this
+    /// machine); prints the Job's name once its pod has started
+    #[arg(long, requires = "cluster", conflicts_with = "abort")]
+    pub detach: bool,
+
+    /// With --detach: the image the Job runs [default: the Deployment's runtime image]
+    #[arg(long, value_name = "IMAGE", requires = "detach")]
+    pub image: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -370,6 +426,9 @@ pub struct MigrateArgs {
 
     #[command(flatten)]
     pub cluster: ClusterArgs,
+
+    #[command(flatten)]
+    pub lock: LockArgs,
 
     /// Phase to walk forward to: shadow, canary, state_migration, ramp_up, full
     #[arg(
@@ -420,6 +479,9 @@ pub struct MigrateArgs {
     /// filled with synthetic probe signals (recorded as such) instead of pausing
     #[arg(long)]
     pub allow_no_traffic: bool,
+
+    #[command(flatten)]
+    pub detach: DetachArgs,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -578,6 +640,62 @@ pub struct AuditArgs {
     /// Only entries from this long ago until now (e.g. 30m, 2h, 7d)
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub since: Option<Duration>,
+
+    /// Print the entries as a JSON array or CSV (RFC 4180) instead of the report
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub export: Option<AuditExport>,
+
+    /// Also read the rollback and migration journal kept in the cluster (ConfigMap hal9-migration)
+    #[arg(long)]
+    pub cluster: bool,
+
+    /// kubeconfig context [default: the current context, else in-cluster config]
+    #[arg(long, value_name = "NAME", requires = "cluster")]
+    pub context: Option<String>,
+
+    /// Namespace [default: from config, hal9]
+    #[arg(short = 'n', long, value_name = "NS", requires = "cluster")]
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditExport {
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum IncidentCommand {
+    /// Write one .tar.gz for the postmortem and print its path
+    #[command(
+        after_help = "Every part that cannot be read becomes NAME.error.txt in the archive and the exit code \
+is 1. The admin token, Secret data and kubeconfig credentials are never included.\n\n\
+Examples:\n  hal9ctl incident bundle\n  hal9ctl incident bundle --since 2h --out /tmp/hal9-incident.tar.gz\n  \
+hal9ctl incident bundle --cluster -n hal9 --since 30m -o json"
+    )]
+    Bundle(IncidentBundleArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct IncidentBundleArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// How far back logs, events and the audit timeline go
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "1h")]
+    pub since: Duration,
+
+    /// Where to write the archive (-o is the report format) [default: ./hal9-incident-HOST-TIME.tar.gz]
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+
+    /// Replace an existing file at --out
+    #[arg(long)]
+    pub force: bool,
+
+    /// Keep the last MIB mebibytes of each log
+    #[arg(long, value_name = "MIB", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub max_log_mib: u64,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -30,6 +30,12 @@ impl Ctx {
     pub fn config(&self) -> &config::Config {
         &self.loaded.config
     }
+
+    /// Record an action in this state dir's audit log. A failed write is a
+    /// warning, never the command's failure: the action already happened.
+    pub fn audit(&self, action: &str, target: &str, result: &str) {
+        crate::system::audit::record_or_warn(&self.state_dir, action, target, result);
+    }
 }
 
 /// Entry point of the binary: parse, run, print, and map the outcome to an exit code.
@@ -230,44 +236,81 @@ fn run(cli: Cli, m: &ArgMatches) -> anyhow::Result<Exit> {
     let needs_state = !matches!(cli.command, Command::Config(_) | Command::Runbook(_));
     crate::commands::health::monitor_output::refuse_elsewhere(&cli)?;
     let ctx = context(cli.global, m, needs_state)?;
-    let report: Box<dyn Report> = match cli.command {
-        Command::Completions(_) => return Ok(Exit::Ok),
-        Command::Config(a) => Box::new(commands::config::run(&ctx, &a)?),
-        Command::Health(a) => Box::new(block_on(commands::health::run(&ctx, &a))??),
-        Command::Scale(a) => Box::new(block_on(commands::scale::run(&ctx, &a))??),
-        Command::Restart(a) => Box::new(block_on(commands::restart::run(&ctx, &a))??),
-        Command::Rollback(a) => Box::new(match a.sub {
+    let label = notify_label(&cli.command);
+    let outcome = dispatch(&ctx, cli.command);
+    // Also after a failure: what was done before it must still be told.
+    crate::notify::after_command(&ctx, label);
+    let report = outcome?;
+    ctx.printer.print(report.as_ref())?;
+    Ok(report.exit())
+}
+
+fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<Box<dyn Report>> {
+    Ok(match command {
+        Command::Completions(_) => anyhow::bail!("completions are printed before dispatch"),
+        Command::Config(a) => Box::new(commands::config::run(ctx, &a)?),
+        Command::Health(a) => {
+            let s = commands::health::HealthSettings::resolve(&a, ctx.config());
+            let r = block_on(commands::health::run(ctx, &s))??;
+            crate::notify::after_health(ctx, &r);
+            Box::new(r)
+        }
+        Command::Scale(a) => Box::new(block_on(commands::scale::run(ctx, &a))??),
+        Command::Restart(a) => {
+            let s = commands::restart::RestartSettings::resolve(&a, ctx.config());
+            Box::new(block_on(commands::restart::run(ctx, &s))??)
+        }
+        Command::Rollback(a) => match a.sub {
             Some(args::RollbackSub::Status { ref cluster }) => {
-                block_on(commands::rollback::run::status(&ctx, cluster))??
+                Box::new(block_on(commands::rollback::detach::status(ctx, cluster))??)
             }
-            None => block_on(commands::rollback::run::run(&ctx, &a))??,
-        }),
-        Command::Migrate(a) => Box::new(match a.sub {
+            None if a.detach.detach => Box::new(block_on(
+                commands::rollback::detach::run_rollback(ctx, &a),
+            )??),
+            None => Box::new(block_on(commands::rollback::run::run(ctx, &a))??),
+        },
+        Command::Migrate(a) => match a.sub {
             Some(args::MigrateSub::Status { ref cluster }) => {
-                block_on(commands::rollback::run::status(&ctx, cluster))??
+                Box::new(block_on(commands::rollback::detach::status(ctx, cluster))??)
             }
-            None => block_on(commands::migrate::run(&ctx, &a))??,
-        }),
+            None if a.detach.detach => Box::new(block_on(commands::migrate::detach(ctx, &a))??),
+            None => Box::new(block_on(commands::migrate::run(ctx, &a))??),
+        },
         Command::Disk(args::DiskCommand::Usage(a)) => {
             let s = commands::disk::DiskUsageSettings::resolve(&a, ctx.config());
-            Box::new(commands::disk::usage(&ctx, &s)?)
+            Box::new(commands::disk::usage(ctx, &s)?)
         }
         Command::Disk(args::DiskCommand::Cleanup(a)) => {
             let s = commands::disk::DiskCleanupSettings::resolve(&a, ctx.config());
-            Box::new(commands::disk::cleanup(&ctx, &s)?)
+            Box::new(commands::disk::cleanup(ctx, &s)?)
         }
-        Command::Audit(a) => Box::new(commands::audit::run(&ctx, &a)?),
+        Command::Audit(a) => Box::new(block_on(commands::audit::run(ctx, &a))??),
+        Command::Incident(args::IncidentCommand::Bundle(a)) => {
+            Box::new(block_on(commands::incident::run(ctx, &a))??)
+        }
         Command::Runbook(a) => Box::new(commands::runbook::run(&a)?),
-        Command::Serve(a) => commands::serve::run(&ctx, &a)?,
+        Command::Serve(a) => commands::serve::run(ctx, &a)?,
         Command::Emergency(a) => match &a.command {
             args::EmergencyCommand::PortConflict(pc) => {
-                Box::new(commands::port_conflict::run(&ctx, pc)?)
+                let s = commands::port_conflict::PortConflictSettings::resolve(pc, ctx.config());
+                Box::new(commands::port_conflict::run(ctx, &s)?)
             }
         },
-        Command::Signal(a) => Box::new(block_on(commands::signal::run(&ctx, &a))??),
-    };
-    ctx.printer.print(report.as_ref())?;
-    Ok(report.exit())
+        Command::Signal(a) => Box::new(block_on(commands::signal::run(ctx, &a))??),
+    })
+}
+
+/// How a notification names the command that acted.
+fn notify_label(c: &Command) -> &'static str {
+    match c {
+        Command::Disk(args::DiskCommand::Cleanup(_)) => "disk cleanup",
+        Command::Emergency(_) => "emergency port-conflict",
+        Command::Restart(_) => "restart",
+        Command::Scale(_) => "scale",
+        Command::Rollback(_) => "rollback",
+        Command::Migrate(_) => "migrate",
+        _ => "hal9ctl",
+    }
 }
 
 /// Client commands run on a current-thread runtime (see [`crate::system::blocking::block_on`]).

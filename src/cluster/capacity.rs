@@ -9,7 +9,7 @@ use kube::api::ListParams;
 use serde::Serialize;
 
 use super::Kube;
-use crate::commands::scale::plan::{Resources, parse_quantity};
+use super::quantity::{Resources, parse_quantity, pods_that_fit};
 
 /// What one node can still give a new pod: allocatable minus the requests of
 /// the pods already bound to it.
@@ -173,7 +173,7 @@ pub fn placeable(per_pod: Resources, nodes: &[NodeRoom]) -> Option<i64> {
                     cpu_milli: f.cpu_milli.max(0.0),
                     memory_bytes: f.memory_bytes.max(0.0),
                 };
-                crate::commands::scale::plan::pods_that_fit(per_pod, clamp)
+                pods_that_fit(per_pod, clamp)
             })
             .sum(),
     )

@@ -6,6 +6,7 @@ use std::time::Duration;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
+use crate::config::ClusterConfig;
 use crate::exit::{Exit, Failure};
 
 /// How long any single API call may take; an unreachable API server must be
@@ -27,6 +28,41 @@ pub struct Target {
     pub context: Option<String>,
     pub namespace: String,
     pub deployment: String,
+}
+
+impl Target {
+    /// The target the operator named, with `[cluster]` filling in what they did not.
+    pub fn resolve(
+        context: Option<String>,
+        namespace: Option<String>,
+        deployment: Option<String>,
+        cfg: &ClusterConfig,
+    ) -> Target {
+        Target {
+            context,
+            namespace: namespace.unwrap_or_else(|| cfg.namespace.clone()),
+            deployment: deployment.unwrap_or_else(|| cfg.deployment.clone()),
+        }
+    }
+
+    /// ` --context NAME` when a context was named, for the commands a report
+    /// hands back: they must act on the same cluster as this run.
+    pub fn context_flag(&self) -> String {
+        self.context
+            .as_ref()
+            .map(|c| format!(" --context {c}"))
+            .unwrap_or_default()
+    }
+
+    /// The hal9ctl flags that name this target: `--cluster -n NS --deployment NAME [--context C]`.
+    pub fn flags(&self) -> String {
+        format!(
+            "--cluster -n {} --deployment {}{}",
+            self.namespace,
+            self.deployment,
+            self.context_flag()
+        )
+    }
 }
 
 /// Build a client: kubeconfig (KUBECONFIG, ~/.kube/config) with an optional
@@ -175,4 +211,25 @@ fn chain(e: &dyn std::error::Error) -> String {
         src = c.source();
     }
     s
+}
+
+#[cfg(test)]
+mod target_tests {
+    use super::*;
+
+    #[test]
+    fn flags_fill_in_from_config_and_a_named_context_is_carried_into_next_commands() {
+        let cfg = ClusterConfig::default();
+        let t = Target::resolve(None, Some("prod".into()), None, &cfg);
+        assert_eq!(t.namespace, "prod");
+        assert_eq!(t.deployment, cfg.deployment);
+        assert_eq!(t.flags(), "--cluster -n prod --deployment hal9-server");
+        let t = Target::resolve(Some("east".into()), None, Some("web".into()), &cfg);
+        assert_eq!(t.namespace, cfg.namespace);
+        assert_eq!(t.context_flag(), " --context east");
+        assert_eq!(
+            t.flags(),
+            "--cluster -n hal9 --deployment web --context east"
+        );
+    }
 }

@@ -11,6 +11,7 @@ use kube::api::{Patch, PatchParams};
 use serde_json::json;
 
 use super::client::{Kube, Op, api_error, is_conflict, is_not_found};
+use super::conflict_retry::unless_stale;
 use crate::exit::Failure;
 use crate::runtime::migration::MigrationDoc;
 use crate::runtime::migration::state::{MigrationError, apply_update};
@@ -143,20 +144,15 @@ impl ConfigMapStore {
                 })?;
             }
             let patch = checkpoint_patch(cm.metadata.resource_version.as_deref(), journal_json);
-            match self
-                .api()
-                .patch(&self.name, &PatchParams::default(), &Patch::Merge(&patch))
-                .await
-            {
-                Ok(_) => return Ok(()),
-                Err(e) if is_conflict(&e) => continue,
-                Err(e) => {
-                    return Err(api_error(
-                        &self.kube,
-                        Op::named("patch", "configmaps", &self.name),
-                        e,
-                    ));
-                }
+            let api = self.api();
+            let written = unless_stale(
+                api.patch(&self.name, &PatchParams::default(), &Patch::Merge(&patch)),
+                true,
+                |e| api_error(&self.kube, Op::named("patch", "configmaps", &self.name), e),
+            )
+            .await?;
+            if written.is_some() {
+                return Ok(());
             }
         }
         Err(Failure::critical(format!(
@@ -176,13 +172,24 @@ pub fn checkpoint_patch(resource_version: Option<&str>, journal_json: &str) -> s
     json!({"metadata": {"resourceVersion": resource_version, "annotations": ann}})
 }
 
+/// How long one watch of the followed ConfigMap lasts before the API server
+/// ends it and the watcher opens the next. Under the client's read timeout:
+/// a quiet watch outliving it is cut as an error, and the watcher's back-off
+/// then grows to 30 s, so a pod (found on the test node) missed rollback
+/// steps and the 15 s confirmation. Short also means a silently dead
+/// connection is replaced within seconds.
+const FOLLOW_WATCH_SECONDS: u32 = 6;
+const _: () = assert!((FOLLOW_WATCH_SECONDS as u64) < super::client::CALL_TIMEOUT.as_secs());
+
 /// Watch the ConfigMap and hand every new document to `apply`, until the
 /// process ends. Watch errors are retried by the watcher's backoff.
 pub async fn follow(kube: Kube, name: String, apply: impl Fn(MigrationDoc) + Send + 'static) {
     use futures::StreamExt;
     use kube::runtime::{WatchStreamExt, watcher};
     let api: Api<ConfigMap> = Api::namespaced(kube.client.clone(), &kube.namespace);
-    let cfg = watcher::Config::default().fields(&format!("metadata.name={name}"));
+    let cfg = watcher::Config::default()
+        .fields(&format!("metadata.name={name}"))
+        .timeout(FOLLOW_WATCH_SECONDS);
     let mut stream = watcher(api, cfg)
         .default_backoff()
         .applied_objects()

@@ -3,10 +3,14 @@
 pub mod aggregate;
 pub mod capacity;
 pub mod client;
+pub mod conflict_retry;
 pub mod facts;
+pub mod lease;
 pub mod migration;
 pub mod pod_confirm;
 pub mod pod_proxy;
+pub mod pod_state;
+pub mod quantity;
 pub mod rollout;
 pub mod stuck;
 pub mod undo;

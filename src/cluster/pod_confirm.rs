@@ -98,7 +98,7 @@ pub async fn read(kube: &Kube, deployment: &str) -> Result<Vec<PodSaid>, Failure
     let ready: Vec<_> = pods
         .into_iter()
         .filter(|p| p.metadata.deletion_timestamp.is_none())
-        .filter(crate::commands::health::cluster::pod_ready)
+        .filter(crate::cluster::pod_state::pod_ready)
         .collect();
     let reads = futures::future::join_all(ready.iter().map(|p| async move {
         let read = pod_proxy::get_json(kube, p, "/api/v1/status")

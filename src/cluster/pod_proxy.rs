@@ -53,6 +53,51 @@ pub fn follows_configmap(p: &Pod) -> Option<String> {
 
 /// GET `path` of one pod through the proxy, as JSON.
 pub async fn get_json(kube: &Kube, p: &Pod, path: &str) -> Result<serde_json::Value, String> {
+    let text = get_text(kube, p, path).await?;
+    serde_json::from_str(&text).map_err(|e| format!("{path} did not answer JSON: {e}"))
+}
+
+/// GET `path` of one pod as JSON whatever its HTTP status: an unhealthy
+/// runtime answers `/health` with 503 and a body that says why, and that
+/// body is the finding, not a failed read.
+pub async fn get_json_answer(
+    kube: &Kube,
+    p: &Pod,
+    path: &str,
+) -> Result<(u16, serde_json::Value), String> {
+    match fetch(kube, p, path).await? {
+        Ok(text) => serde_json::from_str(&text)
+            .map(|v| (200, v))
+            .map_err(|e| format!("{path} did not answer JSON: {e}")),
+        Err(kube::Error::Api(s)) => match runtime_body(&s.message) {
+            Some(v) => Ok((s.code, v)),
+            None => Err(format!(
+                "the pod proxy answered {} {} for {path}",
+                s.code, s.message
+            )),
+        },
+        Err(other) => Err(format!("{path} through the pod proxy: {other}")),
+    }
+}
+
+/// The runtime's own JSON in an error answer; `None` for the API server's
+/// `Status` (the proxy could not reach the pod, or was refused).
+fn runtime_body(message: &str) -> Option<serde_json::Value> {
+    let v: serde_json::Value = serde_json::from_str(message).ok()?;
+    (v.is_object() && v["kind"] != "Status").then_some(v)
+}
+
+/// GET `path` of one pod through the proxy, as text (`/metrics`).
+pub async fn get_text(kube: &Kube, p: &Pod, path: &str) -> Result<String, String> {
+    fetch(kube, p, path).await?.map_err(|e| match e {
+        kube::Error::Api(s) => {
+            format!("the pod proxy answered {} {} for {path}", s.code, s.message)
+        }
+        other => format!("{path} through the pod proxy: {other}"),
+    })
+}
+
+async fn fetch(kube: &Kube, p: &Pod, path: &str) -> Result<Result<String, kube::Error>, String> {
     let name = p.metadata.name.as_deref().ok_or("a pod without a name")?;
     let ns = p.metadata.namespace.as_deref().unwrap_or(&kube.namespace);
     let port = port(p);
@@ -62,16 +107,9 @@ pub async fn get_json(kube: &Kube, p: &Pod, path: &str) -> Result<serde_json::Va
         ))
         .body(Vec::new())
         .map_err(|e| e.to_string())?;
-    let text = tokio::time::timeout(PROXY_TIMEOUT, kube.client.request_text(req))
+    tokio::time::timeout(PROXY_TIMEOUT, kube.client.request_text(req))
         .await
-        .map_err(|_| format!("no answer from {path} within 5 s through the pod proxy"))?
-        .map_err(|e| match e {
-            kube::Error::Api(s) => {
-                format!("the pod proxy answered {} {} for {path}", s.code, s.message)
-            }
-            other => format!("{path} through the pod proxy: {other}"),
-        })?;
-    serde_json::from_str(&text).map_err(|e| format!("{path} did not answer JSON: {e}"))
+        .map_err(|_| format!("no answer from {path} within 5 s through the pod proxy"))
 }
 
 #[cfg(test)]
@@ -84,6 +122,16 @@ mod tests {
             "spec": {"containers": [{"name": "hal9", "args": args}]}
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn an_error_answer_is_the_runtimes_body_only_when_it_is_not_the_api_servers_status() {
+        assert_eq!(
+            runtime_body(r#"{"status":"unhealthy","checks":[]}"#).unwrap()["status"],
+            "unhealthy"
+        );
+        assert!(runtime_body(r#"{"kind":"Status","status":"Failure","code":503}"#).is_none());
+        assert!(runtime_body("error trying to reach service: dial tcp").is_none());
     }
 
     #[test]

@@ -15,6 +15,7 @@ fn engine_args(a: &MigrateArgs) -> RollbackArgs {
     RollbackArgs {
         sub: None,
         cluster: a.cluster.clone(),
+        lock: a.lock.clone(),
         // Every forward step but the last is gated, as a gradual rollback's are.
         strategy: Some(Strategy::Gradual),
         to_phase: a.to_phase,
@@ -28,12 +29,17 @@ fn engine_args(a: &MigrateArgs) -> RollbackArgs {
         max_error_percent: a.max_error_percent,
         max_p99: a.max_p99,
         allow_no_traffic: a.allow_no_traffic,
+        // The engine runs here; a detached run is the Job's own engine.
+        detach: Default::default(),
     }
 }
 
 pub async fn run(ctx: &Ctx, a: &MigrateArgs) -> anyhow::Result<RollbackReport> {
     let jd = JournalDir::new(&ctx.state_dir);
     if a.pause {
+        if a.cluster.cluster {
+            return crate::commands::rollback::request::pause_cluster(ctx, &a.cluster).await;
+        }
         return pause(&jd);
     }
     if a.resume || a.continue_ || a.abort {
@@ -50,6 +56,32 @@ pub async fn run(ctx: &Ctx, a: &MigrateArgs) -> anyhow::Result<RollbackReport> {
         rb.strategy = None;
     }
     run::engine(ctx, &rb, Some(forward)).await
+}
+
+/// `migrate --cluster --detach`: the same forward run, as a Job in the cluster.
+pub async fn detach(
+    ctx: &Ctx,
+    a: &MigrateArgs,
+) -> anyhow::Result<crate::commands::rollback::detach::DetachReport> {
+    use crate::commands::rollback::detach;
+    let forward = ForwardRun {
+        to: a.to_phase,
+        steps: a.steps.unwrap_or(1),
+        rollback_on_failure: a.on_failure == ForwardOnFailure::Rollback,
+    };
+    let mut rb = engine_args(a);
+    if a.resume || a.continue_ {
+        rb.strategy = None;
+    }
+    let r = detach::Resolved::of(ctx, a.steps, a.interval);
+    detach::run(
+        ctx,
+        &rb,
+        Some(forward),
+        detach::migrate_argv(a, &r),
+        a.detach.image.as_deref(),
+    )
+    .await
 }
 
 /// Ask the process that holds the lock to stop after its current step.

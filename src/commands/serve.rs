@@ -316,6 +316,7 @@ async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> 
             .as_deref()
             .and_then(|f| std::path::absolute(f).ok())
             .filter(|f| f.to_str().is_some()),
+        oom_baseline: crate::system::oom::baseline_of_self(),
     };
     spawn_signal_handler(state.clone());
     let lock = match lock {

@@ -1,6 +1,7 @@
 //! `hal9.toml`: the model, the search order, the embedded default, and
 //! where every effective value came from.
 
+mod lease;
 mod provenance;
 
 use std::net::SocketAddr;
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use lease::LeaseConfig;
 pub use provenance::{Source, Sources};
 
 use crate::exit::Failure;
@@ -29,11 +31,13 @@ pub struct Config {
     pub emergency: EmergencyConfig,
     pub cluster: ClusterConfig,
     pub rollback: RollbackConfig,
+    pub lease: LeaseConfig,
     pub migration: MigrationConfig,
     pub health: HealthConfig,
     pub slo: SloConfig,
     pub cleanup: CleanupConfig,
     pub runtime: RuntimeSettings,
+    pub notify: NotifyConfig,
     #[serde(default = "default_neurons")]
     pub neurons: Vec<NeuronSpec>,
 }
@@ -159,6 +163,32 @@ impl Default for SloConfig {
     }
 }
 
+/// `[notify]`: where destructive actions and CRITICAL verdicts are posted.
+/// Both destinations are off until set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// A Slack-compatible incoming webhook (`{"text": …}`).
+    pub webhook: Option<String>,
+    /// PagerDuty Events v2 routing (integration) key.
+    pub pagerduty_routing_key: Option<String>,
+    pub pagerduty_url: String,
+    /// How long one delivery may take; a slow receiver must not hold up a repair.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig {
+            webhook: None,
+            pagerduty_routing_key: None,
+            pagerduty_url: "https://events.pagerduty.com/v2/enqueue".into(),
+            timeout: Duration::from_secs(3),
+        }
+    }
+}
+
 /// `[rollback]`: defaults and gate thresholds of `hal9ctl rollback`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -266,11 +296,13 @@ impl Default for Config {
             emergency: EmergencyConfig::default(),
             cluster: ClusterConfig::default(),
             rollback: RollbackConfig::default(),
+            lease: LeaseConfig::default(),
             migration: MigrationConfig::default(),
             health: HealthConfig::default(),
             slo: SloConfig::default(),
             cleanup: CleanupConfig::default(),
             runtime: RuntimeSettings::default(),
+            notify: NotifyConfig::default(),
             neurons: default_neurons(),
         }
     }
@@ -415,6 +447,7 @@ fn validate(c: &Config) -> Result<(), String> {
         ));
     }
     c.cleanup.patterns()?;
+    c.lease.validate()?;
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 //! Commands never print: they return a [`Report`] and the [`Printer`]
 //! renders it as a table or as JSON. Logs, prompts and progress go to stderr.
 
+pub mod changes;
 pub mod checks;
 mod format;
 pub mod nagios;

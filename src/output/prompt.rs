@@ -27,3 +27,16 @@ pub fn confirm(question: &str, yes: bool, retry_hint: &str) -> Result<bool, Fail
         "y" | "yes"
     ))
 }
+
+/// `confirm` for callers with nothing of their own to report on a "no": the
+/// answer becomes the refusal, so a "no" cannot be read past with `?`, as it
+/// once was by rollback, scale and restart, which went ahead on "n".
+pub fn confirm_or_refuse(question: &str, yes: bool, retry_hint: &str) -> Result<(), Failure> {
+    if confirm(question, yes, retry_hint)? {
+        return Ok(());
+    }
+    Err(Failure::critical(format!(
+        "refused: the operator answered no to: {question}; nothing was changed"
+    ))
+    .with_next(retry_hint.to_string()))
+}

@@ -28,6 +28,37 @@ pub enum ClientError {
     Other { url: String, detail: String },
 }
 
+impl ClientError {
+    /// What a failed admin call means to the operator: down (check health),
+    /// the wrong token (the wrong state dir), or whatever the runtime said,
+    /// with `next` as the way on. `token_file` names the token that was
+    /// rejected, when the caller knows it.
+    pub fn into_admin_failure(
+        self,
+        url: &str,
+        token_file: Option<&std::path::Path>,
+        next: &str,
+    ) -> crate::exit::Failure {
+        use crate::exit::Failure;
+        match self {
+            ClientError::Connect { .. } | ClientError::Timeout { .. } => {
+                Failure::critical(format!("the runtime at {url} is not answering: {self}"))
+                    .with_next("hal9ctl health")
+            }
+            ClientError::Status { status: 401, .. } => {
+                let file = token_file
+                    .map(|f| format!(" in {}", f.display()))
+                    .unwrap_or_default();
+                Failure::critical(format!(
+                    "the runtime at {url} rejected the admin token{file}"
+                ))
+                .with_next("pass the --state-dir of the running runtime")
+            }
+            other => Failure::critical(other.to_string()).with_next(next),
+        }
+    }
+}
+
 /// An answer and how long it took.
 #[derive(Debug, Clone)]
 pub struct Timed<T> {

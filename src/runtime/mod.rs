@@ -5,6 +5,7 @@ pub mod byte_size;
 pub mod client;
 pub mod engine;
 pub mod layer;
+pub mod metrics_text;
 pub mod migration;
 pub mod sd_notify;
 pub mod server;

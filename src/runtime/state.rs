@@ -43,6 +43,10 @@ pub struct RuntimeInfo {
     /// The config file this instance loaded (absolute), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<PathBuf>,
+    /// The OOM kill count of this instance's memory cgroup at its start:
+    /// `health` reports only kills after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oom_baseline: Option<crate::system::oom::OomBaseline>,
 }
 
 impl RuntimeInfo {

@@ -71,6 +71,8 @@ impl AuditLog {
 
     /// Append one entry with a single `write` so concurrent writers never interleave lines.
     pub fn record(&self, entry: &Entry) -> io::Result<()> {
+        // Every action passes here, so here is where notifications learn of it.
+        crate::notify::note_action(&entry.action, &entry.target, &entry.result);
         if let Some(dir) = self.path.parent() {
             super::fsio::ensure_private_dir(dir)?;
         }

@@ -266,6 +266,7 @@ mod tests {
             listen_inode: nix::sys::stat::fstat(listen.as_fd()).ok().map(|s| s.st_ino),
             serve_args: None,
             config: None,
+            oom_baseline: None,
         }
     }
 

@@ -16,7 +16,7 @@ pub const PROTECTED_NAMES: &[&str] = &[
 
 /// The process a signal would go to, reduced to what the rules look at.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target<'a> {
+pub struct SignalTarget<'a> {
     pub pid: i32,
     pub uid: u32,
     pub comm: &'a str,
@@ -48,7 +48,7 @@ impl Caller {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[serde(tag = "rule", rename_all = "snake_case")]
-pub enum Refusal {
+pub enum SignalRefusal {
     #[error("PID 1 is the init process; signalling it takes the whole system down")]
     Init,
     #[error("it is hal9ctl itself")]
@@ -66,25 +66,25 @@ pub enum Refusal {
 }
 
 /// Whether `caller` may signal `target`; the refusal names the rule.
-pub fn check(target: &Target<'_>, caller: &Caller) -> Result<(), Refusal> {
+pub fn check(target: &SignalTarget<'_>, caller: &Caller) -> Result<(), SignalRefusal> {
     // Checked first: every other rule compares pids, and these pids mean other processes.
     if let Some(view) = &caller.foreign_proc {
-        return Err(Refusal::ForeignPidNamespace { view: view.clone() });
+        return Err(SignalRefusal::ForeignPidNamespace { view: view.clone() });
     }
     if target.pid == 1 {
-        return Err(Refusal::Init);
+        return Err(SignalRefusal::Init);
     }
     if target.pid == caller.pid {
-        return Err(Refusal::Itself);
+        return Err(SignalRefusal::Itself);
     }
     if caller.ancestors.contains(&target.pid) {
-        return Err(Refusal::Ancestor);
+        return Err(SignalRefusal::Ancestor);
     }
     if target.kernel_thread {
-        return Err(Refusal::KernelThread);
+        return Err(SignalRefusal::KernelThread);
     }
     if caller.uid != 0 && target.uid != caller.uid {
-        return Err(Refusal::OtherUser {
+        return Err(SignalRefusal::OtherUser {
             owner: target.uid,
             caller: caller.uid,
         });
@@ -95,7 +95,7 @@ pub fn check(target: &Target<'_>, caller: &Caller) -> Result<(), Refusal> {
         .flatten()
         .find(|n| protected(n))
     {
-        return Err(Refusal::Protected {
+        return Err(SignalRefusal::Protected {
             name: name.to_string(),
         });
     }
@@ -115,8 +115,8 @@ mod tests {
         }
     }
 
-    fn target(pid: i32, uid: u32, comm: &str) -> Target<'_> {
-        Target {
+    fn target(pid: i32, uid: u32, comm: &str) -> SignalTarget<'_> {
+        SignalTarget {
             pid,
             uid,
             comm,
@@ -133,17 +133,17 @@ mod tests {
     #[test]
     fn init_self_and_ancestors_are_refused() {
         let c = caller();
-        assert_eq!(check(&target(1, 0, "init"), &c), Err(Refusal::Init));
+        assert_eq!(check(&target(1, 0, "init"), &c), Err(SignalRefusal::Init));
         assert_eq!(
             check(&target(500, 1000, "hal9ctl"), &c),
-            Err(Refusal::Itself)
+            Err(SignalRefusal::Itself)
         );
         assert_eq!(
             check(&target(400, 1000, "bash"), &c),
-            Err(Refusal::Ancestor)
+            Err(SignalRefusal::Ancestor)
         );
         assert!(
-            Refusal::Ancestor.to_string().contains("ancestor"),
+            SignalRefusal::Ancestor.to_string().contains("ancestor"),
             "the reason must be named"
         );
     }
@@ -153,7 +153,7 @@ mod tests {
         let mut t = target(90, 0, "kworker/0:1");
         t.kernel_thread = true;
         let root = Caller { uid: 0, ..caller() };
-        assert_eq!(check(&t, &root), Err(Refusal::KernelThread));
+        assert_eq!(check(&t, &root), Err(SignalRefusal::KernelThread));
     }
 
     #[test]
@@ -161,7 +161,7 @@ mod tests {
         let c = caller();
         assert_eq!(
             check(&target(700, 33, "nginx"), &c),
-            Err(Refusal::OtherUser {
+            Err(SignalRefusal::OtherUser {
                 owner: 33,
                 caller: 1000
             })
@@ -180,7 +180,7 @@ mod tests {
             ..caller()
         };
         let refused = check(&target(700, 1000, "python3"), &c).unwrap_err();
-        assert!(matches!(refused, Refusal::ForeignPidNamespace { .. }));
+        assert!(matches!(refused, SignalRefusal::ForeignPidNamespace { .. }));
         assert!(
             refused.to_string().contains("another pid namespace"),
             "{refused}"
@@ -193,13 +193,16 @@ mod tests {
         for name in PROTECTED_NAMES {
             assert_eq!(
                 check(&target(800, 0, name), &root),
-                Err(Refusal::Protected {
+                Err(SignalRefusal::Protected {
                     name: name.to_string()
                 })
             );
         }
         let mut t = target(800, 0, "etcd-main");
         t.exe_name = Some("etcd");
-        assert!(matches!(check(&t, &root), Err(Refusal::Protected { .. })));
+        assert!(matches!(
+            check(&t, &root),
+            Err(SignalRefusal::Protected { .. })
+        ));
     }
 }

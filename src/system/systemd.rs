@@ -27,12 +27,21 @@ impl Unit {
     }
 }
 
+/// The `(controllers, path)` of each line of /proc/PID/cgroup
+/// (`ID:CONTROLLERS:PATH`); the unified (v2) hierarchy has no controllers.
+/// A malformed line ends the list: what follows it cannot be trusted either.
+pub fn hierarchies(cgroup: &str) -> impl Iterator<Item = (&str, &str)> {
+    cgroup.lines().map_while(|line| {
+        let mut parts = line.splitn(3, ':');
+        let (_id, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+        Some((controllers, path))
+    })
+}
+
 /// The cgroup path systemd manages, from the contents of /proc/PID/cgroup.
 fn systemd_path(cgroup: &str) -> Option<&str> {
     let mut unified = None;
-    for line in cgroup.lines() {
-        let mut parts = line.splitn(3, ':');
-        let (_id, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+    for (controllers, path) in hierarchies(cgroup) {
         match controllers {
             // v1 (and hybrid): systemd's own named hierarchy wins.
             "name=systemd" => return Some(path),

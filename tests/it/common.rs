@@ -301,3 +301,50 @@ impl Drop for ParentOfHolder {
         let _ = self.parent.wait();
     }
 }
+
+/// Run `args` on a pseudo-terminal, answer `answer` to the first `[y/N]`,
+/// and return everything the terminal showed up to the question, then after it.
+pub fn at_a_terminal(state: &Path, args: &[&str], answer: &str) -> (String, String) {
+    const PTY: &str = r#"
+import fcntl, os, pty, struct, sys, termios
+answer = sys.argv[1].encode()
+pid, fd = pty.fork()
+if pid == 0:
+    # A terminal 200 columns wide: a fresh pty is 0x0, which squeezes tables to a column.
+    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
+    os.execv(sys.argv[2], sys.argv[2:])
+before, after, asked = b"", b"", False
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    if asked:
+        after += chunk
+    else:
+        before += chunk
+        if b"[y/N]" in before:
+            asked = True
+            os.write(fd, answer + b"\n")
+os.waitpid(pid, 0)
+sys.stdout.buffer.write(before + b"\0" + after)
+"#;
+    let mut c = Command::new("python3");
+    c.args(["-c", PTY, answer, BIN])
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", state)
+        .env("XDG_CONFIG_HOME", state.join("xdg-config"))
+        .env("HAL9_STATE_DIR", state)
+        .env("NO_COLOR", "1")
+        .env("TERM", "dumb")
+        .current_dir(state)
+        .stdin(std::process::Stdio::null());
+    let out = run(&mut c);
+    let text = stdout(&out);
+    let (before, after) = text.split_once('\0').unwrap_or((&text, ""));
+    (before.to_string(), after.to_string())
+}

@@ -866,3 +866,28 @@ fn a_resumed_inconclusive_window_is_named_in_the_final_summary() {
         "{summary}"
     );
 }
+
+/// A "no" at the terminal prompt is a refusal: the plan is shown, nothing is
+/// written, and the run says so. A "no" read past with `?` once rolled back anyway.
+#[test]
+fn answering_no_at_the_terminal_prompt_changes_nothing() {
+    let s = flat_server(None);
+    walk_to(&s, "ramp_up");
+    let before = migration(&s);
+    let (asked, after) = at_a_terminal(
+        s.dir.path(),
+        &[
+            "--url",
+            &s.url,
+            "rollback",
+            "--strategy",
+            "immediate",
+            "--to-phase",
+            "flat",
+        ],
+        "n",
+    );
+    assert!(asked.contains("[y/N]"), "never asked: {asked}{after}");
+    assert!(after.contains("answered no"), "{after}");
+    assert_eq!(migration(&s), before, "a no changed the migration");
+}

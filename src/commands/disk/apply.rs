@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 
 use serde::Serialize;
 
-use super::plan::{Candidate, Plan};
+use super::plan::{Candidate, CleanupPlan};
 use crate::system::audit::{AuditLog, Entry};
 use crate::system::blocking::interrupt_flag;
 use crate::system::disk;
@@ -26,7 +26,7 @@ const BATCH: usize = 256;
 /// What happened to one planned action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "result", content = "reason", rename_all = "snake_case")]
-pub enum Done {
+pub enum CleanupStep {
     Planned,
     Deleted,
     Truncated,
@@ -41,20 +41,20 @@ pub enum Done {
 
 pub struct Applied {
     /// One per plan action, in plan order.
-    pub results: Vec<Done>,
+    pub results: Vec<CleanupStep>,
     /// Audit entries that could not be written (a full disk can cause this).
     pub audit_errors: Vec<String>,
 }
 
 pub fn apply(
-    plan: &Plan,
+    plan: &CleanupPlan,
     roots: &[RootDir],
     target: f64,
     force: bool,
     audit: &AuditLog,
     progress: indicatif::ProgressDrawTarget,
 ) -> Applied {
-    let mut results = vec![Done::Planned; plan.actions.len()];
+    let mut results = vec![CleanupStep::Planned; plan.actions.len()];
     let mut audit_errors = Vec::new();
     let bar = crate::output::progress::bar_on(plan.actions.len() as u64, progress);
     bar.set_message("cleaning");
@@ -73,9 +73,9 @@ pub fn apply(
             .zip(&mut results[start..end])
         {
             *result = if interrupted.load(Ordering::SeqCst) {
-                Done::Interrupted
+                CleanupStep::Interrupted
             } else if below.contains(&action.device()) {
-                Done::NotNeeded
+                CleanupStep::NotNeeded
             } else {
                 step(action, roots, &open, force)
             };
@@ -91,7 +91,7 @@ pub fn apply(
         }
         if interrupted.load(Ordering::SeqCst) {
             for r in &mut results[end..] {
-                *r = Done::Interrupted;
+                *r = CleanupStep::Interrupted;
             }
             break;
         }
@@ -106,10 +106,10 @@ pub fn apply(
 
 /// A build dir whose files all went should not linger as a tree of empty
 /// directories: remove those left empty, deepest first, up to `target/` itself.
-fn remove_emptied_build_dirs(plan: &Plan, roots: &[RootDir], results: &[Done]) {
+fn remove_emptied_build_dirs(plan: &CleanupPlan, roots: &[RootDir], results: &[CleanupStep]) {
     let mut dirs: Vec<(&Path, PathBuf)> = Vec::new();
     for (action, result) in plan.actions.iter().zip(results) {
-        let (Candidate::Unlink(f), Done::Deleted) = (action, result) else {
+        let (Candidate::Unlink(f), CleanupStep::Deleted) = (action, result) else {
             continue;
         };
         if f.category != Category::BuildDir {
@@ -140,14 +140,22 @@ fn remove_emptied_build_dirs(plan: &Plan, roots: &[RootDir], results: &[Done]) {
 
 /// `force`: the operator accepted truncating although some processes' maps
 /// cannot be read (a mapping we can see still refuses).
-fn step(action: &Candidate, roots: &[RootDir], open: &open_files::OpenFiles, force: bool) -> Done {
+fn step(
+    action: &Candidate,
+    roots: &[RootDir],
+    open: &open_files::OpenFiles,
+    force: bool,
+) -> CleanupStep {
     match action {
         Candidate::Unlink(f) => {
             if let Some(h) = open.held.get(&(f.device, f.inode)) {
-                return Done::Skipped(format!("now held open by pid {} ({})", h.pid, h.comm));
+                return CleanupStep::Skipped(format!(
+                    "now held open by pid {} ({})",
+                    h.pid, h.comm
+                ));
             }
             if let Some(m) = open.mapped.find((f.device, f.inode), &f.path) {
-                return Done::Skipped(format!("now mapped by pid {} ({})", m.pid, m.comm));
+                return CleanupStep::Skipped(format!("now mapped by pid {} ({})", m.pid, m.comm));
             }
             let expect = Identity {
                 device: f.device,
@@ -157,25 +165,25 @@ fn step(action: &Candidate, roots: &[RootDir], open: &open_files::OpenFiles, for
                 mtime_nsec: f.mtime_nsec,
             };
             let Some(root) = roots.iter().find(|r| r.path == f.root) else {
-                return Done::Skipped(format!("{} is not a held root", f.root.display()));
+                return CleanupStep::Skipped(format!("{} is not a held root", f.root.display()));
             };
             match unlink_under(root, &f.path, &expect, open.unreadable) {
-                Ok(Outcome::Done) => Done::Deleted,
-                Ok(Outcome::Changed(why)) => Done::Skipped(why),
-                Err(e) => Done::Failed(e.to_string()),
+                Ok(Outcome::Done) => CleanupStep::Deleted,
+                Ok(Outcome::Changed(why)) => CleanupStep::Skipped(why),
+                Err(e) => CleanupStep::Failed(e.to_string()),
             }
         }
         Candidate::Truncate(d) => {
             if let Some(m) = open.mapped.find((d.device, d.inode), &d.path) {
-                return Done::Skipped(format!(
+                return CleanupStep::Skipped(format!(
                     "now mapped by pid {} ({}): truncating would kill it with SIGBUS",
                     m.pid, m.comm
                 ));
             }
             match truncate_deleted(d, force) {
-                Ok(Outcome::Done) => Done::Truncated,
-                Ok(Outcome::Changed(why)) => Done::Skipped(why),
-                Err(e) => Done::Failed(e.to_string()),
+                Ok(Outcome::Done) => CleanupStep::Truncated,
+                Ok(Outcome::Changed(why)) => CleanupStep::Skipped(why),
+                Err(e) => CleanupStep::Failed(e.to_string()),
             }
         }
     }
@@ -183,20 +191,20 @@ fn step(action: &Candidate, roots: &[RootDir], open: &open_files::OpenFiles, for
 
 const LISTED: usize = 20;
 
-fn batch_entry(no: usize, actions: &[Candidate], results: &[Done]) -> Entry {
-    let count = |want: fn(&Done) -> bool| results.iter().filter(|r| want(r)).count();
+fn batch_entry(no: usize, actions: &[Candidate], results: &[CleanupStep]) -> Entry {
+    let count = |want: fn(&CleanupStep) -> bool| results.iter().filter(|r| want(r)).count();
     let freed: u64 = actions
         .iter()
         .zip(results)
-        .filter(|(_, r)| matches!(r, Done::Deleted | Done::Truncated))
+        .filter(|(_, r)| matches!(r, CleanupStep::Deleted | CleanupStep::Truncated))
         .map(|(a, _)| a.bytes())
         .sum();
     let mut paths: Vec<String> = actions
         .iter()
         .zip(results)
-        .filter(|(_, r)| matches!(r, Done::Deleted | Done::Truncated))
+        .filter(|(_, r)| matches!(r, CleanupStep::Deleted | CleanupStep::Truncated))
         .map(|(a, r)| {
-            let verb = if *r == Done::Truncated {
+            let verb = if *r == CleanupStep::Truncated {
                 "truncated "
             } else {
                 ""
@@ -209,17 +217,17 @@ fn batch_entry(no: usize, actions: &[Candidate], results: &[Done]) -> Entry {
         paths.truncate(LISTED);
         paths.push(format!("… and {more} more"));
     }
-    let failed = results.iter().any(|r| matches!(r, Done::Failed(_)));
+    let failed = results.iter().any(|r| matches!(r, CleanupStep::Failed(_)));
     let result = format!(
         "{}: deleted {}, truncated {}, freed {freed} bytes, skipped {}, failed {}, not needed {}",
         if failed { "failed" } else { "ok" },
-        count(|r| *r == Done::Deleted),
-        count(|r| *r == Done::Truncated),
-        count(|r| matches!(r, Done::Skipped(_))),
-        count(|r| matches!(r, Done::Failed(_))),
-        count(|r| *r == Done::NotNeeded),
+        count(|r| *r == CleanupStep::Deleted),
+        count(|r| *r == CleanupStep::Truncated),
+        count(|r| matches!(r, CleanupStep::Skipped(_))),
+        count(|r| matches!(r, CleanupStep::Failed(_))),
+        count(|r| *r == CleanupStep::NotNeeded),
     );
-    let result = if results.contains(&Done::Interrupted) {
+    let result = if results.contains(&CleanupStep::Interrupted) {
         format!("{result}; interrupted")
     } else {
         result

@@ -15,7 +15,7 @@ use crate::output::prompt::confirm;
 use crate::system::audit::{AuditLog, Entry};
 use crate::system::root_dir::RootDir;
 use crate::system::{disk, open_files, scan};
-use plan::{Facts, Options, Root};
+use plan::{DiskFacts, Options, Root};
 pub use report::{CleanupReport, UsageReport};
 pub use settings::{DiskCleanupSettings, DiskUsageSettings};
 
@@ -89,7 +89,7 @@ or name the application's own directory",
 }
 
 struct Gathered {
-    facts: Facts,
+    facts: DiskFacts,
     scan: scan::Scan,
     unseen: Vec<open_files::Mapper>,
 }
@@ -135,7 +135,7 @@ fn gather(ctx: &Ctx, held: &[RootDir], target_dirs: bool) -> Result<Gathered, Fa
         filesystems.push(u);
     }
     Ok(Gathered {
-        facts: Facts {
+        facts: DiskFacts {
             roots,
             filesystems,
             found: scan.found.clone(),

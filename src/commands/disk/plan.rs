@@ -101,7 +101,7 @@ pub fn root_refusal(
 
 /// Everything gather learned.
 #[derive(Debug, Clone, Default)]
-pub struct Facts {
+pub struct DiskFacts {
     pub roots: Vec<Root>,
     pub filesystems: Vec<FsUsage>,
     pub found: Vec<Found>,
@@ -202,7 +202,7 @@ pub struct Eligible {
 }
 
 /// Apply the per-file rules, independent of how full the disk is.
-pub fn eligible(facts: &Facts, opts: &Options) -> Eligible {
+pub fn eligible(facts: &DiskFacts, opts: &Options) -> Eligible {
     let mut out = Eligible::default();
     for f in &facts.found {
         let min_age = match f.category {
@@ -291,7 +291,7 @@ pub struct FsPlan {
 }
 
 #[derive(Debug, Clone, Default)]
-pub struct Plan {
+pub struct CleanupPlan {
     /// In the order to apply them: oldest first.
     pub actions: Vec<Candidate>,
     pub kept: Vec<Kept>,
@@ -303,16 +303,16 @@ pub struct Plan {
 
 /// Choose, per filesystem, the oldest eligible candidates until the projected
 /// use is below target.
-pub fn plan(facts: &Facts, opts: &Options) -> Plan {
+pub fn plan(facts: &DiskFacts, opts: &Options) -> CleanupPlan {
     let el = eligible(facts, opts);
     let mut by_fs: BTreeMap<u64, Vec<Candidate>> = BTreeMap::new();
     for c in el.candidates {
         by_fs.entry(c.device()).or_default().push(c);
     }
-    let mut out = Plan {
+    let mut out = CleanupPlan {
         kept: el.kept,
         too_young: el.too_young,
-        ..Plan::default()
+        ..CleanupPlan::default()
     };
     for fs in &facts.filesystems {
         let mut cands = by_fs.remove(&fs.device).unwrap_or_default();
@@ -438,8 +438,8 @@ mod tests {
         }
     }
 
-    fn facts(found: Vec<Found>, used: u64, avail: u64) -> Facts {
-        Facts {
+    fn facts(found: Vec<Found>, used: u64, avail: u64) -> DiskFacts {
+        DiskFacts {
             roots: vec![Root {
                 path: PathBuf::from("/var/log/hal9"),
                 device: 1,
@@ -447,11 +447,11 @@ mod tests {
             }],
             filesystems: vec![fs(1, used, avail)],
             found,
-            ..Facts::default()
+            ..DiskFacts::default()
         }
     }
 
-    fn names(p: &Plan) -> Vec<String> {
+    fn names(p: &CleanupPlan) -> Vec<String> {
         p.actions
             .iter()
             .map(|c| c.path().file_name().unwrap().to_string_lossy().into_owned())

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::apply::{Applied, Done};
-use super::plan::{Candidate, Eligible, Facts, FsPlan, Kept, Plan};
+use super::apply::{Applied, CleanupStep};
+use super::plan::{Candidate, CleanupPlan, DiskFacts, Eligible, FsPlan, Kept};
 use crate::exit::Exit;
 use crate::output::{Mark, Report, Styles, keep_whole, table, to_value};
 use crate::system::disk::FsUsage;
@@ -98,7 +98,7 @@ pub struct UsageReport {
 }
 
 impl UsageReport {
-    pub fn new(facts: &Facts, el: &Eligible, entries_scanned: u64, notes: Vec<String>) -> Self {
+    pub fn new(facts: &DiskFacts, el: &Eligible, entries_scanned: u64, notes: Vec<String>) -> Self {
         let filesystems = facts
             .filesystems
             .iter()
@@ -133,7 +133,7 @@ impl UsageReport {
 }
 
 /// The filesystem a kept file is on: found by its path among the facts.
-fn kept_device(facts: &Facts, k: &Kept) -> Option<u64> {
+fn kept_device(facts: &DiskFacts, k: &Kept) -> Option<u64> {
     facts
         .found
         .iter()
@@ -220,7 +220,7 @@ pub struct ActionView {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub holders: Vec<Holder>,
     #[serde(flatten)]
-    pub done: Done,
+    pub done: CleanupStep,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -290,8 +290,8 @@ fn modified(mtime: i64) -> String {
 
 impl CleanupReport {
     pub fn planned(
-        facts: &Facts,
-        plan: &Plan,
+        facts: &DiskFacts,
+        plan: &CleanupPlan,
         target: u8,
         dry_run: bool,
         notes: Vec<String>,
@@ -313,7 +313,7 @@ impl CleanupReport {
                     Candidate::Truncate(d) => d.holders.clone(),
                     Candidate::Unlink(_) => Vec::new(),
                 },
-                done: Done::Planned,
+                done: CleanupStep::Planned,
             })
             .collect();
         let mut r = CleanupReport {
@@ -376,8 +376,8 @@ impl CleanupReport {
         for (a, d) in self.actions.iter_mut().zip(&applied.results) {
             a.done = d.clone();
             match d {
-                Done::Deleted => freed.deleted += 1,
-                Done::Truncated => freed.truncated += 1,
+                CleanupStep::Deleted => freed.deleted += 1,
+                CleanupStep::Truncated => freed.truncated += 1,
                 _ => continue,
             }
             freed.planned_bytes += a.bytes;
@@ -428,7 +428,10 @@ run `hal9ctl disk usage` as root to find it",
                 .iter()
                 .map(|e| format!("audit log not written: {e}")),
         );
-        let failures = applied.results.iter().any(|d| matches!(d, Done::Failed(_)));
+        let failures = applied
+            .results
+            .iter()
+            .any(|d| matches!(d, CleanupStep::Failed(_)));
         self.status = self.verdict(
             |f| f.percent_after.unwrap_or(f.plan.percent_before),
             failures,
@@ -439,14 +442,14 @@ run `hal9ctl disk usage` as root to find it",
         let skipped = applied
             .results
             .iter()
-            .any(|d| matches!(d, Done::Skipped(_)));
+            .any(|d| matches!(d, CleanupStep::Skipped(_)));
         let left_in_place = skipped || self.kept.iter().any(|k| k.under_root);
         if (left_in_place && self.target == 0 || !shortfalls.is_empty()) && self.status == Exit::Ok
         {
             self.status = Exit::Warning;
         }
         self.notes.extend(shortfalls);
-        if applied.results.contains(&Done::Interrupted) {
+        if applied.results.contains(&CleanupStep::Interrupted) {
             self.status = Exit::Interrupted;
         }
     }
@@ -514,13 +517,13 @@ impl Report for CleanupReport {
             keep_whole(&mut t, 5);
             for a in &self.actions {
                 let (mark, what) = match &a.done {
-                    Done::Planned => (st.dim("·"), a.op.to_string()),
-                    Done::Deleted => (st.mark(Mark::Ok), "deleted".into()),
-                    Done::Truncated => (st.mark(Mark::Ok), "truncated".into()),
-                    Done::NotNeeded => (st.dim("·"), "not needed".into()),
-                    Done::Interrupted => (st.mark(Mark::Warn), "interrupted".into()),
-                    Done::Skipped(why) => (st.mark(Mark::Warn), format!("skipped: {why}")),
-                    Done::Failed(why) => (st.mark(Mark::Fail), format!("failed: {why}")),
+                    CleanupStep::Planned => (st.dim("·"), a.op.to_string()),
+                    CleanupStep::Deleted => (st.mark(Mark::Ok), "deleted".into()),
+                    CleanupStep::Truncated => (st.mark(Mark::Ok), "truncated".into()),
+                    CleanupStep::NotNeeded => (st.dim("·"), "not needed".into()),
+                    CleanupStep::Interrupted => (st.mark(Mark::Warn), "interrupted".into()),
+                    CleanupStep::Skipped(why) => (st.mark(Mark::Warn), format!("skipped: {why}")),
+                    CleanupStep::Failed(why) => (st.mark(Mark::Fail), format!("failed: {why}")),
                 };
                 let mut path = a.path.display().to_string();
                 if !a.holders.is_empty() {
@@ -621,7 +624,7 @@ run the same command again to continue\n",
 mod tests {
     use super::*;
 
-    use super::super::plan::{FsPlan, Plan};
+    use super::super::plan::{CleanupPlan, FsPlan};
     use crate::system::scan::Found;
 
     fn usage(used: u64) -> FsUsage {
@@ -649,7 +652,7 @@ mod tests {
             mtime: 0,
             mtime_nsec: 0,
         };
-        let plan = Plan {
+        let plan = CleanupPlan {
             actions: vec![Candidate::Unlink(f)],
             filesystems: vec![FsPlan {
                 device: 1,
@@ -659,11 +662,11 @@ mod tests {
                 planned_bytes: 8 << 20,
                 percent_projected: 42.0,
             }],
-            ..Plan::default()
+            ..CleanupPlan::default()
         };
-        let r = CleanupReport::planned(&Facts::default(), &plan, 0, false, Vec::new());
+        let r = CleanupReport::planned(&DiskFacts::default(), &plan, 0, false, Vec::new());
         let applied = Applied {
-            results: vec![Done::Deleted],
+            results: vec![CleanupStep::Deleted],
             audit_errors: Vec::new(),
         };
         (r, applied)
@@ -729,8 +732,13 @@ mod tests {
                 .contains("kept unless forced (see kept): a --force")
         );
 
-        let mut empty =
-            CleanupReport::planned(&Facts::default(), &Plan::default(), 80, true, vec![]);
+        let mut empty = CleanupReport::planned(
+            &DiskFacts::default(),
+            &CleanupPlan::default(),
+            80,
+            true,
+            vec![],
+        );
         empty.dry_run_ending("a".into(), Some("a --force".into()));
         assert_eq!(empty.next, None, "nothing to apply: no command to apply it");
     }

@@ -1,10 +1,14 @@
 //! `hal9ctl health --cluster`: rollout, pods, HPA and recent warning events of
 //! the Deployment, each judged into a check with a next step.
 
-use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod};
+use k8s_openapi::api::core::v1::{Event, Pod};
 use serde_json::json;
 
-use crate::cluster::facts::{self, DeploymentFacts, POD_TEMPLATE_HASH};
+use crate::cluster::facts::{self, DeploymentFacts};
+use crate::cluster::pod_state::{
+    Readiness, bad_reasons, containers_detail, event_time, pending_reasons, pod_name, pod_ready,
+    restarts, scheduling_detail, waiting_reason,
+};
 use crate::cluster::rollout::{Rollout, RolloutFacts, judge};
 use crate::cluster::{Kube, Target};
 use crate::exit::Failure;
@@ -12,21 +16,28 @@ use crate::output::checks::{Check, CheckReport};
 
 use super::cluster_advice::{Issue, advise};
 
-/// Waiting reasons that mean the pod will not become ready by itself.
-const BAD_WAITING: [&str; 4] = [
-    "CrashLoopBackOff",
-    "ImagePullBackOff",
-    "ErrImagePull",
-    "CreateContainerConfigError",
-];
 /// Warning events older than this are history, not the current incident.
 pub const EVENT_WINDOW_S: i64 = 600;
 
-pub async fn check(kube: &Kube, target: &Target) -> Result<CheckReport, Failure> {
+pub async fn check(
+    kube: &Kube,
+    target: &Target,
+    slo: &crate::config::SloConfig,
+) -> Result<CheckReport, Failure> {
     let facts = facts::gather(kube, &target.deployment).await?;
     let now = k8s_openapi::jiff::Timestamp::now().as_second();
-    let checks = super::cluster_advice::by_cause(plan(&facts, target, now));
     let rf = RolloutFacts::of(&facts.deployment);
+    // What the pods say about themselves, beside what etcd says about them.
+    let inside = super::pod_inside::gather(kube, &facts, slo).await;
+    let mut checks = plan(&facts, target, now);
+    checks.extend(super::pod_inside::plan(
+        &inside,
+        &facts,
+        target,
+        rolling_out(&rf),
+    ));
+    let mut checks = super::cluster_advice::by_cause(checks);
+    super::oom::add_cluster_notes(kube, &facts.pods, &mut checks).await;
     let facts_json = json!({
         "server": kube.server,
         "desired": rf.desired,
@@ -35,6 +46,7 @@ pub async fn check(kube: &Kube, target: &Target) -> Result<CheckReport, Failure>
         "available": rf.available,
         "rollout": judge(&rf),
         "pods": facts.pods.iter().map(pod_summary).collect::<Vec<_>>(),
+        "inside": inside.to_json(),
         "hpa": facts.hpa.as_ref().map(|h| json!({
             "name": h.metadata.name,
             "min": h.spec.as_ref().and_then(|s| s.min_replicas).unwrap_or(1),
@@ -59,125 +71,12 @@ fn pod_summary(p: &Pod) -> serde_json::Value {
     })
 }
 
-pub fn pod_ready(p: &Pod) -> bool {
-    p.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
-}
-
-/// Every container status of a pod, init containers first and marked: an
-/// init container that crash-loops keeps the main containers from ever
-/// starting, so reading only `containerStatuses` sees a pod that merely waits.
-fn statuses(p: &Pod) -> impl Iterator<Item = (bool, &ContainerStatus)> {
-    let st = p.status.as_ref();
-    let init = st
-        .and_then(|s| s.init_container_statuses.as_deref())
-        .unwrap_or(&[])
-        .iter()
-        .map(|c| (true, c));
-    let main = st
-        .and_then(|s| s.container_statuses.as_deref())
-        .unwrap_or(&[])
-        .iter()
-        .map(|c| (false, c));
-    init.chain(main)
-}
-
-/// In i64: each container's count is an i32, so their sum (and a sum over
-/// pods) can overflow one.
-pub fn restarts(p: &Pod) -> i64 {
-    statuses(p).map(|(_, c)| i64::from(c.restart_count)).sum()
-}
-
-/// Why one container is stuck: its waiting reason (`Init:` for an init
-/// container, as kubectl shows it) and, whatever it waits for, an OOM kill
-/// as its current or last termination.
-fn container_reason(init: bool, c: &ContainerStatus) -> Option<String> {
-    let waiting = c
-        .state
-        .as_ref()
-        .and_then(|s| s.waiting.as_ref())
-        .and_then(|w| w.reason.clone())
-        .map(|w| if init { format!("Init:{w}") } else { w });
-    let terminated_oom = |s: Option<&k8s_openapi::api::core::v1::ContainerState>| {
-        s.and_then(|s| s.terminated.as_ref())
-            .and_then(|t| t.reason.as_deref())
-            == Some("OOMKilled")
-    };
-    let oom = terminated_oom(c.state.as_ref()) || terminated_oom(c.last_state.as_ref());
-    match (waiting, oom) {
-        (Some(w), true) => Some(format!("{w} (OOMKilled)")),
-        (Some(w), false) => Some(w),
-        (None, true) => Some("OOMKilled".to_string()),
-        (None, false) => None,
-    }
-}
-
-/// The reasons the pod's containers are stuck, joined ("Init:CrashLoopBackOff;
-/// ContainerCreating (OOMKilled)"); `None` when no container waits or was OOM-killed.
-pub fn waiting_reason(p: &Pod) -> Option<String> {
-    let reasons: Vec<String> = statuses(p)
-        .filter_map(|(init, c)| container_reason(init, c))
-        .collect();
-    (!reasons.is_empty()).then(|| reasons.join("; "))
-}
-
-/// The stuck reasons that mean the pod will not become ready by itself.
-fn bad_reasons(p: &Pod) -> Vec<String> {
-    statuses(p)
-        .filter_map(|(init, c)| container_reason(init, c))
-        .filter(|r| {
-            let r = r.strip_prefix("Init:").unwrap_or(r);
-            r.contains("OOMKilled") || BAD_WAITING.iter().any(|b| r.starts_with(b))
-        })
-        .collect()
-}
-
-/// A pod of the Deployment's current revision. Without the current
-/// ReplicaSet's hash nothing can be told apart, so every pod counts.
-fn of_current_revision(p: &Pod, current_hash: Option<&str>) -> bool {
-    match current_hash {
-        None => true,
-        Some(h) => {
-            p.metadata
-                .labels
-                .as_ref()
-                .and_then(|l| l.get(POD_TEMPLATE_HASH))
-                .map(String::as_str)
-                == Some(h)
-        }
-    }
-}
-
-fn pod_name(p: &Pod) -> &str {
-    p.metadata.name.as_deref().unwrap_or("?")
-}
-
-fn event_time(e: &Event) -> Option<i64> {
-    e.last_timestamp
-        .as_ref()
-        .map(|t| t.0.as_second())
-        .or_else(|| e.event_time.as_ref().map(|t| t.0.as_second()))
-        .or_else(|| {
-            e.metadata
-                .creation_timestamp
-                .as_ref()
-                .map(|t| t.0.as_second())
-        })
-}
-
-/// The scheduler's reason a Pending pod has not been placed, from its events.
-fn scheduling_reason(pod: &str, events: &[Event]) -> Option<String> {
-    events
-        .iter()
-        .filter(|e| {
-            e.involved_object.kind.as_deref() == Some("Pod")
-                && e.involved_object.name.as_deref() == Some(pod)
-        })
-        .filter(|e| e.reason.as_deref() == Some("FailedScheduling"))
-        .max_by_key(|e| event_time(e))
-        .and_then(|e| e.message.clone())
+/// A new revision on its way (not merely a pod of the running one down).
+fn rolling_out(rf: &RolloutFacts) -> bool {
+    !rf.paused
+        && (rf.updated < rf.desired
+            || rf.total > rf.updated
+            || matches!(judge(rf), Rollout::Failed(_)))
 }
 
 /// Pure: facts in, checks out. `now` is Unix seconds.
@@ -209,32 +108,18 @@ pub fn plan(f: &DeploymentFacts, t: &Target, now: i64) -> Vec<Check> {
         }
     });
 
-    let serving = |p: &&Pod| pod_ready(p) && p.metadata.deletion_timestamp.is_none();
-    let ready = f
-        .pods
-        .iter()
-        .filter(serving)
-        .filter(|p| of_current_revision(p, f.current_hash.as_deref()))
-        .count() as i32;
-    let old_ready = f.pods.iter().filter(serving).count() as i32 - ready;
-    let old_note = if old_ready > 0 {
-        format!(" of the current revision ({old_ready} of an older revision still serve)")
-    } else {
-        String::new()
-    };
     let desired = rf.desired;
-    checks.push(if desired == 0 {
-        Check::warn(
+    let readiness = Readiness::of(f, desired);
+    checks.push(match readiness {
+        Readiness::ScaledToZero => Check::warn(
             "pods ready",
-            "the deployment is scaled to 0 replicas",
+            readiness.detail(),
             advise(&Issue::ScaledToZero, t),
-        )
-    } else if ready >= desired {
-        Check::ok("pods ready", format!("{ready}/{desired} ready"))
-    } else if ready == 0 && old_ready == 0 {
-        Check::fail(
+        ),
+        Readiness::AllReady { .. } => Check::ok("pods ready", readiness.detail()),
+        Readiness::NoneReady { .. } => Check::fail(
             "pods ready",
-            format!("0/{desired} ready: the service has no ready pod"),
+            readiness.detail(),
             advise(
                 &Issue::NoReadyPod {
                     selector: facts::selector(&f.deployment).unwrap_or_default(),
@@ -248,48 +133,35 @@ pub fn plan(f: &DeploymentFacts, t: &Target, now: i64) -> Vec<Check> {
                 },
                 t,
             ),
-        )
-    } else {
-        Check::warn(
+        ),
+        Readiness::SomeReady { .. } => Check::warn(
             "pods ready",
-            format!("{ready}/{desired} ready{old_note}"),
+            readiness.detail(),
             advise(
                 &Issue::SomeNotReady {
                     selector: facts::selector(&f.deployment).unwrap_or_default(),
                 },
                 t,
             ),
-        )
+        ),
     });
 
-    let stuck: Vec<String> = f
-        .pods
-        .iter()
-        .filter_map(|p| {
-            let bad = bad_reasons(p);
-            (!bad.is_empty()).then(|| format!("{} {}", pod_name(p), bad.join("; ")))
-        })
-        .collect();
-    checks.push(match stuck.first() {
+    checks.push(match containers_detail(&f.pods) {
         None => Check::ok(
             "containers",
             "no crash loops, image pull errors or OOM kills",
         ),
-        Some(_) => {
+        Some(stuck) => {
             let first = f
                 .pods
                 .iter()
                 .find(|p| !bad_reasons(p).is_empty())
                 .map(pod_name)
                 .unwrap_or("POD");
-            // A new revision on its way (not merely a pod of the running one down).
-            let rolling_out = !rf.paused
-                && (rf.updated < rf.desired
-                    || rf.total > rf.updated
-                    || matches!(judge(&rf), Rollout::Failed(_)));
+            let rolling_out = rolling_out(&rf);
             Check::fail(
                 "containers",
-                stuck.join("; "),
+                stuck,
                 advise(
                     &Issue::BadContainers {
                         pod: first.to_string(),
@@ -322,34 +194,20 @@ pub fn plan(f: &DeploymentFacts, t: &Target, now: i64) -> Vec<Check> {
         )
     });
 
-    let pending_reasons: Vec<(&str, String)> = f
-        .pods
-        .iter()
-        .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Pending"))
-        .map(|p| {
-            let why = scheduling_reason(pod_name(p), &f.events)
-                .unwrap_or_else(|| "not scheduled yet".into());
-            (pod_name(p), why)
-        })
-        .collect();
-    // Eighteen pods with one scheduler message are one line, not eighteen.
-    let pending = crate::cluster::aggregate::aggregate(
-        pending_reasons.iter().map(|(p, r)| (*p, r.as_str())),
-        "pod",
-    );
-    checks.push(if pending.is_empty() {
-        Check::ok("scheduling", "no pending pods")
-    } else {
-        Check::warn(
+    let pending_reasons = pending_reasons(f);
+    let pending = scheduling_detail(f);
+    checks.push(match pending {
+        None => Check::ok("scheduling", "no pending pods"),
+        Some(detail) => Check::warn(
             "scheduling",
-            format!("{} pending — {}", pending_reasons.len(), pending.join("; ")),
+            detail,
             advise(
                 &Issue::Pending {
                     count: pending_reasons.len(),
                 },
                 t,
             ),
-        )
+        ),
     });
 
     checks.push(match &f.hpa {
@@ -389,21 +247,25 @@ pub fn plan(f: &DeploymentFacts, t: &Target, now: i64) -> Vec<Check> {
     checks.push(if recent.is_empty() {
         Check::ok("events", "no warning events in the last 10 minutes")
     } else {
-        let mut lines: Vec<String> = recent
-            .iter()
-            .take(5)
-            .map(|e| {
-                format!(
-                    "{}/{} {}: {}",
-                    e.involved_object.kind.as_deref().unwrap_or("?"),
-                    e.involved_object.name.as_deref().unwrap_or("?"),
-                    e.reason.as_deref().unwrap_or("?"),
-                    e.message.as_deref().unwrap_or("").trim()
-                )
-            })
-            .collect();
-        if recent.len() > 5 {
-            lines.push(format!("… and {} more", recent.len() - 5));
+        // Eight BackOffs of one pod are one line with "(x8 over 15s)", as kubectl says it.
+        let mut lines = crate::cluster::aggregate::aggregate_events(recent.iter().map(|e| {
+            crate::cluster::aggregate::EventLine {
+                kind: e.involved_object.kind.as_deref().unwrap_or("?"),
+                name: e.involved_object.name.as_deref().unwrap_or("?"),
+                reason: e.reason.as_deref().unwrap_or("?"),
+                message: e.message.as_deref().unwrap_or("").trim(),
+                count: e
+                    .count
+                    .or_else(|| e.series.as_ref().and_then(|s| s.count))
+                    .map_or(1, |c| u64::try_from(c).unwrap_or(1)),
+                first: e.first_timestamp.as_ref().map(|t| t.0.as_second()),
+                last: event_time(e),
+            }
+        }));
+        let shown = lines.len().min(5);
+        let more = lines.split_off(shown).len();
+        if more > 0 {
+            lines.push(format!("… and {more} more"));
         }
         Check::warn(
             "events",
@@ -491,6 +353,45 @@ mod tests {
         assert_eq!(
             c.detail,
             "19 pending — 18 pods: 0/1 nodes are available: 1 Insufficient cpu.; pod lone: not scheduled yet"
+        );
+    }
+
+    #[test]
+    fn identical_warning_events_are_one_line_with_their_count() {
+        let t0 = 1_767_225_600;
+        let at = |s: i64| {
+            k8s_openapi::jiff::Timestamp::from_second(t0 + s)
+                .unwrap()
+                .to_string()
+        };
+        let mut events: Vec<Event> = (0..6)
+            .map(|i| {
+                serde_json::from_value(json!({
+                    "metadata": {"name": format!("e{i}")},
+                    "involvedObject": {"kind": "Pod", "name": format!("p{i}")},
+                    "type": "Warning", "reason": "FailedScheduling", "count": 3,
+                    "message": "0/1 nodes are available: 1 Insufficient cpu.",
+                    "firstTimestamp": at(0), "lastTimestamp": at(15)
+                }))
+                .unwrap()
+            })
+            .collect();
+        events.push(
+            serde_json::from_value(json!({
+                "metadata": {"name": "b"}, "involvedObject": {"kind": "Pod", "name": "a"},
+                "type": "Warning", "reason": "BackOff", "count": 8,
+                "message": "Back-off restarting failed container",
+                "firstTimestamp": at(5), "lastTimestamp": at(20)
+            }))
+            .unwrap(),
+        );
+        let mut f = facts(vec![pod("a", true, None, 0), pod("b", true, None, 0)]);
+        f.events = events;
+        let c = by_name(&plan(&f, &target(), t0 + 30), "events").clone();
+        assert_eq!(
+            c.detail,
+            "7 warning event(s) in the last 10 minutes: 6 Pods FailedScheduling: 0/1 nodes are available: 1 Insufficient cpu. (x18 over 15s); \
+             Pod/a BackOff: Back-off restarting failed container (x8 over 15s)"
         );
     }
 

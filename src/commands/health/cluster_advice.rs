@@ -42,16 +42,67 @@ pub enum Issue {
         emergency_done: bool,
     },
     WarningEvents,
+    /// Something a pod's runtime says about itself (pod_inside.rs).
+    Inside {
+        pod: String,
+        kind: InsideKind,
+        emergency_done: bool,
+    },
+    /// Pods of the selector run different builds.
+    VersionSkew {
+        rolling_out: bool,
+        selector: String,
+    },
+    /// The pod follows the ConfigMap but runs another migration state.
+    Disagrees {
+        pod: String,
+    },
+    /// The pod runs without `--migration-source configmap:…`.
+    NotFollowing {
+        pod: String,
+    },
+    ConfigMapUnreadable,
+    /// A pod's SLO, judged on its own `/metrics`.
+    PodSlo {
+        pod: String,
+        kind: SloKind,
+        emergency_done: bool,
+    },
+}
+
+/// What was found inside one pod, the worst first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum InsideKind {
+    Unreadable,
+    Unhealthy,
+    Degraded,
+    Breaker,
+    AtLimit,
+    Draining,
+}
+
+/// Which SLO failed: load (p99, in flight, 429s) is relieved by capacity,
+/// errors and cold caches are not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum SloKind {
+    Load,
+    Errors,
+    Cache,
+    Unread,
 }
 
 /// Causes before symptoms: a failing rollout or container, or pods that
 /// cannot be scheduled, explain pods that are not ready, and restarts and
 /// events echo all of them.
-const CAUSE_ORDER: [&str; 7] = [
+const CAUSE_ORDER: [&str; 11] = [
     "rollout",
     "containers",
     "scheduling",
+    "migration agreement",
+    "pods inside",
+    "version skew",
     "autoscaler",
+    "pod slo",
     "pods ready",
     "restarts",
     "events",
@@ -70,24 +121,11 @@ pub fn by_cause(mut checks: Vec<Check>) -> Vec<Check> {
 }
 
 fn flags(t: &Target) -> String {
-    let ctx = t
-        .context
-        .as_ref()
-        .map(|c| format!(" --context {c}"))
-        .unwrap_or_default();
-    format!(
-        " --cluster -n {} --deployment {}{ctx}",
-        t.namespace, t.deployment
-    )
+    format!(" {}", t.flags())
 }
 
 fn kubectl_ns(t: &Target) -> String {
-    let ctx = t
-        .context
-        .as_ref()
-        .map(|c| format!(" --context {c}"))
-        .unwrap_or_default();
-    format!(" -n {}{ctx}", t.namespace)
+    format!(" -n {}{}", t.namespace, t.context_flag())
 }
 
 /// Pure: the next command for an issue of this deployment.
@@ -145,6 +183,126 @@ pub fn advise(issue: &Issue, t: &Target) -> String {
             "warning events",
             &format!(
                 "kubectl get events{ns} --field-selector type=Warning --sort-by=.lastTimestamp"
+            ),
+        ),
+        Issue::Inside {
+            pod,
+            kind: InsideKind::Unreadable,
+            ..
+        } => human(
+            &format!("pod {pod}'s runtime could not be read through the pod proxy"),
+            &format!(
+                "kubectl get --raw /api/v1/namespaces/{}/pods/{pod}:8080/proxy/health",
+                t.namespace
+            ),
+        ),
+        Issue::Inside {
+            pod,
+            kind: InsideKind::Unhealthy | InsideKind::Degraded,
+            ..
+        } => human(
+            &format!("pod {pod}'s runtime reports itself unhealthy or degraded"),
+            &format!("kubectl logs{ns} {pod}"),
+        ),
+        Issue::Inside {
+            pod,
+            kind: InsideKind::Breaker,
+            ..
+        } => human(
+            &format!("a command neuron keeps failing in pod {pod}, so its breaker opened"),
+            &format!("kubectl logs{ns} {pod}"),
+        ),
+        // A drained runtime exits once its requests finish, and the kubelet
+        // starts it again: waiting is the action.
+        Issue::Inside {
+            kind: InsideKind::Draining,
+            ..
+        } => format!("hal9ctl health{} --wait 2m", flags(t)),
+        Issue::Inside {
+            kind: InsideKind::AtLimit,
+            emergency_done: false,
+            ..
+        }
+        | Issue::PodSlo {
+            kind: SloKind::Load,
+            emergency_done: false,
+            ..
+        } => format!("hal9ctl scale --emergency{}", flags(t)),
+        Issue::Inside {
+            pod,
+            kind: InsideKind::AtLimit,
+            emergency_done: true,
+        }
+        | Issue::PodSlo {
+            pod,
+            kind: SloKind::Load,
+            emergency_done: true,
+        } => human(
+            &format!(
+                "pod {pod} is saturated although the Deployment was already emergency-scaled: add capacity or raise its limits"
+            ),
+            &format!("kubectl top pods{ns}"),
+        ),
+        Issue::PodSlo {
+            pod,
+            kind: SloKind::Errors,
+            ..
+        } => human(
+            &format!("signals fail in pod {pod}"),
+            &format!("kubectl logs{ns} {pod}"),
+        ),
+        Issue::PodSlo {
+            pod,
+            kind: SloKind::Cache,
+            ..
+        } => human(
+            &format!(
+                "pod {pod}'s cache hit rate is below its floor: raise [runtime] cache_capacity / cache_max_bytes in the hal9 ConfigMap"
+            ),
+            &format!(
+                "kubectl get --raw /api/v1/namespaces/{}/pods/{pod}:8080/proxy/metrics",
+                t.namespace
+            ),
+        ),
+        Issue::PodSlo {
+            pod,
+            kind: SloKind::Unread,
+            ..
+        } => human(
+            &format!("pod {pod}'s /metrics could not be read through the pod proxy"),
+            &format!(
+                "kubectl get --raw /api/v1/namespaces/{}/pods/{pod}:8080/proxy/metrics",
+                t.namespace
+            ),
+        ),
+        Issue::VersionSkew {
+            rolling_out: true, ..
+        } => advise(&Issue::RolloutProgressing, t),
+        Issue::VersionSkew {
+            rolling_out: false,
+            selector,
+        } => human(
+            "pods of the Deployment's selector run different builds outside a rollout: a pod not made from its current template",
+            &format!("kubectl get pods{ns} -l {selector} -o wide"),
+        ),
+        // The Deployment makes a new pod, and a new runtime reads the
+        // ConfigMap before it serves.
+        Issue::Disagrees { pod } => format!(
+            "kubectl delete pod {pod}{ns}   # its ConfigMap watch is stuck; the new pod reads the ConfigMap at start"
+        ),
+        Issue::NotFollowing { pod } => human(
+            &format!(
+                "pod {pod} runs without --migration-source configmap:{}/{}, so rollbacks do not reach it",
+                t.namespace,
+                crate::cluster::migration::NAME
+            ),
+            &format!("kubectl get pod {pod}{ns} -o jsonpath={{.spec.containers[0].args}}"),
+        ),
+        Issue::ConfigMapUnreadable => human(
+            "the migration ConfigMap could not be read",
+            &format!(
+                "kubectl get configmap {}{ns} -o yaml",
+                crate::cluster::migration::NAME
             ),
         ),
     }

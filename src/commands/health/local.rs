@@ -64,7 +64,7 @@ pub struct LogErrors {
 
 /// Everything gathered, as plain data for the pure `plan`.
 #[derive(Debug, Clone, Serialize)]
-pub struct Facts {
+pub struct LocalFacts {
     pub url: String,
     pub port: u16,
     pub state_dir: PathBuf,
@@ -93,6 +93,8 @@ pub struct Facts {
     pub crash_files: Vec<String>,
     /// The systemd service the runtime runs in, and its state, if it is one.
     pub systemd: Option<UnitStatus>,
+    /// OOM kills of the runtime or its cgroup; `None`: no runtime known.
+    pub oom: Option<super::oom::OomFacts>,
 }
 
 fn listen_of(ctx: &Ctx, sd: &StateDir) -> (String, u16) {
@@ -169,7 +171,7 @@ fn writable(dir: &Path) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", dir.display()))
 }
 
-pub async fn gather(ctx: &Ctx) -> Facts {
+pub async fn gather(ctx: &Ctx) -> LocalFacts {
     let cfg = &ctx.config().health;
     let sd = StateDir::new(&ctx.state_dir);
     let (url, port) = listen_of(ctx, &sd);
@@ -234,10 +236,16 @@ pub async fn gather(ctx: &Ctx) -> Facts {
         .and_then(|p| i32::try_from(*p).ok())
         .or_else(|| listeners.iter().find(|p| p.hal9_runtime).map(|p| p.pid));
     let systemd = runtime_pid.and_then(crate::system::systemctl::status_of_pid);
+    let oom_pid = named
+        .as_ref()
+        .ok()
+        .copied()
+        .or_else(|| recorded_alive.first().map(|p| *p as u32));
+    let oom = super::oom::gather(&sd, oom_pid, &ctx.config().neurons);
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    Facts {
+    LocalFacts {
         url,
         port,
         state_dir: ctx.state_dir.clone(),
@@ -257,6 +265,7 @@ pub async fn gather(ctx: &Ctx) -> Facts {
         log_errors: log_errors(&sd.log_file(), cfg.log_window, SystemTime::now()),
         crash_files: crash_files(&ctx.state_dir),
         systemd,
+        oom,
     }
 }
 
@@ -271,7 +280,7 @@ fn threshold(name: &str, value: f64, warn: f64, crit: f64, detail: String, next:
 }
 
 /// Pure: the checks the facts support.
-pub fn plan(f: &Facts, cfg: &HealthConfig) -> Vec<Check> {
+pub fn plan(f: &LocalFacts, cfg: &HealthConfig) -> Vec<Check> {
     let mut checks = Vec::new();
     let port = f.port;
     let dead: Vec<i32> = f
@@ -453,6 +462,8 @@ pub fn plan(f: &Facts, cfg: &HealthConfig) -> Vec<Check> {
             human("the probe itself failed", "hal9ctl health -v"),
         ),
     });
+
+    checks.extend(f.oom.as_ref().map(super::oom::plan));
 
     for d in &f.disks {
         checks.push(threshold(
@@ -661,8 +672,8 @@ pub(super) mod tests {
         }
     }
 
-    fn facts() -> Facts {
-        Facts {
+    fn facts() -> LocalFacts {
+        LocalFacts {
             url: "http://127.0.0.1:8080".into(),
             port: 8080,
             state_dir: "/var/lib/hal9".into(),
@@ -696,6 +707,7 @@ pub(super) mod tests {
             }),
             crash_files: vec![],
             systemd: None,
+            oom: Some(super::super::oom::tests::quiet(10)),
         }
     }
 

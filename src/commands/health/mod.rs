@@ -6,37 +6,25 @@ pub mod local;
 pub mod monitor_output;
 #[cfg(test)]
 mod no_loop;
+pub mod oom;
+pub mod pod_inside;
+mod settings;
 pub mod slo;
+
+pub use settings::HealthSettings;
 
 use std::time::{Duration, Instant};
 
 use crate::cli::Ctx;
-use crate::cli::args::{ClusterArgs, HealthArgs};
-use crate::cluster::{Target, connect};
+use crate::cluster::connect;
 use crate::exit::Exit;
 use crate::output::checks::CheckReport;
 
-/// The cluster target from flags, falling back to config.
-pub fn target(ctx: &Ctx, a: &ClusterArgs) -> Target {
-    Target {
-        context: a.context.clone(),
-        namespace: a
-            .namespace
-            .clone()
-            .unwrap_or_else(|| ctx.config().cluster.namespace.clone()),
-        deployment: a
-            .deployment
-            .clone()
-            .unwrap_or_else(|| ctx.config().cluster.deployment.clone()),
-    }
-}
-
 /// One round of checks.
-async fn check_once(ctx: &Ctx, args: &HealthArgs) -> anyhow::Result<CheckReport> {
-    if args.cluster.cluster {
-        let t = target(ctx, &args.cluster);
-        let kube = connect(&t).await?;
-        Ok(cluster::check(&kube, &t).await?)
+async fn check_once(ctx: &Ctx, args: &HealthSettings) -> anyhow::Result<CheckReport> {
+    if let Some(t) = &args.cluster {
+        let kube = connect(t).await?;
+        Ok(cluster::check(&kube, t, &ctx.config().slo).await?)
     } else {
         let mut report = local::check(ctx).await;
         slo::add_local(ctx, &mut report).await;
@@ -45,13 +33,13 @@ async fn check_once(ctx: &Ctx, args: &HealthArgs) -> anyhow::Result<CheckReport>
 }
 
 /// Run the checks once, or `--wait` until healthy, or `--watch` forever.
-pub async fn run(ctx: &Ctx, args: &HealthArgs) -> anyhow::Result<CheckReport> {
+pub async fn run(ctx: &Ctx, args: &HealthSettings) -> anyhow::Result<CheckReport> {
     let (started, t0) = (std::time::SystemTime::now(), Instant::now());
     let report = run_rounds(ctx, args).await?;
     monitor_output::finish(report, started, t0, args.textfile.as_deref())
 }
 
-async fn run_rounds(ctx: &Ctx, args: &HealthArgs) -> anyhow::Result<CheckReport> {
+async fn run_rounds(ctx: &Ctx, args: &HealthSettings) -> anyhow::Result<CheckReport> {
     if let Some(every) = args.watch {
         loop {
             let report = check_once(ctx, args).await?;

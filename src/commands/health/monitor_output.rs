@@ -5,7 +5,7 @@ use std::time::{Instant, SystemTime};
 
 use anyhow::Context as _;
 
-use super::local::{Facts, Probe};
+use super::local::{LocalFacts, Probe};
 use crate::cli::args::Cli;
 use crate::cli::args::{Command, OutputFormat};
 use crate::config::HealthConfig;
@@ -48,7 +48,7 @@ fn latency(label: &str, p: &Probe<impl Sized>, timeout_ms: f64) -> Option<Perf> 
 }
 
 /// The numbers the local checks judged, with their thresholds.
-pub fn local_perf(f: &Facts, cfg: &HealthConfig) -> Vec<Perf> {
+pub fn local_perf(f: &LocalFacts, cfg: &HealthConfig) -> Vec<Perf> {
     let timeout_ms = cfg.timeout.as_secs_f64() * 1000.0;
     let mut perf: Vec<Perf> = [
         latency("health_latency", &f.health, timeout_ms),

@@ -14,9 +14,10 @@ use crate::output::checks::{Check, CheckReport, RootCause, by_urgency, root_caus
 use crate::runtime::api::{CheckBody, HealthBody, HealthStatus, ReadyBody};
 use crate::system::disk::FsUsage;
 
-use super::cluster_advice::{Issue, advise, by_cause};
+use super::cluster_advice::{InsideKind, Issue, SloKind, advise, by_cause};
 use super::local::tests::proc_info;
-use super::local::{Facts, LogErrors, NEEDS_A_HUMAN, Probe, plan};
+use super::local::{LocalFacts, LogErrors, NEEDS_A_HUMAN, Probe, plan};
+use super::oom::tests::{kill, mem, quiet};
 
 /// Follow the advice from `start` until healthy or a human; the commands run.
 fn converge<S: Clone + std::fmt::Debug>(
@@ -95,13 +96,15 @@ fn disk(percent: f64) -> FsUsage {
 
 /// A runtime of this state dir, fresh: what `restart` and a successful
 /// `port-conflict --restart` leave behind.
-fn running(mut f: Facts, pid: i32) -> Facts {
+fn running(mut f: LocalFacts, pid: i32) -> LocalFacts {
     f.recorded = vec![pid];
     f.recorded_alive = vec![pid];
     f.by_name = vec![pid];
     f.named = Ok(pid as u32);
     f.listeners = vec![proc_info(pid, true)];
     f.listen_sockets = 1;
+    // A new start: kills before it are history.
+    f.oom = Some(quiet(pid as u32));
     f.health = Probe::Answer {
         status: 200,
         body: body(pid as u32, HealthStatus::Healthy),
@@ -118,9 +121,9 @@ fn running(mut f: Facts, pid: i32) -> Facts {
     f
 }
 
-fn healthy() -> Facts {
+fn healthy() -> LocalFacts {
     running(
-        Facts {
+        LocalFacts {
             url: format!("http://127.0.0.1:{PORT}"),
             port: PORT,
             state_dir: "/var/lib/hal9".into(),
@@ -143,13 +146,14 @@ fn healthy() -> Facts {
             }),
             crash_files: vec![],
             systemd: None,
+            oom: None,
         },
         10,
     )
 }
 
 /// The runtime gone, its pid file left: `kill -9`, a crash, a stale pid file.
-fn dead(mut f: Facts) -> Facts {
+fn dead(mut f: LocalFacts) -> LocalFacts {
     f.recorded_alive.clear();
     f.by_name.clear();
     f.named = Err("pid 10 has exited".into());
@@ -160,7 +164,7 @@ fn dead(mut f: Facts) -> Facts {
     f
 }
 
-fn squatted(mut f: Facts) -> Facts {
+fn squatted(mut f: LocalFacts) -> LocalFacts {
     f.listeners = vec![proc_info(77, false)];
     f.listen_sockets = 1;
     f.health = Probe::NotHal9("404 not JSON".into());
@@ -169,7 +173,7 @@ fn squatted(mut f: Facts) -> Facts {
 }
 
 /// Each advised local command's effect, from its contract.
-fn follow_local(f: &Facts, next: &str) -> Facts {
+fn follow_local(f: &LocalFacts, next: &str) -> LocalFacts {
     let command = next.split('#').next().unwrap_or("").trim();
     let cfg = crate::config::CleanupConfig::default();
     let foreign = f.listeners.iter().any(|p| !p.hal9_runtime);
@@ -219,9 +223,9 @@ fn follow_local(f: &Facts, next: &str) -> Facts {
     panic!("advice not modelled: {next}");
 }
 
-fn local_cases() -> Vec<(&'static str, Facts)> {
+fn local_cases() -> Vec<(&'static str, LocalFacts)> {
     let h = healthy;
-    let mut v: Vec<(&str, Facts)> = Vec::new();
+    let mut v: Vec<(&str, LocalFacts)> = Vec::new();
     v.push(("killed with -9 / stale pid file", dead(h())));
     v.push(("squatter on a dead runtime's port", squatted(dead(h()))));
     v.push(("squatter, runtime alive elsewhere", squatted(h())));
@@ -312,6 +316,30 @@ fn local_cases() -> Vec<(&'static str, Facts)> {
     let mut f = squatted(dead(h()));
     f.disks = vec![disk(95.0)];
     v.push(("squatter and a full disk", f));
+    let mut f = dead(h());
+    let mut o = quiet(10);
+    o.alive = false;
+    o.kernel = Ok(vec![kill(10, "hal9ctl", "/hal9", 200)]);
+    f.oom = Some(o);
+    v.push(("the runtime OOM-killed", f));
+    let mut f = h();
+    let mut o = quiet(10);
+    o.cgroup = Ok(mem("/hal9", 1));
+    o.kernel = Ok(vec![kill(4242, "python3", "/hal9", 200)]);
+    f.oom = Some(o);
+    v.push(("a neuron's command OOM-killed", f));
+    let mut f = h();
+    let mut o = quiet(10);
+    o.cgroup = Ok(mem("/hal9", 1));
+    o.kernel = Err("denied".into());
+    f.oom = Some(o);
+    v.push(("an OOM kill counted, the kernel log unreadable", f));
+    let mut f = h();
+    let mut o = quiet(10);
+    o.cgroup = Err("no memory cgroup".into());
+    o.kernel = Err("denied".into());
+    f.oom = Some(o);
+    v.push(("OOM evidence unreadable", f));
     v
 }
 
@@ -329,6 +357,7 @@ fn following_local_advice_never_loops() {
         "state dir",
         "runtime log",
         "crash dumps",
+        "oom kills",
     ];
     let mut failed_somewhere = std::collections::BTreeSet::new();
     for (case, f) in local_cases() {
@@ -347,7 +376,7 @@ fn following_local_advice_never_loops() {
 #[test]
 fn the_seed_incidents_take_the_fewest_commands() {
     let cfg = HealthConfig::default();
-    let run = |f: Facts| converge("seed", f, |f| plan(f, &cfg), follow_local);
+    let run = |f: LocalFacts| converge("seed", f, |f| plan(f, &cfg), follow_local);
     assert_eq!(
         run(squatted(dead(healthy()))),
         [format!(
@@ -382,6 +411,13 @@ struct Cluster {
     hpa_at_max: bool,
     emergency_done: bool,
     events: bool,
+    /// What the worst pod's runtime says about itself.
+    inside: Option<InsideKind>,
+    skew: bool,
+    disagrees: bool,
+    not_following: bool,
+    configmap_unreadable: bool,
+    slo: Option<SloKind>,
 }
 
 fn calm() -> Cluster {
@@ -396,6 +432,12 @@ fn calm() -> Cluster {
         hpa_at_max: false,
         emergency_done: false,
         events: false,
+        inside: None,
+        skew: false,
+        disagrees: false,
+        not_following: false,
+        configmap_unreadable: false,
+        slo: None,
     }
 }
 
@@ -486,6 +528,69 @@ fn cluster_checks(c: &Cluster) -> Vec<Check> {
     } else {
         Check::ok("events", "none")
     });
+    v.push(match c.inside {
+        None => Check::ok("pods inside", "healthy"),
+        Some(kind) => {
+            let next = a(Issue::Inside {
+                pod: "p".into(),
+                kind,
+                emergency_done: c.emergency_done,
+            });
+            match kind {
+                InsideKind::Unreadable => Check::unknown("pods inside", "unread", next),
+                InsideKind::Unhealthy => Check::fail("pods inside", "unhealthy", next),
+                _ => Check::warn("pods inside", "finding", next),
+            }
+        }
+    });
+    v.push(if c.skew {
+        Check::warn(
+            "version skew",
+            "2 builds",
+            a(Issue::VersionSkew {
+                rolling_out: !c.paused && c.rollout != Rollout::Complete,
+                selector: "app=hal9".into(),
+            }),
+        )
+    } else {
+        Check::ok("version skew", "one build")
+    });
+    v.push(if c.configmap_unreadable {
+        Check::unknown(
+            "migration agreement",
+            "unread",
+            a(Issue::ConfigMapUnreadable),
+        )
+    } else if c.not_following {
+        Check::fail(
+            "migration agreement",
+            "not following",
+            a(Issue::NotFollowing { pod: "p".into() }),
+        )
+    } else if c.disagrees {
+        Check::fail(
+            "migration agreement",
+            "disagrees",
+            a(Issue::Disagrees { pod: "p".into() }),
+        )
+    } else {
+        Check::ok("migration agreement", "agree")
+    });
+    v.push(match c.slo {
+        None => Check::ok("pod slo", "within"),
+        Some(kind) => {
+            let next = a(Issue::PodSlo {
+                pod: "p".into(),
+                kind,
+                emergency_done: c.emergency_done,
+            });
+            match kind {
+                SloKind::Unread => Check::unknown("pod slo", "unread", next),
+                SloKind::Cache => Check::warn("pod slo", "cold", next),
+                _ => Check::fail("pod slo", "breached", next),
+            }
+        }
+    });
     // As `health --cluster` reports them: by cause, then (in the report) by urgency.
     CheckReport::new("d", by_cause(v), serde_json::Value::Null).checks
 }
@@ -507,8 +612,19 @@ fn follow_cluster(c: &Cluster, next: &str) -> Cluster {
         } else {
             g.rollout = Rollout::Complete;
             g.ready = g.desired;
+            // The older revision's pods are gone, and their build with them.
+            g.skew = false;
         }
+    } else if command.starts_with("hal9ctl health --cluster") && command.ends_with("--wait 2m") {
+        // A drained runtime exits when its requests are done; the kubelet restarts it.
+        if c.inside == Some(InsideKind::Draining) {
+            g.inside = None;
+        }
+    } else if command.starts_with("kubectl delete pod ") {
+        // The replacement reads the ConfigMap before it serves.
+        g.disagrees = false;
     } else if command.starts_with("kubectl rollout undo") {
+        g.skew = false;
         // The previous revision, which ran.
         g.rollout = Rollout::Complete;
         g.bad_containers = false;
@@ -521,7 +637,14 @@ fn follow_cluster(c: &Cluster, next: &str) -> Cluster {
     } else if command.starts_with("hal9ctl scale --emergency") {
         // Min and max raised to 2 × current, and the HPA soon runs at it:
         // at its (new) maximum again, but with the emergency recorded.
+        // Twice the pods share the load: a saturated pod is relieved.
         g.emergency_done = true;
+        if c.inside == Some(InsideKind::AtLimit) {
+            g.inside = None;
+        }
+        if c.slo == Some(SloKind::Load) {
+            g.slo = None;
+        }
     } else {
         panic!("advice not modelled: {next}");
     }
@@ -623,6 +746,92 @@ fn following_cluster_advice_never_loops_and_ends_healthy_or_with_a_human() {
             },
         ),
     ];
+    let mut cases = cases;
+    for kind in [
+        InsideKind::Unreadable,
+        InsideKind::Unhealthy,
+        InsideKind::Degraded,
+        InsideKind::Breaker,
+        InsideKind::AtLimit,
+        InsideKind::Draining,
+    ] {
+        cases.push((
+            "inside a pod",
+            Cluster {
+                inside: Some(kind),
+                ..calm()
+            },
+        ));
+        cases.push((
+            "inside a pod, already emergency-scaled",
+            Cluster {
+                inside: Some(kind),
+                hpa_at_max: true,
+                emergency_done: true,
+                ..calm()
+            },
+        ));
+    }
+    for kind in [
+        SloKind::Load,
+        SloKind::Errors,
+        SloKind::Cache,
+        SloKind::Unread,
+    ] {
+        cases.push((
+            "a pod's slo",
+            Cluster {
+                slo: Some(kind),
+                ..calm()
+            },
+        ));
+        cases.push((
+            "a pod's slo, saturated pods too",
+            Cluster {
+                slo: Some(kind),
+                inside: Some(InsideKind::AtLimit),
+                ..calm()
+            },
+        ));
+    }
+    cases.push((
+        "skew outside a rollout",
+        Cluster {
+            skew: true,
+            ..calm()
+        },
+    ));
+    cases.push((
+        "skew mid-rollout",
+        Cluster {
+            skew: true,
+            rollout: Rollout::Progressing,
+            ready: 1,
+            ..calm()
+        },
+    ));
+    cases.push((
+        "a pod behind the configmap",
+        Cluster {
+            disagrees: true,
+            ..calm()
+        },
+    ));
+    cases.push((
+        "a pod that follows no configmap",
+        Cluster {
+            not_following: true,
+            disagrees: true,
+            ..calm()
+        },
+    ));
+    cases.push((
+        "configmap unreadable",
+        Cluster {
+            configmap_unreadable: true,
+            ..calm()
+        },
+    ));
     let mut failed = std::collections::BTreeSet::new();
     for (case, c) in cases {
         for ch in cluster_checks(&c) {
@@ -640,6 +849,10 @@ fn following_cluster_advice_never_loops_and_ends_healthy_or_with_a_human() {
         "scheduling",
         "autoscaler",
         "events",
+        "pods inside",
+        "version skew",
+        "migration agreement",
+        "pod slo",
     ] {
         assert!(failed.contains(n), "no case makes `{n}` fail");
     }

@@ -4,10 +4,10 @@
 
 use std::collections::BTreeSet;
 
-use crate::commands::rollback::gates::{Samples, label, metric_name, p99, parse};
 use crate::config::SloConfig;
 use crate::output::checks::Check;
 use crate::output::perfdata::Perf;
+use crate::runtime::metrics_text::{Samples, label, metric_name, p99, parse};
 
 fn sum(s: &Samples, name: &str, want: impl Fn(&str) -> bool) -> f64 {
     s.iter()

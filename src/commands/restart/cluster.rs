@@ -8,17 +8,17 @@ use kube::Api;
 use kube::api::{Patch, PatchParams};
 use serde_json::json;
 
+use super::report::RestartReport;
 use crate::cli::Ctx;
 use crate::cluster::capacity::{
     SurgeFit, node_rooms, pod_spec_requests, resolve_strategy, surge_fit,
 };
-use crate::cluster::client::is_conflict;
+use crate::cluster::conflict_retry::unless_stale;
+use crate::cluster::pod_state::{Readiness, containers_detail, scheduling_detail};
 use crate::cluster::rollout::{Rollout, RolloutFacts};
 use crate::cluster::{Kube, Op, Target, api_error, facts};
-use crate::commands::health::cluster::plan as health_plan;
-use crate::commands::scale::report::{Change, ScaleReport};
 use crate::exit::{Exit, Failure};
-use crate::output::Mark;
+use crate::output::changes::Change;
 
 /// The pod-template annotation kubectl uses. (kube-rs's `Api::restart` uses
 /// another key, which `kubectl rollout history` would not recognise.)
@@ -35,20 +35,14 @@ pub async fn restart(
     t: &Target,
     wait: Duration,
     force: bool,
-) -> Result<ScaleReport, Failure> {
+) -> Result<RestartReport, Failure> {
     let name = &t.deployment;
     let api: Api<Deployment> = Api::namespaced(kube.client.clone(), &kube.namespace);
     let d = facts::deployment(kube, name).await?;
     let target_s = format!("deployment {}/{name}", t.namespace);
     let rf = RolloutFacts::of(&d);
-    if rf.paused {
-        return Err(Failure::critical(format!(
-            "refused: {target_s} is paused, so a restart would never roll out"
-        ))
-        .with_next(format!(
-            "kubectl rollout resume deployment/{name} -n {}   # then restart again",
-            t.namespace
-        )));
+    if let Some(refused) = super::plan::paused_refusal(rf.paused, t) {
+        return Err(refused);
     }
     let mut warnings = Vec::new();
     match surge_check(kube, &d, name).await {
@@ -65,7 +59,7 @@ pub async fn restart(
             }
         }
         SurgeFit::Blocked { reason, options } => {
-            record(ctx, &target_s, &format!("refused: {reason}"));
+            ctx.audit("restart", &target_s, &format!("refused: {reason}"));
             return Err(
                 Failure::critical(format!("refused, nothing was changed: {reason}"))
                     .with_next(options.join("\n  or: ")),
@@ -82,29 +76,20 @@ pub async fn restart(
         .unwrap_or_else(|| "never".into());
     let changes = vec![Change::new(RESTARTED_AT, &previous, &stamp)];
     if ctx.global.dry_run {
-        return Ok(ScaleReport {
+        return Ok(RestartReport {
             target: target_s,
             action: "restart".into(),
             dry_run: true,
             changes,
             warnings,
-            undo: None,
             summary: format!("would roll all {} pods", rf.desired),
             status: Exit::Ok,
         });
     }
-    let ctx_flag = t
-        .context
-        .as_ref()
-        .map(|c| format!(" --context {c}"))
-        .unwrap_or_default();
-    crate::output::prompt::confirm(
+    crate::output::prompt::confirm_or_refuse(
         &format!("restart every pod of {target_s} (rolling)"),
         ctx.global.yes,
-        &format!(
-            "hal9ctl restart --cluster -n {} --deployment {name}{ctx_flag} --yes",
-            t.namespace
-        ),
+        &format!("hal9ctl restart {} --yes", t.flags()),
     )?;
     let mut rv = d.metadata.resource_version.clone();
     let mut base = d.clone();
@@ -115,33 +100,28 @@ pub async fn restart(
             "metadata": {"resourceVersion": rv},
             "spec": {"template": {"metadata": {"annotations": { RESTARTED_AT: stamp }}}}
         });
-        match api
-            .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
-            .await
-        {
-            Ok(d2) => {
-                changed = crate::cluster::rollout::spec_changed(&base, &d2);
-                generation = d2.metadata.generation;
-                break;
-            }
-            Err(e) if is_conflict(&e) && attempt < WRITE_ATTEMPTS => {
-                let fresh = api
-                    .get(name)
-                    .await
-                    .map_err(|e| api_error(kube, Op::named("get", "deployments", name), e))?;
-                rv = fresh.metadata.resource_version.clone();
-                base = fresh;
-            }
-            Err(e) => {
-                let f = api_error(kube, Op::named("patch", "deployments", name), e);
-                record(ctx, &target_s, &format!("failed: {f}"));
-                return Err(f);
-            }
+        let written = unless_stale(
+            api.patch(name, &PatchParams::default(), &Patch::Merge(&patch)),
+            attempt < WRITE_ATTEMPTS,
+            |e| api_error(kube, Op::named("patch", "deployments", name), e),
+        )
+        .await
+        .inspect_err(|f| ctx.audit("restart", &target_s, &format!("failed: {f}")))?;
+        if let Some(d2) = written {
+            changed = crate::cluster::rollout::spec_changed(&base, &d2);
+            generation = d2.metadata.generation;
+            break;
         }
+        let fresh = api
+            .get(name)
+            .await
+            .map_err(|e| api_error(kube, Op::named("get", "deployments", name), e))?;
+        rv = fresh.metadata.resource_version.clone();
+        base = fresh;
     }
     let Some(generation) = generation else {
-        record(
-            ctx,
+        ctx.audit(
+            "restart",
             &target_s,
             &format!("failed: conflict {WRITE_ATTEMPTS} times"),
         );
@@ -151,25 +131,24 @@ pub async fn restart(
         .with_next("run the command again"));
     };
     if !changed {
-        record(
-            ctx,
+        ctx.audit(
+            "restart",
             &target_s,
             &format!("nothing changed: restartedAt was already {stamp}"),
         );
-        return Ok(ScaleReport {
+        return Ok(RestartReport {
             target: target_s,
             action: "restart".into(),
             dry_run: false,
             changes,
             warnings: warnings.clone(),
-            undo: None,
             summary: format!(
                 "nothing changed: the pod template already had restartedAt {stamp} (another restart this second), so this restart rolled no pod; run it again to roll them once more"
             ),
             status: Exit::Warning,
         });
     }
-    record(ctx, &target_s, &format!("ok: restartedAt {stamp}"));
+    ctx.audit("restart", &target_s, &format!("ok: restartedAt {stamp}"));
 
     let bar = crate::output::progress::spinner("waiting for the rollout", ctx.global.quiet);
     let watched = crate::cluster::rollout::watch(kube, name, generation, wait, |state| {
@@ -193,13 +172,12 @@ pub async fn restart(
         ))
     })?;
     match state {
-        Rollout::Complete => Ok(ScaleReport {
+        Rollout::Complete => Ok(RestartReport {
             target: target_s,
             action: "restart".into(),
             dry_run: false,
             changes,
             warnings: warnings.clone(),
-            undo: None,
             summary: format!(
                 "rolled out: {} of {} pods updated and available",
                 rf.available, rf.desired
@@ -232,18 +210,20 @@ async fn surge_check(kube: &Kube, d: &Deployment, name: &str) -> SurgeFit {
 async fn stuck(kube: &Kube, t: &Target, headline: &str) -> Failure {
     let mut why = Vec::new();
     if let Ok(f) = facts::gather(kube, &t.deployment).await {
-        let now = k8s_openapi::jiff::Timestamp::now().as_second();
-        for c in health_plan(&f, t, now) {
-            if c.status != Mark::Ok
-                && ["pods ready", "containers", "scheduling"].contains(&c.name.as_str())
-            {
-                why.push(format!("{}: {}", c.name, c.detail));
-            }
+        let readiness = Readiness::of(&f, RolloutFacts::of(&f.deployment).desired);
+        if !matches!(readiness, Readiness::AllReady { .. }) {
+            why.push(format!("pods ready: {}", readiness.detail()));
+        }
+        if let Some(d) = containers_detail(&f.pods) {
+            why.push(format!("containers: {d}"));
+        }
+        if let Some(d) = scheduling_detail(&f) {
+            why.push(format!("scheduling: {d}"));
         }
         let not_ready: Vec<&str> = f
             .pods
             .iter()
-            .filter(|p| !crate::commands::health::cluster::pod_ready(p))
+            .filter(|p| !crate::cluster::pod_state::pod_ready(p))
             .filter_map(|p| p.metadata.name.as_deref())
             .collect();
         if !not_ready.is_empty() {
@@ -259,8 +239,4 @@ async fn stuck(kube: &Kube, t: &Target, headline: &str) -> Failure {
         "hal9ctl health --cluster -n {} --deployment {}   # or roll back: kubectl rollout undo deployment/{} -n {}",
         t.namespace, t.deployment, t.deployment, t.namespace
     ))
-}
-
-fn record(ctx: &Ctx, target: &str, result: &str) {
-    crate::system::audit::record_or_warn(&ctx.state_dir, "restart", target, result);
 }

@@ -11,14 +11,16 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::report::RestartReport;
+use super::settings::RestartSettings;
 use crate::cli::Ctx;
-use crate::cli::args::RestartArgs;
-use crate::commands::scale::report::{Change, ScaleReport};
 use crate::exit::{Exit, Failure};
+use crate::output::changes::Change;
 use crate::runtime::api::HealthStatus;
 use crate::runtime::client::RuntimeClient;
 use crate::runtime::state::{RuntimeInfo, StateDir};
 use crate::system::runtime_identity;
+use crate::system::serve_detached::start_detached;
 use crate::system::signals::{self, Expected};
 
 /// What was found before acting.
@@ -50,7 +52,7 @@ pub enum Recorded {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "mode", rename_all = "snake_case")]
-pub enum Plan {
+pub enum HandoverPlan {
     /// Start a successor beside the running instance, then retire it.
     Handover { old_pid: u32, old_healthy: bool },
     /// Nothing of ours runs: clear stale files and start.
@@ -61,21 +63,21 @@ pub enum Plan {
 }
 
 /// Pure: facts in, decision out.
-pub fn plan(f: &Found, force: bool) -> Plan {
+pub fn plan(f: &Found, force: bool) -> HandoverPlan {
     match &f.recorded {
-        Recorded::Proved { pid } if f.lock_held => Plan::Handover {
+        Recorded::Proved { pid } if f.lock_held => HandoverPlan::Handover {
             old_pid: *pid,
             old_healthy: f.healthy,
         },
         // --force does not reach here: it clears the port, never a pid nobody could vouch for.
-        Recorded::Unproved { pid, why } if f.lock_held => Plan::Refuse {
+        Recorded::Unproved { pid, why } if f.lock_held => HandoverPlan::Refuse {
             reason: format!("runtime.json names pid {pid}, but {why}; nothing was signalled"),
             next: format!(
                 "hal9ctl emergency port-conflict --port {} --restart   # stops what really holds the port, then starts the runtime",
                 f.listen.port()
             ),
         },
-        _ if f.port_taken && !force => Plan::Refuse {
+        _ if f.port_taken && !force => HandoverPlan::Refuse {
             reason: format!(
                 "port {} is held by a process that is not this runtime",
                 f.listen.port()
@@ -85,7 +87,7 @@ pub fn plan(f: &Found, force: bool) -> Plan {
                 f.listen.port()
             ),
         },
-        _ => Plan::ColdStart {
+        _ => HandoverPlan::ColdStart {
             clear_stale: f.stale_files,
         },
     }
@@ -154,83 +156,6 @@ async fn gather(ctx: &Ctx) -> Result<Gathered, Failure> {
     })
 }
 
-fn audit(ctx: &Ctx, target: &str, result: &str) {
-    crate::system::audit::record_or_warn(&ctx.state_dir, "restart", target, result);
-}
-
-/// Run `hal9ctl serve --detach` (as a successor when `takeover`); it returns
-/// once the new instance answers, or fails with its log tail. `recorded` is
-/// the predecessor's runtime.json: the new instance gets its config file and
-/// serve arguments, on `listen`.
-pub(crate) fn start_detached(
-    ctx: &Ctx,
-    listen: SocketAddr,
-    takeover: bool,
-    wait: Duration,
-    recorded: Option<&RuntimeInfo>,
-) -> Result<u32, Failure> {
-    let exe = std::env::current_exe()
-        .map_err(|e| Failure::critical(format!("cannot find the hal9ctl binary: {e}")))?;
-    let mut cmd = std::process::Command::new(exe);
-    let config = recorded
-        .and_then(|r| r.config.as_deref())
-        .or(ctx.loaded.file.as_deref());
-    if let Some(file) = config {
-        cmd.arg("--config").arg(file);
-    }
-    cmd.args(["--state-dir"])
-        .arg(&ctx.state_dir)
-        .arg("serve")
-        .args(successor_args(
-            recorded.and_then(|r| r.serve_args.as_deref()),
-            listen,
-        ))
-        .args(["--detach", "-o", "json"]);
-    cmd.arg("--ready-timeout")
-        .arg(humantime::format_duration(wait).to_string());
-    if takeover {
-        cmd.arg("--takeover");
-    }
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| Failure::critical(format!("cannot start the runtime: {e}")))?;
-    if !out.status.success() {
-        let why = String::from_utf8_lossy(&out.stderr).trim().to_string();
-        return Err(Failure::critical(format!(
-            "the new instance did not become ready:\n{why}"
-        )));
-    }
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .map_err(|e| Failure::critical(format!("unexpected answer from serve --detach: {e}")))?;
-    v["pid"]
-        .as_u64()
-        .and_then(|p| u32::try_from(p).ok())
-        .ok_or_else(|| Failure::critical("serve --detach did not report a pid"))
-}
-
-/// The serve flags a successor inherits. Only these: runtime.json is a file,
-/// and a flag smuggled into it (`--state-dir`, `--config`) must not steer the
-/// successor somewhere else.
-const INHERITED: &[&str] = &[
-    "--drain-timeout",
-    "--admin-token-file",
-    "--migration-source",
-];
-
-/// Pure: the predecessor's recorded `--flag value` pairs, on `listen`.
-pub fn successor_args(recorded: Option<&[String]>, listen: SocketAddr) -> Vec<String> {
-    let mut out = vec!["--listen".to_string(), listen.to_string()];
-    for pair in recorded.unwrap_or_default().chunks(2) {
-        if let [flag, value] = pair
-            && INHERITED.contains(&flag.as_str())
-        {
-            out.extend([flag.clone(), value.clone()]);
-        }
-    }
-    out
-}
-
 /// SIGTERM the proved old instance (it drains exactly as `/admin/drain`
 /// would, and a drain request could not reach it: new connections go to the
 /// successor), wait for it to exit, SIGKILL it when it will not.
@@ -280,7 +205,7 @@ fn log_path(sd: &StateDir) -> String {
     sd.log_file().display().to_string()
 }
 
-pub async fn restart(ctx: &Ctx, a: &RestartArgs) -> anyhow::Result<ScaleReport> {
+pub async fn restart(ctx: &Ctx, a: &RestartSettings) -> anyhow::Result<RestartReport> {
     let Gathered {
         found: f,
         info,
@@ -297,11 +222,11 @@ pub async fn restart(ctx: &Ctx, a: &RestartArgs) -> anyhow::Result<ScaleReport> 
     let drain_timeout = a
         .drain_timeout
         .or(recorded_drain)
-        .unwrap_or(ctx.config().server.drain_timeout);
-    let wait = a.wait.unwrap_or(Duration::from_secs(30));
+        .unwrap_or(a.configured_drain_timeout);
+    let wait = a.wait;
     // A runtime that is a systemd service may be systemd's to restart.
     let unit_note = match &p {
-        Plan::Handover {
+        HandoverPlan::Handover {
             old_pid,
             old_healthy,
         } => match super::via_systemd::route(
@@ -319,12 +244,12 @@ pub async fn restart(ctx: &Ctx, a: &RestartArgs) -> anyhow::Result<ScaleReport> 
         _ => None,
     };
     let changes = match &p {
-        Plan::Handover { old_pid, .. } => vec![Change::new("pid", old_pid, "new instance")],
-        Plan::ColdStart { .. } => vec![Change::new("pid", "none", "new instance")],
-        Plan::Refuse { .. } => vec![],
+        HandoverPlan::Handover { old_pid, .. } => vec![Change::new("pid", old_pid, "new instance")],
+        HandoverPlan::ColdStart { .. } => vec![Change::new("pid", "none", "new instance")],
+        HandoverPlan::Refuse { .. } => vec![],
     };
-    if let Plan::Refuse { reason, next } = &p {
-        audit(ctx, &target, &format!("refused: {reason}"));
+    if let HandoverPlan::Refuse { reason, next } = &p {
+        ctx.audit("restart", &target, &format!("refused: {reason}"));
         return Err(
             Failure::critical(format!("refused: {reason}; it is not restarted blindly"))
                 .with_next(next.clone())
@@ -333,14 +258,14 @@ pub async fn restart(ctx: &Ctx, a: &RestartArgs) -> anyhow::Result<ScaleReport> 
     }
     if ctx.global.dry_run {
         let summary = match &p {
-            Plan::Handover {
+            HandoverPlan::Handover {
                 old_pid,
                 old_healthy: true,
             } => format!(
                 "would start a successor on {}, then drain and stop pid {old_pid} (zero downtime)",
                 f.listen
             ),
-            Plan::Handover { old_pid, .. } => {
+            HandoverPlan::Handover { old_pid, .. } => {
                 format!("pid {old_pid} is unhealthy: would start a successor, then stop it")
             }
             _ => format!(
@@ -353,19 +278,18 @@ pub async fn restart(ctx: &Ctx, a: &RestartArgs) -> anyhow::Result<ScaleReport> 
                 f.listen
             ),
         };
-        return Ok(ScaleReport {
+        return Ok(RestartReport {
             target,
             action: "restart".into(),
             dry_run: true,
             changes,
             warnings: unit_note.into_iter().collect(),
-            undo: None,
             summary,
             status: Exit::Ok,
         });
     }
     match p {
-        Plan::Handover {
+        HandoverPlan::Handover {
             old_pid,
             old_healthy,
         } => {
@@ -382,24 +306,30 @@ pub async fn restart(ctx: &Ctx, a: &RestartArgs) -> anyhow::Result<ScaleReport> 
                         .with_next("hal9ctl restart")
                     })
                 })?;
-            let new_pid = match start_detached(ctx, f.listen, true, wait, info.as_ref()) {
-                Ok(pid) => pid,
-                Err(e) => {
-                    audit(
-                        ctx,
-                        &target,
+            let new_pid =
+                match start_detached(
+                    &ctx.state_dir,
+                    ctx.loaded.file.as_deref(),
+                    f.listen,
+                    true,
+                    wait,
+                    info.as_ref(),
+                ) {
+                    Ok(pid) => pid,
+                    Err(e) => {
+                        ctx.audit("restart", &target,
                         &format!(
                             "failed: the new instance did not start; pid {old_pid} keeps serving"
                         ),
                     );
-                    return Err(Failure::critical(format!(
-                        "{}\nthe old instance (pid {old_pid}) keeps serving",
-                        e.message
-                    ))
-                    .with_next(format!("less {}", log_path(&sd)))
-                    .into());
-                }
-            };
+                        return Err(Failure::critical(format!(
+                            "{}\nthe old instance (pid {old_pid}) keeps serving",
+                            e.message
+                        ))
+                        .with_next(format!("less {}", log_path(&sd)))
+                        .into());
+                    }
+                };
             let mut warnings: Vec<String> = unit_note.into_iter().collect();
             let how = match retire(&checked, drain_timeout).await {
                 Ok(how) => how,
@@ -439,23 +369,22 @@ pub async fn restart(ctx: &Ctx, a: &RestartArgs) -> anyhow::Result<ScaleReport> 
             } else {
                 Exit::Warning
             };
-            audit(
-                ctx,
+            ctx.audit(
+                "restart",
                 &target,
                 &format!("ok: pid {old_pid} → {new_pid}; old {how}"),
             );
-            Ok(ScaleReport {
+            Ok(RestartReport {
                 target,
                 action: "restart".into(),
                 dry_run: false,
                 changes: vec![Change::new("pid", old_pid, new_pid)],
                 warnings,
-                undo: None,
                 summary: format!("pid {new_pid} serves on {}; pid {old_pid} {how}", f.listen),
                 status,
             })
         }
-        Plan::ColdStart { clear_stale: stale } => {
+        HandoverPlan::ColdStart { clear_stale: stale } => {
             if f.port_taken {
                 // --force: the port-conflict command's rules decide what may be stopped.
                 let out = port_conflict_force(ctx, f.listen.port())?;
@@ -474,10 +403,17 @@ pub async fn restart(ctx: &Ctx, a: &RestartArgs) -> anyhow::Result<ScaleReport> 
             if stale {
                 clear_stale(&sd);
             }
-            let pid = start_detached(ctx, f.listen, false, wait, info.as_ref())
-                .map_err(|e| e.with_next(format!("less {}", log_path(&sd))))?;
-            audit(ctx, &target, &format!("ok: cold start, pid {pid}"));
-            Ok(ScaleReport {
+            let pid = start_detached(
+                &ctx.state_dir,
+                ctx.loaded.file.as_deref(),
+                f.listen,
+                false,
+                wait,
+                info.as_ref(),
+            )
+            .map_err(|e| e.with_next(format!("less {}", log_path(&sd))))?;
+            ctx.audit("restart", &target, &format!("ok: cold start, pid {pid}"));
+            Ok(RestartReport {
                 target,
                 action: "restart".into(),
                 dry_run: false,
@@ -487,7 +423,6 @@ pub async fn restart(ctx: &Ctx, a: &RestartArgs) -> anyhow::Result<ScaleReport> 
                 } else {
                     vec![]
                 },
-                undo: None,
                 summary: format!(
                     "nothing healthy was running; started pid {pid}, ready on {}",
                     f.listen
@@ -495,13 +430,12 @@ pub async fn restart(ctx: &Ctx, a: &RestartArgs) -> anyhow::Result<ScaleReport> 
                 status: Exit::Ok,
             })
         }
-        Plan::Refuse { .. } => Ok(ScaleReport {
+        HandoverPlan::Refuse { .. } => Ok(RestartReport {
             target,
             action: "restart".into(),
             dry_run: false,
             changes,
             warnings: vec![],
-            undo: None,
             summary: String::new(),
             status: Exit::Critical,
         }),
@@ -553,7 +487,7 @@ mod tests {
     fn a_running_runtime_is_handed_over() {
         assert_eq!(
             plan(&found(), false),
-            Plan::Handover {
+            HandoverPlan::Handover {
                 old_pid: 42,
                 old_healthy: true
             }
@@ -562,7 +496,7 @@ mod tests {
         f.healthy = false;
         assert_eq!(
             plan(&f, false),
-            Plan::Handover {
+            HandoverPlan::Handover {
                 old_pid: 42,
                 old_healthy: false
             }
@@ -578,7 +512,10 @@ mod tests {
             stale_files: true,
             ..found()
         };
-        assert_eq!(plan(&f, false), Plan::ColdStart { clear_stale: true });
+        assert_eq!(
+            plan(&f, false),
+            HandoverPlan::ColdStart { clear_stale: true }
+        );
     }
 
     #[test]
@@ -592,13 +529,16 @@ mod tests {
         };
         match plan(&f, false) {
             // The one command that heals it: free the port and start the runtime.
-            Plan::Refuse { next, .. } => assert!(
+            HandoverPlan::Refuse { next, .. } => assert!(
                 next.starts_with("hal9ctl emergency port-conflict --port 8080 --restart"),
                 "{next}"
             ),
             other => panic!("expected a refusal, got {other:?}"),
         }
-        assert_eq!(plan(&f, true), Plan::ColdStart { clear_stale: false });
+        assert_eq!(
+            plan(&f, true),
+            HandoverPlan::ColdStart { clear_stale: false }
+        );
     }
 
     #[test]
@@ -612,46 +552,11 @@ mod tests {
         };
         for force in [false, true] {
             match plan(&f, force) {
-                Plan::Refuse { reason, .. } => {
+                HandoverPlan::Refuse { reason, .. } => {
                     assert!(reason.contains("pid 42 is not a hal9ctl serve"), "{reason}")
                 }
                 other => panic!("expected a refusal, got {other:?}"),
             }
         }
-    }
-
-    #[test]
-    fn the_successor_gets_the_recorded_arguments_on_the_port_in_use() {
-        let listen: SocketAddr = "127.0.0.1:9000".parse().unwrap();
-        let recorded: Vec<String> = [
-            "--listen",
-            "127.0.0.1:9000",
-            "--drain-timeout",
-            "7s",
-            "--admin-token-file",
-            "/etc/hal9/token",
-        ]
-        .map(String::from)
-        .to_vec();
-        assert_eq!(
-            successor_args(Some(&recorded), listen),
-            [
-                "--listen",
-                "127.0.0.1:9000",
-                "--drain-timeout",
-                "7s",
-                "--admin-token-file",
-                "/etc/hal9/token"
-            ]
-        );
-        assert_eq!(successor_args(None, listen), ["--listen", "127.0.0.1:9000"]);
-        let smuggled: Vec<String> = ["--state-dir", "/elsewhere", "--drain-timeout"]
-            .map(String::from)
-            .to_vec();
-        assert_eq!(
-            successor_args(Some(&smuggled), listen),
-            ["--listen", "127.0.0.1:9000"],
-            "only known flags, only in whole pairs"
-        );
     }
 }

@@ -2,22 +2,20 @@
 
 pub mod cluster;
 pub mod local;
+mod plan;
+mod report;
+mod settings;
 pub mod via_systemd;
 
-use std::time::Duration;
-
 use crate::cli::Ctx;
-use crate::cli::args::RestartArgs;
 use crate::cluster::connect;
-use crate::commands::health::target;
-use crate::commands::scale::ScaleReport;
+pub use report::RestartReport;
+pub use settings::RestartSettings;
 
-pub async fn run(ctx: &Ctx, a: &RestartArgs) -> anyhow::Result<ScaleReport> {
-    if a.cluster.cluster {
-        let t = target(ctx, &a.cluster);
-        let kube = connect(&t).await?;
-        let wait = a.wait.unwrap_or(Duration::from_secs(300));
-        return Ok(cluster::restart(ctx, &kube, &t, wait, a.force).await?);
+pub async fn run(ctx: &Ctx, s: &RestartSettings) -> anyhow::Result<RestartReport> {
+    if let Some(t) = &s.cluster {
+        let kube = connect(t).await?;
+        return Ok(cluster::restart(ctx, &kube, t, s.wait, s.force).await?);
     }
-    local::restart(ctx, a).await
+    local::restart(ctx, s).await
 }

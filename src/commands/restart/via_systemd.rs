@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::report::RestartReport;
 use crate::cli::Ctx;
-use crate::commands::scale::report::{Change, ScaleReport};
 use crate::exit::{Exit, Failure};
+use crate::output::changes::Change;
 use crate::runtime::client::RuntimeClient;
 use crate::system::systemctl::{self, Manager, UnitProps};
 use crate::system::systemd::{self, Unit};
@@ -103,7 +104,7 @@ fn restart_setting(state: &UnitProps) -> &str {
 /// What `restart` does next for a runtime in a unit.
 pub enum Routed {
     /// systemctl restarted it, or the dry run says it would.
-    Report(ScaleReport),
+    Report(RestartReport),
     /// Go on with the handover; the note says why, when it is a unit.
     Handover(Option<String>),
 }
@@ -136,13 +137,12 @@ pub async fn route(
         UnitRestart::Systemctl { argv, why } => (argv, why),
     };
     let command = systemctl::command_line(&argv);
-    let mut report = ScaleReport {
+    let mut report = RestartReport {
         target: target.clone(),
         action: "restart".into(),
         dry_run: ctx.global.dry_run,
         changes: vec![Change::new("pid", pid, "new instance")],
         warnings: vec![],
-        undo: None,
         summary: format!("would run `{command}`, because {why}"),
         status: Exit::Ok,
     };

@@ -28,17 +28,7 @@ pub struct LocalBackend {
 }
 
 fn failure(url: &str, e: ClientError) -> Failure {
-    match e {
-        ClientError::Connect { .. } | ClientError::Timeout { .. } => {
-            Failure::critical(format!("the runtime at {url} is not answering: {e}"))
-                .with_next("hal9ctl health")
-        }
-        ClientError::Status { status: 401, .. } => {
-            Failure::critical(format!("the runtime at {url} rejected the admin token"))
-                .with_next("pass the --state-dir of the running runtime")
-        }
-        other => Failure::critical(other.to_string()).with_next("hal9ctl rollback status"),
-    }
+    e.into_admin_failure(url, None, "hal9ctl rollback status")
 }
 
 impl LocalBackend {
@@ -116,6 +106,15 @@ impl LocalBackend {
 pub struct ClusterBackend {
     pub store: crate::cluster::migration::ConfigMapStore,
     pub target: crate::cluster::Target,
+    /// The migration Lease this run holds: checked before every write, so a
+    /// run that lost it stops instead of interleaving with the new holder.
+    pub lease: Option<crate::cluster::lease::LeaseWatch>,
+}
+
+impl ClusterBackend {
+    fn may_write(&self) -> Result<(), Failure> {
+        self.lease.as_ref().map_or(Ok(()), |l| l.check())
+    }
 }
 
 /// Where the migration state lives.
@@ -171,7 +170,7 @@ fn pod_restarts(f: &crate::cluster::facts::DeploymentFacts) -> BTreeMap<String, 
                 .clone()
                 .or_else(|| p.metadata.name.clone())
                 .unwrap_or_default();
-            (id, crate::commands::health::cluster::restarts(p))
+            (id, crate::cluster::pod_state::restarts(p))
         })
         .collect()
 }
@@ -255,13 +254,16 @@ impl Backend {
     pub async fn put(&self, doc: &MigrationDoc) -> Result<MigrationDoc, PutError> {
         match self {
             Backend::Local(b) => b.put(doc).await,
-            Backend::Cluster(c) => c.store.put(doc).await.map_err(|e| match e {
-                crate::cluster::migration::PutError::Stale => PutError::Stale,
-                crate::cluster::migration::PutError::Rejected(r) => {
-                    PutError::Other(Failure::critical(format!("refused: {r}")))
-                }
-                crate::cluster::migration::PutError::Other(f) => PutError::Other(f),
-            }),
+            Backend::Cluster(c) => {
+                c.may_write().map_err(PutError::Other)?;
+                c.store.put(doc).await.map_err(|e| match e {
+                    crate::cluster::migration::PutError::Stale => PutError::Stale,
+                    crate::cluster::migration::PutError::Rejected(r) => {
+                        PutError::Other(Failure::critical(format!("refused: {r}")))
+                    }
+                    crate::cluster::migration::PutError::Other(f) => PutError::Other(f),
+                })
+            }
         }
     }
 
@@ -301,13 +303,13 @@ impl Backend {
                 let live: Vec<&Pod> = f.pods.iter().filter(|p| serving(p)).collect();
                 let ready = live
                     .iter()
-                    .filter(|p| crate::commands::health::cluster::pod_ready(p))
+                    .filter(|p| crate::cluster::pod_state::pod_ready(p))
                     .count() as i32;
                 let terminating = f.pods.len() - live.len();
                 let looping: Vec<String> = live
                     .iter()
                     .filter_map(|p| {
-                        crate::commands::health::cluster::waiting_reason(p)
+                        crate::cluster::pod_state::waiting_reason(p)
                             .map(|r| format!("{} {r}", p.metadata.name.clone().unwrap_or_default()))
                     })
                     .collect();
@@ -511,6 +513,10 @@ impl Backend {
         let Backend::Cluster(c) = self else {
             return;
         };
+        if let Err(f) = c.may_write() {
+            tracing::warn!("the checkpoint was not written: {f}");
+            return;
+        }
         let Ok(text) = serde_json::to_string(journal) else {
             return;
         };

@@ -1,93 +1,16 @@
 //! Gates of a gradual rollback step, judged on the runtime's own metrics for
 //! the step's window (the difference of two `/metrics` scrapes). Pure.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
-/// One scrape: `name{labels}` → value, labels kept in their text form.
-pub type Samples = BTreeMap<String, f64>;
-
-/// Parse the Prometheus text exposition (the subset the runtime writes).
-pub fn parse(text: &str) -> Samples {
-    let mut out = Samples::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        // The value is the last whitespace-separated field (no timestamps are written).
-        if let Some((key, value)) = line.rsplit_once(' ')
-            && let Ok(v) = value.parse::<f64>()
-        {
-            out.insert(key.trim().to_string(), v);
-        }
-    }
-    out
-}
-
-pub fn label(key: &str, name: &str) -> Option<String> {
-    let start = key.find('{')?;
-    let inner = &key[start + 1..key.rfind('}')?];
-    inner.split(',').find_map(|kv| {
-        let (k, v) = kv.split_once('=')?;
-        (k.trim() == name).then(|| v.trim().trim_matches('"').to_string())
-    })
-}
-
-pub fn metric_name(key: &str) -> &str {
-    key.split('{').next().unwrap_or(key)
-}
+// The scrape parser is shared with health's SLO checks, so it lives in runtime/.
+pub use crate::runtime::metrics_text::{Samples, label, metric_name, p99, parse};
 
 fn sum_where(s: &Samples, name: &str, path: &str) -> f64 {
     s.iter()
         .filter(|(k, _)| metric_name(k) == name && label(k, "path").as_deref() == Some(path))
         .map(|(_, v)| *v)
         .sum()
-}
-
-/// p99 (seconds) from the difference of two cumulative histograms, by linear
-/// interpolation inside the bucket, as Prometheus' histogram_quantile does.
-pub fn p99(before: &Samples, after: &Samples, path: &str) -> Option<f64> {
-    let name = "hal9_path_duration_seconds_bucket";
-    let mut buckets: Vec<(f64, f64)> = after
-        .iter()
-        .filter(|(k, _)| metric_name(k) == name && label(k, "path").as_deref() == Some(path))
-        .filter_map(|(k, v)| {
-            let le = label(k, "le")?;
-            let bound = if le == "+Inf" {
-                f64::INFINITY
-            } else {
-                le.parse().ok()?
-            };
-            Some((bound, v - before.get(k).copied().unwrap_or(0.0)))
-        })
-        .collect();
-    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let total = buckets.last()?.1;
-    if total <= 0.0 {
-        return None;
-    }
-    let rank = 0.99 * total;
-    let mut prev_bound = 0.0;
-    let mut prev_count = 0.0;
-    for (bound, count) in buckets {
-        if count >= rank {
-            if bound.is_infinite() {
-                return Some(prev_bound);
-            }
-            let in_bucket = count - prev_count;
-            let frac = if in_bucket > 0.0 {
-                (rank - prev_count) / in_bucket
-            } else {
-                1.0
-            };
-            return Some(prev_bound + (bound - prev_bound) * frac);
-        }
-        prev_bound = bound;
-        prev_count = count;
-    }
-    None
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

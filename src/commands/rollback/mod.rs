@@ -2,11 +2,14 @@
 //! every step journaled, gated and resumable.
 
 pub mod backend;
+pub mod detach;
 pub mod direction;
 pub mod gates;
 pub mod journal;
 pub mod plan;
 pub mod probe;
 pub mod report;
+pub mod request;
 pub mod resume;
 pub mod run;
+pub mod status;

@@ -25,10 +25,6 @@ fn now() -> String {
     crate::system::clock::now_rfc3339()
 }
 
-fn audit(ctx: &Ctx, target: &str, result: &str) {
-    crate::system::audit::record_or_warn(&ctx.state_dir, "rollback-step", target, result);
-}
-
 fn io_failure(what: &str, e: std::io::Error) -> Failure {
     Failure::critical(format!("{what}: {e}"))
         .with_next("check the state dir's permissions and free space: hal9ctl disk usage")
@@ -80,7 +76,7 @@ async fn apply_step(
     )
 }
 
-fn plan_error(e: PlanError) -> Failure {
+pub(super) fn plan_error(e: PlanError) -> Failure {
     match e {
         PlanError::Forward { .. } | PlanError::Steps | PlanError::NoComponents => {
             Failure::usage(e.to_string())
@@ -105,7 +101,7 @@ fn resume_refused(r: ResumeRefusal) -> Failure {
     Failure::critical(format!("refused: {r}; nothing was changed")).with_next(next)
 }
 
-fn forward_error(e: ForwardError) -> Failure {
+pub(super) fn forward_error(e: ForwardError) -> Failure {
     match e {
         ForwardError::Nothing(..) => Failure::new(Exit::Ok, e.to_string()),
         ForwardError::Behind { target, .. } => Failure::usage(e.to_string()).with_next(format!(
@@ -129,13 +125,17 @@ pub struct ForwardRun {
 /// The local runtime's admin API, or with `--cluster` the ConfigMap.
 async fn backend(ctx: &Ctx, cluster: &crate::cli::args::ClusterArgs) -> Result<Backend, Failure> {
     if cluster.cluster {
-        let target = crate::commands::health::target(ctx, cluster);
+        let target = cluster.target(&ctx.config().cluster);
         let kube = crate::cluster::connect(&target).await?;
         let store = crate::cluster::migration::ConfigMapStore {
             kube,
             name: crate::cluster::migration::NAME.to_string(),
         };
-        return Ok(Backend::Cluster(ClusterBackend { store, target }));
+        return Ok(Backend::Cluster(ClusterBackend {
+            store,
+            target,
+            lease: None,
+        }));
     }
     let token = crate::system::runtime_identity::proved_admin_token(
         &StateDir::new(&ctx.state_dir),
@@ -149,10 +149,23 @@ pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> 
 }
 
 /// One engine for both directions: `forward` is `Some` for `hal9ctl migrate`.
+/// In the cluster the whole run holds the migration Lease.
 pub async fn engine(
     ctx: &Ctx,
     a: &RollbackArgs,
     forward: Option<ForwardRun>,
+) -> anyhow::Result<RollbackReport> {
+    let held = crate::commands::migration_lock::hold(ctx, &a.cluster, &a.lock).await?;
+    let r = engine_held(ctx, a, forward, held.as_ref().map(|h| h.watch())).await;
+    crate::commands::migration_lock::release(held).await;
+    r
+}
+
+async fn engine_held(
+    ctx: &Ctx,
+    a: &RollbackArgs,
+    forward: Option<ForwardRun>,
+    lease: Option<crate::cluster::lease::LeaseWatch>,
 ) -> anyhow::Result<RollbackReport> {
     let jd = JournalDir::new(&ctx.state_dir);
     let cmd = if forward.is_some() {
@@ -165,7 +178,10 @@ pub async fn engine(
             .with_next("hal9ctl rollback --cluster --strategy immediate --revision")
             .into());
     }
-    let backend = backend(ctx, &a.cluster).await?;
+    let mut backend = backend(ctx, &a.cluster).await?;
+    if let Backend::Cluster(c) = &mut backend {
+        c.lease = lease;
+    }
     let _lock = match jd.lock() {
         Ok(l) => l,
         Err(LockError::Busy(p)) => {
@@ -192,6 +208,12 @@ pub async fn engine(
     };
     let mut journal = match existing {
         Some(mut j) if !j.status.is_finished() => {
+            // A run elsewhere (another machine, a detached Job) is asked to stop.
+            if a.abort
+                && let Some(r) = super::request::abort_running(&jd, &backend, &j).await?
+            {
+                return Ok(r);
+            }
             if a.abort {
                 j.status = RollbackStatus::Abandoned;
                 j.reason = Some(format!("abandoned by {} at {}", current_user(), now()));
@@ -200,8 +222,8 @@ pub async fn engine(
                 // Operators elsewhere read the ConfigMap's copy: it must say abandoned too,
                 // or every later rollback there is asked to resume this one.
                 backend.checkpoint(&j).await;
-                audit(
-                    ctx,
+                ctx.audit(
+                    "rollback-step",
                     &j.target,
                     &format!("abandoned {} {}", j.direction.command(), j.id),
                 );
@@ -252,6 +274,7 @@ pub async fn engine(
                     .into());
                 }
             }
+            super::request::clear(&backend, &j.id).await;
             j.status = RollbackStatus::Running;
             j
         }
@@ -372,7 +395,7 @@ pub async fn engine(
                 Direction::Back => ("roll the migration back", "hal9ctl rollback … --yes"),
                 Direction::Forward => ("move the migration forward", "hal9ctl migrate … --yes"),
             };
-            crate::output::prompt::confirm(
+            crate::output::prompt::confirm_or_refuse(
                 &format!(
                     "{verb} from {} ({:.2} % hierarchical) to {} in {} step(s)",
                     cur.phase,
@@ -409,7 +432,13 @@ async fn halt(
     j.reason = Some(journal_reason);
     jd.save(j)
         .map_err(|e| io_failure("cannot write the rollback journal", e))?;
-    audit(ctx, &j.target, &format!("{verb} {}: {reason}", j.id));
+    // A detached Job's state dir dies with its pod: the ConfigMap must say paused too.
+    b.checkpoint(j).await;
+    ctx.audit(
+        "rollback-step",
+        &j.target,
+        &format!("{verb} {}: {reason}", j.id),
+    );
     bar.finish_and_clear();
     Ok(RollbackReport {
         summary: format!("{verb}: {reason}"),
@@ -456,8 +485,8 @@ async fn execute(
                 j.status = RollbackStatus::Interrupted;
                 j.reason = Some(format!("step {} failed: {f}", i + 1));
                 save(j)?;
-                audit(
-                    ctx,
+                ctx.audit(
+                    "rollback-step",
                     &j.target,
                     &format!("failed: step {} of {}: {f}", i + 1, j.id),
                 );
@@ -495,8 +524,8 @@ async fn execute(
             bar.println(&note);
             notes.push(note);
         }
-        audit(
-            ctx,
+        ctx.audit(
+            "rollback-step",
             &j.target,
             &format!(
                 "ok: {} step {} → {} {:.2} %",
@@ -513,6 +542,9 @@ async fn execute(
             let waited = tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(j.interval_ms)) => true,
                 _ = wait_flag(&interrupted) => false,
+                r = super::request::arrives(b, &j.id) => {
+                    return super::request::honour(ctx, b, jd, j, r).await;
+                }
             };
             if !waited {
                 return interrupted_report(j, jd, b, "interrupted (Ctrl-C) after a completed step")
@@ -538,6 +570,9 @@ async fn execute(
                     let waited = tokio::select! {
                         _ = tokio::time::sleep(Duration::from_millis(j.interval_ms)) => true,
                         _ = wait_flag(&interrupted) => false,
+                        r = super::request::arrives(b, &j.id) => {
+                            return super::request::honour(ctx, b, jd, j, r).await;
+                        }
                     };
                     if !waited {
                         return interrupted_report(
@@ -641,8 +676,8 @@ async fn execute(
                             "{reason}; --on-failure rollback: back to the last good phase {good}"
                         ));
                         save(j)?;
-                        audit(
-                            ctx,
+                        ctx.audit(
+                            "rollback-step",
                             &j.target,
                             &format!("rolling {} back to {good}: {reason}", j.id),
                         );
@@ -684,8 +719,8 @@ async fn execute(
                         }
                         j.reason = Some(format!("{reason}; aborted to the target at once"));
                         save(j)?;
-                        audit(
-                            ctx,
+                        ctx.audit(
+                            "rollback-step",
                             &j.target,
                             &format!("aborting {} to immediate: {reason}", j.id),
                         );
@@ -693,12 +728,17 @@ async fn execute(
                 }
             }
         }
+        if j.next_step().is_some()
+            && let Some(r) = super::request::pending(b, &j.id).await
+        {
+            return super::request::honour(ctx, b, jd, j, r).await;
+        }
         if let Some(by) = jd.pause_requested()
             && j.next_step().is_some()
         {
             let _ = jd.clear_pause();
-            audit(
-                ctx,
+            ctx.audit(
+                "rollback-step",
                 &j.target,
                 &format!("paused {} at the request of {by}", j.id),
             );
@@ -806,7 +846,7 @@ async fn execute(
             let target = format!("deployment {}/{d}", c.target.namespace);
             match crate::cluster::undo::undo(&c.store.kube, d, wait).await {
                 Ok(how) => {
-                    audit(ctx, &target, &format!("ok: rollout undo {how}"));
+                    ctx.audit("rollback-step", &target, &format!("ok: rollout undo {how}"));
                     (
                         status,
                         format!("{summary}; deployment {d} rolled back: {how}"),
@@ -814,7 +854,11 @@ async fn execute(
                 }
                 // The migration state did go back: partly done, not a failure that hides it.
                 Err(f) => {
-                    audit(ctx, &target, &format!("failed: rollout undo: {f}"));
+                    ctx.audit(
+                        "rollback-step",
+                        &target,
+                        &format!("failed: rollout undo: {f}"),
+                    );
                     next = Some(f.next.clone().unwrap_or_else(|| {
                         format!(
                             "kubectl rollout undo deployment/{d} -n {}",
@@ -859,6 +903,7 @@ async fn interrupted_report(
     j.reason = Some(why.to_string());
     jd.save(j)
         .map_err(|e| io_failure("cannot write the rollback journal", e))?;
+    b.checkpoint(j).await;
     Ok(RollbackReport {
         summary: format!(
             "{why}: {} of {} steps applied; the state is consistent",
@@ -882,6 +927,7 @@ pub async fn status(
     let local = jd
         .load()
         .map_err(|e| io_failure("cannot read the rollback journal", e))?;
+    let mut lease_holder = None;
     let (migration, journal) = match backend(ctx, cluster).await {
         Ok(b) => {
             let remote = if local.is_none() {
@@ -889,11 +935,15 @@ pub async fn status(
             } else {
                 None
             };
+            if let Backend::Cluster(c) = &b {
+                lease_holder = crate::cluster::lease::holder_now(&c.store.kube).await;
+            }
             (b.get().await, local.or(remote))
         }
         Err(f) => (Err(f), local),
     };
-    let running = jd.lock().is_err();
+    // In the cluster a live Lease means the run goes on elsewhere: not a resume.
+    let running = jd.lock().is_err() || lease_holder.is_some();
     let (summary, next) = match &journal {
         None => ("no rollback or migration has run here".to_string(), None),
         Some(j) if j.status.is_finished() => (
@@ -902,11 +952,15 @@ pub async fn status(
         ),
         Some(j) if running => (
             format!(
-                "{} {} is running: {} of {} steps applied",
+                "{} {} is running: {} of {} steps applied{}",
                 j.direction.command(),
                 j.id,
                 j.applied(),
-                j.steps.len()
+                j.steps.len(),
+                lease_holder
+                    .as_ref()
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default()
             ),
             None,
         ),

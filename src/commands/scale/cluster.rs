@@ -14,7 +14,7 @@ use super::plan::{
 };
 use super::report::{Change, ScaleReport};
 use crate::cli::Ctx;
-use crate::cluster::client::is_conflict;
+use crate::cluster::conflict_retry::unless_stale;
 use crate::cluster::{Kube, Op, Target, api_error, facts};
 use crate::exit::{Exit, Failure};
 use crate::system::audit::current_user;
@@ -57,24 +57,8 @@ fn original_of(
     serde_json::from_str(raw).ok()
 }
 
-fn flags(t: &Target) -> String {
-    let ctx = t
-        .context
-        .as_ref()
-        .map(|c| format!(" --context {c}"))
-        .unwrap_or_default();
-    format!(
-        "--cluster -n {} --deployment {}{ctx}",
-        t.namespace, t.deployment
-    )
-}
-
 fn now() -> String {
     crate::system::clock::now_rfc3339()
-}
-
-fn audit(ctx: &Ctx, action: &str, target: &str, result: &str) {
-    crate::system::audit::record_or_warn(&ctx.state_dir, action, target, result);
 }
 
 /// What one pod of the Deployment requests.
@@ -172,19 +156,20 @@ async fn patch_hpa(
         if let Some(a) = &annotation {
             patch["metadata"]["annotations"] = json!({ ORIGINAL_ANNOTATION: a });
         }
-        match api
-            .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
-            .await
-        {
-            Ok(_) => return Ok((before, after)),
-            Err(e) if is_conflict(&e) && attempt < WRITE_ATTEMPTS => continue,
-            Err(e) => {
-                return Err(api_error(
+        let written = unless_stale(
+            api.patch(name, &PatchParams::default(), &Patch::Merge(&patch)),
+            attempt < WRITE_ATTEMPTS,
+            |e| {
+                api_error(
                     kube,
                     Op::named("patch", "horizontalpodautoscalers", name),
                     e,
-                ));
-            }
+                )
+            },
+        )
+        .await?;
+        if written.is_some() {
+            return Ok((before, after));
         }
     }
     Err(Failure::critical(format!(
@@ -213,32 +198,29 @@ async fn scale_deployment(
         let mut rv = d.metadata.resource_version.clone();
         if let Some(a) = &annotation {
             let patch = json!({"metadata": {"resourceVersion": rv, "annotations": { ORIGINAL_ANNOTATION: a }}});
-            match api
-                .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
-                .await
-            {
-                Ok(d2) => rv = d2.metadata.resource_version,
-                Err(e) if is_conflict(&e) && attempt < WRITE_ATTEMPTS => continue,
-                Err(e) => return Err(api_error(kube, Op::named("patch", "deployments", name), e)),
-            }
+            let Some(d2) = unless_stale(
+                api.patch(name, &PatchParams::default(), &Patch::Merge(&patch)),
+                attempt < WRITE_ATTEMPTS,
+                |e| api_error(kube, Op::named("patch", "deployments", name), e),
+            )
+            .await?
+            else {
+                continue;
+            };
+            rv = d2.metadata.resource_version;
         }
         if target == before {
             return Ok((before, target));
         }
         let patch = json!({"metadata": {"resourceVersion": rv}, "spec": {"replicas": target}});
-        match api
-            .patch_scale(name, &PatchParams::default(), &Patch::Merge(&patch))
-            .await
-        {
-            Ok(_) => return Ok((before, target)),
-            Err(e) if is_conflict(&e) && attempt < WRITE_ATTEMPTS => continue,
-            Err(e) => {
-                return Err(api_error(
-                    kube,
-                    Op::named("patch", "deployments/scale", name),
-                    e,
-                ));
-            }
+        let written = unless_stale(
+            api.patch_scale(name, &PatchParams::default(), &Patch::Merge(&patch)),
+            attempt < WRITE_ATTEMPTS,
+            |e| api_error(kube, Op::named("patch", "deployments/scale", name), e),
+        )
+        .await?;
+        if written.is_some() {
+            return Ok((before, target));
         }
     }
     Err(Failure::critical(format!(
@@ -421,24 +403,8 @@ async fn settle(
             // The write is done; failing to explain the shortfall must not hide it.
             match facts::gather(kube, name).await {
                 Ok(f) => {
-                    let checks = crate::commands::health::cluster::plan(
-                        &f,
-                        &Target {
-                            context: None,
-                            namespace: kube.namespace.clone(),
-                            deployment: name.to_string(),
-                        },
-                        k8s_openapi::jiff::Timestamp::now().as_second(),
-                    );
-                    why.extend(
-                        checks
-                            .into_iter()
-                            .filter(|c| {
-                                c.status != crate::output::Mark::Ok
-                                    && (c.name == "scheduling" || c.name == "containers")
-                            })
-                            .map(|c| c.detail),
-                    );
+                    why.extend(crate::cluster::pod_state::containers_detail(&f.pods));
+                    why.extend(crate::cluster::pod_state::scheduling_detail(&f));
                 }
                 Err(e) => why.push(format!("why pods are not ready is unknown: {e}")),
             }
@@ -471,7 +437,7 @@ pub async fn emergency(
         warnings.push(w);
     }
     let target_s = format!("deployment {}/{name}", t.namespace);
-    let undo = format!("hal9ctl scale --restore {}", flags(t));
+    let undo = format!("hal9ctl scale --restore {}", t.flags());
     let mut changes = vec![Change::new("replicas", current, p.target)];
     if let (Some(h), Some(b)) = (&hpa, p.hpa) {
         let before = bounds(h);
@@ -511,22 +477,16 @@ pub async fn emergency(
     let mut done: Vec<Change> = Vec::new();
     if let Some(h) = &hpa {
         let hname = h.metadata.name.clone().unwrap_or_default();
-        // Keep the first record: a second emergency must not overwrite the true originals.
-        let ann = match original_of(&h.metadata) {
-            Some(_) => None,
-            None => {
-                let b = bounds(h);
-                let o = Original {
-                    by: current_user(),
-                    at: now(),
-                    replicas: None,
-                    min_replicas: Some(b.min),
-                    max_replicas: Some(b.max),
-                    ready: None,
-                };
-                Some(Some(serde_json::to_string(&o).unwrap_or_default()))
-            }
-        };
+        let b = bounds(h);
+        let ann = plan::first_record(original_of(&h.metadata).as_ref(), || Original {
+            by: current_user(),
+            at: now(),
+            replicas: None,
+            min_replicas: Some(b.min),
+            max_replicas: Some(b.max),
+            ready: None,
+        })
+        .map(|o| Some(serde_json::to_string(&o).unwrap_or_default()));
         let r = patch_hpa(
             kube,
             &hname,
@@ -537,8 +497,7 @@ pub async fn emergency(
             ann,
         )
         .await;
-        audit(
-            ctx,
+        ctx.audit(
             "scale-hpa",
             &format!("hpa {}/{hname}", t.namespace),
             &r.as_ref()
@@ -548,23 +507,17 @@ pub async fn emergency(
         let (before, after) = r?;
         done.extend(hpa_changes(&hname, before, after));
     }
-    let ann = match original_of(&d.metadata) {
-        Some(_) => None,
-        None => {
-            let o = Original {
-                by: current_user(),
-                at: now(),
-                replicas: Some(current),
-                min_replicas: None,
-                max_replicas: None,
-                ready: Some(ready_before),
-            };
-            Some(Some(serde_json::to_string(&o).unwrap_or_default()))
-        }
-    };
+    let ann = plan::first_record(original_of(&d.metadata).as_ref(), || Original {
+        by: current_user(),
+        at: now(),
+        replicas: Some(current),
+        min_replicas: None,
+        max_replicas: None,
+        ready: Some(ready_before),
+    })
+    .map(|o| Some(serde_json::to_string(&o).unwrap_or_default()));
     let r = scale_deployment(kube, name, ann, |fresh| fresh.max(target_n)).await;
-    audit(
-        ctx,
+    ctx.audit(
         "scale",
         &target_s,
         &r.as_ref()
@@ -675,13 +628,9 @@ pub async fn restore(
         });
     }
     let mut changes = Vec::new();
-    let restored_bounds = h_orig.as_ref().map(|(h, o)| {
-        let b = bounds(h);
-        HpaBounds {
-            min: o.min_replicas.unwrap_or(b.min),
-            max: o.max_replicas.unwrap_or(b.max),
-        }
-    });
+    let restored_bounds = h_orig
+        .as_ref()
+        .map(|(h, o)| plan::restored_bounds(bounds(h), o));
     if let (Some((h, _)), Some(rb)) = (&h_orig, restored_bounds) {
         let b = bounds(h);
         let hname = h.metadata.name.as_deref().unwrap_or("?");
@@ -697,13 +646,7 @@ pub async fn restore(
         ));
     }
     let current = replicas(&d);
-    let back_to = d_orig
-        .as_ref()
-        .and_then(|o| o.replicas)
-        .map(|r| match restored_bounds {
-            Some(b) => r.clamp(b.min, b.max.max(b.min)),
-            None => r,
-        });
+    let back_to = plan::restore_replicas(d_orig.as_ref(), restored_bounds);
     if let Some(r) = back_to {
         changes.push(Change::new("replicas", current, r));
     }
@@ -719,17 +662,16 @@ pub async fn restore(
             status: Exit::Ok,
         });
     }
-    crate::output::prompt::confirm(
+    crate::output::prompt::confirm_or_refuse(
         &format!("restore {target_s} to its pre-emergency size (this removes capacity)"),
         ctx.global.yes,
-        &format!("hal9ctl scale --restore {} --yes", flags(t)),
+        &format!("hal9ctl scale --restore {} --yes", t.flags()),
     )?;
     let mut done: Vec<Change> = Vec::new();
     if let (Some((h, _)), Some(rb)) = (&h_orig, restored_bounds) {
         let hname = h.metadata.name.clone().unwrap_or_default();
         let r = patch_hpa(kube, &hname, |_| rb, Some(None)).await;
-        audit(
-            ctx,
+        ctx.audit(
             "restore-hpa",
             &format!("hpa {}/{hname}", t.namespace),
             &r.as_ref()
@@ -742,8 +684,7 @@ pub async fn restore(
     let target_n = back_to.unwrap_or(current);
     let ann = d_orig.as_ref().map(|_| None);
     let r = scale_deployment(kube, name, ann, |_| target_n).await;
-    audit(
-        ctx,
+    ctx.audit(
         "restore",
         &target_s,
         &r.as_ref()
@@ -754,7 +695,7 @@ pub async fn restore(
         Ok(v) => v,
         Err(f) => {
             // The Deployment still carries its record, so running restore again finishes it.
-            let finish = format!("hal9ctl scale --restore {} --yes", flags(t));
+            let finish = format!("hal9ctl scale --restore {} --yes", t.flags());
             return partly(target_s, "restore", done, f, None).map(|mut rep| {
                 rep.warnings.push(format!(
                     "once the failed step is allowed, finish with: {finish}"
@@ -855,34 +796,21 @@ pub async fn set_replicas(
     let target_s = format!("deployment {}/{name}", t.namespace);
     let mut warnings = Vec::new();
     if let Some(h) = facts::hpa_for(kube, name).await? {
-        let b = bounds(&h);
         let hname = h.metadata.name.as_deref().unwrap_or("?");
-        if !force {
-            audit(
-                ctx,
-                "scale",
-                &target_s,
-                &format!("refused: HPA {hname} manages the replica count"),
-            );
-            return Err(Failure::critical(format!(
-                "refused: HPA {hname} manages {target_s} (min {}, max {}); it would undo a plain scale to {n}",
-                b.min, b.max
-            ))
-            .with_next(format!("hal9ctl scale --emergency --replicas {n} {}   # raises the HPA floor too; or add --force", flags(t))));
+        match plan::hpa_scale_verdict(n, hname, bounds(&h), force, &target_s) {
+            plan::HpaScaleVerdict::Refused { why, next_flags } => {
+                ctx.audit(
+                    "scale",
+                    &target_s,
+                    &format!("refused: HPA {hname} manages the replica count"),
+                );
+                return Err(Failure::critical(why).with_next(format!(
+                    "hal9ctl scale {next_flags} {}   # raises the HPA floor too; or add --force",
+                    t.flags()
+                )));
+            }
+            plan::HpaScaleVerdict::Warned(w) => warnings.push(w),
         }
-        warnings.push(if n < b.min || n > b.max {
-            format!(
-                "HPA {hname} (min {}, max {}) manages the replica count and will set {n} back to {} at its next sync",
-                b.min,
-                b.max,
-                n.clamp(b.min, b.max.max(b.min))
-            )
-        } else {
-            format!(
-                "HPA {hname} (min {}, max {}) manages the replica count and may change {n} at its next sync",
-                b.min, b.max
-            )
-        });
     }
     let current = replicas(&d);
     let mut changes = vec![Change::new("replicas", current, n)];
@@ -898,16 +826,15 @@ pub async fn set_replicas(
             status: Exit::Ok,
         });
     }
-    if n < current {
-        crate::output::prompt::confirm(
+    if plan::scale_needs_confirmation(current, n) {
+        crate::output::prompt::confirm_or_refuse(
             &format!("scale {target_s} down from {current} to {n}"),
             ctx.global.yes,
-            &format!("hal9ctl scale --replicas {n} {} --yes", flags(t)),
+            &format!("hal9ctl scale --replicas {n} {} --yes", t.flags()),
         )?;
     }
     let r = scale_deployment(kube, name, None, |_| n).await;
-    audit(
-        ctx,
+    ctx.audit(
         "scale",
         &target_s,
         &r.as_ref()
@@ -957,7 +884,7 @@ pub async fn set_replicas(
         dry_run: false,
         changes,
         warnings,
-        undo: Some(format!("hal9ctl scale --replicas {current} {}", flags(t))),
+        undo: Some(format!("hal9ctl scale --replicas {current} {}", t.flags())),
         summary,
         status,
     })

@@ -40,19 +40,8 @@ impl LocalScaleSettings {
 }
 
 fn client_failure(ctx: &Ctx, e: ClientError) -> Failure {
-    match e {
-        ClientError::Connect { .. } | ClientError::Timeout { .. } => {
-            Failure::critical(format!("the runtime at {} is not answering: {e}", ctx.url))
-                .with_next("hal9ctl health")
-        }
-        ClientError::Status { status: 401, .. } => Failure::critical(format!(
-            "the runtime at {} rejected the admin token in {}",
-            ctx.url,
-            StateDir::new(&ctx.state_dir).admin_token_file().display()
-        ))
-        .with_next("pass the --state-dir of the running runtime"),
-        other => Failure::critical(other.to_string()).with_next("hal9ctl health"),
-    }
+    let token_file = StateDir::new(&ctx.state_dir).admin_token_file();
+    e.into_admin_failure(&ctx.url, Some(&token_file), "hal9ctl health")
 }
 
 fn proved_runtime(ctx: &Ctx) -> Result<(), Failure> {
@@ -64,12 +53,7 @@ fn token(ctx: &Ctx) -> Result<String, Failure> {
 }
 
 fn audit(ctx: &Ctx, action: &str, result: &str) {
-    crate::system::audit::record_or_warn(
-        &ctx.state_dir,
-        action,
-        &format!("runtime {}", ctx.url),
-        result,
-    );
+    ctx.audit(action, &format!("runtime {}", ctx.url), result);
 }
 
 fn limit_changes(from: Limits, to: Limits) -> Vec<Change> {

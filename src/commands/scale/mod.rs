@@ -8,7 +8,7 @@ pub mod report;
 use crate::cli::Ctx;
 use crate::cli::args::ScaleArgs;
 use crate::cluster::connect;
-use crate::commands::health::target;
+use crate::commands::migration_lock::under;
 use crate::exit::Failure;
 pub use report::ScaleReport;
 
@@ -34,12 +34,19 @@ pub async fn run(ctx: &Ctx, a: &ScaleArgs) -> anyhow::Result<ScaleReport> {
             .await?
         });
     }
-    let t = target(ctx, &a.cluster);
+    let t = a.cluster.target(&ctx.config().cluster);
     let kube = connect(&t).await?;
+    // Two operators scaling the same Deployment race as two rollbacks do.
     Ok(if a.restore {
-        cluster::restore(ctx, &kube, &t, a.wait).await?
+        under(ctx, &a.cluster, &a.lock, async {
+            Ok(cluster::restore(ctx, &kube, &t, a.wait).await?)
+        })
+        .await?
     } else if a.emergency {
-        cluster::emergency(ctx, &kube, &t, a.replicas, a.wait).await?
+        under(ctx, &a.cluster, &a.lock, async {
+            Ok(cluster::emergency(ctx, &kube, &t, a.replicas, a.wait).await?)
+        })
+        .await?
     } else {
         let n = a
             .replicas

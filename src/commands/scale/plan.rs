@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::cluster::quantity::{Resources, parse_quantity, pods_that_fit};
 use crate::runtime::api::Limits;
 
 /// The annotation that records what an emergency scale changed, on both the
@@ -108,59 +109,170 @@ pub fn ready_floor(target: i32, before: i32, ready_before: i32) -> i32 {
     ready_before.saturating_add(added).min(target).max(0)
 }
 
-/// Sum of a quantity given as Kubernetes strings ("500m", "2", "1Gi"),
-/// in milli-units for CPU and bytes for memory.
-pub fn parse_quantity(q: &str, cpu: bool) -> Option<f64> {
-    let q = q.trim();
-    let split = q
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(q.len());
-    let (num, suffix) = q.split_at(split);
-    let n: f64 = num.parse().ok()?;
-    let mult = match suffix {
-        "" => {
-            if cpu {
-                1000.0
-            } else {
-                1.0
-            }
-        }
-        "m" => {
-            if cpu {
-                1.0
-            } else {
-                0.001
-            }
-        }
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "Ki" => 1024.0,
-        "Mi" => 1024.0 * 1024.0,
-        "Gi" => 1024.0 * 1024.0 * 1024.0,
-        "Ti" => 1024.0f64.powi(4),
-        _ => return None,
-    };
-    Some(n * mult)
+/// The HPA bounds a restore writes back: the recorded originals, and the
+/// bounds it has now for what was not recorded.
+pub fn restored_bounds(now: HpaBounds, original: &Original) -> HpaBounds {
+    HpaBounds {
+        min: original.min_replicas.unwrap_or(now.min),
+        max: original.max_replicas.unwrap_or(now.max),
+    }
 }
 
-/// Resources one pod requests and the cluster can allocate (milli-CPU, bytes).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct Resources {
-    pub cpu_milli: f64,
-    pub memory_bytes: f64,
+/// The replica count a restore goes back to: the recorded one, kept within
+/// the restored HPA bounds (the HPA would move it there at its next sync).
+/// `None` when the Deployment carries no recorded count.
+pub fn restore_replicas(original: Option<&Original>, hpa: Option<HpaBounds>) -> Option<i32> {
+    let r = original?.replicas?;
+    Some(match hpa {
+        Some(b) => r.clamp(b.min, b.max.max(b.min)),
+        None => r,
+    })
 }
 
-/// How many pods of `per_pod` fit into `allocatable` (`None` if the pod requests nothing).
-pub fn pods_that_fit(per_pod: Resources, allocatable: Resources) -> Option<i64> {
-    let by_cpu = (per_pod.cpu_milli > 0.0)
-        .then(|| (allocatable.cpu_milli / per_pod.cpu_milli).floor() as i64);
-    let by_mem = (per_pod.memory_bytes > 0.0)
-        .then(|| (allocatable.memory_bytes / per_pod.memory_bytes).floor() as i64);
-    match (by_cpu, by_mem) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
+/// The annotation an emergency writes: `fresh`, unless a record is already
+/// there. A second emergency must not overwrite the true originals with
+/// the emergency's own values. `None` leaves the annotation as it is.
+pub fn first_record(
+    existing: Option<&Original>,
+    fresh: impl FnOnce() -> Original,
+) -> Option<Original> {
+    match existing {
+        Some(_) => None,
+        None => Some(fresh()),
+    }
+}
+
+/// A plain `scale --replicas N` where an HPA manages the count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HpaScaleVerdict {
+    /// Without `--force`: the HPA would undo it; the emergency path raises its floor.
+    Refused { why: String, next_flags: String },
+    /// With `--force`: go ahead, warned that the HPA may or will move it.
+    Warned(String),
+}
+
+/// Pure: what a plain scale to `n` does about the HPA `hpa` (named `hname`).
+pub fn hpa_scale_verdict(
+    n: i32,
+    hname: &str,
+    b: HpaBounds,
+    force: bool,
+    target: &str,
+) -> HpaScaleVerdict {
+    if !force {
+        return HpaScaleVerdict::Refused {
+            why: format!(
+                "refused: HPA {hname} manages {target} (min {}, max {}); it would undo a plain scale to {n}",
+                b.min, b.max
+            ),
+            next_flags: format!("--emergency --replicas {n}"),
+        };
+    }
+    HpaScaleVerdict::Warned(if n < b.min || n > b.max {
+        format!(
+            "HPA {hname} (min {}, max {}) manages the replica count and will set {n} back to {} at its next sync",
+            b.min,
+            b.max,
+            n.clamp(b.min, b.max.max(b.min))
+        )
+    } else {
+        format!(
+            "HPA {hname} (min {}, max {}) manages the replica count and may change {n} at its next sync",
+            b.min, b.max
+        )
+    })
+}
+
+/// A plain scale that removes pods asks first (a terminal prompt or `--yes`);
+/// one that adds or keeps them does not.
+pub fn scale_needs_confirmation(current: i32, n: i32) -> bool {
+    n < current
+}
+
+#[cfg(test)]
+mod cluster_policy_tests {
+    use super::*;
+
+    fn original(replicas: Option<i32>, min: Option<i32>, max: Option<i32>) -> Original {
+        Original {
+            by: "op".into(),
+            at: "2026-01-01T00:00:00Z".into(),
+            replicas,
+            min_replicas: min,
+            max_replicas: max,
+            ready: None,
+        }
+    }
+
+    #[test]
+    fn a_restore_goes_back_to_the_recorded_count_within_the_restored_hpa_bounds() {
+        let o = original(Some(10), None, None);
+        assert_eq!(restore_replicas(Some(&o), None), Some(10));
+        let b = HpaBounds { min: 2, max: 5 };
+        assert_eq!(restore_replicas(Some(&o), Some(b)), Some(5));
+        let low = original(Some(1), None, None);
+        assert_eq!(restore_replicas(Some(&low), Some(b)), Some(2));
+        // A max below the min (a hand-edited HPA) must not make clamp panic.
+        let odd = HpaBounds { min: 4, max: 3 };
+        assert_eq!(restore_replicas(Some(&o), Some(odd)), Some(4));
+        assert_eq!(
+            restore_replicas(Some(&original(None, None, None)), Some(b)),
+            None
+        );
+        assert_eq!(restore_replicas(None, None), None);
+    }
+
+    #[test]
+    fn restored_bounds_keep_what_was_not_recorded() {
+        let now = HpaBounds { min: 12, max: 20 };
+        assert_eq!(
+            restored_bounds(now, &original(None, Some(2), None)),
+            HpaBounds { min: 2, max: 20 }
+        );
+        assert_eq!(
+            restored_bounds(now, &original(None, Some(2), Some(6))),
+            HpaBounds { min: 2, max: 6 }
+        );
+    }
+
+    #[test]
+    fn a_second_emergency_keeps_the_first_record() {
+        let first = original(Some(3), None, None);
+        let second = original(Some(6), None, None);
+        assert_eq!(first_record(Some(&first), || second.clone()), None);
+        assert_eq!(first_record(None, || second.clone()), Some(second));
+    }
+
+    #[test]
+    fn a_plain_scale_under_an_hpa_is_refused_unless_forced() {
+        let b = HpaBounds { min: 2, max: 5 };
+        match hpa_scale_verdict(8, "web", b, false, "deployment hal9/hal9-server") {
+            HpaScaleVerdict::Refused { why, next_flags } => {
+                assert!(
+                    why.contains("HPA web manages deployment hal9/hal9-server (min 2, max 5)"),
+                    "{why}"
+                );
+                assert_eq!(next_flags, "--emergency --replicas 8");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            hpa_scale_verdict(8, "web", b, true, "d"),
+            HpaScaleVerdict::Warned(
+                "HPA web (min 2, max 5) manages the replica count and will set 8 back to 5 at its next sync".into()
+            )
+        );
+        let HpaScaleVerdict::Warned(w) = hpa_scale_verdict(3, "web", b, true, "d") else {
+            panic!("forced is never refused")
+        };
+        assert!(w.ends_with("may change 3 at its next sync"), "{w}");
+    }
+
+    #[test]
+    fn only_a_scale_down_asks() {
+        assert!(scale_needs_confirmation(5, 3));
+        assert!(!scale_needs_confirmation(5, 5));
+        assert!(!scale_needs_confirmation(5, 8));
     }
 }
 
@@ -320,23 +432,5 @@ mod tests {
         assert_eq!(ready_floor(8, 3, 3), 8);
         assert_eq!(ready_floor(8, 3, 2), 7);
         assert_eq!(ready_floor(0, 3, 3), 0);
-    }
-
-    #[test]
-    fn quantities_and_fit() {
-        assert_eq!(parse_quantity("500m", true), Some(500.0));
-        assert_eq!(parse_quantity("2", true), Some(2000.0));
-        assert_eq!(parse_quantity("1Gi", false), Some(1073741824.0));
-        assert_eq!(parse_quantity("bogus", false), None);
-        let pod = Resources {
-            cpu_milli: 1000.0,
-            memory_bytes: 2.0 * 1073741824.0,
-        };
-        let node = Resources {
-            cpu_milli: 4000.0,
-            memory_bytes: 8.0 * 1073741824.0,
-        };
-        assert_eq!(pods_that_fit(pod, node), Some(4));
-        assert_eq!(pods_that_fit(Resources::default(), node), None);
     }
 }

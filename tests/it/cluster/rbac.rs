@@ -16,7 +16,7 @@ use crate::common::*;
 /// The Role and RoleBinding (the namespaced half) of the shipped file, for
 /// user hal9-limited in `ns`. The cluster-wide half is left out so other
 /// tests still see hal9-limited without node access.
-fn operator_role_for(ns: &str) -> String {
+pub(super) fn operator_role_for(ns: &str) -> String {
     let text = std::fs::read_to_string(repo_root().join("deploy/kubernetes/60-operator-rbac.yaml"))
         .unwrap();
     let docs: Vec<&str> = text.split("\n---\n").collect();
@@ -30,7 +30,7 @@ fn operator_role_for(ns: &str) -> String {
 }
 
 #[test]
-fn the_shipped_operator_role_lets_health_and_rollback_read_the_pods_through_the_proxy() {
+fn the_shipped_operator_role_lets_health_rollback_and_status_read_the_pods_through_the_proxy() {
     let kc = cluster_or_skip!();
     rt().block_on(async {
         let c = TestCluster::new(kc.clone(), "hal9-rbac").await;
@@ -90,9 +90,32 @@ fn the_shipped_operator_role_lets_health_and_rollback_read_the_pods_through_the_
                 .args(["--cluster", "--context", "hal9-limited", "-n", &c.ns]);
             run(cmd.stdin(std::process::Stdio::null()))
         };
-        let o = as_operator(&["health"]);
+        // health reads each pod's inside through pods/proxy and the
+        // migration ConfigMap: neither may be refused.
+        let o = as_operator(&["health", "-o", "json"]);
         let all = format!("{}{}", stdout(&o), stderr(&o));
         assert!(!all.contains("forbidden"), "{all}");
+        assert!(!all.contains(" 403 "), "pods/proxy get is granted: {all}");
+        let v = json(&o);
+        let agree = v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "migration agreement")
+            .unwrap_or_else(|| panic!("{v:#}"));
+        // The ConfigMap was read; only the stand-in pod (no runtime) could not be.
+        let detail = agree["detail"].as_str().unwrap();
+        assert!(!detail.contains("ConfigMap could not be read"), "{agree}");
+        assert!(
+            detail.starts_with("0 of 1 pod(s) agree; not judged: "),
+            "{agree}"
+        );
+
+        let o = as_operator(&["rollback", "status", "-o", "json"]);
+        let all = format!("{}{}", stdout(&o), stderr(&o));
+        assert!(!all.contains("forbidden"), "{all}");
+        assert!(!all.contains(" 403 "), "{all}");
+        assert_eq!(json(&o)["pods"]["total"], 1, "{all}");
 
         let o = as_operator(&["rollback", "--strategy", "immediate", "--yes", "-o", "json"]);
         let all = format!("{}{}", stdout(&o), stderr(&o));
