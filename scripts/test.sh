@@ -44,3 +44,6 @@ export HAL9_TEST_DOCKER_HOST="unix://$engine/docker.sock"
 export HAL9_TEST_DOCKER_IMAGE=hal9-test/busybox:local
 
 cargo test --all-targets --locked
+# The install test: the .deb of the debug binary built above, dpkg -i'd in a
+# private mount namespace (scripts/package-test.sh says why and how).
+scripts/package-test.sh

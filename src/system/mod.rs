@@ -21,4 +21,5 @@ pub mod serve_detached;
 pub mod signals;
 pub mod sock_diag;
 pub mod sockets;
+pub mod systemctl;
 pub mod systemd;

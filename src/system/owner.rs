@@ -55,7 +55,11 @@ pub enum Owner {
     },
     /// A process in a systemd service's cgroup: with Restart= a signal is
     /// undone, and without it the unit is left failed; `systemctl stop` is the way.
-    Systemd { unit: super::systemd::Unit },
+    Systemd {
+        unit: super::systemd::Unit,
+        /// Whether systemctl can reach the systemd running it; filled by [`resolve`].
+        manager: super::systemctl::Manager,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -184,7 +188,10 @@ pub fn classify(f: &Facts) -> Option<Owner> {
         if super::systemd::unit_of_cgroup(&f.own_cgroup).as_ref() == Some(&unit) {
             return None;
         }
-        return Some(Owner::Systemd { unit });
+        return Some(Owner::Systemd {
+            unit,
+            manager: super::systemctl::Manager::Unasked,
+        });
     };
     Some(Owner::Pm2 {
         daemon_pid: daemon.pid,
@@ -205,6 +212,9 @@ pub enum Verdict {
         name: String,
         socket: String,
     },
+    /// `systemctl stop UNIT`: the unit's manager stops it, and `Restart=` does
+    /// not undo a stop.
+    StopUnit { unit: super::systemd::Unit },
     /// hal9ctl cannot stop it safely; `next` is the owner's own command.
     Refuse { why: String, next: String },
 }
@@ -322,10 +332,21 @@ pub fn verdict(owner: &Owner, port: u16) -> Verdict {
                 },
             }
         }
-        Owner::Systemd { unit } => Verdict::Refuse {
+        Owner::Systemd {
+            unit,
+            manager: super::systemctl::Manager::Reachable { .. },
+        } => Verdict::StopUnit { unit: unit.clone() },
+        Owner::Systemd { unit, manager } => Verdict::Refuse {
             why: format!(
-                "it runs in systemd unit {}; a signal would be undone by its Restart= or leave the unit failed",
-                unit.name
+                "it runs in systemd unit {}; a signal would be undone by its Restart= or leave the unit failed{}",
+                unit.name,
+                match manager {
+                    super::systemctl::Manager::Unreachable { why } => format!(
+                        ", and `{}` cannot be run here: systemctl cannot reach systemd ({why})",
+                        super::systemctl::command_line(&unit.systemctl("stop"))
+                    ),
+                    _ => String::new(),
+                }
             ),
             next: unit
                 .systemctl("stop")
@@ -360,7 +381,7 @@ impl Owner {
                 "pm2: app {} (daemon pid {daemon_pid})",
                 app.as_deref().or(pm_id.as_deref()).unwrap_or("?")
             ),
-            Owner::Systemd { unit } => format!("systemd: {}", unit.name),
+            Owner::Systemd { unit, .. } => format!("systemd: {}", unit.name),
         }
     }
 }
@@ -371,6 +392,10 @@ impl Owner {
 /// matched by the addresses its sockets are really bound to (`bound`), never
 /// by its argv, which any process can write.
 pub fn resolve(owner: &mut Owner, port: u16, bound: &[IpAddr]) {
+    if let Owner::Systemd { unit, manager } = owner {
+        *manager = super::systemctl::Manager::ask(unit);
+        return;
+    }
     let Owner::Docker {
         cgroup_id,
         proxy: _,
@@ -959,6 +984,33 @@ mod tests {
             Verdict::Refuse { why, next } => {
                 assert_eq!(next, "systemctl stop hal9.service");
                 assert!(why.contains("Restart="), "{why}");
+            }
+            v => panic!("{v:?}"),
+        }
+        let with = |manager| Owner::Systemd {
+            unit: crate::system::systemd::Unit {
+                name: "hal9.service".into(),
+                user: None,
+            },
+            manager,
+        };
+        use crate::system::systemctl::{Manager, UnitProps};
+        assert!(matches!(
+            verdict(&with(Manager::Reachable { state: UnitProps::default() }), 8080),
+            Verdict::StopUnit { unit } if unit.name == "hal9.service"
+        ));
+        match verdict(
+            &with(Manager::Unreachable {
+                why: "Host is down".into(),
+            }),
+            8080,
+        ) {
+            Verdict::Refuse { why, next } => {
+                assert_eq!(next, "systemctl stop hal9.service");
+                assert!(
+                    why.contains("systemctl cannot reach systemd (Host is down)"),
+                    "{why}"
+                );
             }
             v => panic!("{v:?}"),
         }

@@ -163,3 +163,232 @@ fn the_unit_waits_for_ready_and_outlasts_the_drain() {
         "TimeoutStopSec {stop:?} must exceed drain_timeout {drain:?} plus the hand-off window"
     );
 }
+
+/// A cgroup the test made whose path names a systemd service, as systemd
+/// names the cgroup of every unit it starts: what /proc/PID/cgroup shows for
+/// a process of `unit`. In systemd's own hierarchy where there is one (v1
+/// `name=systemd`, which unit detection reads first), else the unified one.
+/// Under a parent of its own per test; removed deepest first once empty.
+struct ServiceCgroup {
+    created: Vec<std::path::PathBuf>,
+    leaf: std::path::PathBuf,
+    unit: String,
+}
+
+impl ServiceCgroup {
+    fn make(tag: &str) -> ServiceCgroup {
+        let root = ["/sys/fs/cgroup/systemd", "/sys/fs/cgroup"]
+            .into_iter()
+            .map(std::path::Path::new)
+            .find(|p| p.join("cgroup.procs").exists())
+            .expect("a writable cgroup hierarchy (run the tests as root)");
+        let id = format!("hal9-it-{tag}-{}", std::process::id());
+        let unit = format!("{id}.service");
+        let mut at = root.to_path_buf();
+        let mut created = Vec::new();
+        for seg in [id.as_str(), "system.slice", unit.as_str()] {
+            at.push(seg);
+            std::fs::create_dir(&at).expect("make the service cgroup (run the tests as root)");
+            created.push(at.clone());
+        }
+        ServiceCgroup {
+            created,
+            leaf: at,
+            unit,
+        }
+    }
+
+    fn enter(&self, pid: u32) {
+        std::fs::write(self.leaf.join("cgroup.procs"), pid.to_string())
+            .expect("move into the service cgroup");
+        let seen = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+        assert!(seen.contains(&self.unit), "{seen}");
+    }
+}
+
+impl Drop for ServiceCgroup {
+    fn drop(&mut self) {
+        for dir in self.created.iter().rev() {
+            for _ in 0..100 {
+                if std::fs::remove_dir(dir).is_ok() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+/// These tests model the machines hal9ctl's CI runs on: systemd is not PID 1,
+/// so systemctl cannot reach a manager, and what hal9ctl does then is the point.
+fn assert_no_systemd() {
+    assert!(
+        !std::path::Path::new("/run/systemd/system").exists(),
+        "systemd runs this machine: these tests model one where systemctl cannot reach it"
+    );
+}
+
+#[test]
+fn health_names_the_unit_the_runtime_runs_in_and_says_its_state_is_unknown() {
+    assert_no_systemd();
+    let cg = ServiceCgroup::make("health");
+    let s = crate::common::Server::start(None);
+    let health = |extra: &[&str]| {
+        crate::common::run(
+            hal9ctl(s.dir.path())
+                .args(["--url", &s.url])
+                .args(extra)
+                .arg("health"),
+        )
+    };
+    // Outside a unit, there is none to name.
+    let before = crate::common::json(&health(&["-o", "json"]));
+    assert!(before["facts"]["systemd_unit"].is_null(), "{before:#}");
+
+    cg.enter(s.pid());
+    let v = crate::common::json(&health(&["-o", "json"]));
+    let u = &v["facts"]["systemd_unit"];
+    assert_eq!(u["unit"]["name"], cg.unit.as_str(), "{v:#}");
+    assert!(u["state"].is_null(), "{v:#}");
+    let summary = u["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with("unknown (systemd not reachable: "),
+        "{summary}"
+    );
+    let checks = v["checks"].as_array().unwrap();
+    let process = checks
+        .iter()
+        .find(|c| c["name"] == "runtime process")
+        .unwrap();
+    assert_eq!(process["status"], "ok", "{v:#}");
+    let detail = process["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&format!(
+            "systemd unit {}: unknown (systemd not reachable",
+            cg.unit
+        )),
+        "{detail}"
+    );
+    // A state nobody could read is no finding: nothing warns about the unit.
+    assert!(checks.iter().all(|c| c["name"] != "systemd unit"), "{v:#}");
+    let text = crate::common::stdout(&health(&[]));
+    assert!(
+        text.contains(&cg.unit) && text.contains("systemd not reachable"),
+        "{text}"
+    );
+}
+
+#[test]
+fn restart_of_a_runtime_in_a_unit_refuses_without_systemd_and_signals_nothing() {
+    assert_no_systemd();
+    let cg = ServiceCgroup::make("restart");
+    let s = crate::common::Server::start(None);
+    cg.enter(s.pid());
+    for dry_run in [true, false] {
+        let mut c = hal9ctl(s.dir.path());
+        if dry_run {
+            c.arg("--dry-run");
+        }
+        let o = crate::common::run(c.args(["--yes", "restart"]));
+        let err = crate::common::stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "dry run {dry_run}: {err}");
+        assert!(
+            err.contains(&format!("pid {} runs in systemd unit {}", s.pid(), cg.unit))
+                && err.contains("cannot reach systemd"),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!("systemctl restart {}", cg.unit)),
+            "{err}"
+        );
+        // Still the same process, still serving: nothing was signalled.
+        let h = s.get("/health");
+        assert_eq!(h.status, 200, "{}", h.body);
+        let body: serde_json::Value = serde_json::from_str(&h.body).unwrap();
+        assert_eq!(body["pid"], s.pid());
+    }
+    let audit = std::fs::read_to_string(s.dir.path().join("audit.jsonl")).unwrap_or_default();
+    assert!(
+        audit.contains(&format!("systemd unit {}", cg.unit)) && audit.contains("refused"),
+        "{audit}"
+    );
+}
+
+const LISTENER: &str = r#"
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(8)
+print("listening", flush=True)
+time.sleep(600)
+"#;
+
+#[test]
+fn port_conflict_stops_a_unit_owned_holder_only_through_systemctl() {
+    use std::io::BufRead;
+    assert_no_systemd();
+    let cg = ServiceCgroup::make("port");
+    let d = tempdir();
+    let port = crate::common::free_port();
+    let mut holder = Killed(
+        std::process::Command::new("python3")
+            .args(["-c", LISTENER, &port.to_string()])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    std::io::BufReader::new(holder.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    cg.enter(holder.0.id());
+    let port_conflict = |extra: &[&str]| {
+        crate::common::run(
+            hal9ctl(d.path())
+                .args(["-o", "json", "emergency", "port-conflict", "--port"])
+                .arg(port.to_string())
+                .args(extra)
+                .stdin(std::process::Stdio::null()),
+        )
+    };
+    let stop = format!("systemctl stop {}", cg.unit);
+
+    let o = port_conflict(&["--dry-run"]);
+    let v = crate::common::json(&o);
+    let owner = &v["holders"][0]["owner"];
+    assert_eq!(owner["kind"], "systemd", "{v:#}");
+    assert_eq!(owner["unit"]["name"], cg.unit.as_str());
+    assert_eq!(owner["manager"]["kind"], "unreachable", "{v:#}");
+    let step = &v["plan"]["steps"][0]["action"];
+    assert_eq!(step["kind"], "refuse_owned", "{v:#}");
+    let why = step["why"].as_str().unwrap();
+    // The dry run names the command it would run, and why it cannot here.
+    assert!(
+        why.contains(&format!("`{stop}` cannot be run here"))
+            && why.contains("cannot reach systemd"),
+        "{why}"
+    );
+    assert_eq!(step["next"], stop.as_str());
+
+    for extra in [&["--yes"][..], &["--yes", "--force"]] {
+        let o = port_conflict(extra);
+        let v = crate::common::json(&o);
+        assert_eq!(o.status.code(), Some(2), "{v:#}");
+        assert_eq!(v["outcome"], "refused", "{v:#}");
+        assert_eq!(v["next"], stop.as_str(), "{v:#}");
+        assert!(
+            v["message"]
+                .as_str()
+                .unwrap()
+                .contains("cannot reach systemd"),
+            "{v:#}"
+        );
+        // Never a raw signal: the holder lives and still holds the port.
+        assert!(
+            holder.0.try_wait().unwrap().is_none(),
+            "the holder was signalled"
+        );
+        assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+    }
+}

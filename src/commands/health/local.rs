@@ -20,6 +20,7 @@ use crate::runtime::api::{HealthBody, HealthStatus, ReadyBody};
 use crate::runtime::client::{ClientError, RuntimeClient, Timed};
 use crate::runtime::state::StateDir;
 use crate::system::process::{self, ProcInfo};
+use crate::system::systemctl::UnitStatus;
 use crate::system::{disk, sockets};
 
 /// The HTTP side: what /health and /ready said, or why they did not.
@@ -90,6 +91,8 @@ pub struct LocalFacts {
     /// What the log tail holds, or why it could not be read.
     pub log_errors: Result<LogErrors, String>,
     pub crash_files: Vec<String>,
+    /// The systemd service the runtime runs in, and its state, if it is one.
+    pub systemd: Option<UnitStatus>,
     /// OOM kills of the runtime or its cgroup; `None`: no runtime known.
     pub oom: Option<super::oom::OomFacts>,
 }
@@ -225,6 +228,14 @@ pub async fn gather(ctx: &Ctx) -> LocalFacts {
     let load1 = procfs::LoadAverage::current()
         .ok()
         .map(|l| f64::from(l.one));
+    // The proved runtime, else a runtime on the port: a unit found through a
+    // stranger's pid would name somebody else's service.
+    let runtime_pid = named
+        .as_ref()
+        .ok()
+        .and_then(|p| i32::try_from(*p).ok())
+        .or_else(|| listeners.iter().find(|p| p.hal9_runtime).map(|p| p.pid));
+    let systemd = runtime_pid.and_then(crate::system::systemctl::status_of_pid);
     let oom_pid = named
         .as_ref()
         .ok()
@@ -253,6 +264,7 @@ pub async fn gather(ctx: &Ctx) -> LocalFacts {
         state_writable: writable(&ctx.state_dir),
         log_errors: log_errors(&sd.log_file(), cfg.log_window, SystemTime::now()),
         crash_files: crash_files(&ctx.state_dir),
+        systemd,
         oom,
     }
 }
@@ -325,7 +337,7 @@ pub fn plan(f: &LocalFacts, cfg: &HealthConfig) -> Vec<Check> {
 
     // Only the runtime this state dir records and the URL reaches counts:
     // any other `hal9ctl serve` on the host is somebody else's.
-    checks.push(match (&f.named, dead.is_empty()) {
+    let mut process = match (&f.named, dead.is_empty()) {
         (Ok(pid), true) => Check::ok(
             "runtime process",
             format!("pid {pid} (runtime.json proved: start time and socket)"),
@@ -349,7 +361,14 @@ pub fn plan(f: &LocalFacts, cfg: &HealthConfig) -> Vec<Check> {
             ),
             "hal9ctl restart   # or pass the --state-dir of the runtime at that URL",
         ),
-    });
+    };
+    if let Some(u) = &f.systemd {
+        process.detail = format!("{}; systemd unit {}", process.detail, u.describe());
+    }
+    checks.push(process);
+    if let Some(c) = f.systemd.as_ref().and_then(unit_in_transition) {
+        checks.push(c);
+    }
 
     checks.push(match &f.health {
         Probe::Answer {
@@ -558,6 +577,26 @@ pub fn plan(f: &LocalFacts, cfg: &HealthConfig) -> Vec<Check> {
     checks
 }
 
+/// A unit that is starting, stopping or not tracking the runtime it runs:
+/// the answer of this moment may not last. Its state unknown is no finding.
+fn unit_in_transition(u: &UnitStatus) -> Option<Check> {
+    let p = u.state.as_ref()?;
+    if p.active_state == "active" {
+        return None;
+    }
+    let status = crate::system::systemctl::command_line(&u.unit.systemctl("status"));
+    Some(Check::warn(
+        "systemd unit",
+        format!("{} is {}", u.unit.name, p.describe()),
+        match p.active_state.as_str() {
+            "activating" | "deactivating" | "reloading" => {
+                "hal9ctl health --wait 30s   # a start or a stop finishes by itself".to_string()
+            }
+            _ => human("systemd does not count the runtime as running", &status),
+        },
+    ))
+}
+
 /// The advice that frees the port and starts the runtime on it: one command
 /// for a squatter, a split, or a stranger answering as the runtime.
 pub fn free_and_restart(port: u16) -> String {
@@ -589,6 +628,7 @@ pub async fn check(ctx: &Ctx) -> CheckReport {
             "pids_by_name": facts.by_name,
             "listener_pids": pids,
             "listeners": facts.listeners,
+            "systemd_unit": facts.systemd,
         }),
     );
     report.perf = super::monitor_output::local_perf(&facts, &ctx.config().health);
@@ -666,6 +706,7 @@ pub(super) mod tests {
                 first: None,
             }),
             crash_files: vec![],
+            systemd: None,
             oom: Some(super::super::oom::tests::quiet(10)),
         }
     }

@@ -145,6 +145,7 @@ fn healthy() -> LocalFacts {
                 first: None,
             }),
             crash_files: vec![],
+            systemd: None,
             oom: None,
         },
         10,

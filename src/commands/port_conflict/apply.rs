@@ -25,6 +25,7 @@ use crate::system::owner::{self, Owner};
 use crate::system::process::{self, ProcInfo};
 use crate::system::signals::{self, Expected};
 use crate::system::sockets;
+use crate::system::systemctl;
 
 /// How long to keep trying to bind after the holders exited: the kernel
 /// releases a listener's port a moment after the last fd closes.
@@ -106,6 +107,10 @@ pub(super) fn apply(
                     own_commands.push(format!("docker stop {}", owner::shell_word(name)));
                     container_label(id, name)
                 }
+                Action::StopUnit { unit, command } => {
+                    own_commands.push(command.clone());
+                    format!("systemd unit {}", unit.name)
+                }
                 _ => continue,
             };
             if !who.contains(&w) {
@@ -161,6 +166,22 @@ pub(super) fn apply(
             }
             continue;
         }
+        if let Action::StopUnit { unit, command } = &p.action {
+            if stopped.insert(command.clone()) {
+                let (ok, result) = match systemctl::stop_verified(unit) {
+                    Ok(r) => (true, r),
+                    Err(e) => (false, format!("failed: {e}")),
+                };
+                record(audit, "systemctl stop", &unit.name, ok, &result);
+                report.done.push(PortStep {
+                    pid: Some(p.pid),
+                    step: command.clone(),
+                    ok,
+                    result,
+                });
+            }
+            continue;
+        }
         let Some(h) = holders.get(&p.pid) else {
             continue;
         };
@@ -180,9 +201,10 @@ pub(super) fn apply(
                 Signal::SIGTERM
             }
             Action::Signal { signal } => *signal,
-            Action::Refuse { .. } | Action::RefuseOwned { .. } | Action::StopContainer { .. } => {
-                continue;
-            }
+            Action::Refuse { .. }
+            | Action::RefuseOwned { .. }
+            | Action::StopContainer { .. }
+            | Action::StopUnit { .. } => continue,
         };
         let d = signal_step(&expected, first, &describe(p.pid), audit);
         if d.ok {

@@ -11,6 +11,8 @@ use crate::system::owner::{self, Verdict};
 use crate::system::process::ProcInfo;
 use crate::system::safety::{self, Caller, SignalRefusal};
 use crate::system::sockets::BoundSocket;
+use crate::system::systemctl;
+use crate::system::systemd::Unit;
 
 pub use super::settings::PortConflictSettings;
 
@@ -61,6 +63,11 @@ pub enum Action {
         id: String,
         name: String,
         socket: String,
+    },
+    /// A holder in a systemd service: `systemctl stop UNIT`, never a signal.
+    StopUnit {
+        unit: Unit,
+        command: String,
     },
     /// A holder whose owner (a pod, pm2, an engine hal9ctl cannot drive) would
     /// undo a signal: refused, with the owner's own command.
@@ -134,6 +141,10 @@ pub fn plan(facts: &PortFacts, opts: &PortConflictSettings) -> PortConflictPlan 
             (Ok(()), Some(Verdict::StopContainer { id, name, socket })) => {
                 Action::StopContainer { id, name, socket }
             }
+            (Ok(()), Some(Verdict::StopUnit { unit })) => Action::StopUnit {
+                command: systemctl::command_line(&unit.systemctl("stop")),
+                unit,
+            },
             (Ok(()), Some(Verdict::Refuse { why, next })) => {
                 refusals.push(format!("pid {} ({}): {why}", h.info.pid, h.info.comm));
                 Action::RefuseOwned { why, next }
@@ -156,7 +167,10 @@ pub fn plan(facts: &PortFacts, opts: &PortConflictSettings) -> PortConflictPlan 
                 signal: opts.signal,
             },
         };
-        if let Some(s) = &h.info.supervisor {
+        // `systemctl stop` is the supervisor's own stop: nothing comes back.
+        if let Some(s) = &h.info.supervisor
+            && !matches!(action, Action::StopUnit { .. })
+        {
             respawn_warnings.push(format!(
                 "pid {} ({}) is run by {}: it will be started again; stop it there instead: {}",
                 h.info.pid, h.info.comm, s.name, s.stop
@@ -188,7 +202,7 @@ pub fn plan(facts: &PortFacts, opts: &PortConflictSettings) -> PortConflictPlan 
         && steps.iter().any(|s| {
             matches!(
                 s.action,
-                Action::Signal { .. } | Action::StopContainer { .. }
+                Action::Signal { .. } | Action::StopContainer { .. } | Action::StopUnit { .. }
             )
         });
     PortConflictPlan {
@@ -540,5 +554,31 @@ mod tests {
         assert!(p.refused.is_none());
         assert!(p.needs_confirmation, "stopping a container needs a yes");
         assert!(matches!(&p.steps[0].action, Action::StopContainer { name, .. } if name == "web"));
+    }
+
+    #[test]
+    fn a_unit_owned_holder_is_stopped_by_systemctl_after_a_yes_and_never_signalled() {
+        let mut holder = info(900, 1, "python3");
+        holder.supervisor = Some(Supervisor {
+            name: "systemd (unit web.service)".into(),
+            stop: "systemctl stop web.service".into(),
+        });
+        holder.owner = Some(Owner::Systemd {
+            unit: Unit {
+                name: "web.service".into(),
+                user: None,
+            },
+            manager: systemctl::Manager::Reachable {
+                state: systemctl::UnitProps::default(),
+            },
+        });
+        let p = plan(&facts(vec![holder]), &opts(false));
+        assert!(p.refused.is_none(), "{p:?}");
+        assert!(p.needs_confirmation, "stopping a unit needs a yes");
+        assert!(p.respawn_warnings.is_empty(), "{:?}", p.respawn_warnings);
+        assert!(matches!(
+            &p.steps[0].action,
+            Action::StopUnit { command, .. } if command == "systemctl stop web.service"
+        ));
     }
 }

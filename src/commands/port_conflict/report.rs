@@ -99,6 +99,7 @@ impl PortConflictReport {
                             format!("docker stop {name} (Engine API)")
                         }
                         Action::RefuseOwned { why, .. } => format!("refused: {why}"),
+                        Action::StopUnit { command, .. } => command.clone(),
                     })
                     .unwrap_or_default();
                 t.add_row(vec![

@@ -224,6 +224,25 @@ pub async fn restart(ctx: &Ctx, a: &RestartSettings) -> anyhow::Result<RestartRe
         .or(recorded_drain)
         .unwrap_or(a.configured_drain_timeout);
     let wait = a.wait;
+    // A runtime that is a systemd service may be systemd's to restart.
+    let unit_note = match &p {
+        HandoverPlan::Handover {
+            old_pid,
+            old_healthy,
+        } => match super::via_systemd::route(
+            ctx,
+            *old_pid,
+            *old_healthy,
+            &format!("http://{}", f.listen),
+            wait,
+        )
+        .await?
+        {
+            super::via_systemd::Routed::Report(r) => return Ok(r),
+            super::via_systemd::Routed::Handover(note) => note,
+        },
+        _ => None,
+    };
     let changes = match &p {
         HandoverPlan::Handover { old_pid, .. } => vec![Change::new("pid", old_pid, "new instance")],
         HandoverPlan::ColdStart { .. } => vec![Change::new("pid", "none", "new instance")],
@@ -264,7 +283,7 @@ pub async fn restart(ctx: &Ctx, a: &RestartSettings) -> anyhow::Result<RestartRe
             action: "restart".into(),
             dry_run: true,
             changes,
-            warnings: vec![],
+            warnings: unit_note.into_iter().collect(),
             summary,
             status: Exit::Ok,
         });
@@ -311,7 +330,7 @@ pub async fn restart(ctx: &Ctx, a: &RestartSettings) -> anyhow::Result<RestartRe
                         .into());
                     }
                 };
-            let mut warnings = Vec::new();
+            let mut warnings: Vec<String> = unit_note.into_iter().collect();
             let how = match retire(&checked, drain_timeout).await {
                 Ok(how) => how,
                 Err(e) => {

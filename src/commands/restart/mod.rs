@@ -5,6 +5,7 @@ pub mod local;
 mod plan;
 mod report;
 mod settings;
+pub mod via_systemd;
 
 use crate::cli::Ctx;
 use crate::cluster::connect;
