@@ -54,11 +54,17 @@ pub async fn check(
             "current": h.status.as_ref().map(|s| s.current_replicas),
         })),
     });
-    Ok(CheckReport::new(
+    let mut report = CheckReport::new(
         format!("deployment {}/{}", target.namespace, target.deployment),
         checks,
         facts_json,
-    ))
+    );
+    // For -o nagios: ready pods, with the desired count as the range's max.
+    report.perf.push(
+        crate::output::perfdata::Perf::new("ready_pods", f64::from(rf.ready), "")
+            .range(Some(0.0), Some(f64::from(rf.desired))),
+    );
+    Ok(report)
 }
 
 fn pod_summary(p: &Pod) -> serde_json::Value {

@@ -84,8 +84,8 @@ fn plane() -> std::sync::MutexGuard<'static, (usize, bool)> {
 }
 
 /// Wait until no other TestCluster of this process is alive but the
-/// caller's, and hold new ones back until the returned value is dropped.
-pub fn exclusive() -> Exclusive {
+/// caller's `own`, and hold new ones back until the returned value is dropped.
+pub fn exclusive(own: usize) -> Exclusive {
     loop {
         let mut p = plane();
         if !p.1 {
@@ -95,7 +95,7 @@ pub fn exclusive() -> Exclusive {
         drop(p);
         std::thread::sleep(Duration::from_millis(200));
     }
-    while plane().0 > 1 {
+    while plane().0 > own {
         std::thread::sleep(Duration::from_millis(200));
     }
     Exclusive

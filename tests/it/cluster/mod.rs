@@ -70,6 +70,16 @@ fn health_of_a_ready_stand_in_deployment_is_ok_outside_and_unknown_inside() {
             }
         }
         assert_eq!(v["root_cause"], "pods inside", "{v:#}");
+
+        // As a Nagios check: UNKNOWN (3), and the ready pods in the perfdata.
+        let o =
+            run(c
+                .hal9ctl(st.path())
+                .args(["health", "--cluster", "-n", &c.ns, "-o", "nagios"]));
+        assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+        let first = stdout(&o).lines().next().unwrap_or_default().to_string();
+        assert!(first.starts_with("HAL9 UNKNOWN"), "{first}");
+        assert!(first.contains("'ready_pods'=2;;;0;2"), "{first}");
     });
 }
 

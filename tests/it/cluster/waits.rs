@@ -82,7 +82,7 @@ fn a_frozen_api_server_during_the_wait_leaves_the_scale_applied_with_its_undo() 
         }
         // The other tests of this process wait from here on: their own API
         // calls would meet the freeze too.
-        let _alone = exclusive();
+        let _alone = exclusive(2);
         // Nothing becomes ready, so both wait for as long as they may.
         c.set_kubelet(Kubelet::Idle);
         c2.set_kubelet(Kubelet::Idle);
