@@ -27,7 +27,7 @@ pub const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
 /// The Deployment controller writes status right after every spec change,
 /// so a restart racing another one conflicts more than once; each retry
 /// re-reads and compares generations against the fresh object.
-const WRITE_ATTEMPTS: u32 = 4;
+const WRITE_ATTEMPTS: u32 = 6;
 
 pub async fn restart(
     ctx: &Ctx,
@@ -112,6 +112,11 @@ pub async fn restart(
             generation = d2.metadata.generation;
             break;
         }
+        // Mid-rollout the controller bumps the resourceVersion with every
+        // status write; a jittered pause lets two racing writers (or a writer
+        // and the controller) stop meeting each other on every attempt.
+        let jitter = u64::from(std::process::id() % 97);
+        tokio::time::sleep(Duration::from_millis(60 * u64::from(attempt) + jitter)).await;
         let fresh = api
             .get(name)
             .await
