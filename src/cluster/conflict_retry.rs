@@ -3,13 +3,15 @@
 //! caller re-reads, re-plans and writes again, a bounded number of times.
 
 use std::future::Future;
+use std::time::Duration;
 
 use super::client::is_conflict;
 use crate::exit::Failure;
 
 /// Await one conditional write. `Ok(Some)`: written. `Ok(None)`: a 409 and
-/// `retry` allows another attempt, so re-read and try again. Any other
-/// error, or a 409 on the last attempt, is the failure `fail` makes of it.
+/// `retry` allows another attempt, so re-read and try again (after a short
+/// jittered pause). Any other error, or a 409 on the last attempt, is the
+/// failure `fail` makes of it.
 pub async fn unless_stale<T>(
     write: impl Future<Output = Result<T, kube::Error>>,
     retry: bool,
@@ -17,7 +19,14 @@ pub async fn unless_stale<T>(
 ) -> Result<Option<T>, Failure> {
     match write.await {
         Ok(v) => Ok(Some(v)),
-        Err(e) if retry && is_conflict(&e) => Ok(None),
+        Err(e) if retry && is_conflict(&e) => {
+            // Mid-rollout the controller bumps the resourceVersion with every
+            // status write: without a pause, two racing writers (or a writer
+            // and the controller) meet again on every attempt.
+            let jitter = u64::from(std::process::id() % 97);
+            tokio::time::sleep(Duration::from_millis(60 + jitter)).await;
+            Ok(None)
+        }
         Err(e) => Err(fail(e)),
     }
 }

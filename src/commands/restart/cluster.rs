@@ -112,11 +112,6 @@ pub async fn restart(
             generation = d2.metadata.generation;
             break;
         }
-        // Mid-rollout the controller bumps the resourceVersion with every
-        // status write; a jittered pause lets two racing writers (or a writer
-        // and the controller) stop meeting each other on every attempt.
-        let jitter = u64::from(std::process::id() % 97);
-        tokio::time::sleep(Duration::from_millis(60 * u64::from(attempt) + jitter)).await;
         let fresh = api
             .get(name)
             .await
