@@ -31,6 +31,17 @@ pub struct Target {
 }
 
 impl Target {
+    /// The shipped defaults (namespace hal9, Deployment hal9-server), for
+    /// the unit tests of plans that take a target.
+    #[cfg(test)]
+    pub fn shipped() -> Target {
+        Target {
+            context: None,
+            namespace: "hal9".into(),
+            deployment: "hal9-server".into(),
+        }
+    }
+
     /// The target the operator named, with `[cluster]` filling in what they did not.
     pub fn resolve(
         context: Option<String>,

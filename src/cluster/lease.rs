@@ -68,20 +68,11 @@ impl Holder {
 pub fn command_line(args: impl IntoIterator<Item = std::ffi::OsString>) -> String {
     let mut out = vec!["hal9ctl".to_string()];
     for a in args.into_iter().skip(1) {
-        out.push(shell_word(&crate::output::os_text::os_text(&a)));
+        out.push(
+            crate::system::owner::shell_word(&crate::output::os_text::os_text(&a)).into_owned(),
+        );
     }
     out.join(" ")
-}
-
-fn shell_word(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-./:=,@%+".contains(c));
-    if plain {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
 }
 
 /// What a Lease in the cluster says, as plain data.

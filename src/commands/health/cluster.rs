@@ -292,11 +292,7 @@ mod tests {
     use k8s_openapi::api::apps::v1::Deployment;
 
     fn target() -> Target {
-        Target {
-            context: None,
-            namespace: "hal9".into(),
-            deployment: "hal9-server".into(),
-        }
+        Target::shipped()
     }
 
     fn deployment(desired: i32, ready: i32) -> Deployment {

@@ -442,11 +442,7 @@ fn calm() -> Cluster {
 }
 
 fn target() -> Target {
-    Target {
-        context: None,
-        namespace: "hal9".into(),
-        deployment: "hal9-server".into(),
-    }
+    Target::shipped()
 }
 
 /// The cluster plan's judgement, with the real advice for each issue.

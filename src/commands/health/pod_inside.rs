@@ -684,11 +684,7 @@ mod tests {
     use serde_json::json;
 
     fn target() -> Target {
-        Target {
-            context: None,
-            namespace: "hal9".into(),
-            deployment: "hal9-server".into(),
-        }
+        Target::shipped()
     }
 
     fn inside() -> Inside {

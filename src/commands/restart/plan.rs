@@ -25,11 +25,7 @@ mod tests {
     use crate::exit::Exit;
 
     fn target() -> Target {
-        Target {
-            context: None,
-            namespace: "hal9".into(),
-            deployment: "hal9-server".into(),
-        }
+        Target::shipped()
     }
 
     #[test]
