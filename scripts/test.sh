@@ -22,19 +22,40 @@ command -v man >/dev/null || { apt-get update >/dev/null && apt-get install -y -
 # systemd-analyze for the unit file test (systemd need not be PID 1).
 command -v systemd-analyze >/dev/null || { apt-get update >/dev/null && apt-get install -y --no-install-recommends systemd >/dev/null; }
 
-cargo fmt --all -- --check
-cargo clippy --all-targets --locked -- -D warnings
-
 plane=$(mktemp -d /tmp/hal9-k8s-ci.XXXXXX)
 engine=$(mktemp -d /tmp/hal9-docker-ci.XXXXXX)
-trap 'scripts/docker-engine.sh stop "$engine"; scripts/k8s-control-plane.sh stop "$plane"' EXIT
+prereq_pid=""
+trap '[ -z "$prereq_pid" ] || kill -- "-$prereq_pid" 2>/dev/null; scripts/docker-engine.sh stop "$engine"; scripts/k8s-control-plane.sh stop "$plane"' EXIT
+
+# The cached prerequisites (the four Kubernetes binaries from Debian's source,
+# the debootstrapped base image) build in the background while cargo compiles:
+# on a fresh machine they fill cargo's single-threaded stretches and the
+# downloads overlap the compiles. Warm, both return at once.
+# setsid: its own process group, so an early exit stops the builds with it.
+prereq_log=$(mktemp /tmp/hal9-prereq-build.XXXXXX)
+setsid bash -c 'scripts/k8s-control-plane.sh build all && scripts/k8s-node.sh base-image' >"$prereq_log" 2>&1 &
+prereq_pid=$!
+
+cargo fmt --all -- --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo build --locked --bin hal9ctl
+cargo test --all-targets --locked --no-run
+
+if ! wait "$prereq_pid"; then
+    prereq_pid=""
+    cat "$prereq_log" >&2
+    echo "test.sh: building the cluster prerequisites failed (log above)" >&2
+    exit 1
+fi
+prereq_pid=""
+cat "$prereq_log" >&2
+rm -f "$prereq_log"
 scripts/k8s-control-plane.sh start "$plane"
 export HAL9_TEST_KUBECONFIG="$plane/kubeconfig"
 # A real node (kube-scheduler, kubelet, its own dockerd on its own bridge) and
 # the runtime image built from ./Dockerfile with the binary the tests run.
 # The plane's `stop` (the trap above) stops the node first.
 scripts/k8s-node.sh start "$plane"
-cargo build --locked --bin hal9ctl
 scripts/k8s-node.sh image "$plane" target/debug/hal9ctl
 eval "$(grep -E '^export HAL9_TEST_(NODE|NODE_IP|IMAGE|POD_API_HOST|POD_API_PORT|DOCKER_HOST_NODE)=' "$plane/env")"
 # Installs docker.io and busybox-static when missing; the tests get its socket
