@@ -27,10 +27,49 @@ pub struct RealPods {
     pub ns: String,
     pub client: Client,
     _plane: PlaneUse,
+    slot: Option<NodeSlot>,
+}
+
+/// How many tests of this process may have real pods on the node at once.
+/// Each test's pods request 100m cpu, and a test has at most 4 at a time (3
+/// replicas and a surge pod); the node has 2 cpus. 4 tests fill 1.6 cpus, so
+/// a test's pod is never Pending because other tests' pods hold the cpu
+/// (scripts/test.sh runs many tests at once). The pods of a namespace being
+/// deleted keep their requests until they are gone, so a slot is freed only
+/// then.
+const NODE_SLOTS: usize = 4;
+
+static NODE_SLOTS_TAKEN: std::sync::Mutex<usize> = std::sync::Mutex::new(0);
+
+/// One of the `NODE_SLOTS`, given back on drop.
+struct NodeSlot;
+
+impl NodeSlot {
+    async fn take() -> NodeSlot {
+        loop {
+            {
+                let mut taken = NODE_SLOTS_TAKEN.lock().unwrap_or_else(|e| e.into_inner());
+                if *taken < NODE_SLOTS {
+                    *taken += 1;
+                    return NodeSlot;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+impl Drop for NodeSlot {
+    fn drop(&mut self) {
+        *NODE_SLOTS_TAKEN.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+    }
 }
 
 impl RealPods {
     pub async fn new(kubeconfig: PathBuf, prefix: &str) -> RealPods {
+        // Before joining the plane: waiting for a slot must not hold back a
+        // test that freezes the API server.
+        let slot = NodeSlot::take().await;
         // A test that freezes the API server waits for this one to end.
         let plane_use = join_plane().await;
         let client = client(&kubeconfig, None).await;
@@ -59,6 +98,7 @@ impl RealPods {
             ns,
             client,
             _plane: plane_use,
+            slot: Some(slot),
         }
     }
 
@@ -219,14 +259,33 @@ impl Drop for RealPods {
     fn drop(&mut self) {
         let kc = self.kubeconfig.clone();
         let ns = self.ns.clone();
-        let _ = std::thread::spawn(move || {
+        let slot = self.slot.take();
+        let (asked_tx, asked) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
             rt().block_on(async move {
                 let c = client(&kc, None).await;
-                let _ = Api::<Namespace>::all(c)
+                let _ = Api::<Namespace>::all(c.clone())
                     .delete(&ns, &DeleteParams::background())
                     .await;
+                let _ = asked_tx.send(());
+                // The slot stays taken while the pods drain (preStop, then
+                // serve's drain): their cpu requests hold until they are gone.
+                // Bounded: a pod stuck terminating must not stall the suite.
+                let pods = Api::<Pod>::namespaced(c, &ns);
+                let t0 = Instant::now();
+                while t0.elapsed() < Duration::from_secs(90) {
+                    match pods.list(&ListParams::default()).await {
+                        Ok(l) if l.items.is_empty() => break,
+                        Err(_) => break,
+                        Ok(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+                    }
+                }
+                drop(slot);
             })
-        })
-        .join();
+        });
+        // The test ends once the deletion is asked for (a process that
+        // exits then leaves no namespace behind); only the slot waits for
+        // the drain.
+        let _ = asked.recv();
     }
 }
