@@ -13,6 +13,9 @@ command -v python3 >/dev/null || { apt-get update >/dev/null && apt-get install 
 # unshare(1) and mount(8) for the disk tests' bind mounts and user namespaces.
 { command -v unshare && command -v mount; } >/dev/null || { apt-get update >/dev/null && apt-get install -y --no-install-recommends util-linux mount >/dev/null; }
 
+# rsync for the cache of compiled crates (scripts/cargo-deps-cache.sh).
+command -v rsync >/dev/null || { apt-get update >/dev/null && apt-get install -y --no-install-recommends rsync >/dev/null; }
+
 # promtool (Debian's prometheus) lints /metrics and `health -o prometheus` in the on-call tests.
 command -v promtool >/dev/null || { apt-get update >/dev/null && apt-get install -y --no-install-recommends prometheus >/dev/null; }
 
@@ -87,6 +90,8 @@ setsid scripts/docker-engine.sh start "$engine" >"$logs/engine.log" 2>&1 &
 engine_job=$!
 bg_pids+=("$engine_job")
 
+# A clean clone (CI) starts from the cached third-party builds, when there are any.
+phase deps-restore scripts/cargo-deps-cache.sh restore
 phase fmt cargo fmt --all -- --check
 phase clippy cargo clippy --all-targets --locked -- -D warnings
 # Every test binary, then the runtime binary (its features differ: no
@@ -96,6 +101,7 @@ phase build build_tests
 it_bin=$(sed -n 's|^ *Executable tests/it/main.rs (\(.*\))$|\1|p' "$logs/build.log")
 [ -x "$it_bin" ] || { echo "test.sh: no tests/it binary named in cargo's output" >&2; exit 1; }
 phase build-bin cargo build --locked --bin hal9ctl
+phase deps-save scripts/cargo-deps-cache.sh save
 # The image gets a copy: every cargo command relinks target/debug/hal9ctl.
 cp target/debug/hal9ctl "$logs/hal9ctl"
 
