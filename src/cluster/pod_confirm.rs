@@ -19,7 +19,7 @@ pub struct PodSaid {
 }
 
 /// The verdict over every ready pod.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Confirmation {
     pub total: usize,
     pub confirmed: Vec<String>,

@@ -351,6 +351,35 @@ impl Backend {
         }
     }
 
+    /// In the cluster: what every ready pod says about the step's `written`
+    /// state, re-read until all confirm or `within` runs out. Locally there
+    /// is one runtime, and the write answered from it.
+    pub async fn confirm_step(
+        &self,
+        written: &MigrationDoc,
+        within: Duration,
+    ) -> Result<Option<crate::cluster::pod_confirm::Confirmation>, Failure> {
+        let Backend::Cluster(c) = self else {
+            return Ok(None);
+        };
+        let t0 = std::time::Instant::now();
+        let conf = crate::cluster::pod_confirm::confirm(
+            &c.store.kube,
+            &c.target.deployment,
+            written.version,
+            written.hierarchical_percent,
+            within,
+        )
+        .await?;
+        tracing::debug!(
+            "pods confirmed version {} in {} ms: {}",
+            written.version,
+            t0.elapsed().as_millis(),
+            conf.summary()
+        );
+        Ok(Some(conf))
+    }
+
     /// `--allow-no-traffic`: send `n` probe signals into the open window, keyed
     /// so they split over the paths as the current share routes users.
     pub async fn fill_with_probes(&self, n: u64) -> Result<u64, Failure> {

@@ -377,6 +377,7 @@ mod tests {
                 detail: vec![],
                 inconclusive: false,
                 synthetic_probes: 0,
+                pods: None,
             });
         }
         assert_eq!(last_good_phase(&j, 3), Phase::Canary);

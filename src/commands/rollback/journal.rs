@@ -39,6 +39,9 @@ pub struct GateResult {
     /// Probe signals hal9ctl sent into the window itself (--allow-no-traffic).
     #[serde(default)]
     pub synthetic_probes: u64,
+    /// In the cluster: what each ready pod reported back about the step's write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pods: Option<crate::cluster::pod_confirm::Confirmation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -331,6 +334,7 @@ mod tests {
                     ],
                     inconclusive: false,
                     synthetic_probes: 0,
+                    pods: None,
                 }),
             })
             .collect();

@@ -7,6 +7,7 @@ pub mod direction;
 pub mod gates;
 pub mod journal;
 pub mod plan;
+pub mod pods_gate;
 pub mod probe;
 pub mod report;
 pub mod request;

@@ -76,7 +76,14 @@ impl Report for RollbackReport {
                     Some(g) if g.passed && g.synthetic_probes > 0 => {
                         st.good(&format!("passed ({} synthetic probes)", g.synthetic_probes))
                     }
-                    Some(g) if g.passed => st.good("passed"),
+                    Some(g) if g.passed => match &g.pods {
+                        Some(c) => st.good(&format!(
+                            "passed; {} of {} pods confirmed",
+                            c.confirmed.len(),
+                            c.total
+                        )),
+                        None => st.good("passed"),
+                    },
                     // Neither passed nor failed: nothing was judged.
                     Some(g) if g.inconclusive => st.warn(&g.detail.join("; ")),
                     Some(g) => st.bad(&g.detail.join("; ")),

@@ -615,6 +615,22 @@ async fn execute(
                 judged = b.gates(&window, th).await?;
                 verdict = gates::judge(&judged.gates, judged.requests, min);
             }
+            // In the cluster the step counts only once the pods took its
+            // write; that gate fails like any other, and the policy applies.
+            let pods = b
+                .confirm_step(&doc, super::pods_gate::STEP_CONFIRM_WITHIN)
+                .await?;
+            if let Some(c) = &pods {
+                bar.println(format!(
+                    "step {}: {} at {:.2} %: {}",
+                    i + 1,
+                    target.phase,
+                    target.hierarchical_percent,
+                    c.summary()
+                ));
+                judged.gates.push(super::pods_gate::gate(c));
+                verdict = gates::judge(&judged.gates, judged.requests, min);
+            }
             bar.set_message(
                 judged
                     .gates
@@ -634,7 +650,11 @@ async fn execute(
                     Vec::new(),
                     vec![format!("all gates passed on {seen:.0} requests{synthetic}")],
                 ),
-                Verdict::Passed => (Vec::new(), vec!["all gates passed".into()]),
+                Verdict::Passed => {
+                    let mut d = vec!["all gates passed".to_string()];
+                    d.extend(pods.as_ref().map(|c| c.summary()));
+                    (Vec::new(), d)
+                }
                 Verdict::Failed(f) => {
                     let mut d = f.clone();
                     if probes > 0 {
@@ -656,6 +676,7 @@ async fn execute(
                 detail: detail.clone(),
                 inconclusive,
                 synthetic_probes: probes,
+                pods,
             });
             if inconclusive {
                 let reason = format!(

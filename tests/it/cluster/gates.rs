@@ -129,3 +129,122 @@ fn a_cluster_immediate_rollback_never_claims_the_hierarchical_drain() {
         assert!(summary.contains("could not be read"), "{summary}");
     });
 }
+
+/// A pod outside the Deployment's ReplicaSets but matching its selector (so
+/// every gate counts it), started with `args`.
+async fn bare_pod(c: &TestCluster, name: &str, args: &[&str]) {
+    let pods: Api<Pod> = Api::namespaced(c.client.clone(), &c.ns);
+    let p = json!({
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/name": "hal9-server"}},
+        "spec": {"schedulerName": super::harness::STAND_IN_SCHEDULER,
+            "containers": [{"name": "hal9", "image": "hal9ctl:test", "args": args}]}
+    });
+    pods.create(&Default::default(), &serde_json::from_value(p).unwrap())
+        .await
+        .unwrap();
+}
+
+#[test]
+fn a_step_gate_names_the_pod_that_follows_no_configmap_and_the_one_that_cannot_be_read() {
+    let Some(kc) = kubeconfig() else { return };
+    rt().block_on(async {
+        let c = TestCluster::new(kc, "hal9-gpods").await;
+        // The Deployment's pod runs `serve` without --migration-source.
+        c.deployment("hal9-server", 1).await;
+        let source = format!("configmap:{}/hal9-migration", c.ns);
+        // This one follows the ConfigMap, but a stand-in answers no proxy read.
+        bare_pod(&c, "hal9-follower", &["serve", "--migration-source", &source]).await;
+        let pods: Api<Pod> = Api::namespaced(c.client.clone(), &c.ns);
+        let t0 = std::time::Instant::now();
+        while pods
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .filter(|p| hal9ctl::cluster::pod_state::pod_ready(p))
+            .count()
+            < 2
+        {
+            assert!(t0.elapsed() < Duration::from_secs(60), "2 ready pods");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let cms: Api<k8s_openapi::api::core::v1::ConfigMap> =
+            Api::namespaced(c.client.clone(), &c.ns);
+        cms.create(&Default::default(), &migration_cm(&full_doc()))
+            .await
+            .unwrap();
+        let st = tempdir();
+        let o = run(c
+            .hal9ctl(st.path())
+            .args([
+                "rollback",
+                "--cluster",
+                "-n",
+                &c.ns,
+                "--strategy",
+                "gradual",
+                "--to-phase",
+                "canary",
+                "--steps",
+                "3",
+                "--interval",
+                "200ms",
+                "--on-failure",
+                "pause",
+                "--yes",
+                "-o",
+                "json",
+            ])
+            .stdin(Stdio::null()));
+        // Paused after the first step: the pause policy, exit 1, resumable.
+        assert_eq!(o.status.code(), Some(1), "{}\n{}", stdout(&o), stderr(&o));
+        let v = json(&o);
+        let steps = v["journal"]["steps"].as_array().unwrap();
+        let gate = &steps[0]["gate"];
+        assert_eq!(gate["passed"], false, "{v}");
+        let detail = gate["detail"].to_string();
+        assert!(
+            detail.contains("pods confirmed: applied to the ConfigMap; 0 of 2 pods confirmed"),
+            "{detail}"
+        );
+        let deployment_pod = pods
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .filter_map(|p| p.metadata.name)
+            .find(|n| n.starts_with("hal9-server-"))
+            .unwrap();
+        assert!(
+            detail.contains(&format!(
+                "does not follow a ConfigMap at all (started without --migration-source configmap:…), so nothing written there reaches it: {deployment_pod}"
+            )),
+            "{detail}"
+        );
+        assert!(
+            detail.contains("could not be read: hal9-follower ("),
+            "{detail}"
+        );
+        assert!(!detail.contains(&format!("{deployment_pod} (")), "named once, as not following: {detail}");
+        assert_eq!(gate["pods"]["total"], 2, "{gate}");
+        assert_eq!(gate["pods"]["not_following"], json!([deployment_pod]), "{gate}");
+        assert_eq!(v["journal"]["status"], "interrupted", "{v}");
+        assert_eq!(steps[1]["status"], "pending", "{v}");
+        assert!(
+            v["summary"].as_str().unwrap().starts_with("paused: gate failed after step 1"),
+            "{v}"
+        );
+        // The ConfigMap stays at the first step, as the pause policy says.
+        let cm = cms.get("hal9-migration").await.unwrap();
+        let now: serde_json::Value =
+            serde_json::from_str(&cm.data.unwrap()["migration.json"]).unwrap();
+        assert_eq!(now["phase"], steps[0]["target"]["phase"], "{now}");
+        assert_eq!(
+            now["hierarchical_percent"], steps[0]["target"]["hierarchical_percent"],
+            "{now}"
+        );
+        assert_ne!(now["phase"], "canary", "{now}");
+    });
+}

@@ -741,20 +741,39 @@ fn a_runtime_following_the_configmap_follows_a_cluster_rollback() {
         summary.contains("hal9-server-"),
         "the pods are named: {summary}"
     );
-    assert_eq!(v["journal"]["status"], "completed");
+    // Already the first step's gate saw it, named the pods, and the default
+    // policy (abort) went straight to the target.
+    assert_eq!(v["journal"]["status"], "aborted_to_target", "{v}");
     let gates = &v["journal"]["steps"][0]["gate"];
-    assert_eq!(gates["passed"], true, "{gates}");
+    assert_eq!(gates["passed"], false, "{gates}");
+    let detail = gates["detail"].to_string();
+    assert!(
+        detail.contains("pods confirmed: applied to the ConfigMap; 0 of 2 pods confirmed"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("does not follow a ConfigMap at all"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("hal9-server-"),
+        "the pods are named: {detail}"
+    );
+    assert_eq!(v["journal"]["steps"].as_array().unwrap().len(), 2, "{v}");
 
     let cm = rt.block_on(cms.get("hal9-migration")).unwrap();
     let now: serde_json::Value = serde_json::from_str(&cm.data.unwrap()["migration.json"]).unwrap();
     assert_eq!(now["phase"], "canary");
     assert_eq!(now["hierarchical_percent"], 5.0);
-    assert_eq!(now["version"], 8, "three conditional writes");
+    assert_eq!(
+        now["version"], 7,
+        "the first step, then the target: two conditional writes"
+    );
     let checkpoint: serde_json::Value =
         serde_json::from_str(&cm.metadata.annotations.unwrap()["hal9.io/rollback-journal"])
             .unwrap();
     assert_eq!(
-        checkpoint["status"], "completed",
+        checkpoint["status"], "aborted_to_target",
         "another operator can see the rollback on the ConfigMap"
     );
 
@@ -788,8 +807,8 @@ fn a_runtime_following_the_configmap_follows_a_cluster_rollback() {
         "json",
     ]));
     let v = json(&o);
-    assert_eq!(v["journal"]["status"], "completed", "{v}");
-    assert_eq!(v["journal"]["steps"].as_array().unwrap().len(), 3);
+    assert_eq!(v["journal"]["status"], "aborted_to_target", "{v}");
+    assert_eq!(v["journal"]["steps"].as_array().unwrap().len(), 2);
     drop(s);
     drop(c);
 }
@@ -1224,11 +1243,16 @@ fn gates_survive_restart_counts_that_overflow_a_32_bit_sum() {
             .hal9ctl(st.path())
             .args(["rollback", "--cluster", "-n", &c.ns, "--strategy", "gradual", "--steps", "2", "--interval", "200ms", "--yes", "-o", "json"])
             .stdin(std::process::Stdio::null()));
-        // Stand-in pods run no runtime the pod proxy can reach: no pod confirms the write.
+        // Stand-in pods follow no ConfigMap: the first step's gate fails on
+        // that alone, and the restart gate beside it sums without overflow.
         assert_eq!(o.status.code(), Some(2), "{}\n{}", stdout(&o), stderr(&o));
         assert!(stdout(&o).contains("pods confirmed"), "{}", stdout(&o));
         let v = json(&o);
-        assert_eq!(v["journal"]["steps"][0]["gate"]["passed"], true, "{v}");
+        let gate = &v["journal"]["steps"][0]["gate"];
+        assert_eq!(gate["passed"], false, "{v}");
+        let failed: Vec<&str> = gate["detail"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
+        assert_eq!(failed.len(), 1, "only the pods gate failed: {failed:?}");
+        assert!(failed[0].starts_with("pods confirmed: applied to the ConfigMap; 0 of 2 pods confirmed"), "{failed:?}");
         assert_eq!(v["migration"]["phase"], "ramp_up", "{v}");
     });
 }

@@ -106,8 +106,10 @@ fn pods_up_for_a_quiet_minute_follow_every_step_of_a_gradual_rollback() {
             })
         };
         let st = tempdir();
+        let t0 = std::time::Instant::now();
         let o = run(c
             .hal9ctl(st.path())
+            .env("HAL9_LOG", "hal9ctl::commands::rollback=debug")
             .args([
                 "rollback",
                 "--cluster",
@@ -127,22 +129,21 @@ fn pods_up_for_a_quiet_minute_follow_every_step_of_a_gradual_rollback() {
             ])
             .stdin(std::process::Stdio::null()));
         stop.store(true, Ordering::SeqCst);
-        let (written, seen) = watch.join().unwrap();
-        // Exit 0 only when every ready pod confirmed the end state in time.
-        assert!(
-            matches!(o.status.code(), Some(0 | 1)),
-            "{}\n{}",
-            stdout(&o),
+        eprintln!(
+            "rollback in 3 steps, 3 s windows: {:.1} s\n{}",
+            t0.elapsed().as_secs_f64(),
             stderr(&o)
         );
+        let (written, seen) = watch.join().unwrap();
+        // Exit 0 only when every ready pod confirmed every step and the end state.
+        assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
         let v = json(&o);
+        let summary = v["summary"].as_str().unwrap_or_default();
         assert!(
-            v["summary"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("3 of 3 pods confirmed"),
+            summary.contains("; verified (applied to the ConfigMap; 3 of 3 pods confirmed"),
             "{v}"
         );
+        assert_gated_steps_confirmed_by_every_pod(&v, &pods);
         assert!(
             written.len() >= 3,
             "full, the steps, state_migration: {written:?}"
@@ -155,5 +156,69 @@ fn pods_up_for_a_quiet_minute_follow_every_step_of_a_gradual_rollback() {
                 engine_logs(&c, p)
             );
         }
+
+        // And forward again, gated the same way: `migrate` is the same engine.
+        let t0 = std::time::Instant::now();
+        let o = run(c
+            .hal9ctl(st.path())
+            .env("HAL9_LOG", "hal9ctl::commands::rollback=debug")
+            .args([
+                "migrate",
+                "--cluster",
+                "-n",
+                &c.ns,
+                "--to-phase",
+                "full",
+                "--interval",
+                "1s",
+                "--yes",
+                "-o",
+                "json",
+            ])
+            .stdin(std::process::Stdio::null()));
+        eprintln!(
+            "migrate state_migration → full, 1 s windows: {:.1} s\n{}",
+            t0.elapsed().as_secs_f64(),
+            stderr(&o)
+        );
+        assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+        let v = json(&o);
+        assert_eq!(v["journal"]["direction"], "forward", "{v}");
+        assert_eq!(v["migration"]["phase"], "full", "{v}");
+        assert!(
+            v["summary"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("; verified (applied to the ConfigMap; 3 of 3 pods confirmed"),
+            "{v}"
+        );
+        assert_gated_steps_confirmed_by_every_pod(&v, &pods);
     });
+}
+
+/// Every step but the last (which the final verification judges) carries
+/// hal9ctl's own reading of every pod: all of them confirmed that step.
+fn assert_gated_steps_confirmed_by_every_pod(v: &serde_json::Value, pods: &[String]) {
+    let steps = v["journal"]["steps"].as_array().unwrap();
+    assert!(steps.len() >= 2, "{v}");
+    for s in &steps[..steps.len() - 1] {
+        let gate = &s["gate"];
+        assert_eq!(gate["passed"], true, "{s}");
+        assert!(
+            gate["detail"]
+                .to_string()
+                .contains("applied to the ConfigMap; 3 of 3 pods confirmed"),
+            "{s}"
+        );
+        let mut confirmed: Vec<String> = gate["pods"]["confirmed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_string())
+            .collect();
+        confirmed.sort();
+        let mut all = pods.to_vec();
+        all.sort();
+        assert_eq!(confirmed, all, "{s}");
+    }
 }
