@@ -18,6 +18,8 @@ use kube::api::PostParams;
 
 use super::client::{Kube, Op, api_error, is_conflict};
 use crate::exit::Failure;
+use crate::output::os_text::os_text;
+use crate::output::shell_word::shell_word;
 
 pub const NAME: &str = "hal9-migration-lock";
 pub const USER_ANNOTATION: &str = "hal9.io/lock-user";
@@ -68,9 +70,7 @@ impl Holder {
 pub fn command_line(args: impl IntoIterator<Item = std::ffi::OsString>) -> String {
     let mut out = vec!["hal9ctl".to_string()];
     for a in args.into_iter().skip(1) {
-        out.push(
-            crate::system::owner::shell_word(&crate::output::os_text::os_text(&a)).into_owned(),
-        );
+        out.push(shell_word(&os_text(&a)).into_owned());
     }
     out.join(" ")
 }

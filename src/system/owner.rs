@@ -15,6 +15,7 @@ use procfs::process::Process;
 use serde::Serialize;
 
 use super::docker::{self, ContainerInfo};
+use crate::output::shell_word::shell_word;
 
 /// How many ancestors to walk looking for a process manager: pm2 apps are
 /// its children, or grandchildren behind a shell.
@@ -432,18 +433,6 @@ pub fn resolve(owner: &mut Owner, port: u16, bound: &[IpAddr]) {
         }
     }
     *lookup_error = Some(errors.join("; "));
-}
-
-/// `s` as one shell word. Names in a suggested command come from labels,
-/// titles and environments that anyone can set; pasted at 3am, an unquoted
-/// `web; rm -rf ~` would run.
-pub fn shell_word(s: &str) -> std::borrow::Cow<'_, str> {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c);
-    if !s.is_empty() && s.chars().all(plain) {
-        s.into()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''")).into()
-    }
 }
 
 fn find_pod_command(uid: &str) -> String {
@@ -928,8 +917,6 @@ mod tests {
             panic!()
         };
         assert_eq!(next, "PM2_HOME='/tmp/a b/$(id)' pm2 stop 'web; rm -rf ~'");
-        assert_eq!(shell_word("it's"), r"'it'\''s'");
-        assert_eq!(shell_word(""), "''");
         let k = container(&[
             ("io.kubernetes.pod.name", "p`reboot`"),
             ("io.kubernetes.pod.namespace", "ns"),

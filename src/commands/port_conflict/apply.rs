@@ -16,12 +16,13 @@ use super::plan::{
 use super::report::{PortConflictReport, PortOutcome, PortStep, RestartResult};
 use crate::cli::Ctx;
 use crate::exit::Exit;
+use crate::output::shell_word::shell_word;
 use crate::output::{Styles, prompt};
 use crate::runtime::client::{ClientError, RuntimeClient};
 use crate::runtime::state::RuntimeInfo;
 use crate::system::audit::{AuditLog, Entry};
 use crate::system::docker;
-use crate::system::owner::{self, Owner};
+use crate::system::owner::Owner;
 use crate::system::process::{self, ProcInfo};
 use crate::system::signals::{self, Expected};
 use crate::system::sockets;
@@ -104,7 +105,7 @@ pub(super) fn apply(
             let w = match &p.action {
                 Action::Signal { .. } => describe(p.pid),
                 Action::StopContainer { id, name, .. } => {
-                    own_commands.push(format!("docker stop {}", owner::shell_word(name)));
+                    own_commands.push(format!("docker stop {}", shell_word(name)));
                     container_label(id, name)
                 }
                 Action::StopUnit { unit, command } => {
