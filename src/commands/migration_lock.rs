@@ -68,7 +68,7 @@ pub async fn under<T>(
     }
     let r = tokio::select! {
         r = work => r,
-        _ = tokio::signal::ctrl_c() => Err(Failure::new(
+        _ = crate::system::interrupt::pressed() => Err(Failure::new(
             crate::exit::Exit::Interrupted,
             "interrupted (Ctrl-C): what was written before stands; the migration lock is released",
         )

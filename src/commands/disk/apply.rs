@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use super::plan::{Candidate, CleanupPlan};
 use crate::system::audit::{AuditLog, Entry};
-use crate::system::blocking::interrupt_flag;
 use crate::system::disk;
+use crate::system::interrupt;
 use crate::system::open_files;
 use crate::system::root_dir::RootDir;
 use crate::system::safe_delete::{
@@ -58,7 +58,7 @@ pub fn apply(
     let mut audit_errors = Vec::new();
     let bar = crate::output::progress::bar_on(plan.actions.len() as u64, progress);
     bar.set_message("cleaning");
-    let interrupted = interrupt_flag();
+    let interrupted = interrupt::flag();
     let probe: HashMap<u64, &RootDir> = roots.iter().map(|r| (r.device, r)).collect();
     for (batch_no, start) in (0..plan.actions.len()).step_by(BATCH).enumerate() {
         let end = (start + BATCH).min(plan.actions.len());

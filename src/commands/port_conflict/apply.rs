@@ -364,7 +364,7 @@ fn drain_pid(p: &Proved) -> Result<(), String> {
     let pid = u32::try_from(p.pid).map_err(|e| e.to_string())?;
     let client = RuntimeClient::fresh_connections(&p.url, Duration::from_secs(2))
         .map_err(|e| e.to_string())?;
-    crate::cli::block_on(async move {
+    crate::system::blocking::block_on(async move {
         let mut last = String::new();
         for _ in 0..16 {
             match client.drain_pid(&token, pid).await {
@@ -527,7 +527,7 @@ pub(super) fn restart(ctx: &Ctx, port: u16, predecessor: Option<&RuntimeInfo>) -
 fn wait_ready(url: &str) -> Result<Duration, String> {
     let started = Instant::now();
     let client = RuntimeClient::new(url, Duration::from_secs(2)).map_err(|e| e.to_string())?;
-    crate::cli::block_on(async move {
+    crate::system::blocking::block_on(async move {
         let mut last = String::from("no answer");
         while started.elapsed() < READY_WAIT {
             match client.ready().await {
