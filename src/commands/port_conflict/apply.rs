@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 
 use super::plan::{
-    Action, PortConflictSettings, PortFacts, PortHolder, Proved, container_label, refusal_next,
+    PortConflictSettings, PortFacts, PortHolder, Proved, StopAction, container_label, refusal_next,
     retry_hint,
 };
 use super::report::{PortConflictReport, PortOutcome, PortStep, RestartResult};
@@ -59,8 +59,8 @@ pub(super) fn apply(
     if let Some(why) = &plan.refused {
         for p in &plan.steps {
             let why = match &p.action {
-                Action::Refuse { reason } => reason.to_string(),
-                Action::RefuseOwned { why, .. } => why.clone(),
+                StopAction::Refuse { reason } => reason.to_string(),
+                StopAction::RefuseOwned { why, .. } => why.clone(),
                 _ => continue,
             };
             record(
@@ -103,12 +103,12 @@ pub(super) fn apply(
         let mut own_commands: Vec<String> = Vec::new();
         for p in &plan.steps {
             let w = match &p.action {
-                Action::Signal { .. } => describe(p.pid),
-                Action::StopContainer { id, name, .. } => {
+                StopAction::Signal { .. } => describe(p.pid),
+                StopAction::StopContainer { id, name, .. } => {
                     own_commands.push(format!("docker stop {}", shell_word(name)));
                     container_label(id, name)
                 }
-                Action::StopUnit { unit, command } => {
+                StopAction::StopUnit { unit, command } => {
                     own_commands.push(command.clone());
                     format!("systemd unit {}", unit.name)
                 }
@@ -159,7 +159,7 @@ pub(super) fn apply(
     let mut sent = Vec::new();
     let mut stopped: BTreeSet<String> = BTreeSet::new();
     for p in &plan.steps {
-        if let Action::StopContainer { id, name, socket } = &p.action {
+        if let StopAction::StopContainer { id, name, socket } = &p.action {
             if stopped.insert(id.clone()) {
                 report
                     .done
@@ -167,7 +167,7 @@ pub(super) fn apply(
             }
             continue;
         }
-        if let Action::StopUnit { unit, command } = &p.action {
+        if let StopAction::StopUnit { unit, command } = &p.action {
             if stopped.insert(command.clone()) {
                 let (ok, result) = match systemctl::stop_verified(unit) {
                     Ok(r) => (true, r),
@@ -192,7 +192,7 @@ pub(super) fn apply(
             inodes: h.inodes.clone(),
         };
         let first = match &p.action {
-            Action::Drain => {
+            StopAction::Drain => {
                 let d = drain(facts.proved.as_ref(), p.pid, &ctx.state_dir);
                 record(audit, "drain", &describe(p.pid), d.ok, &d.result);
                 report.done.push(PortStep {
@@ -201,11 +201,11 @@ pub(super) fn apply(
                 });
                 Signal::SIGTERM
             }
-            Action::Signal { signal } => *signal,
-            Action::Refuse { .. }
-            | Action::RefuseOwned { .. }
-            | Action::StopContainer { .. }
-            | Action::StopUnit { .. } => continue,
+            StopAction::Signal { signal } => *signal,
+            StopAction::Refuse { .. }
+            | StopAction::RefuseOwned { .. }
+            | StopAction::StopContainer { .. }
+            | StopAction::StopUnit { .. } => continue,
         };
         let d = signal_step(&expected, first, &describe(p.pid), audit);
         if d.ok {
