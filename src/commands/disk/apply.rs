@@ -17,7 +17,7 @@ use crate::system::interrupt;
 use crate::system::open_files;
 use crate::system::root_dir::RootDir;
 use crate::system::safe_delete::{
-    Identity, Outcome, rmdir_if_empty, truncate_deleted, unlink_under,
+    DeleteOutcome, Identity, rmdir_if_empty, truncate_deleted, unlink_under,
 };
 use crate::system::scan::Category;
 
@@ -168,8 +168,8 @@ fn step(
                 return CleanupStep::Skipped(format!("{} is not a held root", f.root.display()));
             };
             match unlink_under(root, &f.path, &expect, open.unreadable) {
-                Ok(Outcome::Done) => CleanupStep::Deleted,
-                Ok(Outcome::Changed(why)) => CleanupStep::Skipped(why),
+                Ok(DeleteOutcome::Done) => CleanupStep::Deleted,
+                Ok(DeleteOutcome::Changed(why)) => CleanupStep::Skipped(why),
                 Err(e) => CleanupStep::Failed(e.to_string()),
             }
         }
@@ -181,8 +181,8 @@ fn step(
                 ));
             }
             match truncate_deleted(d, force) {
-                Ok(Outcome::Done) => CleanupStep::Truncated,
-                Ok(Outcome::Changed(why)) => CleanupStep::Skipped(why),
+                Ok(DeleteOutcome::Done) => CleanupStep::Truncated,
+                Ok(DeleteOutcome::Changed(why)) => CleanupStep::Skipped(why),
                 Err(e) => CleanupStep::Failed(e.to_string()),
             }
         }

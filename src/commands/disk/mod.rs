@@ -89,14 +89,14 @@ or name the application's own directory",
     Ok(out)
 }
 
-struct Gathered {
+struct GatheredDisk {
     facts: DiskFacts,
     scan: scan::Scan,
     unseen: Vec<open_files::Mapper>,
 }
 
 /// Scan the roots, read every process's open files, measure the filesystems.
-fn gather(ctx: &Ctx, held: &[RootDir], target_dirs: bool) -> Result<Gathered, Failure> {
+fn gather(ctx: &Ctx, held: &[RootDir], target_dirs: bool) -> Result<GatheredDisk, Failure> {
     let mut patterns = ctx
         .config()
         .cleanup
@@ -135,7 +135,7 @@ fn gather(ctx: &Ctx, held: &[RootDir], target_dirs: bool) -> Result<Gathered, Fa
         })?;
         filesystems.push(u);
     }
-    Ok(Gathered {
+    Ok(GatheredDisk {
         facts: DiskFacts {
             roots,
             filesystems,
@@ -157,7 +157,7 @@ fn now() -> i64 {
         .unwrap_or(0)
 }
 
-fn scan_notes(g: &Gathered, notes: &mut Vec<String>) {
+fn scan_notes(g: &GatheredDisk, notes: &mut Vec<String>) {
     if g.scan.symlinks_skipped > 0 {
         notes.push(format!("{} symlinks not followed", g.scan.symlinks_skipped));
     }
