@@ -15,6 +15,7 @@ use crate::commands;
 use crate::config::{self, Explicit, Loaded, Source};
 use crate::exit::{Exit, Failure};
 use crate::output::{Printer, Report};
+use crate::system::blocking::block_on;
 use args::{Cli, Command, GlobalArgs};
 
 /// Everything a command needs besides its own arguments.
@@ -311,9 +312,4 @@ fn notify_label(c: &Command) -> &'static str {
         Command::Migrate(_) => "migrate",
         _ => "hal9ctl",
     }
-}
-
-/// Client commands run on a current-thread runtime (see [`crate::system::blocking::block_on`]).
-pub fn block_on<F: std::future::Future>(f: F) -> anyhow::Result<F::Output> {
-    Ok(crate::system::blocking::block_on(f)?)
 }

@@ -36,7 +36,7 @@ impl NodeRoom {
 
 /// How a RollingUpdate moves, resolved against the replica count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Strategy {
+pub struct SurgeStrategy {
     pub max_surge: i32,
     pub max_unavailable: i32,
     /// `Recreate` deletes every old pod first, so it never needs room.
@@ -61,7 +61,7 @@ pub enum SurgeFit {
 
 /// Kubernetes' own rounding: maxSurge rounds up, maxUnavailable rounds down,
 /// and both 0 reads as maxUnavailable 1 (the API server refuses it anyway).
-pub fn resolve_strategy(d: &Deployment) -> Strategy {
+pub fn resolve_strategy(d: &Deployment) -> SurgeStrategy {
     use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
     let spec = d.spec.as_ref();
     let replicas = spec.and_then(|s| s.replicas).unwrap_or(1);
@@ -91,7 +91,7 @@ pub fn resolve_strategy(d: &Deployment) -> Strategy {
     if max_surge == 0 && max_unavailable == 0 {
         max_unavailable = 1;
     }
-    Strategy {
+    SurgeStrategy {
         max_surge,
         max_unavailable,
         recreate,
@@ -106,7 +106,7 @@ fn gib(b: f64) -> f64 {
 /// taken. `nodes` is `None` when they could not be read.
 pub fn surge_fit(
     deployment: &str,
-    strategy: Strategy,
+    strategy: SurgeStrategy,
     per_pod: Resources,
     nodes: Option<&[NodeRoom]>,
 ) -> SurgeFit {
@@ -280,7 +280,7 @@ mod tests {
         }
     }
 
-    const SURGE_ONLY: Strategy = Strategy {
+    const SURGE_ONLY: SurgeStrategy = SurgeStrategy {
         max_surge: 1,
         max_unavailable: 0,
         recreate: false,
@@ -329,12 +329,12 @@ mod tests {
     #[test]
     fn max_unavailable_or_recreate_never_needs_room() {
         let full = [room("a", 2000.0, 2000.0)];
-        let s = Strategy {
+        let s = SurgeStrategy {
             max_unavailable: 1,
             ..SURGE_ONLY
         };
         assert_eq!(surge_fit("d", s, pod(1000.0), Some(&full)), SurgeFit::Fits);
-        let s = Strategy {
+        let s = SurgeStrategy {
             recreate: true,
             ..SURGE_ONLY
         };

@@ -18,6 +18,8 @@ use kube::api::PostParams;
 
 use super::client::{Kube, Op, api_error, is_conflict};
 use crate::exit::Failure;
+use crate::output::os_text::os_text;
+use crate::output::shell_word::shell_word;
 
 pub const NAME: &str = "hal9-migration-lock";
 pub const USER_ANNOTATION: &str = "hal9.io/lock-user";
@@ -28,7 +30,7 @@ pub const RELEASED_ANNOTATION: &str = "hal9.io/lock-released";
 
 /// This process, as the Lease names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Holder {
+pub struct LeaseHolder {
     pub user: String,
     pub host: String,
     pub pid: u32,
@@ -38,15 +40,15 @@ pub struct Holder {
     pub nonce: String,
 }
 
-impl Holder {
-    pub fn here() -> Holder {
+impl LeaseHolder {
+    pub fn here() -> LeaseHolder {
         let mut b = [0u8; 4];
         let nonce = match getrandom::fill(&mut b) {
             Ok(()) => format!("{:08x}", u32::from_le_bytes(b)),
             // The start time is unique enough when there is no randomness.
             Err(_) => format!("{:x}", Timestamp::now().as_millisecond()),
         };
-        Holder {
+        LeaseHolder {
             user: crate::system::audit::current_user(),
             host: nix::unistd::gethostname()
                 .map(|h| h.to_string_lossy().into_owned())
@@ -68,16 +70,14 @@ impl Holder {
 pub fn command_line(args: impl IntoIterator<Item = std::ffi::OsString>) -> String {
     let mut out = vec!["hal9ctl".to_string()];
     for a in args.into_iter().skip(1) {
-        out.push(
-            crate::system::owner::shell_word(&crate::output::os_text::os_text(&a)).into_owned(),
-        );
+        out.push(shell_word(&os_text(&a)).into_owned());
     }
     out.join(" ")
 }
 
 /// What a Lease in the cluster says, as plain data.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Seen {
+pub struct LeaseSeen {
     pub holder: Option<String>,
     pub user: Option<String>,
     pub host: Option<String>,
@@ -88,8 +88,8 @@ pub struct Seen {
     pub duration_s: Option<i32>,
 }
 
-impl Seen {
-    pub fn of(l: &Lease) -> Seen {
+impl LeaseSeen {
+    pub fn of(l: &Lease) -> LeaseSeen {
         let ann = |k: &str| {
             l.metadata
                 .annotations
@@ -98,7 +98,7 @@ impl Seen {
                 .cloned()
         };
         let spec = l.spec.clone().unwrap_or_default();
-        Seen {
+        LeaseSeen {
             holder: spec.holder_identity.filter(|h| !h.is_empty()),
             user: ann(USER_ANNOTATION),
             host: ann(HOST_ANNOTATION),
@@ -156,7 +156,7 @@ pub enum Decision {
 }
 
 /// The pure rule. `fallback_s` is the duration of a Lease that records none.
-pub fn decide(seen: Option<&Seen>, me: &str, now: Timestamp, fallback_s: i32) -> Decision {
+pub fn decide(seen: Option<&LeaseSeen>, me: &str, now: Timestamp, fallback_s: i32) -> Decision {
     let Some(s) = seen else {
         return Decision::Free;
     };
@@ -197,11 +197,11 @@ pub enum Take {
     Replace {
         transition: bool,
     },
-    Refuse(Refusal),
+    Refuse(LeaseRefusal),
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Refusal {
+pub enum LeaseRefusal {
     Held {
         by: String,
         since: Option<Timestamp>,
@@ -220,9 +220,13 @@ pub fn take(d: Decision, exists: bool, steal: bool) -> Take {
         Decision::Free if !exists => Take::Create,
         Decision::Free => Take::Replace { transition: true },
         Decision::Ours => Take::Replace { transition: false },
-        Decision::Held { by, since, until } => Take::Refuse(Refusal::Held { by, since, until }),
+        Decision::Held { by, since, until } => {
+            Take::Refuse(LeaseRefusal::Held { by, since, until })
+        }
         Decision::Expired { .. } if steal => Take::Replace { transition: true },
-        Decision::Expired { by, since, at } => Take::Refuse(Refusal::Expired { by, since, at }),
+        Decision::Expired { by, since, at } => {
+            Take::Refuse(LeaseRefusal::Expired { by, since, at })
+        }
     }
 }
 
@@ -234,11 +238,11 @@ fn secs(t: Timestamp) -> String {
 
 /// The one line the second operator reads: who, since when, until when,
 /// and the command that takes over once it has expired.
-pub fn refusal_line(r: &Refusal, lease: &str, now: Timestamp, takeover: &str) -> String {
+pub fn refusal_line(r: &LeaseRefusal, lease: &str, now: Timestamp, takeover: &str) -> String {
     let since =
         |s: &Option<Timestamp>| s.map(|t| format!(" since {}", secs(t))).unwrap_or_default();
     match r {
-        Refusal::Held {
+        LeaseRefusal::Held {
             by,
             since: s,
             until,
@@ -250,7 +254,7 @@ pub fn refusal_line(r: &Refusal, lease: &str, now: Timestamp, takeover: &str) ->
                 secs(*until)
             )
         }
-        Refusal::Expired { by, since: s, at } => {
+        LeaseRefusal::Expired { by, since: s, at } => {
             let when = match at {
                 Some(t) => format!("expired at {}", secs(*t)),
                 None => "records no renew time".into(),
@@ -282,7 +286,7 @@ fn micro(t: Timestamp) -> MicroTime {
     MicroTime(t)
 }
 
-fn our_lease(me: &Holder, t: Timing, from: Option<&Lease>, transition: bool) -> Lease {
+fn our_lease(me: &LeaseHolder, t: Timing, from: Option<&Lease>, transition: bool) -> Lease {
     let now = Timestamp::now();
     let mut l = from.cloned().unwrap_or_default();
     l.metadata.name = Some(NAME.into());
@@ -310,7 +314,7 @@ fn our_lease(me: &Holder, t: Timing, from: Option<&Lease>, transition: bool) -> 
 }
 
 /// Shared between the renewer and the writers it guards.
-struct State {
+struct RenewalState {
     lost: Option<String>,
     /// When the last successful renewal was sent: the Lease is ours until
     /// this plus its duration, whatever the API server says later.
@@ -321,13 +325,13 @@ struct State {
 /// A view of the held Lease that writers check before each write.
 #[derive(Clone)]
 pub struct LeaseWatch {
-    state: Arc<Mutex<State>>,
+    state: Arc<Mutex<RenewalState>>,
     duration: Duration,
     describe: String,
 }
 
 impl LeaseWatch {
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, RenewalState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -380,7 +384,7 @@ pub fn describe(kube: &Kube) -> String {
 /// or (with `steal`) expired, at the resourceVersion read.
 pub async fn acquire(
     kube: &Kube,
-    me: &Holder,
+    me: &LeaseHolder,
     t: Timing,
     steal: bool,
     takeover: &str,
@@ -392,7 +396,7 @@ pub async fn acquire(
             .get_opt(NAME)
             .await
             .map_err(|e| api_error(kube, Op::named("get", "leases", NAME), e))?;
-        let seen = current.as_ref().map(Seen::of);
+        let seen = current.as_ref().map(LeaseSeen::of);
         let now = Timestamp::now();
         let d = decide(seen.as_ref(), &me.identity(), now, t.duration_s());
         let sent = Instant::now();
@@ -418,7 +422,7 @@ pub async fn acquire(
             }
         };
         let watch = LeaseWatch {
-            state: Arc::new(Mutex::new(State {
+            state: Arc::new(Mutex::new(RenewalState {
                 lost: None,
                 renewed: sent,
                 lease: written,
@@ -457,14 +461,14 @@ async fn renew(api: Api<Lease>, w: LeaseWatch, me: String, t: Timing) {
                 s.lease = new;
             }
             Err(e) if is_conflict(&e) => match api.get_opt(NAME).await {
-                Ok(Some(there)) if Seen::of(&there).holder.as_deref() == Some(me.as_str()) => {
+                Ok(Some(there)) if LeaseSeen::of(&there).holder.as_deref() == Some(me.as_str()) => {
                     // Someone touched it (an annotation) but it is still ours.
                     w.lock().lease = there;
                 }
                 Ok(there) => {
                     let by = there
                         .as_ref()
-                        .map(|l| Seen::of(l).describe())
+                        .map(|l| LeaseSeen::of(l).describe())
                         .unwrap_or_else(|| "nobody (it was deleted)".into());
                     w.lock().lost = Some(format!("it is held by {by} now"));
                     tracing::error!("{}: lost to {by}", w.describe);
@@ -485,7 +489,7 @@ async fn renew(api: Api<Lease>, w: LeaseWatch, me: String, t: Timing) {
 /// it; `None` when it is free, expired or cannot be read.
 pub async fn holder_now(kube: &Kube) -> Option<String> {
     let l = leases(kube).get_opt(NAME).await.ok()??;
-    match decide(Some(&Seen::of(&l)), "", Timestamp::now(), 15) {
+    match decide(Some(&LeaseSeen::of(&l)), "", Timestamp::now(), 15) {
         Decision::Held { by, until, .. } => Some(format!(
             "{} is held by {by} until {}",
             describe(kube),
@@ -519,8 +523,11 @@ impl Held {
         }
         let mut l = self.watch.lock().lease.clone();
         for _ in 0..3 {
-            if Seen::of(&l).holder.as_deref() != Some(self.me.as_str()) {
-                return Released::Lost(format!("it is held by {} now", Seen::of(&l).describe()));
+            if LeaseSeen::of(&l).holder.as_deref() != Some(self.me.as_str()) {
+                return Released::Lost(format!(
+                    "it is held by {} now",
+                    LeaseSeen::of(&l).describe()
+                ));
             }
             let now = Timestamp::now();
             if let Some(s) = l.spec.as_mut() {
@@ -553,8 +560,8 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn seen(holder: &str, renewed: Option<&str>, dur: Option<i32>) -> Seen {
-        Seen {
+    fn seen(holder: &str, renewed: Option<&str>, dur: Option<i32>) -> LeaseSeen {
+        LeaseSeen {
             holder: Some(holder.into()),
             user: Some("alice".into()),
             host: Some("laptop".into()),
@@ -572,7 +579,7 @@ mod tests {
     fn no_lease_or_a_released_one_is_free() {
         let now = at("2026-12-01T10:00:05Z");
         assert_eq!(decide(None, ME, now, 15), Decision::Free);
-        let released = Seen {
+        let released = LeaseSeen {
             holder: None,
             ..seen("x", Some("2026-12-01T10:00:00Z"), Some(15))
         };
@@ -612,7 +619,7 @@ mod tests {
         // Never stolen while held, whatever the flag says.
         assert!(matches!(
             take(d, true, true),
-            Take::Refuse(Refusal::Held { .. })
+            Take::Refuse(LeaseRefusal::Held { .. })
         ));
     }
 
@@ -630,7 +637,7 @@ mod tests {
         );
         assert!(matches!(
             take(d.clone(), true, false),
-            Take::Refuse(Refusal::Expired { .. })
+            Take::Refuse(LeaseRefusal::Expired { .. })
         ));
         assert_eq!(take(d, true, true), Take::Replace { transition: true });
     }
@@ -689,7 +696,7 @@ mod tests {
 
     #[test]
     fn the_refusal_is_one_line_with_holder_since_expiry_and_takeover() {
-        let r = Refusal::Held {
+        let r = LeaseRefusal::Held {
             by: "alice@laptop (pid 4711: hal9ctl rollback --cluster)".into(),
             since: Some(at("2026-12-01T10:00:00Z")),
             until: at("2026-12-01T10:00:25Z"),
@@ -731,7 +738,7 @@ mod tests {
 
     #[test]
     fn a_new_holder_gets_fresh_times_and_a_transition_a_renewal_keeps_acquire_time() {
-        let me = Holder {
+        let me = LeaseHolder {
             user: "bob".into(),
             host: "desk".into(),
             pid: 99,

@@ -4,7 +4,7 @@
 
 use crate::cli::Ctx;
 use crate::cli::args::{ClusterArgs, LockArgs};
-use crate::cluster::lease::{self, Held, Holder, Released, Timing};
+use crate::cluster::lease::{self, Held, LeaseHolder, Released, Timing};
 use crate::exit::Failure;
 
 const STEAL: &str = "--steal-expired-lock";
@@ -21,7 +21,7 @@ pub async fn hold(
     }
     let target = cluster.target(&ctx.config().cluster);
     let kube = crate::cluster::connect(&target).await?;
-    let me = Holder::here();
+    let me = LeaseHolder::here();
     let takeover = if me.command.split(' ').any(|w| w == STEAL) {
         me.command.clone()
     } else {
@@ -68,7 +68,7 @@ pub async fn under<T>(
     }
     let r = tokio::select! {
         r = work => r,
-        _ = tokio::signal::ctrl_c() => Err(Failure::new(
+        _ = crate::system::interrupt::pressed() => Err(Failure::new(
             crate::exit::Exit::Interrupted,
             "interrupted (Ctrl-C): what was written before stands; the migration lock is released",
         )

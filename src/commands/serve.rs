@@ -18,7 +18,7 @@ use crate::runtime::api::Limits;
 use crate::runtime::client::RuntimeClient;
 use crate::runtime::migration::store::MigrationStore;
 use crate::runtime::server::{self, AppState, listener};
-use crate::runtime::state::{LockError, RuntimeInfo, StateDir};
+use crate::runtime::state::{RuntimeInfo, StateDir, StateLockError};
 use crate::system::fsio::ensure_private_dir;
 
 #[derive(Debug, Serialize)]
@@ -202,7 +202,7 @@ async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> 
     } else {
         Some(sd.lock_pid().map_err(|e| {
             match e {
-                LockError::Held { pid, dir } => Failure::critical(format!(
+                StateLockError::Held { pid, dir } => Failure::critical(format!(
                     "refused: a runtime (pid {pid}) is already running with the state dir {}",
                     dir.display()
                 ))

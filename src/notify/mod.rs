@@ -18,7 +18,7 @@ use crate::cli::Ctx;
 use crate::config::NotifyConfig;
 use crate::output::Mark;
 use crate::output::checks::CheckReport;
-use plan::{Action, Event, Paged};
+use plan::{AuditedAction, Event, Paged};
 
 /// The open pages, by dedup key.
 pub const PAGED_FILE: &str = "notify-paged.json";
@@ -27,7 +27,7 @@ pub const AUDIT_ACTION: &str = "notify";
 /// Bound on the actions one process remembers for its summary event.
 const MAX_PENDING: usize = 10_000;
 
-static PENDING: Mutex<Vec<Action>> = Mutex::new(Vec::new());
+static PENDING: Mutex<Vec<AuditedAction>> = Mutex::new(Vec::new());
 
 /// Called for every audit entry written by this process.
 pub fn note_action(action: &str, target: &str, result: &str) {
@@ -37,7 +37,7 @@ pub fn note_action(action: &str, target: &str, result: &str) {
     if let Ok(mut p) = PENDING.lock()
         && p.len() < MAX_PENDING
     {
-        p.push(Action {
+        p.push(AuditedAction {
             action: action.into(),
             target: target.into(),
             result: result.into(),
@@ -45,7 +45,7 @@ pub fn note_action(action: &str, target: &str, result: &str) {
     }
 }
 
-fn take_pending() -> Vec<Action> {
+fn take_pending() -> Vec<AuditedAction> {
     PENDING
         .lock()
         .map(|mut p| std::mem::take(&mut *p))
@@ -101,10 +101,10 @@ pub fn after_health(ctx: &Ctx, report: &CheckReport) {
             Paged::default()
         }
     };
-    let verdicts: Vec<plan::Verdict> = report
+    let verdicts: Vec<plan::CheckVerdict> = report
         .checks
         .iter()
-        .map(|c| plan::Verdict {
+        .map(|c| plan::CheckVerdict {
             name: c.name.clone(),
             critical: c.status == Mark::Fail,
             recovered: matches!(c.status, Mark::Ok | Mark::Warn),

@@ -50,7 +50,7 @@ pub struct PagedCheck {
 
 /// A check as the health verdict judged it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Verdict {
+pub struct CheckVerdict {
     pub name: String,
     pub critical: bool,
     /// The check ran and found it fine (or only degraded): a page may resolve.
@@ -69,7 +69,12 @@ pub fn dedup_key(host: &str, target: &str, check: &str) -> String {
 /// a health check run every minute by cron must not post every minute.
 /// A check that did not run this time (absent, or unknown) neither pages
 /// nor resolves.
-pub fn plan_verdicts(host: &str, target: &str, checks: &[Verdict], paged: &Paged) -> Vec<Event> {
+pub fn plan_verdicts(
+    host: &str,
+    target: &str,
+    checks: &[CheckVerdict],
+    paged: &Paged,
+) -> Vec<Event> {
     let mut events = Vec::new();
     for c in checks {
         let key = dedup_key(host, target, &c.name);
@@ -120,7 +125,7 @@ pub fn after_delivery(mut paged: Paged, sent: &[Event], now: &str) -> Paged {
 
 /// One audited action of this run.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Action {
+pub struct AuditedAction {
     pub action: String,
     pub target: String,
     pub result: String,
@@ -128,8 +133,13 @@ pub struct Action {
 
 /// The actions one command took, as one event: "hal9ctl disk cleanup on web1:
 /// delete ×3 ok". `None` when nothing was done (a dry run only plans).
-pub fn plan_actions(host: &str, command: &str, actions: &[Action], at: &str) -> Option<Event> {
-    let done: Vec<&Action> = actions
+pub fn plan_actions(
+    host: &str,
+    command: &str,
+    actions: &[AuditedAction],
+    at: &str,
+) -> Option<Event> {
+    let done: Vec<&AuditedAction> = actions
         .iter()
         .filter(|a| !a.result.starts_with("dry-run"))
         .collect();
@@ -226,8 +236,8 @@ pub fn pagerduty_body(routing_key: &str, e: &Event) -> serde_json::Value {
 mod tests {
     use super::*;
 
-    fn v(name: &str, critical: bool, recovered: bool) -> Verdict {
-        Verdict {
+    fn v(name: &str, critical: bool, recovered: bool) -> CheckVerdict {
+        CheckVerdict {
             name: name.into(),
             critical,
             recovered,
@@ -258,7 +268,7 @@ mod tests {
 
     #[test]
     fn a_runs_actions_are_one_event_and_a_dry_run_is_none() {
-        let a = |action: &str, result: &str| Action {
+        let a = |action: &str, result: &str| AuditedAction {
             action: action.into(),
             target: "/x".into(),
             result: result.into(),

@@ -13,6 +13,7 @@ mod printer;
 pub mod progress;
 pub mod prom_textfile;
 pub mod prompt;
+pub mod shell_word;
 mod styles;
 pub mod terminal_safe;
 

@@ -209,7 +209,7 @@ pub struct PidLock {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum LockError {
+pub enum StateLockError {
     #[error("another runtime (pid {pid}) already uses the state dir {dir}")]
     Held { pid: String, dir: PathBuf },
     #[error("cannot lock {path}: {source}")]
@@ -217,7 +217,7 @@ pub enum LockError {
 }
 
 impl StateDir {
-    fn open_pid_file(&self) -> Result<std::fs::File, LockError> {
+    fn open_pid_file(&self) -> Result<std::fs::File, StateLockError> {
         let path = self.pid_file();
         fsio::open_state_file(
             &path,
@@ -228,7 +228,7 @@ impl StateDir {
                 .write(true)
                 .mode(0o644),
         )
-        .map_err(|source| LockError::Io { path, source })
+        .map_err(|source| StateLockError::Io { path, source })
     }
 
     /// The log of a detached `serve`, opened for appending (never through a symlink).
@@ -238,7 +238,7 @@ impl StateDir {
 
     /// Take the pid lock or say who holds it. The kernel drops the lock when
     /// the holder dies, so a stale pid file never blocks a start.
-    pub fn lock_pid(&self) -> Result<PidLock, LockError> {
+    pub fn lock_pid(&self) -> Result<PidLock, StateLockError> {
         let f = self.open_pid_file()?;
         match nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusiveNonblock) {
             Ok(l) => self.write_pid(l),
@@ -249,7 +249,7 @@ impl StateDir {
                     .flatten()
                     .map(|p| p.to_string())
                     .unwrap_or_default();
-                Err(LockError::Held {
+                Err(StateLockError::Held {
                     pid: if pid.is_empty() {
                         "unknown".into()
                     } else {
@@ -258,7 +258,7 @@ impl StateDir {
                     dir: self.root.clone(),
                 })
             }
-            Err((_, e)) => Err(LockError::Io {
+            Err((_, e)) => Err(StateLockError::Io {
                 path: self.pid_file(),
                 source: io::Error::from(e),
             }),
@@ -266,18 +266,18 @@ impl StateDir {
     }
 
     /// Wait for the pid lock (a successor waits for its predecessor to exit).
-    pub fn lock_pid_blocking(&self) -> Result<PidLock, LockError> {
+    pub fn lock_pid_blocking(&self) -> Result<PidLock, StateLockError> {
         let f = self.open_pid_file()?;
         match nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusive) {
             Ok(l) => self.write_pid(l),
-            Err((_, e)) => Err(LockError::Io {
+            Err((_, e)) => Err(StateLockError::Io {
                 path: self.pid_file(),
                 source: io::Error::from(e),
             }),
         }
     }
 
-    fn write_pid(&self, l: nix::fcntl::Flock<std::fs::File>) -> Result<PidLock, LockError> {
+    fn write_pid(&self, l: nix::fcntl::Flock<std::fs::File>) -> Result<PidLock, StateLockError> {
         use std::io::{Seek, Write};
         let mut f: &std::fs::File = &l;
         let r = f
@@ -285,7 +285,7 @@ impl StateDir {
             .and_then(|_| f.seek(io::SeekFrom::Start(0)))
             .and_then(|_| writeln!(f, "{}", std::process::id()))
             .and_then(|_| f.sync_all());
-        r.map_err(|source| LockError::Io {
+        r.map_err(|source| StateLockError::Io {
             path: self.pid_file(),
             source,
         })?;
@@ -350,7 +350,9 @@ mod tests {
         let held = sd.lock_pid().unwrap();
         assert!(sd.pid_lock_held());
         match sd.lock_pid() {
-            Err(LockError::Held { pid, .. }) => assert_eq!(pid, std::process::id().to_string()),
+            Err(StateLockError::Held { pid, .. }) => {
+                assert_eq!(pid, std::process::id().to_string())
+            }
             other => panic!("expected Held, got {:?}", other.err()),
         }
         drop(held);

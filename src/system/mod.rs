@@ -8,6 +8,7 @@ pub mod disk;
 pub mod docker;
 pub mod fsio;
 pub mod glob;
+pub mod interrupt;
 pub mod oom;
 pub mod open_files;
 pub mod owner;

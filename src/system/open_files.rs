@@ -18,7 +18,7 @@ pub type FileId = (u64, u64);
 
 /// A process holding a file through one of its descriptors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Holder {
+pub struct FileHolder {
     pub pid: i32,
     pub comm: String,
     pub fd: i32,
@@ -47,7 +47,7 @@ pub struct DeletedOpen {
     /// holder's fdinfo): the name means "under the root" only on the root's
     /// own mount, not through a bind mount in another namespace.
     pub mount: Option<u64>,
-    pub holders: Vec<Holder>,
+    pub holders: Vec<FileHolder>,
 }
 
 /// Every file-backed mapping seen, by identity and by the name the kernel
@@ -75,7 +75,7 @@ impl Mapped {
 #[derive(Debug, Clone, Default)]
 pub struct OpenFiles {
     /// Every file some process holds open, with its first holder.
-    pub held: HashMap<FileId, Holder>,
+    pub held: HashMap<FileId, FileHolder>,
     /// Every file some process maps into memory.
     pub mapped: Mapped,
     /// Deleted-but-open files, each once with all its holders.
@@ -163,7 +163,7 @@ pub fn gather() -> OpenFiles {
             if !meta.is_file() {
                 continue;
             }
-            let holder = Holder {
+            let holder = FileHolder {
                 pid: p.pid,
                 comm: comm_of(&p),
                 fd: fd.fd,

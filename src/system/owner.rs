@@ -15,6 +15,7 @@ use procfs::process::Process;
 use serde::Serialize;
 
 use super::docker::{self, ContainerInfo};
+use crate::output::shell_word::shell_word;
 
 /// How many ancestors to walk looking for a process manager: pm2 apps are
 /// its children, or grandchildren behind a shell.
@@ -81,7 +82,7 @@ pub struct Ancestor {
 
 /// Everything `classify` looks at, as plain data.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Facts {
+pub struct OwnerFacts {
     pub comm: String,
     pub exe_name: Option<String>,
     pub argv: Vec<String>,
@@ -96,13 +97,13 @@ pub struct Facts {
 /// Read the facts about `pid` and classify them.
 pub fn of(pid: i32, comm: &str, argv: &[String], exe_name: Option<&str>) -> Option<Owner> {
     let read = |p: String| std::fs::read_to_string(p).unwrap_or_default();
-    let mut facts = Facts {
+    let mut facts = OwnerFacts {
         comm: comm.to_string(),
         exe_name: exe_name.map(str::to_string),
         argv: argv.to_vec(),
         cgroup: read(format!("/proc/{pid}/cgroup")),
         own_cgroup: read("/proc/self/cgroup".into()),
-        ..Facts::default()
+        ..OwnerFacts::default()
     };
     let mut at = Process::new(pid).ok().and_then(|p| p.stat().ok());
     while let Some(stat) = at {
@@ -134,7 +135,7 @@ pub fn of(pid: i32, comm: &str, argv: &[String], exe_name: Option<&str>) -> Opti
 }
 
 /// Pure: who owns the process these facts describe.
-pub fn classify(f: &Facts) -> Option<Owner> {
+pub fn classify(f: &OwnerFacts) -> Option<Owner> {
     let is_proxy = f.comm == "docker-proxy" || f.exe_name.as_deref() == Some("docker-proxy");
     let daemon = f.ancestors.first().filter(|a| a.comm == "dockerd");
     // Only dockerd starts a real docker-proxy; a namesake elsewhere is an ordinary process.
@@ -204,7 +205,7 @@ pub fn classify(f: &Facts) -> Option<Owner> {
 /// What the plan does with an owned holder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Verdict {
+pub enum OwnerVerdict {
     /// `POST /containers/ID/stop` on the engine that named it: the only way
     /// to free a published port that the engine will not put back.
     StopContainer {
@@ -220,7 +221,7 @@ pub enum Verdict {
 }
 
 /// Pure policy for an owned holder of `port`.
-pub fn verdict(owner: &Owner, port: u16) -> Verdict {
+pub fn verdict(owner: &Owner, port: u16) -> OwnerVerdict {
     match owner {
         Owner::Docker {
             container: Some(c),
@@ -231,7 +232,7 @@ pub fn verdict(owner: &Owner, port: u16) -> Verdict {
             if let Some(pod) = label("io.kubernetes.pod.name") {
                 let ns = label("io.kubernetes.pod.namespace").map_or("default", String::as_str);
                 let uid = label("io.kubernetes.pod.uid").map_or("", String::as_str);
-                return Verdict::Refuse {
+                return OwnerVerdict::Refuse {
                     why: format!(
                         "{} is Kubernetes pod {ns}/{pod}'s container; the kubelet would start it again",
                         c.describe()
@@ -248,7 +249,7 @@ pub fn verdict(owner: &Owner, port: u16) -> Verdict {
                 };
             }
             if let Some(svc) = label("com.docker.swarm.service.name") {
-                return Verdict::Refuse {
+                return OwnerVerdict::Refuse {
                     why: format!(
                         "{} is a task of swarm service {svc}; swarm would start another",
                         c.describe()
@@ -256,7 +257,7 @@ pub fn verdict(owner: &Owner, port: u16) -> Verdict {
                     next: format!("docker service scale {}", shell_word(&format!("{svc}=0"))),
                 };
             }
-            Verdict::StopContainer {
+            OwnerVerdict::StopContainer {
                 id: c.id.clone(),
                 name: c.name.clone(),
                 socket: socket.clone(),
@@ -280,7 +281,7 @@ pub fn verdict(owner: &Owner, port: u16) -> Verdict {
                 .as_deref()
                 .map(|e| format!(", and the Docker Engine could not name the container: {e}"))
                 .unwrap_or_default();
-            Verdict::Refuse {
+            OwnerVerdict::Refuse {
                 why: format!("{what}{because}"),
                 next: match cgroup_id {
                     Some(id) => format!("docker stop {}", short(id)),
@@ -293,7 +294,7 @@ pub fn verdict(owner: &Owner, port: u16) -> Verdict {
         Owner::Pod {
             pod_uid,
             container_id,
-        } => Verdict::Refuse {
+        } => OwnerVerdict::Refuse {
             why: format!(
                 "it runs in Kubernetes pod {pod_uid}{}; the kubelet would start it again. Scale the pod's workload down, or delete the pod if nothing owns it",
                 container_id
@@ -303,7 +304,7 @@ pub fn verdict(owner: &Owner, port: u16) -> Verdict {
             ),
             next: find_pod_command(pod_uid),
         },
-        Owner::Engine { engine, id } => Verdict::Refuse {
+        Owner::Engine { engine, id } => OwnerVerdict::Refuse {
             why: format!("it runs in {engine} container {}", short(id)),
             next: match engine.as_str() {
                 "podman" => format!("podman stop {}", short(id)),
@@ -321,7 +322,7 @@ pub fn verdict(owner: &Owner, port: u16) -> Verdict {
                 .as_deref()
                 .map(|h| format!("PM2_HOME={} ", shell_word(h)))
                 .unwrap_or_default();
-            Verdict::Refuse {
+            OwnerVerdict::Refuse {
                 why: format!(
                     "it is pm2 app {} (God Daemon pid {daemon_pid}); pm2 would start it again",
                     target.unwrap_or("<unknown>")
@@ -335,8 +336,8 @@ pub fn verdict(owner: &Owner, port: u16) -> Verdict {
         Owner::Systemd {
             unit,
             manager: super::systemctl::Manager::Reachable { .. },
-        } => Verdict::StopUnit { unit: unit.clone() },
-        Owner::Systemd { unit, manager } => Verdict::Refuse {
+        } => OwnerVerdict::StopUnit { unit: unit.clone() },
+        Owner::Systemd { unit, manager } => OwnerVerdict::Refuse {
             why: format!(
                 "it runs in systemd unit {}; a signal would be undone by its Restart= or leave the unit failed{}",
                 unit.name,
@@ -432,18 +433,6 @@ pub fn resolve(owner: &mut Owner, port: u16, bound: &[IpAddr]) {
         }
     }
     *lookup_error = Some(errors.join("; "));
-}
-
-/// `s` as one shell word. Names in a suggested command come from labels,
-/// titles and environments that anyone can set; pasted at 3am, an unquoted
-/// `web; rm -rf ~` would run.
-pub fn shell_word(s: &str) -> std::borrow::Cow<'_, str> {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c);
-    if !s.is_empty() && s.chars().all(plain) {
-        s.into()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''")).into()
-    }
 }
 
 fn find_pod_command(uid: &str) -> String {
@@ -613,8 +602,8 @@ mod tests {
 
     const UID: &str = "0f3c5e2a-1b2c-4d5e-8f90-123456789abc";
 
-    fn proxy_facts() -> Facts {
-        Facts {
+    fn proxy_facts() -> OwnerFacts {
+        OwnerFacts {
             comm: "docker-proxy".into(),
             exe_name: Some("docker-proxy".into()),
             argv: args(&[
@@ -636,7 +625,7 @@ mod tests {
                 comm: "dockerd".into(),
                 argv: args(&["dockerd", "--host", "unix:///run/t/docker.sock"]),
             }],
-            ..Facts::default()
+            ..OwnerFacts::default()
         }
     }
 
@@ -706,7 +695,7 @@ mod tests {
         let o = resolved(classify(&proxy_facts()).unwrap(), container(&[]));
         assert_eq!(
             verdict(&o, 18555),
-            Verdict::StopContainer {
+            OwnerVerdict::StopContainer {
                 id: container(&[]).id,
                 name: "web".into(),
                 socket: "/run/t/docker.sock".into()
@@ -720,7 +709,7 @@ mod tests {
         if let Owner::Docker { lookup_error, .. } = &mut o {
             *lookup_error = Some("connection refused".into());
         }
-        let Verdict::Refuse { why, next } = verdict(&o, 18555) else {
+        let OwnerVerdict::Refuse { why, next } = verdict(&o, 18555) else {
             panic!()
         };
         assert!(why.contains("docker-proxy"), "{why}");
@@ -739,7 +728,7 @@ mod tests {
             ("io.kubernetes.pod.uid", UID),
         ]);
         let o = resolved(classify(&proxy_facts()).unwrap(), k);
-        let Verdict::Refuse { why, next } = verdict(&o, 18555) else {
+        let OwnerVerdict::Refuse { why, next } = verdict(&o, 18555) else {
             panic!()
         };
         assert!(why.contains("hal9/hal9-server-abc"), "{why}");
@@ -748,28 +737,28 @@ mod tests {
         let o = resolved(classify(&proxy_facts()).unwrap(), s);
         assert!(matches!(
             verdict(&o, 1),
-            Verdict::Refuse { next, .. } if next == "docker service scale web=0"
+            OwnerVerdict::Refuse { next, .. } if next == "docker service scale web=0"
         ));
     }
 
     #[test]
     fn a_process_inside_a_docker_container_is_owned_unless_we_share_it() {
         let theirs = "12:pids:/docker/0123456789abcdef0123456789abcdef\n";
-        let f = Facts {
+        let f = OwnerFacts {
             comm: "python3".into(),
             cgroup: theirs.into(),
             own_cgroup: "12:pids:/\n".into(),
-            ..Facts::default()
+            ..OwnerFacts::default()
         };
         let o = classify(&f).unwrap();
         assert!(
             matches!(&o, Owner::Docker { cgroup_id: Some(id), .. } if id == "0123456789abcdef0123456789abcdef")
         );
-        let Verdict::Refuse { next, .. } = verdict(&o, 80) else {
+        let OwnerVerdict::Refuse { next, .. } = verdict(&o, 80) else {
             panic!()
         };
         assert_eq!(next, "docker stop 0123456789ab");
-        let shared = Facts {
+        let shared = OwnerFacts {
             own_cgroup: theirs.into(),
             ..f
         };
@@ -781,15 +770,15 @@ mod tests {
             "docker",
             "docker-x.scope",
         ] {
-            let f = Facts {
+            let f = OwnerFacts {
                 cgroup: format!("0::/system.slice/{svc}\n"),
-                ..Facts::default()
+                ..OwnerFacts::default()
             };
             assert_eq!(classify(&f), None, "{svc}");
         }
-        let systemd = Facts {
+        let systemd = OwnerFacts {
             cgroup: "0::/system.slice/docker-0123456789abcdef.scope\n".into(),
-            ..Facts::default()
+            ..OwnerFacts::default()
         };
         assert!(
             matches!(classify(&systemd), Some(Owner::Docker { cgroup_id: Some(id), .. }) if id == "0123456789abcdef")
@@ -799,9 +788,9 @@ mod tests {
     #[test]
     fn kubepods_cgroups_name_the_pod_in_both_drivers() {
         let cgroupfs = format!("4:pids:/kubepods/besteffort/pod{UID}/abcdef0123456789\n");
-        let f = Facts {
+        let f = OwnerFacts {
             cgroup: cgroupfs,
-            ..Facts::default()
+            ..OwnerFacts::default()
         };
         assert_eq!(
             classify(&f),
@@ -814,9 +803,9 @@ mod tests {
             "0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{}.slice/cri-containerd-abcdef012345.scope\n",
             UID.replace('-', "_")
         );
-        let o = classify(&Facts {
+        let o = classify(&OwnerFacts {
             cgroup: systemd,
-            ..Facts::default()
+            ..OwnerFacts::default()
         })
         .unwrap();
         assert_eq!(
@@ -826,7 +815,7 @@ mod tests {
                 container_id: Some("abcdef012345".into())
             }
         );
-        let Verdict::Refuse { why, next } = verdict(&o, 8080) else {
+        let OwnerVerdict::Refuse { why, next } = verdict(&o, 8080) else {
             panic!()
         };
         assert!(why.contains(UID) && why.contains("abcdef012345"), "{why}");
@@ -836,9 +825,9 @@ mod tests {
             "{next}"
         );
         // The pod's own cgroup, with no container below it yet.
-        let o = classify(&Facts {
+        let o = classify(&OwnerFacts {
             cgroup: format!("4:pids:/kubepods/pod{UID}\n"),
-            ..Facts::default()
+            ..OwnerFacts::default()
         });
         assert!(matches!(
             o,
@@ -851,18 +840,18 @@ mod tests {
 
     #[test]
     fn podman_and_containerd_name_their_own_commands() {
-        let o = classify(&Facts {
+        let o = classify(&OwnerFacts {
             cgroup: "0::/machine.slice/libpod-0123456789abcdef.scope\n".into(),
-            ..Facts::default()
+            ..OwnerFacts::default()
         })
         .unwrap();
         assert!(
-            matches!(verdict(&o, 1), Verdict::Refuse { next, .. } if next == "podman stop 0123456789ab")
+            matches!(verdict(&o, 1), OwnerVerdict::Refuse { next, .. } if next == "podman stop 0123456789ab")
         );
     }
 
-    fn pm2_facts() -> Facts {
-        Facts {
+    fn pm2_facts() -> OwnerFacts {
+        OwnerFacts {
             comm: "node".into(),
             cgroup: "0::/user.slice\n".into(),
             ancestors: vec![
@@ -881,7 +870,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-            ..Facts::default()
+            ..OwnerFacts::default()
         }
     }
 
@@ -897,7 +886,7 @@ mod tests {
                 pm_id: Some("3".into())
             }
         );
-        let Verdict::Refuse { why, next } = verdict(&o, 3000) else {
+        let OwnerVerdict::Refuse { why, next } = verdict(&o, 3000) else {
             panic!()
         };
         assert!(why.contains("pm2 app web") && why.contains("300"), "{why}");
@@ -906,11 +895,11 @@ mod tests {
         let mut f = pm2_facts();
         f.environ.remove("name");
         assert!(
-            matches!(verdict(&classify(&f).unwrap(), 1), Verdict::Refuse { next, .. } if next.ends_with("pm2 stop 3"))
+            matches!(verdict(&classify(&f).unwrap(), 1), OwnerVerdict::Refuse { next, .. } if next.ends_with("pm2 stop 3"))
         );
         f.environ.clear();
         assert!(
-            matches!(verdict(&classify(&f).unwrap(), 1), Verdict::Refuse { next, .. } if next.contains("pm2 list"))
+            matches!(verdict(&classify(&f).unwrap(), 1), OwnerVerdict::Refuse { next, .. } if next.contains("pm2 list"))
         );
         // Known by comm alone (argv rewritten), and a plain parent is no owner.
         f.ancestors[0].argv = args(&["x"]);
@@ -924,12 +913,10 @@ mod tests {
         let mut f = pm2_facts();
         f.environ.insert("name".into(), "web; rm -rf ~".into());
         f.ancestors[0].argv = args(&["PM2 v5: God Daemon (/tmp/a b/$(id))"]);
-        let Verdict::Refuse { next, .. } = verdict(&classify(&f).unwrap(), 1) else {
+        let OwnerVerdict::Refuse { next, .. } = verdict(&classify(&f).unwrap(), 1) else {
             panic!()
         };
         assert_eq!(next, "PM2_HOME='/tmp/a b/$(id)' pm2 stop 'web; rm -rf ~'");
-        assert_eq!(shell_word("it's"), r"'it'\''s'");
-        assert_eq!(shell_word(""), "''");
         let k = container(&[
             ("io.kubernetes.pod.name", "p`reboot`"),
             ("io.kubernetes.pod.namespace", "ns"),
@@ -937,7 +924,7 @@ mod tests {
         let o = resolved(classify(&proxy_facts()).unwrap(), k);
         assert!(matches!(
             verdict(&o, 1),
-            Verdict::Refuse { next, .. } if next == "kubectl -n ns get pod 'p`reboot`' -o wide"
+            OwnerVerdict::Refuse { next, .. } if next == "kubectl -n ns get pod 'p`reboot`' -o wide"
         ));
     }
 
@@ -952,9 +939,9 @@ mod tests {
             "x:y:/docker/",
             "0::/docker",
         ] {
-            let _ = classify(&Facts {
+            let _ = classify(&OwnerFacts {
                 cgroup: s.into(),
-                ..Facts::default()
+                ..OwnerFacts::default()
             });
         }
         assert_eq!(pm2_home(&args(&["PM2 v1: God Daemon ("])), None);
@@ -972,16 +959,16 @@ mod tests {
 
     #[test]
     fn a_holder_in_a_systemd_service_is_stopped_through_systemctl() {
-        let f = Facts {
+        let f = OwnerFacts {
             comm: "hal9ctl".into(),
             cgroup: "0::/system.slice/hal9.service\n".into(),
             own_cgroup: "0::/user.slice/user-0.slice/session-1.scope\n".into(),
-            ..Facts::default()
+            ..OwnerFacts::default()
         };
         let owner = classify(&f).expect("a unit owns it");
         assert_eq!(owner.describe(), "systemd: hal9.service");
         match verdict(&owner, 8080) {
-            Verdict::Refuse { why, next } => {
+            OwnerVerdict::Refuse { why, next } => {
                 assert_eq!(next, "systemctl stop hal9.service");
                 assert!(why.contains("Restart="), "{why}");
             }
@@ -997,7 +984,7 @@ mod tests {
         use crate::system::systemctl::{Manager, UnitProps};
         assert!(matches!(
             verdict(&with(Manager::Reachable { state: UnitProps::default() }), 8080),
-            Verdict::StopUnit { unit } if unit.name == "hal9.service"
+            OwnerVerdict::StopUnit { unit } if unit.name == "hal9.service"
         ));
         match verdict(
             &with(Manager::Unreachable {
@@ -1005,7 +992,7 @@ mod tests {
             }),
             8080,
         ) {
-            Verdict::Refuse { why, next } => {
+            OwnerVerdict::Refuse { why, next } => {
                 assert_eq!(next, "systemctl stop hal9.service");
                 assert!(
                     why.contains("systemctl cannot reach systemd (Host is down)"),
@@ -1015,7 +1002,7 @@ mod tests {
             v => panic!("{v:?}"),
         }
         // hal9ctl in the same unit as the holder: stopping it would stop us.
-        let same = Facts {
+        let same = OwnerFacts {
             own_cgroup: f.cgroup.clone(),
             ..f
         };

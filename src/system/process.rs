@@ -228,30 +228,25 @@ fn supervisor_of(p: &Process, ppid: i32) -> Option<Supervisor> {
         .map(|s| s.comm)
         .unwrap_or_default();
     let parent_cwd = parent.as_ref().and_then(|pp| pp.cwd().ok());
-    classify_supervisor(
-        &parent_comm,
-        ppid,
-        parent_cwd.as_deref(),
-        &cgroup,
-        &own_cgroup,
-    )
+    classify_supervisor(&parent_comm, parent_cwd.as_deref(), &cgroup, &own_cgroup)
 }
 
 /// Pure: decide from the parent's name and the cgroup files who respawns a process.
 pub fn classify_supervisor(
     parent_comm: &str,
-    ppid: i32,
     parent_cwd: Option<&Path>,
     cgroup: &str,
     _own_cgroup: &str,
 ) -> Option<Supervisor> {
     match parent_comm {
         "systemd" => {
-            if let Some(unit) = systemd_unit(cgroup) {
-                let user = if ppid == 1 { "" } else { "--user " };
+            // The cgroup, not the parent's pid, says whose manager runs it:
+            // a systemd that is not pid 1 here may be a container's own.
+            if let Some(unit) = super::systemd::unit_of_cgroup(cgroup) {
+                let user = if unit.user.is_some() { "--user " } else { "" };
                 return Some(Supervisor {
-                    name: format!("systemd (unit {unit})"),
-                    stop: format!("systemctl {user}stop {unit}"),
+                    name: format!("systemd (unit {})", unit.name),
+                    stop: format!("systemctl {user}stop {}", unit.name),
                 });
             }
         }
@@ -277,16 +272,6 @@ pub fn classify_supervisor(
     None
 }
 
-fn systemd_unit(cgroup: &str) -> Option<String> {
-    cgroup
-        .lines()
-        .filter_map(|l| l.splitn(3, ':').nth(2))
-        .flat_map(|path| path.rsplit('/'))
-        // The innermost service is the one whose restart policy applies.
-        .find(|seg| seg.ends_with(".service"))
-        .map(str::to_string)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,7 +280,6 @@ mod tests {
     fn systemd_service_is_a_supervisor() {
         let s = classify_supervisor(
             "systemd",
-            1,
             None,
             "0::/system.slice/python-web.service\n",
             "0::/user.slice/session-3.scope\n",
@@ -308,7 +292,6 @@ mod tests {
     fn user_systemd_uses_user_flag_and_session_scope_is_not_supervised() {
         let s = classify_supervisor(
             "systemd",
-            900,
             None,
             "0::/user.slice/user-1000.slice/user@1000.service/app.slice/web.service\n",
             "",
@@ -318,7 +301,6 @@ mod tests {
         assert!(
             classify_supervisor(
                 "systemd",
-                1,
                 None,
                 "0::/user.slice/user-1000.slice/session-2.scope\n",
                 ""
@@ -328,11 +310,25 @@ mod tests {
     }
 
     #[test]
+    fn a_systemd_inside_a_container_is_not_the_hosts_supervisor() {
+        // The container's own systemd is a pid other than 1 here; its engine,
+        // not `systemctl --user`, is what stops it (system::owner).
+        assert_eq!(
+            classify_supervisor(
+                "systemd",
+                None,
+                "0::/docker/0123abcd/system.slice/web.service\n",
+                ""
+            ),
+            None
+        );
+    }
+
+    #[test]
     fn runit_and_supervisord() {
-        let s =
-            classify_supervisor("runsv", 50, Some(Path::new("/etc/sv/web")), "0::/\n", "").unwrap();
+        let s = classify_supervisor("runsv", Some(Path::new("/etc/sv/web")), "0::/\n", "").unwrap();
         assert_eq!(s.stop, "sv down /etc/sv/web");
-        let s = classify_supervisor("supervisord", 50, None, "0::/\n", "").unwrap();
+        let s = classify_supervisor("supervisord", None, "0::/\n", "").unwrap();
         assert!(s.stop.contains("supervisorctl stop"));
     }
 

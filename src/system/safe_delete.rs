@@ -16,7 +16,7 @@ use std::path::Path;
 use nix::errno::Errno;
 use nix::unistd::{UnlinkatFlags, unlinkat};
 
-use super::open_files::{DeletedOpen, Holder, mappers_of};
+use super::open_files::{DeletedOpen, FileHolder, mappers_of};
 use super::root_dir::{Kind, RootDir, stat_at, stat_fd};
 use rustix::fs::{Mode, OFlags};
 
@@ -32,7 +32,7 @@ pub struct Identity {
 
 /// The result of one careful step.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum DeleteOutcome {
     Done,
     /// Not done, because the file is no longer what the plan saw.
     Changed(String),
@@ -47,23 +47,23 @@ pub fn unlink_under(
     path: &Path,
     expect: &Identity,
     unseen: usize,
-) -> io::Result<Outcome> {
+) -> io::Result<DeleteOutcome> {
     let (dir, name) = match root.parent_of(path)? {
         Ok(found) => found,
-        Err(why) => return Ok(Outcome::Changed(why)),
+        Err(why) => return Ok(DeleteOutcome::Changed(why)),
     };
     let st = match stat_at(dir.as_fd(), &name) {
         Ok(st) => st,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Ok(Outcome::Changed("gone".into()));
+            return Ok(DeleteOutcome::Changed("gone".into()));
         }
         Err(e) => return Err(e),
     };
     if st.kind != Kind::File {
-        return Ok(Outcome::Changed("no longer a regular file".into()));
+        return Ok(DeleteOutcome::Changed("no longer a regular file".into()));
     }
     if st.mount != root.mount {
-        return Ok(Outcome::Changed("now a mount point".into()));
+        return Ok(DeleteOutcome::Changed("now a mount point".into()));
     }
     let now = Identity {
         device: st.device,
@@ -73,7 +73,7 @@ pub fn unlink_under(
         mtime_nsec: st.mtime_nsec,
     };
     if now != *expect {
-        return Ok(Outcome::Changed(describe_change(expect, &now)));
+        return Ok(DeleteOutcome::Changed(describe_change(expect, &now)));
     }
     // Hold a write lease across the unlink: the kernel grants it only while
     // no other descriptor or mapping has the file open, in any process or
@@ -86,13 +86,13 @@ pub fn unlink_under(
         Mode::empty(),
     ) {
         Ok(f) => f,
-        Err(rustix::io::Errno::NOENT) => return Ok(Outcome::Changed("gone".into())),
+        Err(rustix::io::Errno::NOENT) => return Ok(DeleteOutcome::Changed("gone".into())),
         Err(rustix::io::Errno::WOULDBLOCK) => {
-            return Ok(Outcome::Changed("leased by another process".into()));
+            return Ok(DeleteOutcome::Changed("leased by another process".into()));
         }
-        Err(rustix::io::Errno::LOOP) => return Ok(Outcome::Changed("now a symlink".into())),
+        Err(rustix::io::Errno::LOOP) => return Ok(DeleteOutcome::Changed("now a symlink".into())),
         Err(rustix::io::Errno::ACCESS | rustix::io::Errno::PERM) => {
-            return Ok(Outcome::Changed(
+            return Ok(DeleteOutcome::Changed(
                 "not readable by hal9ctl, so it cannot take the lease that proves nobody \
 holds it open"
                     .into(),
@@ -102,19 +102,19 @@ holds it open"
     };
     let opened = stat_fd(file.as_fd())?;
     if (opened.device, opened.inode) != (expect.device, expect.inode) {
-        return Ok(Outcome::Changed("replaced by another file".into()));
+        return Ok(DeleteOutcome::Changed("replaced by another file".into()));
     }
     match write_lease(&file) {
         Ok(()) => {}
         Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
-            return Ok(Outcome::Changed(
+            return Ok(DeleteOutcome::Changed(
                 "open or mapped by another process (the kernel refused a write lease), \
 even if /proc showed no holder"
                     .into(),
             ));
         }
         Err(e) if unseen > 0 => {
-            return Ok(Outcome::Changed(format!(
+            return Ok(DeleteOutcome::Changed(format!(
                 "cannot prove nobody holds it open: no lease on this filesystem ({e}) \
 and {unseen} processes could not be inspected"
             )));
@@ -124,7 +124,7 @@ and {unseen} processes could not be inspected"
     }
     unlinkat(&dir, name.as_os_str(), UnlinkatFlags::NoRemoveDir)?;
     // Closing `file` drops the lease.
-    Ok(Outcome::Done)
+    Ok(DeleteOutcome::Done)
 }
 
 /// `F_SETSIG` from <linux/fcntl.h>; the libc crate does not export it.
@@ -183,19 +183,21 @@ fn describe_change(was: &Identity, now: &Identity) -> String {
 /// `Changed` when no holder still has it (the space is then already free),
 /// or when some process maps it, or (unless `unseen_ok`, the operator's
 /// `--force`) when some process's maps cannot be read.
-pub fn truncate_deleted(d: &DeletedOpen, unseen_ok: bool) -> io::Result<Outcome> {
+pub fn truncate_deleted(d: &DeletedOpen, unseen_ok: bool) -> io::Result<DeleteOutcome> {
     let mut last_err = None;
     for h in &d.holders {
         match truncate_via(h, d, unseen_ok) {
-            Ok(Via::Done) => return Ok(Outcome::Done),
+            Ok(Via::Done) => return Ok(DeleteOutcome::Done),
             Ok(Via::NotHere) => {}
-            Ok(Via::Refused(why)) => return Ok(Outcome::Changed(why)),
+            Ok(Via::Refused(why)) => return Ok(DeleteOutcome::Changed(why)),
             Err(e) => last_err = Some(e),
         }
     }
     match last_err {
         Some(e) => Err(e),
-        None => Ok(Outcome::Changed("no process holds it any more".into())),
+        None => Ok(DeleteOutcome::Changed(
+            "no process holds it any more".into(),
+        )),
     }
 }
 
@@ -207,7 +209,7 @@ enum Via {
     Refused(String),
 }
 
-fn truncate_via(h: &Holder, d: &DeletedOpen, unseen_ok: bool) -> io::Result<Via> {
+fn truncate_via(h: &FileHolder, d: &DeletedOpen, unseen_ok: bool) -> io::Result<Via> {
     let link = format!("/proc/{}/fd/{}", h.pid, h.fd);
     match std::fs::read_link(&link) {
         Ok(t) if t.as_os_str().as_bytes().ends_with(b" (deleted)") => {}
@@ -275,13 +277,13 @@ mod tests {
         std::fs::write(&f, "changed").unwrap();
         assert!(matches!(
             unlink_under(&RootDir::open(&root).unwrap(), &f, &id, 0).unwrap(),
-            Outcome::Changed(_)
+            DeleteOutcome::Changed(_)
         ));
         assert!(f.exists());
         let id = identity(&f);
         assert_eq!(
             unlink_under(&RootDir::open(&root).unwrap(), &f, &id, 0).unwrap(),
-            Outcome::Done
+            DeleteOutcome::Done
         );
         assert!(!f.exists());
     }
@@ -298,12 +300,12 @@ mod tests {
         let open = std::fs::File::open(&f).unwrap();
         let out = unlink_under(&r, &f, &id, 0).unwrap();
         assert!(
-            matches!(&out, Outcome::Changed(why) if why.contains("lease")),
+            matches!(&out, DeleteOutcome::Changed(why) if why.contains("lease")),
             "{out:?}"
         );
         assert!(f.exists());
         drop(open);
-        assert_eq!(unlink_under(&r, &f, &id, 0).unwrap(), Outcome::Done);
+        assert_eq!(unlink_under(&r, &f, &id, 0).unwrap(), DeleteOutcome::Done);
         assert!(!f.exists());
     }
 
@@ -321,7 +323,7 @@ mod tests {
         std::fs::remove_dir_all(root.join("sub")).unwrap();
         std::os::unix::fs::symlink(&outside, root.join("sub")).unwrap();
         let out = unlink_under(&RootDir::open(&root).unwrap(), &inside, &id, 0).unwrap();
-        assert!(matches!(out, Outcome::Changed(_)), "{out:?}");
+        assert!(matches!(out, DeleteOutcome::Changed(_)), "{out:?}");
         assert!(outside.join("a.log").exists());
     }
 }

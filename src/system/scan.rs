@@ -80,7 +80,7 @@ impl Patterns {
 
 /// A file that matched a category, with the identity apply re-checks.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Found {
+pub struct FoundFile {
     /// The cleanup root it was found under (canonical).
     pub root: PathBuf,
     pub path: PathBuf,
@@ -97,7 +97,7 @@ pub struct Found {
 /// What one walk saw.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Scan {
-    pub found: Vec<Found>,
+    pub found: Vec<FoundFile>,
     pub files_seen: u64,
     pub symlinks_skipped: u64,
     /// Entries below a root that are another mount (another filesystem, or a
@@ -264,7 +264,7 @@ impl Walker<'_> {
             if !self.seen.insert((st.device, st.inode)) {
                 continue;
             }
-            self.out.found.push(Found {
+            self.out.found.push(FoundFile {
                 root: root.path.clone(),
                 path,
                 category,

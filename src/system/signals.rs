@@ -23,7 +23,7 @@ pub struct Expected {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SignalError {
+pub enum KillError {
     #[error("pid {0} has already exited")]
     Gone(i32),
     #[error("pid {0} is now a different process (pid reused); not signalled")]
@@ -57,21 +57,21 @@ pub struct Checked {
 
 /// Open a pidfd to `e.pid`, then check it is still the same process holding
 /// the same sockets. Checking after the open is what makes the check hold.
-pub fn check(e: &Expected) -> Result<Checked, SignalError> {
+pub fn check(e: &Expected) -> Result<Checked, KillError> {
     if let Some(view) = process::foreign_proc() {
-        return Err(SignalError::ForeignNamespace { pid: e.pid, view });
+        return Err(KillError::ForeignNamespace { pid: e.pid, view });
     }
     let fd = pidfd_open(e.pid).map_err(|errno| match errno {
-        nix::Error::ESRCH => SignalError::Gone(e.pid),
-        errno => SignalError::Pidfd { pid: e.pid, errno },
+        nix::Error::ESRCH => KillError::Gone(e.pid),
+        errno => KillError::Pidfd { pid: e.pid, errno },
     })?;
     match process::start_ticks(e.pid) {
-        None => return Err(SignalError::Gone(e.pid)),
-        Some(t) if t != e.start_ticks => return Err(SignalError::Reused(e.pid)),
+        None => return Err(KillError::Gone(e.pid)),
+        Some(t) if t != e.start_ticks => return Err(KillError::Reused(e.pid)),
         Some(_) => {}
     }
     if !e.inodes.is_empty() && sockets::held_by_pid(e.pid, &e.inodes).is_empty() {
-        return Err(SignalError::LetGo(e.pid));
+        return Err(KillError::LetGo(e.pid));
     }
     Ok(Checked {
         expected: e.clone(),
@@ -81,7 +81,7 @@ pub fn check(e: &Expected) -> Result<Checked, SignalError> {
 
 impl Checked {
     /// Signal the checked process; a pid reused since cannot receive it.
-    pub fn send(&self, signal: Signal) -> Result<(), SignalError> {
+    pub fn send(&self, signal: Signal) -> Result<(), KillError> {
         let pid = self.expected.pid;
         // SAFETY: pidfd_send_signal(2) reads only the fd and the signal number;
         // a null siginfo means "as kill(2) would send it".
@@ -99,8 +99,8 @@ impl Checked {
             return Ok(());
         }
         Err(match nix::Error::last() {
-            nix::Error::ESRCH => SignalError::Gone(pid),
-            errno => SignalError::Kill { pid, signal, errno },
+            nix::Error::ESRCH => KillError::Gone(pid),
+            errno => KillError::Kill { pid, signal, errno },
         })
     }
 
@@ -128,7 +128,7 @@ fn pidfd_open(pid: i32) -> Result<OwnedFd, nix::Error> {
 }
 
 /// Send `signal` to `e.pid` only if it is still the same process holding the same socket.
-pub fn send_checked(e: &Expected, signal: Signal) -> Result<(), SignalError> {
+pub fn send_checked(e: &Expected, signal: Signal) -> Result<(), KillError> {
     check(e)?.send(signal)
 }
 
@@ -189,7 +189,7 @@ mod tests {
         // Signal 0 would be harmless, but the check must stop it before kill().
         assert_eq!(
             send_checked(&wrong, Signal::SIGTERM),
-            Err(SignalError::Reused(me))
+            Err(KillError::Reused(me))
         );
         let mut child = std::process::Command::new("true").spawn().unwrap();
         let pid = child.id() as i32;
@@ -201,7 +201,7 @@ mod tests {
         };
         assert!(matches!(
             send_checked(&gone, Signal::SIGTERM),
-            Err(SignalError::Gone(_) | SignalError::Reused(_))
+            Err(KillError::Gone(_) | KillError::Reused(_))
         ));
     }
 
@@ -222,7 +222,7 @@ mod tests {
         c.send(Signal::SIGTERM).unwrap();
         assert_eq!(child.wait().unwrap().signal(), Some(libc::SIGTERM));
         // Reaped, its pid is free for reuse; the pidfd still names the dead process.
-        assert_eq!(c.send(Signal::SIGTERM), Err(SignalError::Gone(pid)));
+        assert_eq!(c.send(Signal::SIGTERM), Err(KillError::Gone(pid)));
         assert!(c.exited());
     }
 
@@ -234,9 +234,6 @@ mod tests {
             start_ticks: process::start_ticks(me).unwrap(),
             inodes: BTreeSet::from([u64::MAX]),
         };
-        assert_eq!(
-            send_checked(&e, Signal::SIGTERM),
-            Err(SignalError::LetGo(me))
-        );
+        assert_eq!(send_checked(&e, Signal::SIGTERM), Err(KillError::LetGo(me)));
     }
 }

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::owner::shell_word;
 use super::systemd::Unit;
+use crate::output::shell_word::shell_word;
 
 /// How long a `systemctl show` may take: it only reads the manager's state.
 pub const SHOW_TIMEOUT: Duration = Duration::from_secs(5);

@@ -434,3 +434,38 @@ fn a_port_split_with_another_listener_is_critical() {
         "{owner}"
     );
 }
+
+/// Ctrl-C ends `--watch` as an operator expects: the last round's report and
+/// its exit code, not a process killed by the signal.
+#[test]
+fn ctrl_c_ends_watch_with_the_last_report() {
+    use std::io::Read;
+    let d = tempdir();
+    let port = free_port();
+    std::fs::write(d.path().join("hal9.toml"), config(port)).unwrap();
+    let mut child = hal9ctl(d.path())
+        .args(["health", "--watch", "1s", "-o", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    // The first round is printed before the loop waits on Ctrl-C.
+    let mut first = [0u8; 1];
+    stdout.read_exact(&mut first).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let mut rest = Vec::new();
+    stdout.read_to_end(&mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(2), "killed by the signal? {status:?}");
+    let text = String::from_utf8_lossy(&rest);
+    assert!(
+        text.contains("nothing listens on port"),
+        "the last report is printed: {text}"
+    );
+}

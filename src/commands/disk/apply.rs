@@ -12,12 +12,12 @@ use serde::Serialize;
 
 use super::plan::{Candidate, CleanupPlan};
 use crate::system::audit::{AuditLog, Entry};
-use crate::system::blocking::interrupt_flag;
 use crate::system::disk;
+use crate::system::interrupt;
 use crate::system::open_files;
 use crate::system::root_dir::RootDir;
 use crate::system::safe_delete::{
-    Identity, Outcome, rmdir_if_empty, truncate_deleted, unlink_under,
+    DeleteOutcome, Identity, rmdir_if_empty, truncate_deleted, unlink_under,
 };
 use crate::system::scan::Category;
 
@@ -58,7 +58,7 @@ pub fn apply(
     let mut audit_errors = Vec::new();
     let bar = crate::output::progress::bar_on(plan.actions.len() as u64, progress);
     bar.set_message("cleaning");
-    let interrupted = interrupt_flag();
+    let interrupted = interrupt::flag();
     let probe: HashMap<u64, &RootDir> = roots.iter().map(|r| (r.device, r)).collect();
     for (batch_no, start) in (0..plan.actions.len()).step_by(BATCH).enumerate() {
         let end = (start + BATCH).min(plan.actions.len());
@@ -168,8 +168,8 @@ fn step(
                 return CleanupStep::Skipped(format!("{} is not a held root", f.root.display()));
             };
             match unlink_under(root, &f.path, &expect, open.unreadable) {
-                Ok(Outcome::Done) => CleanupStep::Deleted,
-                Ok(Outcome::Changed(why)) => CleanupStep::Skipped(why),
+                Ok(DeleteOutcome::Done) => CleanupStep::Deleted,
+                Ok(DeleteOutcome::Changed(why)) => CleanupStep::Skipped(why),
                 Err(e) => CleanupStep::Failed(e.to_string()),
             }
         }
@@ -181,8 +181,8 @@ fn step(
                 ));
             }
             match truncate_deleted(d, force) {
-                Ok(Outcome::Done) => CleanupStep::Truncated,
-                Ok(Outcome::Changed(why)) => CleanupStep::Skipped(why),
+                Ok(DeleteOutcome::Done) => CleanupStep::Truncated,
+                Ok(DeleteOutcome::Changed(why)) => CleanupStep::Skipped(why),
                 Err(e) => CleanupStep::Failed(e.to_string()),
             }
         }

@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::cli::Ctx;
 use crate::exit::Failure;
 use crate::output::prompt::confirm;
+use crate::output::shell_word::shell_word;
 use crate::system::audit::{AuditLog, Entry};
 use crate::system::root_dir::RootDir;
 use crate::system::{disk, open_files, scan};
@@ -88,14 +89,14 @@ or name the application's own directory",
     Ok(out)
 }
 
-struct Gathered {
+struct GatheredDisk {
     facts: DiskFacts,
     scan: scan::Scan,
     unseen: Vec<open_files::Mapper>,
 }
 
 /// Scan the roots, read every process's open files, measure the filesystems.
-fn gather(ctx: &Ctx, held: &[RootDir], target_dirs: bool) -> Result<Gathered, Failure> {
+fn gather(ctx: &Ctx, held: &[RootDir], target_dirs: bool) -> Result<GatheredDisk, Failure> {
     let mut patterns = ctx
         .config()
         .cleanup
@@ -134,7 +135,7 @@ fn gather(ctx: &Ctx, held: &[RootDir], target_dirs: bool) -> Result<Gathered, Fa
         })?;
         filesystems.push(u);
     }
-    Ok(Gathered {
+    Ok(GatheredDisk {
         facts: DiskFacts {
             roots,
             filesystems,
@@ -156,7 +157,7 @@ fn now() -> i64 {
         .unwrap_or(0)
 }
 
-fn scan_notes(g: &Gathered, notes: &mut Vec<String>) {
+fn scan_notes(g: &GatheredDisk, notes: &mut Vec<String>) {
     if g.scan.symlinks_skipped > 0 {
         notes.push(format!("{} symlinks not followed", g.scan.symlinks_skipped));
     }
@@ -329,12 +330,26 @@ fn apply_command(
     cmd
 }
 
-pub(crate) fn shell_word(s: &str) -> String {
-    if s.chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/._-+:=,".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_suggested_command_keeps_an_empty_or_odd_path_one_word() {
+        let s = DiskCleanupSettings {
+            paths: vec![
+                PathBuf::from(""),
+                PathBuf::from("/var/log/a b"),
+                PathBuf::from("/srv/x@1"),
+            ],
+            include_target_dirs: false,
+            older_than: Duration::from_secs(3600),
+            target: 80,
+            force: false,
+        };
+        assert_eq!(
+            apply_command(&s, 80, Duration::from_secs(3600), false),
+            "hal9ctl disk cleanup '' '/var/log/a b' /srv/x@1 --target 80 --older-than 1h"
+        );
     }
 }

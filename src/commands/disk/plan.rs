@@ -12,8 +12,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::system::disk::{FsUsage, percent};
-use crate::system::open_files::{DeletedOpen, FileId, Holder, Mapped};
-use crate::system::scan::{Category, Found};
+use crate::system::open_files::{DeletedOpen, FileHolder, FileId, Mapped};
+use crate::system::scan::{Category, FoundFile};
 
 /// A cleanup root: a canonical directory and its filesystem.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -104,9 +104,9 @@ pub fn root_refusal(
 pub struct DiskFacts {
     pub roots: Vec<Root>,
     pub filesystems: Vec<FsUsage>,
-    pub found: Vec<Found>,
+    pub found: Vec<FoundFile>,
     pub deleted: Vec<DeletedOpen>,
-    pub held: HashMap<FileId, Holder>,
+    pub held: HashMap<FileId, FileHolder>,
     pub mapped: Mapped,
     /// Processes whose open files and maps could not be read: while this is
     /// not 0, "no holder seen" does not mean "not open".
@@ -128,7 +128,7 @@ pub struct Options {
 /// One thing cleanup may do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Candidate {
-    Unlink(Found),
+    Unlink(FoundFile),
     Truncate(DeletedOpen),
 }
 
@@ -185,7 +185,7 @@ pub struct Kept {
     pub bytes: u64,
     pub reason: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub holders: Vec<Holder>,
+    pub holders: Vec<FileHolder>,
     /// Under a cleanup root, so the operator asked for it; a deleted-but-open
     /// file elsewhere on the disk is only shown.
     #[serde(skip)]
@@ -214,7 +214,7 @@ pub fn eligible(facts: &DiskFacts, opts: &Options) -> Eligible {
             out.too_young += 1;
             continue;
         }
-        let keep = |reason: String, holders: Vec<Holder>| Kept {
+        let keep = |reason: String, holders: Vec<FileHolder>| Kept {
             path: f.path.clone(),
             category: f.category,
             bytes: f.bytes,
@@ -424,8 +424,8 @@ mod tests {
         }
     }
 
-    fn file(name: &str, category: Category, age_days: i64, bytes: u64) -> Found {
-        Found {
+    fn file(name: &str, category: Category, age_days: i64, bytes: u64) -> FoundFile {
+        FoundFile {
             root: PathBuf::from("/var/log/hal9"),
             path: PathBuf::from("/var/log/hal9").join(name),
             category,
@@ -438,7 +438,7 @@ mod tests {
         }
     }
 
-    fn facts(found: Vec<Found>, used: u64, avail: u64) -> DiskFacts {
+    fn facts(found: Vec<FoundFile>, used: u64, avail: u64) -> DiskFacts {
         DiskFacts {
             roots: vec![Root {
                 path: PathBuf::from("/var/log/hal9"),
@@ -517,7 +517,7 @@ mod tests {
         );
         f.held.insert(
             (held.device, held.inode),
-            Holder {
+            FileHolder {
                 pid: 4242,
                 comm: "hal9ctl".into(),
                 fd: 3,
@@ -542,7 +542,7 @@ mod tests {
             bytes: 1000,
             mtime: NOW,
             mount: Some(21),
-            holders: vec![Holder {
+            holders: vec![FileHolder {
                 pid: 7,
                 comm: "writer".into(),
                 fd: 4,

@@ -10,7 +10,7 @@ use super::plan::{Candidate, CleanupPlan, DiskFacts, Eligible, FsPlan, Kept};
 use crate::exit::Exit;
 use crate::output::{Mark, Report, Styles, keep_whole, table, to_value};
 use crate::system::disk::FsUsage;
-use crate::system::open_files::Holder;
+use crate::system::open_files::FileHolder;
 use crate::system::scan::Category;
 
 pub use crate::output::human_bytes as human;
@@ -51,7 +51,7 @@ fn render_notes(out: &mut String, notes: &[String], st: &Styles) {
     }
 }
 
-fn holders_text(h: &[Holder]) -> String {
+fn holders_text(h: &[FileHolder]) -> String {
     h.iter()
         .map(|h| format!("pid {} ({}) fd {}", h.pid, h.comm, h.fd))
         .collect::<Vec<_>>()
@@ -218,7 +218,7 @@ pub struct ActionView {
     /// RFC 3339 modification time.
     pub modified: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub holders: Vec<Holder>,
+    pub holders: Vec<FileHolder>,
     #[serde(flatten)]
     pub done: CleanupStep,
 }
@@ -625,7 +625,7 @@ mod tests {
     use super::*;
 
     use super::super::plan::{CleanupPlan, FsPlan};
-    use crate::system::scan::Found;
+    use crate::system::scan::FoundFile;
 
     fn usage(used: u64) -> FsUsage {
         FsUsage {
@@ -641,7 +641,7 @@ mod tests {
 
     /// A report for one 8 MiB log, deleted by apply.
     fn deleted_8mib() -> (CleanupReport, Applied) {
-        let f = Found {
+        let f = FoundFile {
             root: PathBuf::from("/srv/logs"),
             path: PathBuf::from("/srv/logs/a.log"),
             category: Category::Logs,

@@ -475,7 +475,7 @@ pub fn plan(f: &LocalFacts, cfg: &HealthConfig) -> Vec<Check> {
             // The acting command: it shows its plan and asks at a terminal.
             &format!(
                 "hal9ctl disk cleanup {}",
-                crate::commands::disk::shell_word(&f.state_dir.display().to_string())
+                crate::output::shell_word::shell_word(&f.state_dir.display().to_string())
             ),
         ));
     }

@@ -47,7 +47,7 @@ async fn run_rounds(ctx: &Ctx, args: &HealthSettings) -> anyhow::Result<CheckRep
             ctx.printer.print(&report)?;
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}
-                _ = tokio::signal::ctrl_c() => return Ok(report),
+                _ = crate::system::interrupt::pressed() => return Ok(report),
             }
         }
     }

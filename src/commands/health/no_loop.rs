@@ -392,7 +392,7 @@ fn the_seed_incidents_take_the_fewest_commands() {
 // ---------- cluster ----------
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Rollout {
+enum RolloutProgress {
     Complete,
     Progressing,
     Failed,
@@ -402,7 +402,7 @@ enum Rollout {
 #[derive(Debug, Clone)]
 struct Cluster {
     paused: bool,
-    rollout: Rollout,
+    rollout: RolloutProgress,
     desired: i32,
     ready: i32,
     bad_containers: bool,
@@ -423,7 +423,7 @@ struct Cluster {
 fn calm() -> Cluster {
     Cluster {
         paused: false,
-        rollout: Rollout::Complete,
+        rollout: RolloutProgress::Complete,
         desired: 2,
         ready: 2,
         bad_containers: false,
@@ -454,11 +454,13 @@ fn cluster_checks(c: &Cluster) -> Vec<Check> {
         Check::warn("rollout", "paused", a(Issue::Paused))
     } else {
         match c.rollout {
-            Rollout::Complete => Check::ok("rollout", "complete"),
-            Rollout::Progressing => {
+            RolloutProgress::Complete => Check::ok("rollout", "complete"),
+            RolloutProgress::Progressing => {
                 Check::warn("rollout", "progressing", a(Issue::RolloutProgressing))
             }
-            Rollout::Failed => Check::fail("rollout", "deadline exceeded", a(Issue::RolloutFailed)),
+            RolloutProgress::Failed => {
+                Check::fail("rollout", "deadline exceeded", a(Issue::RolloutFailed))
+            }
         }
     }];
     v.push(if c.desired == 0 {
@@ -487,7 +489,7 @@ fn cluster_checks(c: &Cluster) -> Vec<Check> {
             "CrashLoopBackOff",
             a(Issue::BadContainers {
                 pod: "p".into(),
-                rolling_out: !c.paused && c.rollout != Rollout::Complete,
+                rolling_out: !c.paused && c.rollout != RolloutProgress::Complete,
             }),
         )
     } else {
@@ -544,7 +546,7 @@ fn cluster_checks(c: &Cluster) -> Vec<Check> {
             "version skew",
             "2 builds",
             a(Issue::VersionSkew {
-                rolling_out: !c.paused && c.rollout != Rollout::Complete,
+                rolling_out: !c.paused && c.rollout != RolloutProgress::Complete,
                 selector: "app=hal9".into(),
             }),
         )
@@ -597,16 +599,16 @@ fn follow_cluster(c: &Cluster, next: &str) -> Cluster {
     let mut g = c.clone();
     if command.starts_with("kubectl rollout resume") {
         g.paused = false;
-        g.rollout = Rollout::Progressing;
+        g.rollout = RolloutProgress::Progressing;
     } else if command.starts_with("hal9ctl health --cluster") && command.ends_with("--wait 5m") {
         // Waiting finishes the rollout, or runs it into its progress deadline.
         if c.bad_containers
             || c.pending > 0
-            || c.ready < c.desired && c.rollout == Rollout::Complete
+            || c.ready < c.desired && c.rollout == RolloutProgress::Complete
         {
-            g.rollout = Rollout::Failed;
+            g.rollout = RolloutProgress::Failed;
         } else {
-            g.rollout = Rollout::Complete;
+            g.rollout = RolloutProgress::Complete;
             g.ready = g.desired;
             // The older revision's pods are gone, and their build with them.
             g.skew = false;
@@ -622,7 +624,7 @@ fn follow_cluster(c: &Cluster, next: &str) -> Cluster {
     } else if command.starts_with("kubectl rollout undo") {
         g.skew = false;
         // The previous revision, which ran.
-        g.rollout = Rollout::Complete;
+        g.rollout = RolloutProgress::Complete;
         g.bad_containers = false;
         g.restarts = false;
         g.pending = 0;
@@ -660,7 +662,7 @@ fn following_cluster_advice_never_loops_and_ends_healthy_or_with_a_human() {
         (
             "progressing",
             Cluster {
-                rollout: Rollout::Progressing,
+                rollout: RolloutProgress::Progressing,
                 ready: 1,
                 ..calm()
             },
@@ -668,7 +670,7 @@ fn following_cluster_advice_never_loops_and_ends_healthy_or_with_a_human() {
         (
             "stuck rollout",
             Cluster {
-                rollout: Rollout::Failed,
+                rollout: RolloutProgress::Failed,
                 ready: 1,
                 ..calm()
             },
@@ -686,7 +688,7 @@ fn following_cluster_advice_never_loops_and_ends_healthy_or_with_a_human() {
         (
             "crash loop of a new revision",
             Cluster {
-                rollout: Rollout::Progressing,
+                rollout: RolloutProgress::Progressing,
                 ready: 1,
                 bad_containers: true,
                 restarts: true,
@@ -801,7 +803,7 @@ fn following_cluster_advice_never_loops_and_ends_healthy_or_with_a_human() {
         "skew mid-rollout",
         Cluster {
             skew: true,
-            rollout: Rollout::Progressing,
+            rollout: RolloutProgress::Progressing,
             ready: 1,
             ..calm()
         },
@@ -858,7 +860,7 @@ fn following_cluster_advice_never_loops_and_ends_healthy_or_with_a_human() {
 fn the_cluster_seed_incidents_advise_what_acts() {
     let run = |c: Cluster| converge("seed", c, cluster_checks, follow_cluster);
     let stuck = run(Cluster {
-        rollout: Rollout::Failed,
+        rollout: RolloutProgress::Failed,
         ready: 1,
         ..calm()
     });
@@ -888,7 +890,7 @@ fn the_cluster_seed_incidents_advise_what_acts() {
         "{pending:?}"
     );
     let crash = run(Cluster {
-        rollout: Rollout::Progressing,
+        rollout: RolloutProgress::Progressing,
         ready: 1,
         bad_containers: true,
         ..calm()

@@ -10,18 +10,19 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 
 use super::plan::{
-    Action, PortConflictSettings, PortFacts, PortHolder, Proved, container_label, refusal_next,
+    PortConflictSettings, PortFacts, PortHolder, Proved, StopAction, container_label, refusal_next,
     retry_hint,
 };
 use super::report::{PortConflictReport, PortOutcome, PortStep, RestartResult};
 use crate::cli::Ctx;
 use crate::exit::Exit;
+use crate::output::shell_word::shell_word;
 use crate::output::{Styles, prompt};
 use crate::runtime::client::{ClientError, RuntimeClient};
 use crate::runtime::state::RuntimeInfo;
 use crate::system::audit::{AuditLog, Entry};
 use crate::system::docker;
-use crate::system::owner::{self, Owner};
+use crate::system::owner::Owner;
 use crate::system::process::{self, ProcInfo};
 use crate::system::signals::{self, Expected};
 use crate::system::sockets;
@@ -58,8 +59,8 @@ pub(super) fn apply(
     if let Some(why) = &plan.refused {
         for p in &plan.steps {
             let why = match &p.action {
-                Action::Refuse { reason } => reason.to_string(),
-                Action::RefuseOwned { why, .. } => why.clone(),
+                StopAction::Refuse { reason } => reason.to_string(),
+                StopAction::RefuseOwned { why, .. } => why.clone(),
                 _ => continue,
             };
             record(
@@ -102,12 +103,12 @@ pub(super) fn apply(
         let mut own_commands: Vec<String> = Vec::new();
         for p in &plan.steps {
             let w = match &p.action {
-                Action::Signal { .. } => describe(p.pid),
-                Action::StopContainer { id, name, .. } => {
-                    own_commands.push(format!("docker stop {}", owner::shell_word(name)));
+                StopAction::Signal { .. } => describe(p.pid),
+                StopAction::StopContainer { id, name, .. } => {
+                    own_commands.push(format!("docker stop {}", shell_word(name)));
                     container_label(id, name)
                 }
-                Action::StopUnit { unit, command } => {
+                StopAction::StopUnit { unit, command } => {
                     own_commands.push(command.clone());
                     format!("systemd unit {}", unit.name)
                 }
@@ -158,7 +159,7 @@ pub(super) fn apply(
     let mut sent = Vec::new();
     let mut stopped: BTreeSet<String> = BTreeSet::new();
     for p in &plan.steps {
-        if let Action::StopContainer { id, name, socket } = &p.action {
+        if let StopAction::StopContainer { id, name, socket } = &p.action {
             if stopped.insert(id.clone()) {
                 report
                     .done
@@ -166,7 +167,7 @@ pub(super) fn apply(
             }
             continue;
         }
-        if let Action::StopUnit { unit, command } = &p.action {
+        if let StopAction::StopUnit { unit, command } = &p.action {
             if stopped.insert(command.clone()) {
                 let (ok, result) = match systemctl::stop_verified(unit) {
                     Ok(r) => (true, r),
@@ -191,7 +192,7 @@ pub(super) fn apply(
             inodes: h.inodes.clone(),
         };
         let first = match &p.action {
-            Action::Drain => {
+            StopAction::Drain => {
                 let d = drain(facts.proved.as_ref(), p.pid, &ctx.state_dir);
                 record(audit, "drain", &describe(p.pid), d.ok, &d.result);
                 report.done.push(PortStep {
@@ -200,11 +201,11 @@ pub(super) fn apply(
                 });
                 Signal::SIGTERM
             }
-            Action::Signal { signal } => *signal,
-            Action::Refuse { .. }
-            | Action::RefuseOwned { .. }
-            | Action::StopContainer { .. }
-            | Action::StopUnit { .. } => continue,
+            StopAction::Signal { signal } => *signal,
+            StopAction::Refuse { .. }
+            | StopAction::RefuseOwned { .. }
+            | StopAction::StopContainer { .. }
+            | StopAction::StopUnit { .. } => continue,
         };
         let d = signal_step(&expected, first, &describe(p.pid), audit);
         if d.ok {
@@ -363,7 +364,7 @@ fn drain_pid(p: &Proved) -> Result<(), String> {
     let pid = u32::try_from(p.pid).map_err(|e| e.to_string())?;
     let client = RuntimeClient::fresh_connections(&p.url, Duration::from_secs(2))
         .map_err(|e| e.to_string())?;
-    crate::cli::block_on(async move {
+    crate::system::blocking::block_on(async move {
         let mut last = String::new();
         for _ in 0..16 {
             match client.drain_pid(&token, pid).await {
@@ -526,7 +527,7 @@ pub(super) fn restart(ctx: &Ctx, port: u16, predecessor: Option<&RuntimeInfo>) -
 fn wait_ready(url: &str) -> Result<Duration, String> {
     let started = Instant::now();
     let client = RuntimeClient::new(url, Duration::from_secs(2)).map_err(|e| e.to_string())?;
-    crate::cli::block_on(async move {
+    crate::system::blocking::block_on(async move {
         let mut last = String::from("no answer");
         while started.elapsed() < READY_WAIT {
             match client.ready().await {

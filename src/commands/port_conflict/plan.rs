@@ -7,7 +7,7 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 use serde::Serialize;
 
-use crate::system::owner::{self, Verdict};
+use crate::system::owner::{self, OwnerVerdict};
 use crate::system::process::ProcInfo;
 use crate::system::safety::{self, Caller, SignalRefusal};
 use crate::system::sockets::BoundSocket;
@@ -46,7 +46,7 @@ pub struct Proved {
 /// How one holder is to be stopped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Action {
+pub enum StopAction {
     /// The HAL9 runtime: admin drain, SIGTERM, SIGKILL after grace.
     Drain,
     /// Another process: the chosen signal, SIGKILL after grace.
@@ -84,7 +84,7 @@ fn ser_signal<S: serde::Serializer>(s: &Signal, ser: S) -> Result<S::Ok, S::Erro
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Planned {
     pub pid: i32,
-    pub action: Action,
+    pub action: StopAction,
 }
 
 /// The whole decision, made from facts alone.
@@ -136,18 +136,18 @@ pub fn plan(facts: &PortFacts, opts: &PortConflictSettings) -> PortConflictPlan 
         let action = match (safety::check(&target, &facts.caller), verdict) {
             (Err(reason), _) => {
                 refusals.push(format!("pid {} ({}): {reason}", h.info.pid, h.info.comm));
-                Action::Refuse { reason }
+                StopAction::Refuse { reason }
             }
-            (Ok(()), Some(Verdict::StopContainer { id, name, socket })) => {
-                Action::StopContainer { id, name, socket }
+            (Ok(()), Some(OwnerVerdict::StopContainer { id, name, socket })) => {
+                StopAction::StopContainer { id, name, socket }
             }
-            (Ok(()), Some(Verdict::StopUnit { unit })) => Action::StopUnit {
+            (Ok(()), Some(OwnerVerdict::StopUnit { unit })) => StopAction::StopUnit {
                 command: systemctl::command_line(&unit.systemctl("stop")),
                 unit,
             },
-            (Ok(()), Some(Verdict::Refuse { why, next })) => {
+            (Ok(()), Some(OwnerVerdict::Refuse { why, next })) => {
                 refusals.push(format!("pid {} ({}): {why}", h.info.pid, h.info.comm));
-                Action::RefuseOwned { why, next }
+                StopAction::RefuseOwned { why, next }
             }
             // A supervisor starts what we kill again, and fights us for the
             // port: it has to do the stopping (§5), whatever --force says.
@@ -160,16 +160,16 @@ pub fn plan(facts: &PortFacts, opts: &PortConflictSettings) -> PortConflictPlan 
                 let (name, stop) = s.unwrap_or_default();
                 let why = format!("run by {name}, which would start it again");
                 refusals.push(format!("pid {} ({}): {why}", h.info.pid, h.info.comm));
-                Action::RefuseOwned { why, next: stop }
+                StopAction::RefuseOwned { why, next: stop }
             }
-            (Ok(()), None) if h.info.hal9_runtime => Action::Drain,
-            (Ok(()), None) => Action::Signal {
+            (Ok(()), None) if h.info.hal9_runtime => StopAction::Drain,
+            (Ok(()), None) => StopAction::Signal {
                 signal: opts.signal,
             },
         };
         // `systemctl stop` is the supervisor's own stop: nothing comes back.
         if let Some(s) = &h.info.supervisor
-            && !matches!(action, Action::StopUnit { .. })
+            && !matches!(action, StopAction::StopUnit { .. })
         {
             respawn_warnings.push(format!(
                 "pid {} ({}) is run by {}: it will be started again; stop it there instead: {}",
@@ -202,7 +202,9 @@ pub fn plan(facts: &PortFacts, opts: &PortConflictSettings) -> PortConflictPlan 
         && steps.iter().any(|s| {
             matches!(
                 s.action,
-                Action::Signal { .. } | Action::StopContainer { .. } | Action::StopUnit { .. }
+                StopAction::Signal { .. }
+                    | StopAction::StopContainer { .. }
+                    | StopAction::StopUnit { .. }
             )
         });
     PortConflictPlan {
@@ -275,7 +277,7 @@ pub(super) fn refusal_next(
     }
     // The owner's own command is the way out, whoever runs hal9ctl.
     if let Some(next) = plan.steps.iter().find_map(|p| match &p.action {
-        Action::RefuseOwned { next, .. } => Some(next.clone()),
+        StopAction::RefuseOwned { next, .. } => Some(next.clone()),
         _ => None,
     }) {
         return next;
@@ -284,7 +286,7 @@ pub(super) fn refusal_next(
     let other_user = plan.steps.iter().any(|p| {
         matches!(
             p.action,
-            Action::Refuse {
+            StopAction::Refuse {
                 reason: SignalRefusal::OtherUser { .. }
             }
         )
@@ -419,7 +421,7 @@ mod tests {
             p.steps,
             vec![Planned {
                 pid: 700,
-                action: Action::Signal {
+                action: StopAction::Signal {
                     signal: Signal::SIGTERM
                 }
             }]
@@ -433,7 +435,7 @@ mod tests {
         rt.hal9_runtime = true;
         let p = plan(&facts(vec![rt]), &opts(false));
         assert!(!p.needs_confirmation);
-        assert_eq!(p.steps[0].action, Action::Drain);
+        assert_eq!(p.steps[0].action, StopAction::Drain);
     }
 
     #[test]
@@ -489,7 +491,7 @@ mod tests {
         );
         assert_eq!(
             p.steps[0].action,
-            Action::RefuseOwned {
+            StopAction::RefuseOwned {
                 why: "run by systemd (unit web.service), which would start it again".into(),
                 next: "systemctl stop web.service".into(),
             }
@@ -505,10 +507,10 @@ mod tests {
             ..opts(true)
         };
         let p = plan(&facts(vec![rt, info(701, 1, "python3")]), &o);
-        assert_eq!(p.steps[0].action, Action::Drain);
+        assert_eq!(p.steps[0].action, StopAction::Drain);
         assert_eq!(
             p.steps[1].action,
-            Action::Signal {
+            StopAction::Signal {
                 signal: Signal::SIGINT
             }
         );
@@ -528,7 +530,7 @@ mod tests {
         assert!(p.refused.unwrap().contains("pm2 app web"));
         assert_eq!(
             p.steps[0].action,
-            Action::RefuseOwned {
+            StopAction::RefuseOwned {
                 why: "it is pm2 app web (God Daemon pid 300); pm2 would start it again".into(),
                 next: "pm2 stop web".into()
             }
@@ -553,7 +555,9 @@ mod tests {
         let p = plan(&facts(vec![proxy]), &opts(false));
         assert!(p.refused.is_none());
         assert!(p.needs_confirmation, "stopping a container needs a yes");
-        assert!(matches!(&p.steps[0].action, Action::StopContainer { name, .. } if name == "web"));
+        assert!(
+            matches!(&p.steps[0].action, StopAction::StopContainer { name, .. } if name == "web")
+        );
     }
 
     #[test]
@@ -578,7 +582,7 @@ mod tests {
         assert!(p.respawn_warnings.is_empty(), "{:?}", p.respawn_warnings);
         assert!(matches!(
             &p.steps[0].action,
-            Action::StopUnit { command, .. } if command == "systemctl stop web.service"
+            StopAction::StopUnit { command, .. } if command == "systemctl stop web.service"
         ));
     }
 }

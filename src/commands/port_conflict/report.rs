@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::plan::{Action, PortConflictPlan, PortHolder};
+use super::plan::{PortConflictPlan, PortHolder, StopAction};
 use crate::exit::Exit;
 use crate::output::{Mark, Report, Styles, table, to_value};
 use crate::system::owner::Owner;
@@ -92,14 +92,14 @@ impl PortConflictReport {
                     .iter()
                     .find(|p| p.pid == h.info.pid)
                     .map(|p| match &p.action {
-                        Action::Drain => "drain, TERM, then KILL".to_string(),
-                        Action::Signal { signal } => format!("{}, then KILL", signal.as_str()),
-                        Action::Refuse { reason } => format!("refused: {reason}"),
-                        Action::StopContainer { name, .. } => {
+                        StopAction::Drain => "drain, TERM, then KILL".to_string(),
+                        StopAction::Signal { signal } => format!("{}, then KILL", signal.as_str()),
+                        StopAction::Refuse { reason } => format!("refused: {reason}"),
+                        StopAction::StopContainer { name, .. } => {
                             format!("docker stop {name} (Engine API)")
                         }
-                        Action::RefuseOwned { why, .. } => format!("refused: {why}"),
-                        Action::StopUnit { command, .. } => command.clone(),
+                        StopAction::RefuseOwned { why, .. } => format!("refused: {why}"),
+                        StopAction::StopUnit { command, .. } => command.clone(),
                     })
                     .unwrap_or_default();
                 t.add_row(vec![

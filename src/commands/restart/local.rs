@@ -25,7 +25,7 @@ use crate::system::signals::{self, Expected};
 
 /// What was found before acting.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Found {
+pub struct FoundRuntime {
     pub listen: SocketAddr,
     /// The runtime recorded in runtime.json, and whether it is proved to be that process.
     pub recorded: Recorded,
@@ -63,7 +63,7 @@ pub enum HandoverPlan {
 }
 
 /// Pure: facts in, decision out.
-pub fn plan(f: &Found, force: bool) -> HandoverPlan {
+pub fn plan(f: &FoundRuntime, force: bool) -> HandoverPlan {
     match &f.recorded {
         Recorded::Proved { pid } if f.lock_held => HandoverPlan::Handover {
             old_pid: *pid,
@@ -98,13 +98,13 @@ fn port_free(addr: SocketAddr) -> bool {
 }
 
 /// What gather found, with what apply needs beyond the plan's facts.
-struct Gathered {
-    found: Found,
+struct GatheredRestart {
+    found: FoundRuntime,
     info: Option<RuntimeInfo>,
     old: Option<Expected>,
 }
 
-async fn gather(ctx: &Ctx) -> Result<Gathered, Failure> {
+async fn gather(ctx: &Ctx) -> Result<GatheredRestart, Failure> {
     let sd = StateDir::new(&ctx.state_dir);
     let info = sd.read_runtime_info().map_err(|e| {
         Failure::critical(format!("cannot read {}: {e}", sd.runtime_json().display()))
@@ -142,8 +142,8 @@ async fn gather(ctx: &Ctx) -> Result<Gathered, Failure> {
     };
     let stale_files = !lock_held && (sd.pid_file().exists() || sd.runtime_json().exists());
     let port_taken = !lock_held && !port_free(listen);
-    Ok(Gathered {
-        found: Found {
+    Ok(GatheredRestart {
+        found: FoundRuntime {
             listen,
             recorded,
             healthy,
@@ -163,14 +163,14 @@ async fn retire(old: &signals::Checked, drain_timeout: Duration) -> Result<&'sta
     use nix::sys::signal::Signal;
     match old.send(Signal::SIGTERM) {
         Ok(()) => {}
-        Err(signals::SignalError::Gone(_)) => return Ok("had already exited"),
+        Err(signals::KillError::Gone(_)) => return Ok("had already exited"),
         Err(e) => return Err(e.to_string()),
     }
     if wait_exit(old, drain_timeout + Duration::from_secs(2)).await {
         return Ok("drained and exited");
     }
     match old.send(Signal::SIGKILL) {
-        Ok(()) | Err(signals::SignalError::Gone(_)) => {}
+        Ok(()) | Err(signals::KillError::Gone(_)) => {}
         Err(e) => return Err(e.to_string()),
     }
     if wait_exit(old, Duration::from_secs(2)).await {
@@ -206,7 +206,7 @@ fn log_path(sd: &StateDir) -> String {
 }
 
 pub async fn restart(ctx: &Ctx, a: &RestartSettings) -> anyhow::Result<RestartReport> {
-    let Gathered {
+    let GatheredRestart {
         found: f,
         info,
         old,
@@ -472,8 +472,8 @@ fn port_conflict_force(ctx: &Ctx, port: u16) -> Result<String, Failure> {
 mod tests {
     use super::*;
 
-    fn found() -> Found {
-        Found {
+    fn found() -> FoundRuntime {
+        FoundRuntime {
             listen: "127.0.0.1:8080".parse().unwrap(),
             recorded: Recorded::Proved { pid: 42 },
             healthy: true,
@@ -505,7 +505,7 @@ mod tests {
 
     #[test]
     fn nothing_running_is_a_cold_start_that_clears_stale_files() {
-        let f = Found {
+        let f = FoundRuntime {
             recorded: Recorded::Nothing,
             healthy: false,
             lock_held: false,
@@ -520,7 +520,7 @@ mod tests {
 
     #[test]
     fn a_foreign_holder_is_refused_without_force() {
-        let f = Found {
+        let f = FoundRuntime {
             recorded: Recorded::Nothing,
             healthy: false,
             lock_held: false,
@@ -543,7 +543,7 @@ mod tests {
 
     #[test]
     fn an_unproved_pid_is_refused_even_with_force() {
-        let f = Found {
+        let f = FoundRuntime {
             recorded: Recorded::Unproved {
                 pid: 42,
                 why: "pid 42 is not a hal9ctl serve (it runs: sleep 600)".into(),

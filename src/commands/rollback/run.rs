@@ -19,7 +19,7 @@ use crate::exit::{Exit, Failure};
 use crate::runtime::migration::{MigrationDoc, Phase};
 use crate::runtime::state::StateDir;
 use crate::system::audit::current_user;
-use crate::system::blocking::interrupt_flag;
+use crate::system::interrupt;
 
 fn now() -> String {
     crate::system::clock::now_rfc3339()
@@ -485,7 +485,7 @@ async fn execute(
 ) -> anyhow::Result<RollbackReport> {
     let cmd = j.direction.command();
     let mut notes: Vec<String> = Vec::new();
-    let interrupted = interrupt_flag();
+    let interrupted = interrupt::flag();
     let th = thresholds(ctx, a);
     let save = |j: &Journal| {
         jd.save(j)

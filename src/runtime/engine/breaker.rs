@@ -16,7 +16,7 @@ pub struct BreakerConfig {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
+enum CircuitState {
     Closed { failures: u32 },
     Open { until: Instant },
     HalfOpen { successes: u32 },
@@ -25,7 +25,7 @@ enum State {
 #[derive(Debug, Clone)]
 pub struct Breaker {
     config: BreakerConfig,
-    state: State,
+    state: CircuitState,
 }
 
 /// A call refused because the breaker is open.
@@ -38,7 +38,7 @@ impl Breaker {
     pub fn new(config: BreakerConfig) -> Breaker {
         Breaker {
             config,
-            state: State::Closed { failures: 0 },
+            state: CircuitState::Closed { failures: 0 },
         }
     }
 
@@ -46,18 +46,18 @@ impl Breaker {
     /// as half-open even before the next call moves it there.
     pub fn state(&self, now: Instant) -> BreakerState {
         match self.state {
-            State::Closed { .. } => BreakerState::Closed,
-            State::Open { until } if now >= until => BreakerState::HalfOpen,
-            State::Open { .. } => BreakerState::Open,
-            State::HalfOpen { .. } => BreakerState::HalfOpen,
+            CircuitState::Closed { .. } => BreakerState::Closed,
+            CircuitState::Open { until } if now >= until => BreakerState::HalfOpen,
+            CircuitState::Open { .. } => BreakerState::Open,
+            CircuitState::HalfOpen { .. } => BreakerState::HalfOpen,
         }
     }
 
     /// Consecutive failures counted while closed.
     pub fn failures(&self) -> u32 {
         match self.state {
-            State::Closed { failures } => failures,
-            State::Open { .. } | State::HalfOpen { .. } => self.config.failures,
+            CircuitState::Closed { failures } => failures,
+            CircuitState::Open { .. } | CircuitState::HalfOpen { .. } => self.config.failures,
         }
     }
 
@@ -65,41 +65,41 @@ impl Breaker {
     /// the first failure reopens it anyway.
     pub fn allow(&mut self, now: Instant) -> Result<(), Refused> {
         match self.state {
-            State::Open { until } if now < until => Err(Refused {
+            CircuitState::Open { until } if now < until => Err(Refused {
                 retry_in: until - now,
             }),
-            State::Open { .. } => {
-                self.state = State::HalfOpen { successes: 0 };
+            CircuitState::Open { .. } => {
+                self.state = CircuitState::HalfOpen { successes: 0 };
                 Ok(())
             }
-            State::Closed { .. } | State::HalfOpen { .. } => Ok(()),
+            CircuitState::Closed { .. } | CircuitState::HalfOpen { .. } => Ok(()),
         }
     }
 
     pub fn record_success(&mut self) {
         self.state = match self.state {
-            State::Closed { .. } => State::Closed { failures: 0 },
-            State::HalfOpen { successes } if successes + 1 >= self.config.successes => {
-                State::Closed { failures: 0 }
+            CircuitState::Closed { .. } => CircuitState::Closed { failures: 0 },
+            CircuitState::HalfOpen { successes } if successes + 1 >= self.config.successes => {
+                CircuitState::Closed { failures: 0 }
             }
-            State::HalfOpen { successes } => State::HalfOpen {
+            CircuitState::HalfOpen { successes } => CircuitState::HalfOpen {
                 successes: successes + 1,
             },
             // A call that started before the breaker opened does not close it.
-            open @ State::Open { .. } => open,
+            open @ CircuitState::Open { .. } => open,
         };
     }
 
     pub fn record_failure(&mut self, now: Instant) {
-        let open = State::Open {
+        let open = CircuitState::Open {
             until: now + self.config.open_for,
         };
         self.state = match self.state {
-            State::Closed { failures } if failures + 1 >= self.config.failures => open,
-            State::Closed { failures } => State::Closed {
+            CircuitState::Closed { failures } if failures + 1 >= self.config.failures => open,
+            CircuitState::Closed { failures } => CircuitState::Closed {
                 failures: failures + 1,
             },
-            State::HalfOpen { .. } | State::Open { .. } => open,
+            CircuitState::HalfOpen { .. } | CircuitState::Open { .. } => open,
         };
     }
 }

@@ -24,7 +24,7 @@ pub struct Cached {
 }
 
 #[derive(Debug)]
-struct Entry {
+struct CacheEntry {
     neuron: usize,
     input: Box<str>,
     output: Arc<str>,
@@ -35,9 +35,9 @@ struct Entry {
 }
 
 /// What an entry costs beyond its text: the entry itself and its map slot.
-const ENTRY_OVERHEAD: usize = std::mem::size_of::<Entry>() + 2 * std::mem::size_of::<u64>();
+const ENTRY_OVERHEAD: usize = std::mem::size_of::<CacheEntry>() + 2 * std::mem::size_of::<u64>();
 
-impl Entry {
+impl CacheEntry {
     fn bytes(&self) -> usize {
         cost(&self.input, &self.output)
     }
@@ -66,7 +66,7 @@ impl Hasher for KeyHasher {
     }
 }
 
-type Map = HashMap<u64, Entry, BuildHasherDefault<KeyHasher>>;
+type Map = HashMap<u64, CacheEntry, BuildHasherDefault<KeyHasher>>;
 
 /// The entries and the bytes they hold, kept together under one lock.
 #[derive(Debug, Default)]
@@ -158,7 +158,7 @@ impl LayerCache {
             return;
         }
         let key = self.key(neuron, input);
-        let entry = Entry {
+        let entry = CacheEntry {
             neuron,
             input: input.into(),
             output: value.output,
@@ -172,7 +172,7 @@ impl LayerCache {
         cells.bytes += entry.bytes();
         cells.map.insert(key, entry);
         if cells.map.len() > self.capacity || cells.bytes > self.max_bytes {
-            let target = Target {
+            let target = EvictionTarget {
                 entries: self.capacity * 9 / 10,
                 bytes: self.max_bytes / 10 * 9,
             };
@@ -203,7 +203,7 @@ impl LayerCache {
 
 /// How much an entry is worth keeping: its hit rate over its life, lowered
 /// by how long it has been idle and by its size. Expired entries go first.
-fn score(e: &Entry, now: Instant, ttl: Duration) -> f64 {
+fn score(e: &CacheEntry, now: Instant, ttl: Duration) -> f64 {
     let age = now.saturating_duration_since(e.inserted);
     if age >= ttl {
         return f64::NEG_INFINITY;
@@ -215,14 +215,14 @@ fn score(e: &Entry, now: Instant, ttl: Duration) -> f64 {
 
 /// What eviction brings a cache down to.
 #[derive(Debug, Clone, Copy)]
-struct Target {
+struct EvictionTarget {
     entries: usize,
     bytes: usize,
 }
 
 /// Remove the lowest-scored entries until both targets are met, never
 /// `keep` (the entry just inserted). Returns how many went.
-fn evict(cells: &mut Cells, target: Target, keep: u64, now: Instant, ttl: Duration) -> u64 {
+fn evict(cells: &mut Cells, target: EvictionTarget, keep: u64, now: Instant, ttl: Duration) -> u64 {
     if cells.map.len() <= target.entries && cells.bytes <= target.bytes {
         return 0;
     }

@@ -17,14 +17,14 @@ const MAX_STDERR: usize = 4096;
 /// signal trace); `stderr` may hold anything the program printed, secrets
 /// included, so it goes to the server log only.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
+pub struct CommandFailure {
     pub summary: String,
     pub stderr: String,
 }
 
-impl Failure {
-    fn new(summary: impl Into<String>) -> Failure {
-        Failure {
+impl CommandFailure {
+    fn new(summary: impl Into<String>) -> CommandFailure {
+        CommandFailure {
             summary: summary.into(),
             stderr: String::new(),
         }
@@ -58,9 +58,9 @@ impl Drop for Running {
 /// Run `argv` with `input` on stdin; the trimmed stdout is the answer.
 /// Exiting non-zero, taking longer than `timeout`, or printing nothing,
 /// too much or something that is not UTF-8 are errors.
-pub async fn run(argv: &[String], input: &str, call: Call<'_>) -> Result<String, Failure> {
+pub async fn run(argv: &[String], input: &str, call: Call<'_>) -> Result<String, CommandFailure> {
     let Some((program, args)) = argv.split_first() else {
-        return Err(Failure::new("no program to run"));
+        return Err(CommandFailure::new("no program to run"));
     };
     let mut cmd = Command::new(program);
     cmd.args(args).env_clear();
@@ -76,7 +76,7 @@ pub async fn run(argv: &[String], input: &str, call: Call<'_>) -> Result<String,
         .kill_on_drop(true)
         .process_group(0)
         .spawn()
-        .map_err(|e| Failure::new(format!("cannot start {program:?}: {e}")))?;
+        .map_err(|e| CommandFailure::new(format!("cannot start {program:?}: {e}")))?;
     let mut running = Running {
         child,
         reaped: false,
@@ -102,39 +102,40 @@ pub async fn run(argv: &[String], input: &str, call: Call<'_>) -> Result<String,
     };
     let Ok((out, err, status)) = tokio::time::timeout(call.timeout, work).await else {
         // `running` drops here, unreaped: the group is killed.
-        return Err(Failure::new(format!(
+        return Err(CommandFailure::new(format!(
             "timed out after {}",
             humantime::format_duration(call.timeout)
         )));
     };
     running.reaped = status.is_ok();
-    let status = status.map_err(|e| Failure::new(format!("waiting for {program:?}: {e}")))?;
+    let status =
+        status.map_err(|e| CommandFailure::new(format!("waiting for {program:?}: {e}")))?;
     judge(status, out, err)
 }
 
 /// Turn what the program did into its answer or a failure.
-fn judge(status: ExitStatus, out: Captured, err: Captured) -> Result<String, Failure> {
+fn judge(status: ExitStatus, out: Captured, err: Captured) -> Result<String, CommandFailure> {
     if !status.success() {
         let how = match status.code() {
             Some(code) => format!("exited with status {code}"),
             None => format!("was killed ({status})"),
         };
-        return Err(Failure {
+        return Err(CommandFailure {
             summary: how,
             stderr: String::from_utf8_lossy(&err.bytes).trim().to_string(),
         });
     }
     if out.truncated {
-        return Err(Failure::new(format!(
+        return Err(CommandFailure::new(format!(
             "printed more than {} KiB",
             MAX_OUTPUT / 1024
         )));
     }
     let text = String::from_utf8(out.bytes)
-        .map_err(|_| Failure::new("printed output that is not UTF-8"))?;
+        .map_err(|_| CommandFailure::new("printed output that is not UTF-8"))?;
     let text = text.trim();
     if text.is_empty() {
-        return Err(Failure::new("printed no output"));
+        return Err(CommandFailure::new("printed no output"));
     }
     Ok(text.to_string())
 }
@@ -190,7 +191,7 @@ mod tests {
         run_full(args, input, timeout).map_err(|f| f.summary)
     }
 
-    fn run_full(args: &[&str], input: &str, timeout: Duration) -> Result<String, Failure> {
+    fn run_full(args: &[&str], input: &str, timeout: Duration) -> Result<String, CommandFailure> {
         let env = ["PATH".to_string()];
         tokio::runtime::Builder::new_current_thread()
             .enable_all()

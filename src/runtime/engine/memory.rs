@@ -260,20 +260,20 @@ fn write(l: &RwLock<Store>) -> std::sync::RwLockWriteGuard<'_, Store> {
 
 /// A candidate ordered so that the heap's top is the weakest one kept.
 #[derive(Debug, Clone, Copy)]
-struct Candidate(f32, usize);
+struct RankedCandidate(f32, usize);
 
-impl PartialEq for Candidate {
+impl PartialEq for RankedCandidate {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other) == Ordering::Equal
     }
 }
-impl Eq for Candidate {}
-impl PartialOrd for Candidate {
+impl Eq for RankedCandidate {}
+impl PartialOrd for RankedCandidate {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for Candidate {
+impl Ord for RankedCandidate {
     fn cmp(&self, other: &Self) -> Ordering {
         // Reversed: lower scores are "greater"; ties keep the older entry.
         other.0.total_cmp(&self.0).then(self.1.cmp(&other.1))
@@ -302,18 +302,18 @@ fn scan_avx2(front: &[Slot], back: &[Slot], q: &[i8; DIM], k: usize) -> Vec<(f32
 
 #[inline(always)]
 fn scan_portable(front: &[Slot], back: &[Slot], q: &[i8; DIM], k: usize) -> Vec<(f32, usize)> {
-    let mut heap: BinaryHeap<Candidate> = BinaryHeap::with_capacity(k + 1);
+    let mut heap: BinaryHeap<RankedCandidate> = BinaryHeap::with_capacity(k + 1);
     let mut floor = f32::NEG_INFINITY;
     for (i, slot) in front.iter().chain(back).enumerate() {
         let score = dot(&slot.vector, q) as f32 * slot.inv_norm;
         if heap.len() < k {
-            heap.push(Candidate(score, i));
+            heap.push(RankedCandidate(score, i));
             if heap.len() == k {
                 floor = heap.peek().map_or(f32::NEG_INFINITY, |c| c.0);
             }
         } else if score > floor {
             heap.pop();
-            heap.push(Candidate(score, i));
+            heap.push(RankedCandidate(score, i));
             floor = heap.peek().map_or(f32::NEG_INFINITY, |c| c.0);
         }
     }

@@ -44,13 +44,13 @@ pub struct Trace {
     pub first_error: Option<String>,
 }
 
-struct Done {
+struct NeuronAnswer {
     output: Arc<str>,
     route: Route,
     cache_hit: bool,
 }
 
-type Outcome = (Result<Done, String>, Duration);
+type TimedAnswer = (Result<NeuronAnswer, String>, Duration);
 
 impl Runtime {
     /// With `features` `None` (the flat path) the entry neuron alone answers.
@@ -67,7 +67,7 @@ impl Runtime {
         let mut level = vec![(entry, content)];
         let mut trace = Trace::default();
         while !level.is_empty() {
-            let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(level.len());
+            let mut outcomes: Vec<Option<TimedAnswer>> = Vec::with_capacity(level.len());
             let mut pending = Vec::new();
             for (slot, (n, input)) in level.iter().enumerate() {
                 let started = Instant::now();
@@ -150,12 +150,17 @@ impl Runtime {
     }
 
     /// Answer from the cache or the rules; `None` when a program must run.
-    fn try_inline(&self, n: usize, input: &Arc<str>, now: Instant) -> Option<Result<Done, String>> {
+    fn try_inline(
+        &self,
+        n: usize,
+        input: &Arc<str>,
+        now: Instant,
+    ) -> Option<Result<NeuronAnswer, String>> {
         let neuron = &self.network.neurons[n];
         if let Some(cache) = self.cache(neuron.layer)
             && let Some(hit) = cache.get(n, input, now)
         {
-            return Some(Ok(Done {
+            return Some(Ok(NeuronAnswer {
                 output: hit.output,
                 route: hit.route,
                 cache_hit: true,
@@ -165,7 +170,7 @@ impl Runtime {
             Processor::Rules(rules) => {
                 let (output, route) = rules.apply(input);
                 self.remember(n, input, &output, route, now);
-                Some(Ok(Done {
+                Some(Ok(NeuronAnswer {
                     output,
                     route,
                     cache_hit: false,
@@ -176,7 +181,7 @@ impl Runtime {
     }
 
     /// Run a command neuron behind its breaker and time it.
-    async fn command_hop(&self, n: usize, input: Arc<str>) -> Outcome {
+    async fn command_hop(&self, n: usize, input: Arc<str>) -> TimedAnswer {
         let started = Instant::now();
         let result = match &self.network.neurons[n].processor {
             Processor::Command(cmd) => self.run_command(n, cmd, input).await,
@@ -190,7 +195,7 @@ impl Runtime {
         n: usize,
         cmd: &CommandNeuron,
         input: Arc<str>,
-    ) -> Result<Done, String> {
+    ) -> Result<NeuronAnswer, String> {
         // Busy is checked before the breaker, so a call turned away never
         // takes one of a half-open breaker's trial slots.
         let Ok(_slot) = cmd.slots.try_acquire() else {
@@ -238,7 +243,7 @@ impl Runtime {
             }
         };
         self.remember(n, &input, &output, Route::All, Instant::now());
-        Ok(Done {
+        Ok(NeuronAnswer {
             output,
             route: Route::All,
             cache_hit: false,

@@ -24,7 +24,7 @@ pub struct Admission {
 
 /// Why a request was turned away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
+pub enum AdmissionRefusal {
     RateLimited,
     TooManyInFlight,
 }
@@ -74,7 +74,7 @@ impl Admission {
     }
 
     /// Take a token and an in-flight slot, or say why not.
-    pub fn admit(&self, now: Instant) -> Result<Permit<'_>, Refusal> {
+    pub fn admit(&self, now: Instant) -> Result<Permit<'_>, AdmissionRefusal> {
         let rps = f64::from(self.rps.load(Ordering::Relaxed));
         {
             let mut b = self.bucket.lock().unwrap_or_else(|p| p.into_inner());
@@ -84,7 +84,7 @@ impl Admission {
             b.last = now;
             if b.tokens < 1.0 {
                 self.rejected.fetch_add(1, Ordering::Relaxed);
-                return Err(Refusal::RateLimited);
+                return Err(AdmissionRefusal::RateLimited);
             }
             b.tokens -= 1.0;
         }
@@ -93,7 +93,7 @@ impl Admission {
         if prev >= max {
             self.in_flight.fetch_sub(1, Ordering::AcqRel);
             self.rejected.fetch_add(1, Ordering::Relaxed);
-            return Err(Refusal::TooManyInFlight);
+            return Err(AdmissionRefusal::TooManyInFlight);
         }
         Ok(Permit { adm: self })
     }
@@ -116,7 +116,7 @@ mod tests {
         for _ in 0..10 {
             held.push(a.admit(t).unwrap());
         }
-        assert_eq!(a.admit(t).err(), Some(Refusal::RateLimited));
+        assert_eq!(a.admit(t).err(), Some(AdmissionRefusal::RateLimited));
         drop(held);
         assert!(
             a.admit(t + Duration::from_millis(100)).is_ok(),
@@ -124,7 +124,7 @@ mod tests {
         );
         assert_eq!(
             a.admit(t + Duration::from_millis(100)).err(),
-            Some(Refusal::RateLimited)
+            Some(AdmissionRefusal::RateLimited)
         );
     }
 
@@ -137,7 +137,7 @@ mod tests {
         let t = Instant::now();
         let p1 = a.admit(t).unwrap();
         let _p2 = a.admit(t).unwrap();
-        assert_eq!(a.admit(t).err(), Some(Refusal::TooManyInFlight));
+        assert_eq!(a.admit(t).err(), Some(AdmissionRefusal::TooManyInFlight));
         drop(p1);
         assert!(a.admit(t).is_ok());
     }

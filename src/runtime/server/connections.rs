@@ -31,7 +31,7 @@ pub struct ConnLimits {
 
 /// What the registry knows of one connection, as plain data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Seen {
+pub struct ConnectionSeen {
     pub id: u64,
     /// A handler is working on its request (the request has fully arrived).
     pub busy: bool,
@@ -44,7 +44,7 @@ pub struct Seen {
 }
 
 /// When a connection must be closed, on the registry's clock; `None` while busy.
-pub fn deadline(c: &Seen, l: &ConnLimits) -> Option<Duration> {
+pub fn deadline(c: &ConnectionSeen, l: &ConnLimits) -> Option<Duration> {
     if c.busy {
         return None;
     }
@@ -56,7 +56,7 @@ pub fn deadline(c: &Seen, l: &ConnLimits) -> Option<Duration> {
 }
 
 /// The connection to close for room: the one waiting longest for a request.
-pub fn victim(conns: &[Seen]) -> Option<u64> {
+pub fn victim(conns: &[ConnectionSeen]) -> Option<u64> {
     conns
         .iter()
         .filter(|c| !c.busy)
@@ -103,9 +103,9 @@ impl Conn {
         u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX - 1)
     }
 
-    fn seen(&self) -> Seen {
+    fn seen(&self) -> ConnectionSeen {
         let first = self.first_byte_ms.load(Ordering::Relaxed);
-        Seen {
+        ConnectionSeen {
             id: self.id,
             busy: self.busy.load(Ordering::Relaxed),
             fresh: self.fresh.load(Ordering::Relaxed),
@@ -234,7 +234,7 @@ impl Connections {
         }
     }
 
-    fn snapshot(&self) -> Vec<Seen> {
+    fn snapshot(&self) -> Vec<ConnectionSeen> {
         lock(&self.live).values().map(|c| c.seen()).collect()
     }
 
@@ -358,8 +358,8 @@ mod tests {
         idle_timeout: Duration::from_secs(60),
     };
 
-    fn seen(id: u64, busy: bool, fresh: bool, since: u64, first: Option<u64>) -> Seen {
-        Seen {
+    fn seen(id: u64, busy: bool, fresh: bool, since: u64, first: Option<u64>) -> ConnectionSeen {
+        ConnectionSeen {
             id,
             busy,
             fresh,

@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use super::admission::Refusal;
+use super::admission::AdmissionRefusal;
 use super::connections::ConnRef;
 use super::errors::ApiError;
 use super::{AppState, admin};
@@ -338,7 +338,7 @@ async fn signal(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let _permit = st.admission.admit(Instant::now()).map_err(|r| match r {
-        Refusal::RateLimited => ApiError::new(
+        AdmissionRefusal::RateLimited => ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
             format!(
@@ -347,7 +347,7 @@ async fn signal(
             ),
         )
         .retry_after(1),
-        Refusal::TooManyInFlight => ApiError::new(
+        AdmissionRefusal::TooManyInFlight => ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_in_flight",
             format!(
