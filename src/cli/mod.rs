@@ -255,7 +255,10 @@ fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<Box<dyn Report>> {
             crate::notify::after_health(ctx, &r);
             Box::new(r)
         }
-        Command::Scale(a) => Box::new(block_on(commands::scale::run(ctx, &a))??),
+        Command::Scale(a) => {
+            let s = commands::scale::ScaleSettings::resolve(&a, &ctx.global, ctx.config())?;
+            Box::new(block_on(commands::scale::run(ctx, &s))??)
+        }
         Command::Restart(a) => {
             let s = commands::restart::RestartSettings::resolve(&a, ctx.config());
             Box::new(block_on(commands::restart::run(ctx, &s))??)
