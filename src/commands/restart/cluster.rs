@@ -82,7 +82,6 @@ pub async fn restart(
             dry_run: true,
             changes,
             warnings,
-            undo: None,
             summary: format!("would roll all {} pods", rf.desired),
             status: Exit::Ok,
         });
@@ -143,7 +142,6 @@ pub async fn restart(
             dry_run: false,
             changes,
             warnings: warnings.clone(),
-            undo: None,
             summary: format!(
                 "nothing changed: the pod template already had restartedAt {stamp} (another restart this second), so this restart rolled no pod; run it again to roll them once more"
             ),
@@ -180,7 +178,6 @@ pub async fn restart(
             dry_run: false,
             changes,
             warnings: warnings.clone(),
-            undo: None,
             summary: format!(
                 "rolled out: {} of {} pods updated and available",
                 rf.available, rf.desired
