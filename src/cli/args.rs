@@ -658,11 +658,7 @@ pub struct AuditArgs {
     pub namespace: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AuditExport {
-    Json,
-    Csv,
-}
+pub use crate::commands::audit::AuditExport;
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum IncidentCommand {

@@ -12,6 +12,7 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use crate::commands;
+use crate::commands::health::monitor_output;
 use crate::config::{self, Explicit, Loaded, Source};
 use crate::exit::{Exit, Failure};
 use crate::output::{Printer, Report};
@@ -235,7 +236,7 @@ fn run(cli: Cli, m: &ArgMatches) -> anyhow::Result<Exit> {
     }
     // Only these never read or write the state dir.
     let needs_state = !matches!(cli.command, Command::Config(_) | Command::Runbook(_));
-    crate::commands::health::monitor_output::refuse_elsewhere(&cli)?;
+    monitor_output::refuse_elsewhere(cli.global.output, format_requester(&cli.command))?;
     let ctx = context(cli.global, m, needs_state)?;
     let label = notify_label(&cli.command);
     let outcome = dispatch(&ctx, cli.command);
@@ -249,14 +250,17 @@ fn run(cli: Cli, m: &ArgMatches) -> anyhow::Result<Exit> {
 fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<Box<dyn Report>> {
     Ok(match command {
         Command::Completions(_) => anyhow::bail!("completions are printed before dispatch"),
-        Command::Config(a) => Box::new(commands::config::run(ctx, &a)?),
+        Command::Config(a) => Box::new(commands::config::run(ctx, a.default)?),
         Command::Health(a) => {
             let s = commands::health::HealthSettings::resolve(&a, ctx.config());
             let r = block_on(commands::health::run(ctx, &s))??;
             crate::notify::after_health(ctx, &r);
             Box::new(r)
         }
-        Command::Scale(a) => Box::new(block_on(commands::scale::run(ctx, &a))??),
+        Command::Scale(a) => {
+            let s = commands::scale::ScaleSettings::resolve(&a, &ctx.global, ctx.config())?;
+            Box::new(block_on(commands::scale::run(ctx, &s))??)
+        }
         Command::Restart(a) => {
             let s = commands::restart::RestartSettings::resolve(&a, ctx.config());
             Box::new(block_on(commands::restart::run(ctx, &s))??)
@@ -285,20 +289,39 @@ fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<Box<dyn Report>> {
             let s = commands::disk::DiskCleanupSettings::resolve(&a, ctx.config());
             Box::new(commands::disk::cleanup(ctx, &s)?)
         }
-        Command::Audit(a) => Box::new(block_on(commands::audit::run(ctx, &a))??),
-        Command::Incident(args::IncidentCommand::Bundle(a)) => {
-            Box::new(block_on(commands::incident::run(ctx, &a))??)
+        Command::Audit(a) => {
+            let s = commands::audit::AuditSettings::resolve(&a, ctx.config());
+            Box::new(block_on(commands::audit::run(ctx, &s))??)
         }
-        Command::Runbook(a) => Box::new(commands::runbook::run(&a)?),
-        Command::Serve(a) => commands::serve::run(ctx, &a)?,
+        Command::Incident(args::IncidentCommand::Bundle(a)) => {
+            let s = commands::incident::IncidentSettings::resolve(&a, ctx.config());
+            Box::new(block_on(commands::incident::run(ctx, &s))??)
+        }
+        Command::Runbook(a) => Box::new(commands::runbook::run(a.name.as_deref())?),
+        Command::Serve(a) => commands::serve::run(
+            ctx,
+            &commands::serve::ServeSettings::resolve(&a, ctx.config())?,
+        )?,
         Command::Emergency(a) => match &a.command {
             args::EmergencyCommand::PortConflict(pc) => {
                 let s = commands::port_conflict::PortConflictSettings::resolve(pc, ctx.config());
                 Box::new(commands::port_conflict::run(ctx, &s)?)
             }
         },
-        Command::Signal(a) => Box::new(block_on(commands::signal::run(ctx, &a))??),
+        Command::Signal(a) => {
+            let s = commands::signal::SignalSettings::resolve(&a);
+            Box::new(block_on(commands::signal::run(ctx, &s))??)
+        }
     })
+}
+
+fn format_requester(c: &Command) -> monitor_output::FormatRequester {
+    match c {
+        Command::Health(a) => monitor_output::FormatRequester::Health {
+            textfile: a.textfile.is_some(),
+        },
+        _ => monitor_output::FormatRequester::OtherCommand,
+    }
 }
 
 /// How a notification names the command that acted.

@@ -4,6 +4,7 @@
 use clap::ValueEnum;
 use clap::builder::PossibleValue;
 
+use crate::commands::audit::AuditExport;
 use crate::commands::rollback::plan::{Component, Strategy};
 use crate::output::OutputFormat;
 
@@ -63,6 +64,19 @@ impl ValueEnum for Component {
     }
 }
 
+impl ValueEnum for AuditExport {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[AuditExport::Json, AuditExport::Csv]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            AuditExport::Json => PossibleValue::new("json"),
+            AuditExport::Csv => PossibleValue::new("csv"),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,6 +94,10 @@ mod tests {
         for c in Component::value_variants() {
             let name = c.to_possible_value().map(|v| v.get_name().to_string());
             assert_eq!(Component::from_str(&name.unwrap(), false).ok(), Some(*c));
+        }
+        for e in AuditExport::value_variants() {
+            let name = e.to_possible_value().map(|v| v.get_name().to_string());
+            assert_eq!(AuditExport::from_str(&name.unwrap(), false).ok(), Some(*e));
         }
     }
 }

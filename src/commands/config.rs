@@ -3,7 +3,6 @@
 use serde::Serialize;
 
 use crate::cli::Ctx;
-use crate::cli::args::ConfigArgs;
 use crate::config::{EMBEDDED, Source, provenance_keys};
 use crate::output::{Report, Styles, table, to_value};
 
@@ -25,7 +24,8 @@ pub struct ConfigValue {
     pub source: Source,
 }
 
-pub fn run(ctx: &Ctx, args: &ConfigArgs) -> anyhow::Result<ConfigReport> {
+/// `raw_default`: print the embedded default hal9.toml instead (`--default`).
+pub fn run(ctx: &Ctx, raw_default: bool) -> anyhow::Result<ConfigReport> {
     let config = to_value(ctx.config());
     let mut values: Vec<ConfigValue> = provenance_keys(&config)
         .into_iter()
@@ -44,7 +44,7 @@ pub fn run(ctx: &Ctx, args: &ConfigArgs) -> anyhow::Result<ConfigReport> {
         state_dir: ctx.state_dir.display().to_string(),
         values,
         config,
-        raw_default: args.default,
+        raw_default,
     })
 }
 

@@ -2,7 +2,6 @@
 
 use serde::Serialize;
 
-use crate::cli::args::RunbookArgs;
 use crate::exit::Failure;
 use crate::output::{Report, Styles, table, to_value};
 
@@ -63,8 +62,9 @@ pub struct RunbookEntry {
     pub title: String,
 }
 
-pub fn run(args: &RunbookArgs) -> Result<RunbookReport, Failure> {
-    match &args.name {
+/// `name`: the runbook to print (a trailing `.md` is allowed); `None` lists them.
+pub fn run(name: Option<&str>) -> Result<RunbookReport, Failure> {
+    match name {
         None => Ok(RunbookReport::List {
             runbooks: RUNBOOKS
                 .iter()

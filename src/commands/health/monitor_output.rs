@@ -6,33 +6,39 @@ use std::time::{Instant, SystemTime};
 use anyhow::Context as _;
 
 use super::local::{LocalFacts, Probe};
-use crate::cli::args::Cli;
-use crate::cli::args::{Command, OutputFormat};
 use crate::config::HealthConfig;
 use crate::exit::Failure;
+use crate::output::OutputFormat;
 use crate::output::checks::{CheckReport, RunTiming};
 use crate::output::perfdata::Perf;
 
+/// The command a report format was asked for, as far as the format cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormatRequester {
+    /// `health`, and whether `--textfile` was given.
+    Health {
+        textfile: bool,
+    },
+    OtherCommand,
+}
+
 /// `-o nagios|prometheus` fit only a check report: refuse them before any
 /// other command runs (a destructive one must not act and then fail to print).
-pub fn refuse_elsewhere(cli: &Cli) -> Result<(), Failure> {
-    let monitoring = matches!(
-        cli.global.output,
-        OutputFormat::Nagios | OutputFormat::Prometheus
-    );
-    match &cli.command {
-        Command::Health(a) => {
-            if a.textfile.is_some() && cli.global.output != OutputFormat::Prometheus {
+pub fn refuse_elsewhere(format: OutputFormat, by: FormatRequester) -> Result<(), Failure> {
+    let monitoring = matches!(format, OutputFormat::Nagios | OutputFormat::Prometheus);
+    match by {
+        FormatRequester::Health { textfile } => {
+            if textfile && format != OutputFormat::Prometheus {
                 return Err(Failure::usage("--textfile writes the Prometheus format")
                     .with_next("hal9ctl health -o prometheus --textfile PATH"));
             }
             Ok(())
         }
-        _ if monitoring => Err(Failure::usage(
+        FormatRequester::OtherCommand if monitoring => Err(Failure::usage(
             "-o nagios and -o prometheus are formats of `hal9ctl health` only",
         )
         .with_next("use -o json or -o table with this command")),
-        _ => Ok(()),
+        FormatRequester::OtherCommand => Ok(()),
     }
 }
 
@@ -102,4 +108,46 @@ pub fn finish(
             .with_context(|| format!("writing the textfile {}", path.display()))?;
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exit::Exit;
+
+    #[test]
+    fn monitoring_formats_are_refused_for_any_command_but_health() {
+        use FormatRequester::*;
+        for f in [OutputFormat::Nagios, OutputFormat::Prometheus] {
+            assert!(refuse_elsewhere(f, Health { textfile: false }).is_ok());
+            let e = refuse_elsewhere(f, OtherCommand).unwrap_err();
+            assert_eq!(e.exit, Exit::Usage);
+            assert_eq!(
+                e.message,
+                "-o nagios and -o prometheus are formats of `hal9ctl health` only"
+            );
+        }
+        for f in [OutputFormat::Table, OutputFormat::Json] {
+            assert!(refuse_elsewhere(f, OtherCommand).is_ok());
+        }
+    }
+
+    #[test]
+    fn a_textfile_is_refused_unless_the_format_is_prometheus() {
+        let by = FormatRequester::Health { textfile: true };
+        assert!(refuse_elsewhere(OutputFormat::Prometheus, by).is_ok());
+        for f in [
+            OutputFormat::Table,
+            OutputFormat::Json,
+            OutputFormat::Nagios,
+        ] {
+            let e = refuse_elsewhere(f, by).unwrap_err();
+            assert_eq!(e.exit, Exit::Usage);
+            assert_eq!(e.message, "--textfile writes the Prometheus format");
+            assert_eq!(
+                e.next.as_deref(),
+                Some("hal9ctl health -o prometheus --textfile PATH")
+            );
+        }
+    }
 }

@@ -9,6 +9,9 @@
 pub mod archive;
 pub mod cluster_parts;
 pub mod parts;
+mod settings;
+
+pub use settings::IncidentSettings;
 
 use std::path::{Path, PathBuf};
 
@@ -16,7 +19,6 @@ use anyhow::Context as _;
 use serde::Serialize;
 
 use crate::cli::Ctx;
-use crate::cli::args::IncidentBundleArgs;
 use crate::exit::{Exit, Failure};
 use crate::output::{Report, Styles, to_value};
 use archive::{Bundle, Gathered, PartRecord};
@@ -97,19 +99,18 @@ fn secrets(ctx: &Ctx, cluster: bool) -> Vec<String> {
     s
 }
 
-pub async fn run(ctx: &Ctx, args: &IncidentBundleArgs) -> anyhow::Result<BundleReport> {
+pub async fn run(ctx: &Ctx, s: &IncidentSettings) -> anyhow::Result<BundleReport> {
     let top = bundle_name(&hostname(), &crate::system::clock::now_rfc3339());
-    let out: PathBuf = match &args.out {
+    let out: PathBuf = match &s.out {
         Some(p) => p.clone(),
         None => PathBuf::from(format!("{top}.tar.gz")),
     };
-    refuse_bad_destination(&out, args.force)?;
+    refuse_bad_destination(&out, s.force)?;
     let progress =
         crate::output::progress::spinner_on("incident bundle", ctx.printer.progress_target());
-    let mut bundle = Bundle::create(&out, &top, secrets(ctx, args.cluster.cluster), PART_CAP)
+    let mut bundle = Bundle::create(&out, &top, secrets(ctx, s.cluster.is_some()), PART_CAP)
         .with_context(|| format!("creating a temp file beside {}", out.display()))?;
-    let timeout = ctx.config().health.timeout.saturating_mul(3);
-    let log_cap = args.max_log_mib.saturating_mul(1024 * 1024);
+    let (timeout, log_cap) = (s.part_timeout, s.log_cap);
     let token = crate::runtime::state::StateDir::new(&ctx.state_dir)
         .read_admin_token()
         .map_err(|e| {
@@ -134,7 +135,7 @@ pub async fn run(ctx: &Ctx, args: &IncidentBundleArgs) -> anyhow::Result<BundleR
         &mut bundle,
         "health",
         "json",
-        parts::health(ctx, &args.cluster).await,
+        parts::health(ctx, s.cluster.as_ref()).await,
     )?;
     let base = ctx.url.trim_end_matches('/');
     for (stem, ext, path, auth) in [
@@ -164,37 +165,36 @@ pub async fn run(ctx: &Ctx, args: &IncidentBundleArgs) -> anyhow::Result<BundleR
     step(&mut bundle, "runtime", "log", parts::log_tail(ctx, log_cap))?;
     step(&mut bundle, "runtime", "json", parts::runtime_json(ctx))?;
     step(&mut bundle, "config", "json", parts::config(ctx))?;
-    step(&mut bundle, "audit", "json", parts::audit(ctx, args.since))?;
+    step(&mut bundle, "audit", "json", parts::audit(ctx, s.since))?;
     step(&mut bundle, "host", "txt", parts::host(ctx))?;
-    if args.cluster.cluster {
-        let t = args.cluster.target(&ctx.config().cluster);
-        for (stem, ext, part) in cluster_parts::gather(&t, args.since, log_cap, &progress).await {
+    if let Some(t) = &s.cluster {
+        for (stem, ext, part) in cluster_parts::gather(t, s.since, log_cap, &progress).await {
             step(&mut bundle, &stem, ext, part)?;
         }
     }
     progress.set_message("writing the archive");
     let failed_parts = bundle.parts.iter().filter(|p| p.error.is_some()).count();
-    let since = humantime::format_duration(args.since).to_string();
+    let since = humantime::format_duration(s.since).to_string();
     let manifest = serde_json::json!({
         "hal9ctl": crate::VERSION,
         "created": crate::system::clock::now_rfc3339(),
         "host": hostname(),
         "since": since,
-        "cluster": args.cluster.cluster,
+        "cluster": s.cluster.is_some(),
         "url": ctx.url,
         "state_dir": ctx.state_dir.display().to_string(),
         "parts": bundle.parts,
     });
     let parts_done = bundle.parts.clone();
     bundle
-        .finish(&out, &manifest, args.force)
+        .finish(&out, &manifest, s.force)
         .with_context(|| format!("writing {}", out.display()))?;
     progress.finish_and_clear();
     let shown = std::fs::canonicalize(&out).unwrap_or(out);
     Ok(BundleReport {
         path: shown.display().to_string(),
         since,
-        cluster: args.cluster.cluster,
+        cluster: s.cluster.is_some(),
         parts: parts_done,
         failed_parts,
     })

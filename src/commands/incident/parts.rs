@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use super::archive::Gathered;
 use crate::cli::Ctx;
+use crate::cluster::Target;
 use crate::output::Report;
 use crate::runtime::state::StateDir;
 use crate::system::audit::AuditLog;
@@ -76,17 +77,13 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 /// `health -o json`, the same report.
-pub async fn health(
-    ctx: &Ctx,
-    cluster: &crate::cli::args::ClusterArgs,
-) -> Result<Gathered, String> {
-    let args = crate::cli::args::HealthArgs {
-        cluster: cluster.clone(),
+pub async fn health(ctx: &Ctx, cluster: Option<&Target>) -> Result<Gathered, String> {
+    let settings = crate::commands::health::HealthSettings {
+        cluster: cluster.cloned(),
         watch: None,
         wait: None,
         textfile: None,
     };
-    let settings = crate::commands::health::HealthSettings::resolve(&args, ctx.config());
     match crate::commands::health::run(ctx, &settings).await {
         Ok(r) => Ok(Gathered::json(&r.to_json())),
         Err(e) => Err(format!("the health check could not run: {e:#}")),
@@ -124,8 +121,7 @@ pub fn runtime_json(ctx: &Ctx) -> Result<Gathered, String> {
 
 /// `hal9ctl config -o json`: the effective config and each value's source.
 pub fn config(ctx: &Ctx) -> Result<Gathered, String> {
-    let args = crate::cli::args::ConfigArgs { default: false };
-    crate::commands::config::run(ctx, &args)
+    crate::commands::config::run(ctx, false)
         .map(|r| Gathered::json(&r.to_json()))
         .map_err(|e| format!("{e:#}"))
 }

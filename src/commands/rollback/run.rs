@@ -155,7 +155,17 @@ pub async fn engine(
     a: &RollbackArgs,
     forward: Option<ForwardRun>,
 ) -> anyhow::Result<RollbackReport> {
-    let held = match crate::commands::migration_lock::hold(ctx, &a.cluster, &a.lock).await {
+    let target = a
+        .cluster
+        .cluster
+        .then(|| a.cluster.target(&ctx.config().cluster));
+    let held = match crate::commands::migration_lock::hold(
+        ctx,
+        target.as_ref(),
+        a.lock.steal_expired_lock,
+    )
+    .await
+    {
         Ok(h) => h,
         // A live run holds the Lease: `--abort` is a request to that run
         // (it stops after its step), never a write of ours under its Lease.

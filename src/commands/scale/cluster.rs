@@ -13,9 +13,10 @@ use super::plan::{
     self, EmergencyPlan, HpaBounds, ORIGINAL_ANNOTATION, Original, ReadBack, Resources, Want,
 };
 use super::report::{Change, ScaleReport};
+use super::settings::ClusterScaleSettings;
 use crate::cli::Ctx;
 use crate::cluster::conflict_retry::unless_stale;
-use crate::cluster::{Kube, Op, Target, api_error, facts};
+use crate::cluster::{Kube, Op, api_error, facts};
 use crate::exit::{Exit, Failure};
 use crate::system::audit::current_user;
 
@@ -417,10 +418,10 @@ async fn settle(
 pub async fn emergency(
     ctx: &Ctx,
     kube: &Kube,
-    t: &Target,
+    s: &ClusterScaleSettings,
     requested: Option<i32>,
-    wait: Duration,
 ) -> Result<ScaleReport, Failure> {
+    let (t, wait) = (&s.target, s.wait);
     let name = &t.deployment;
     let d = facts::deployment(kube, name).await?;
     let hpa = facts::hpa_for(kube, name).await?;
@@ -429,7 +430,7 @@ pub async fn emergency(
     let p: EmergencyPlan = plan::emergency(
         current,
         requested,
-        ctx.config().emergency.replicas,
+        s.emergency_replicas,
         hpa.as_ref().map(bounds),
     );
     let mut warnings = Vec::new();
@@ -604,9 +605,9 @@ fn read_back_hpa(changes: &mut [Change], got: Option<HpaBounds>) {
 pub async fn restore(
     ctx: &Ctx,
     kube: &Kube,
-    t: &Target,
-    wait: Duration,
+    s: &ClusterScaleSettings,
 ) -> Result<ScaleReport, Failure> {
+    let (t, wait) = (&s.target, s.wait);
     let name = &t.deployment;
     let d = facts::deployment(kube, name).await?;
     let hpa = facts::hpa_for(kube, name).await?;
@@ -786,11 +787,10 @@ fn ready_row(before: i32, floor: i32, got: i32) -> Change {
 pub async fn set_replicas(
     ctx: &Ctx,
     kube: &Kube,
-    t: &Target,
+    s: &ClusterScaleSettings,
     n: i32,
-    force: bool,
-    wait: Duration,
 ) -> Result<ScaleReport, Failure> {
+    let (t, wait, force) = (&s.target, s.wait, s.force);
     let name = &t.deployment;
     let d = facts::deployment(kube, name).await?;
     let target_s = format!("deployment {}/{name}", t.namespace);

@@ -5,9 +5,8 @@ use std::time::Duration;
 
 use super::plan::plan_local_emergency;
 use super::report::{Change, ScaleReport};
+use super::settings::LocalScaleSettings;
 use crate::cli::Ctx;
-use crate::cli::args::GlobalArgs;
-use crate::config::Config;
 use crate::exit::{Exit, Failure};
 use crate::runtime::api::Limits;
 use crate::runtime::client::{ClientError, RuntimeClient};
@@ -18,26 +17,6 @@ use crate::system::runtime_identity;
 
 /// The previous limits, kept in the state dir until `--restore`.
 pub const SAVED: &str = "scale-emergency.json";
-
-/// What the local emergency runs with, resolved before it starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LocalScaleSettings {
-    /// `[emergency]` in the config: the floor the limits are raised to.
-    pub emergency: Limits,
-    pub dry_run: bool,
-}
-
-impl LocalScaleSettings {
-    pub fn resolve(g: &GlobalArgs, c: &Config) -> LocalScaleSettings {
-        LocalScaleSettings {
-            emergency: Limits {
-                max_in_flight: c.emergency.max_in_flight,
-                rate_limit_rps: c.emergency.rate_limit_rps,
-            },
-            dry_run: g.dry_run,
-        }
-    }
-}
 
 fn client_failure(ctx: &Ctx, e: ClientError) -> Failure {
     let token_file = StateDir::new(&ctx.state_dir).admin_token_file();
@@ -171,7 +150,7 @@ pub async fn emergency(ctx: &Ctx, s: &LocalScaleSettings) -> Result<ScaleReport,
     })
 }
 
-pub async fn restore(ctx: &Ctx) -> Result<ScaleReport, Failure> {
+pub async fn restore(ctx: &Ctx, s: &LocalScaleSettings) -> Result<ScaleReport, Failure> {
     let target = format!("local runtime {}", ctx.url);
     let saved = ctx.state_dir.join(SAVED);
     let original: Limits = match std::fs::read(&saved) {
@@ -179,7 +158,7 @@ pub async fn restore(ctx: &Ctx) -> Result<ScaleReport, Failure> {
             return Ok(ScaleReport {
                 target,
                 action: "restore".into(),
-                dry_run: ctx.global.dry_run,
+                dry_run: s.dry_run,
                 changes: vec![],
                 warnings: vec![],
                 undo: None,
@@ -207,7 +186,7 @@ pub async fn restore(ctx: &Ctx) -> Result<ScaleReport, Failure> {
         .map_err(|e| client_failure(ctx, e))?
         .body;
     let changes = limit_changes(current, original);
-    if ctx.global.dry_run {
+    if s.dry_run {
         return Ok(ScaleReport {
             target,
             action: "restore".into(),

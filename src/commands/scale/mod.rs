@@ -4,53 +4,37 @@ pub mod cluster;
 pub mod local;
 pub mod plan;
 pub mod report;
+mod settings;
 
 use crate::cli::Ctx;
-use crate::cli::args::ScaleArgs;
 use crate::cluster::connect;
 use crate::commands::migration_lock::under;
-use crate::exit::Failure;
 pub use report::ScaleReport;
+pub use settings::{ClusterScaleSettings, LocalScaleSettings, ScaleMode, ScaleSettings};
 
-pub async fn run(ctx: &Ctx, a: &ScaleArgs) -> anyhow::Result<ScaleReport> {
-    if !a.cluster.cluster {
-        if a.replicas.is_some() && !a.emergency {
-            return Err(Failure::usage(
-                "--replicas without --emergency scales a Deployment; add --cluster",
-            )
-            .with_next(format!(
-                "hal9ctl scale --replicas {} --cluster",
-                a.replicas.unwrap_or(1)
-            ))
-            .into());
-        }
-        return Ok(if a.restore {
-            local::restore(ctx).await?
-        } else {
-            local::emergency(
-                ctx,
-                &local::LocalScaleSettings::resolve(&ctx.global, ctx.config()),
-            )
-            .await?
+pub async fn run(ctx: &Ctx, s: &ScaleSettings) -> anyhow::Result<ScaleReport> {
+    let Some(k) = &s.cluster else {
+        return Ok(match s.mode {
+            ScaleMode::Restore => local::restore(ctx, &s.local).await?,
+            _ => local::emergency(ctx, &s.local).await?,
         });
-    }
-    let t = a.cluster.target(&ctx.config().cluster);
-    let kube = connect(&t).await?;
+    };
+    let t = &k.target;
+    let kube = connect(t).await?;
     // Two operators scaling the same Deployment race as two rollbacks do.
-    Ok(if a.restore {
-        under(ctx, &a.cluster, &a.lock, async {
-            Ok(cluster::restore(ctx, &kube, &t, a.wait).await?)
-        })
-        .await?
-    } else if a.emergency {
-        under(ctx, &a.cluster, &a.lock, async {
-            Ok(cluster::emergency(ctx, &kube, &t, a.replicas, a.wait).await?)
-        })
-        .await?
-    } else {
-        let n = a
-            .replicas
-            .ok_or_else(|| Failure::usage("give --emergency, --restore or --replicas N"))?;
-        cluster::set_replicas(ctx, &kube, &t, n, a.force, a.wait).await?
+    Ok(match s.mode {
+        ScaleMode::Restore => {
+            under(ctx, Some(t), k.steal_expired_lock, async {
+                Ok(cluster::restore(ctx, &kube, k).await?)
+            })
+            .await?
+        }
+        ScaleMode::Emergency { replicas } => {
+            under(ctx, Some(t), k.steal_expired_lock, async {
+                Ok(cluster::emergency(ctx, &kube, k, replicas).await?)
+            })
+            .await?
+        }
+        ScaleMode::Replicas(n) => cluster::set_replicas(ctx, &kube, k, n).await?,
     })
 }

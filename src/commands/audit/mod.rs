@@ -9,10 +9,20 @@ use anyhow::Context;
 use serde::Serialize;
 
 use crate::cli::Ctx;
-use crate::cli::args::{AuditArgs, AuditExport};
 use crate::commands::rollback::journal::{Journal, StepStatus};
 use crate::output::{Report, Styles, table, to_value};
 use crate::system::audit::{AuditLog, Entry};
+
+mod settings;
+pub use settings::AuditSettings;
+
+/// `--export`: the entries alone, for a spreadsheet or a SIEM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditExport {
+    Json,
+    /// RFC 4180.
+    Csv,
+}
 
 #[derive(Debug, Serialize)]
 pub struct AuditReport {
@@ -28,14 +38,14 @@ pub struct AuditReport {
     export: Option<AuditExport>,
 }
 
-pub async fn run(ctx: &Ctx, args: &AuditArgs) -> anyhow::Result<AuditReport> {
+pub async fn run(ctx: &Ctx, s: &AuditSettings) -> anyhow::Result<AuditReport> {
     let log = AuditLog::new(&ctx.state_dir);
     let (mut entries, unreadable_lines) = log
         .read()
         .with_context(|| format!("reading {}", log.path().display()))?;
     let mut cluster_journal = None;
-    if args.cluster {
-        let (source, journal) = cluster_journal_of(ctx, args).await?;
+    if let Some(t) = &s.cluster {
+        let (source, journal) = cluster_journal_of(t).await?;
         if let Some(j) = journal {
             entries.extend(journal_entries(&j, &source));
         }
@@ -44,7 +54,7 @@ pub async fn run(ctx: &Ctx, args: &AuditArgs) -> anyhow::Result<AuditReport> {
     // RFC 3339 UTC to the second sorts as text; a stable sort keeps the
     // local order of entries with the same second.
     entries.sort_by(|a, b| a.time.cmp(&b.time));
-    let cutoff = args.since.map(|d| {
+    let cutoff = s.since.map(|d| {
         SystemTime::now()
             .checked_sub(d)
             .unwrap_or(SystemTime::UNIX_EPOCH)
@@ -52,32 +62,21 @@ pub async fn run(ctx: &Ctx, args: &AuditArgs) -> anyhow::Result<AuditReport> {
     let entries = filter_since(entries, cutoff);
     Ok(AuditReport {
         file: log.path().display().to_string(),
-        since: args
-            .since
-            .map(|d| humantime::format_duration(d).to_string()),
+        since: s.since.map(|d| humantime::format_duration(d).to_string()),
         entries,
         unreadable_lines,
         cluster_journal,
-        export: args.export,
+        export: s.export,
     })
 }
 
 /// The journal annotation of the ConfigMap hal9-migration, if there is one.
 async fn cluster_journal_of(
-    ctx: &Ctx,
-    args: &AuditArgs,
+    t: &crate::cluster::Target,
 ) -> anyhow::Result<(String, Option<Journal>)> {
     use crate::cluster::migration::{JOURNAL_ANNOTATION, NAME};
     use k8s_openapi::api::core::v1::ConfigMap;
-    let t = crate::cluster::Target {
-        context: args.context.clone(),
-        namespace: args
-            .namespace
-            .clone()
-            .unwrap_or_else(|| ctx.config().cluster.namespace.clone()),
-        deployment: ctx.config().cluster.deployment.clone(),
-    };
-    let kube = crate::cluster::connect(&t).await?;
+    let kube = crate::cluster::connect(t).await?;
     let source = format!("configmap {}/{NAME}", t.namespace);
     let api: kube::Api<ConfigMap> = kube::Api::namespaced(kube.client.clone(), &t.namespace);
     let cm = api.get_opt(NAME).await.map_err(|e| {

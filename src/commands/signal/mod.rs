@@ -5,17 +5,19 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::cli::Ctx;
-use crate::cli::args::SignalArgs;
 use crate::exit::{Exit, Failure};
 use crate::output::{Report, Styles, table, to_value};
 use crate::runtime::api::{SignalRequest, SignalResponse};
 use crate::runtime::client::{ClientError, RuntimeClient};
 
+mod settings;
+pub use settings::SignalSettings;
+
 #[derive(Debug, Serialize)]
 #[serde(transparent)]
 pub struct SignalReport(pub SignalResponse);
 
-pub async fn run(ctx: &Ctx, args: &SignalArgs) -> anyhow::Result<SignalReport> {
+pub async fn run(ctx: &Ctx, s: &SignalSettings) -> anyhow::Result<SignalReport> {
     // On a split port the kernel picks which listener answers: an answer
     // would vouch for one of them and say nothing of the others.
     if let Err(e @ crate::system::runtime_identity::NamedError::Split { port, .. }) =
@@ -30,9 +32,9 @@ pub async fn run(ctx: &Ctx, args: &SignalArgs) -> anyhow::Result<SignalReport> {
     let client = RuntimeClient::new(&ctx.url, Duration::from_secs(35))
         .map_err(|e| Failure::critical(e.to_string()))?;
     let req = SignalRequest {
-        content: args.text.clone(),
-        layer: args.layer,
-        neuron_id: args.neuron.clone(),
+        content: s.text.clone(),
+        layer: s.layer,
+        neuron_id: s.neuron.clone(),
     };
     match client.signal(&req).await {
         Ok(t) => Ok(SignalReport(t.body)),

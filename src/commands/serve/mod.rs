@@ -10,7 +10,6 @@ use anyhow::Context;
 use serde::Serialize;
 
 use crate::cli::Ctx;
-use crate::cli::args::ServeArgs;
 use crate::exit::{Exit, Failure};
 use crate::output::{Report, Styles, to_value};
 use crate::runtime::Runtime;
@@ -20,6 +19,9 @@ use crate::runtime::migration::store::MigrationStore;
 use crate::runtime::server::{self, AppState, listener};
 use crate::runtime::state::{RuntimeInfo, StateDir, StateLockError};
 use crate::system::fsio::ensure_private_dir;
+
+mod settings;
+pub use settings::ServeSettings;
 
 #[derive(Debug, Serialize)]
 pub struct ServeReport {
@@ -82,27 +84,15 @@ impl Report for ServeReport {
     }
 }
 
-pub fn run(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<Box<dyn Report>> {
-    if args.detach {
-        return Ok(Box::new(detach(ctx, args)?));
+pub fn run(ctx: &Ctx, s: &ServeSettings) -> anyhow::Result<Box<dyn Report>> {
+    if s.detach {
+        return Ok(Box::new(detach(ctx, s)?));
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the tokio runtime")?;
-    Ok(Box::new(rt.block_on(foreground(ctx, args))?))
-}
-
-/// `--listen`, checked here rather than by the parser: a bad address is one
-/// line naming it and the next command, exit 2, like a port in use.
-fn listen_addr(args: &ServeArgs, default: SocketAddr) -> Result<SocketAddr, Failure> {
-    match &args.listen {
-        None => Ok(default),
-        Some(text) => text.parse().map_err(|_| {
-            Failure::critical(format!("--listen {text:?} is not an IP:PORT address"))
-                .with_next("hal9ctl serve --listen 127.0.0.1:8080")
-        }),
-    }
+    Ok(Box::new(rt.block_on(foreground(ctx, s))?))
 }
 
 fn bind_failure(addr: SocketAddr, e: &std::io::Error) -> Failure {
@@ -193,11 +183,11 @@ fn overlaps(a: std::net::IpAddr, b: std::net::IpAddr) -> bool {
     a == b || a.is_unspecified() || b.is_unspecified()
 }
 
-async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> {
+async fn foreground(ctx: &Ctx, s: &ServeSettings) -> anyhow::Result<ServeReport> {
     let sd = StateDir::new(&ctx.state_dir);
     ensure_private_dir(&sd.root)
         .with_context(|| format!("creating the state dir {}", sd.root.display()))?;
-    let lock = if args.takeover {
+    let lock = if s.takeover {
         None
     } else {
         Some(sd.lock_pid().map_err(|e| {
@@ -211,7 +201,7 @@ async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> 
             }
         })?)
     };
-    let token = match &args.admin_token_file {
+    let token = match &s.admin_token_file {
         Some(p) => std::fs::read_to_string(p)
             .with_context(|| format!("reading the admin token file {}", p.display()))?
             .trim()
@@ -236,9 +226,9 @@ async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> 
     })?;
     // Everything that can fail on bad input is checked before binding: a
     // successor that binds and then dies would reset connections steered to it.
-    let migration = match &args.migration_source {
+    let migration = match &s.migration_source {
         None => {
-            let opened = match args.migration_phase.or(cfg.migration.initial_phase) {
+            let opened = match s.initial_phase {
                 None => MigrationStore::open(&sd.root),
                 Some(p) => MigrationStore::open_starting_at(&sd.root, p).map(|(s, used)| {
                     if !used {
@@ -269,13 +259,13 @@ async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> 
             sd.admin_limits_file().display()
         ))
     })?;
-    let addr = listen_addr(args, cfg.server.listen)?;
-    refuse_a_shared_port(addr, args.takeover, &sd)?;
+    let addr = s.listen;
+    refuse_a_shared_port(addr, s.takeover, &sd)?;
     let std_listener = listener::bind(addr).map_err(|e| bind_failure(addr, &e))?;
     let bound = std_listener
         .local_addr()
         .context("reading the bound address")?;
-    if args.takeover
+    if s.takeover
         && let Err(e) = listener::steer_to_successor(&std_listener)
     {
         // Without steering the handover still works; a connection racing the
@@ -309,7 +299,7 @@ async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> 
         listen_inode: nix::sys::stat::fstat(std::os::fd::AsFd::as_fd(&std_listener))
             .ok()
             .map(|st| st.st_ino),
-        serve_args: recorded_serve_args(args, bound),
+        serve_args: recorded_serve_args(s, bound),
         config: ctx
             .loaded
             .file
@@ -342,7 +332,7 @@ async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> 
             None
         }
     };
-    if let Some((ns, name)) = &args.migration_source {
+    if let Some((ns, name)) = &s.migration_source {
         let target = crate::cluster::Target {
             context: None,
             namespace: ns.clone(),
@@ -369,7 +359,7 @@ async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> 
         crate::VERSION,
         std::process::id()
     );
-    let drain_timeout = args.drain_timeout.unwrap_or(cfg.server.drain_timeout);
+    let drain_timeout = s.drain_timeout;
     let clean = server::run(std_listener, state.clone(), drain_timeout)
         .await
         .context("serving")?;
@@ -390,17 +380,17 @@ async fn foreground(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> 
 /// This instance's `serve` arguments as a successor must get them: the bound
 /// address (not `:0`), absolute paths. `None` when a path is not UTF-8 and
 /// cannot be written into runtime.json.
-fn recorded_serve_args(args: &ServeArgs, bound: SocketAddr) -> Option<Vec<String>> {
+fn recorded_serve_args(s: &ServeSettings, bound: SocketAddr) -> Option<Vec<String>> {
     let mut v = vec!["--listen".to_string(), bound.to_string()];
-    if let Some(d) = args.drain_timeout {
+    if let Some(d) = s.drain_timeout_flag {
         v.push("--drain-timeout".into());
         v.push(humantime::format_duration(d).to_string());
     }
-    if let Some(p) = &args.admin_token_file {
+    if let Some(p) = &s.admin_token_file {
         v.push("--admin-token-file".into());
         v.push(std::path::absolute(p).ok()?.to_str()?.to_string());
     }
-    if let Some((ns, name)) = &args.migration_source {
+    if let Some((ns, name)) = &s.migration_source {
         v.push("--migration-source".into());
         v.push(format!("configmap:{ns}/{name}"));
     }
@@ -462,12 +452,11 @@ fn log_tail(path: &Path, lines: usize) -> String {
 
 /// Start `serve` in the background (own process group, log in the state
 /// dir) and return once its `/ready` answers.
-pub fn detach(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> {
-    listen_addr(args, ctx.config().server.listen)?;
+pub fn detach(ctx: &Ctx, s: &ServeSettings) -> anyhow::Result<ServeReport> {
     let sd = StateDir::new(&ctx.state_dir);
     ensure_private_dir(&sd.root)
         .with_context(|| format!("creating the state dir {}", sd.root.display()))?;
-    if !args.takeover && sd.pid_lock_held() {
+    if !s.takeover && sd.pid_lock_held() {
         let pid = sd
             .read_pid()
             .ok()
@@ -497,7 +486,7 @@ pub fn detach(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> {
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let mut child = cmd.spawn().context("starting the runtime")?;
     let pid = child.id();
-    let deadline = Instant::now() + args.ready_timeout;
+    let deadline = Instant::now() + s.ready_timeout;
     let fail = |why: String| -> anyhow::Error {
         let tail = log_tail(&log_path, 15);
         Failure::critical(format!(
@@ -517,7 +506,7 @@ pub fn detach(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> {
         // A successor does not own runtime.json yet: find it on the shared port by its pid.
         let listen = match sd.read_runtime_info() {
             Ok(Some(info)) if info.pid == pid => Some(info.listen),
-            _ if args.takeover => Some(listen_addr(args, ctx.config().server.listen)?.to_string()),
+            _ if s.takeover => Some(s.listen.to_string()),
             _ => None,
         };
         if let Some(listen) = listen {
@@ -526,7 +515,7 @@ pub fn detach(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> {
                 match RuntimeClient::fresh_connections(&url, Duration::from_secs(1)) {
                     Ok(c) => {
                         c.health().await.map(|t| t.body.pid == pid).unwrap_or(false)
-                            && (args.takeover
+                            && (s.takeover
                                 || c.ready().await.map(|t| t.body.ready).unwrap_or(false))
                     }
                     Err(_) => false,
@@ -558,7 +547,7 @@ pub fn detach(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<ServeReport> {
             }
             return Err(fail(format!(
                 "the runtime did not become ready within {}, so it was stopped",
-                humantime::format_duration(args.ready_timeout)
+                humantime::format_duration(s.ready_timeout)
             )));
         }
         std::thread::sleep(Duration::from_millis(50));
