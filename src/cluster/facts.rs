@@ -120,17 +120,20 @@ pub async fn replica_sets(kube: &Kube, d: &Deployment) -> Result<Vec<ReplicaSet>
         .list(&ListParams::default().labels(&sel))
         .await
         .map_err(|e| api_error(kube, Op::new("list", "replicasets"), e))?;
-    let uid = d.metadata.uid.as_ref();
     Ok(list
         .items
         .into_iter()
-        .filter(|rs| {
-            rs.metadata
-                .owner_references
-                .as_ref()
-                .is_some_and(|o| o.iter().any(|o| Some(&o.uid) == uid))
-        })
+        .filter(|rs| owned_by(d, rs))
         .collect())
+}
+
+/// Does `d` own `rs`? Labels alone can match another Deployment's sets.
+pub fn owned_by(d: &Deployment, rs: &ReplicaSet) -> bool {
+    let uid = d.metadata.uid.as_ref();
+    rs.metadata
+        .owner_references
+        .as_ref()
+        .is_some_and(|o| o.iter().any(|o| Some(&o.uid) == uid))
 }
 
 /// The pod-template-hash of the ReplicaSet carrying the Deployment's

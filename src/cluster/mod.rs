@@ -1,6 +1,7 @@
 //! The kube-rs client layer: deployments, HPA, pods, events, rollout status.
 
 pub mod aggregate;
+pub mod await_watch;
 pub mod capacity;
 pub mod client;
 pub mod conflict_retry;

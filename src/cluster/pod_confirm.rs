@@ -121,7 +121,9 @@ pub async fn read(kube: &Kube, deployment: &str) -> Result<Vec<PodSaid>, Failure
 }
 
 /// Re-read until every pod confirms or `within` runs out: a pod watching
-/// the ConfigMap takes a moment to see a write.
+/// the ConfigMap takes a moment to see a write. This one wait stays a
+/// timed re-read: what confirms is each pod's own `/api/v1/status`
+/// answer through the pod proxy, which no watch of an API object carries.
 pub async fn confirm(
     kube: &Kube,
     deployment: &str,

@@ -101,9 +101,11 @@ pub fn spec_changed(before: &Deployment, written: &Deployment) -> bool {
 /// out, judging against `generation` (the one just written, so an older
 /// observed generation never reads as done). `tick` sees each judgement.
 /// New pods that crash-loop or cannot get their image end the watch as
-/// `Failed` at once. API errors are retried until `wait` runs out; only
-/// then is the last one returned. Returns the last judgement and the facts
-/// it was made on.
+/// `Failed` at once: the pods and ReplicaSets are watched with the
+/// Deployment, since a pod's state changes none of the Deployment's
+/// fields. API errors are retried until `wait` runs out; only then is the
+/// last one returned. Returns the last judgement and the facts it was
+/// made on.
 pub async fn watch(
     kube: &super::Kube,
     name: &str,
@@ -111,38 +113,90 @@ pub async fn watch(
     wait: std::time::Duration,
     mut tick: impl FnMut(&Rollout),
 ) -> Result<(Rollout, RolloutFacts), crate::exit::Failure> {
-    let api: kube::Api<Deployment> = kube::Api::namespaced(kube.client.clone(), &kube.namespace);
+    use super::await_watch::{self, Ended, Look};
+    use k8s_openapi::api::apps::v1::ReplicaSet;
+    use k8s_openapi::api::core::v1::Pod;
+
     let deadline = std::time::Instant::now() + wait;
-    loop {
-        let d = super::wait_retry::until(deadline, || api.get(name))
-            .await
-            .map_err(|e| super::api_error(kube, super::Op::named("get", "deployments", name), e))?;
-        let mut rf = RolloutFacts::of(&d);
-        rf.generation = rf.generation.max(generation);
-        let mut state = judge(&rf);
-        if matches!(state, Rollout::Progressing(_))
-            && let Some(why) = new_pods_stuck(kube, &d).await
-        {
-            state = Rollout::Failed(format!("the new pods will not become ready: {why}"));
+    let api: kube::Api<Deployment> = kube::Api::namespaced(kube.client.clone(), &kube.namespace);
+    // The selector of an apps/v1 Deployment cannot change, so one read
+    // names the pods and ReplicaSets for the whole wait.
+    let d = super::wait_retry::until(deadline, || api.get(name))
+        .await
+        .map_err(|e| super::api_error(kube, super::Op::named("get", "deployments", name), e))?;
+    let (deployments, mut feeds) = {
+        let (s, f) = await_watch::named(api, "deployments", name);
+        (s, vec![f])
+    };
+    let (pods, rss) = match super::facts::selector(&d) {
+        Some(sel) => {
+            let ns = || kube.client.clone();
+            let (p, pf) = await_watch::labelled(
+                kube::Api::<Pod>::namespaced(ns(), &kube.namespace),
+                "pods",
+                &sel,
+            );
+            let (r, rf) = await_watch::labelled(
+                kube::Api::<ReplicaSet>::namespaced(ns(), &kube.namespace),
+                "replicasets",
+                &sel,
+            );
+            feeds.extend([pf, rf]);
+            (Some(p), Some(r))
         }
+        None => (None, None),
+    };
+    let ended = await_watch::until(deadline, feeds, || {
+        let Some(d) = await_watch::objects(&deployments).into_iter().next() else {
+            let gone = Rollout::Failed(format!("deployment {name} was deleted during the wait"));
+            tick(&gone);
+            return Look::Done((gone, RolloutFacts::default()));
+        };
+        let pods = pods.as_ref().map(await_watch::objects).unwrap_or_default();
+        let rss = rss.as_ref().map(await_watch::objects).unwrap_or_default();
+        let (state, rf) = judge_watched(&d, generation, &pods, &rss);
         tick(&state);
-        if !matches!(state, Rollout::Progressing(_)) || std::time::Instant::now() >= deadline {
-            return Ok((state, rf));
+        match state {
+            Rollout::Progressing(_) => Look::Waiting((state, rf)),
+            _ => Look::Done((state, rf)),
         }
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    })
+    .await;
+    match ended {
+        Ended::Done(r) | Ended::OutOfTime(Some(r)) => Ok(r),
+        Ended::OutOfTime(None) => Err(crate::exit::Failure::unknown(format!(
+            "the API server at {} did not answer the watch of deployment {name} within the wait",
+            kube.server
+        ))
+        .with_next("kubectl cluster-info   # is the API server up and is this the right context?")),
+        Ended::Failed(w) => Err(w.failure(kube)),
     }
 }
 
-/// The stuck reason of the current ReplicaSet's pods; a read that fails
-/// is no evidence either way, so it reads as "not stuck".
-async fn new_pods_stuck(kube: &super::Kube, d: &Deployment) -> Option<String> {
-    let (rss, pods) = tokio::try_join!(
-        super::facts::replica_sets(kube, d),
-        super::facts::pods(kube, d)
-    )
-    .ok()?;
-    let hash = super::facts::current_hash(d, &rss);
-    super::stuck::stuck_reason(&pods, hash.as_deref())
+/// The judgement of one watched moment: the Deployment's own rules against
+/// the generation just written, and, while it still moves, whether the
+/// current ReplicaSet's pods are stuck.
+pub fn judge_watched(
+    d: &Deployment,
+    generation: i64,
+    pods: &[k8s_openapi::api::core::v1::Pod],
+    rss: &[k8s_openapi::api::apps::v1::ReplicaSet],
+) -> (Rollout, RolloutFacts) {
+    let mut rf = RolloutFacts::of(d);
+    rf.generation = rf.generation.max(generation);
+    let mut state = judge(&rf);
+    if matches!(state, Rollout::Progressing(_)) {
+        let owned: Vec<_> = rss
+            .iter()
+            .filter(|rs| super::facts::owned_by(d, rs))
+            .cloned()
+            .collect();
+        let hash = super::facts::current_hash(d, &owned);
+        if let Some(why) = super::stuck::stuck_reason(pods, hash.as_deref()) {
+            state = Rollout::Failed(format!("the new pods will not become ready: {why}"));
+        }
+    }
+    (state, rf)
 }
 
 #[cfg(test)]

@@ -808,48 +808,61 @@ pub async fn run(
     })
 }
 
-/// Re-read the Job and its pod until the pod runs (or already ran); a pod
+/// Watch the Job and its pod until the pod runs (or already ran); a pod
 /// that cannot start is named with its reason.
 async fn wait_started(kube: &Kube, api: &Api<Job>, name: &str) -> Result<JobView, Failure> {
-    let t0 = Instant::now();
-    loop {
-        let job = api
-            .get(name)
-            .await
-            .map_err(|e| api_error(kube, Op::named("get", "jobs", name), e))?;
-        let pods = pods_of(kube, name).await?;
-        let view = job_view(&job, &pods);
+    use crate::cluster::await_watch::{self, Ended, Look};
+    let ns = &kube.namespace;
+    let deadline = Instant::now() + START_LIMIT;
+    let (jobs, job_feed) = await_watch::named(api.clone(), "jobs", name);
+    let (pods, pod_feed) = await_watch::labelled(
+        Api::<Pod>::namespaced(kube.client.clone(), ns),
+        "pods",
+        &format!("{RUN_LABEL}={name}"),
+    );
+    let describe = || format!("kubectl describe job {name} -n {ns}");
+    let ended = await_watch::until(deadline, vec![job_feed, pod_feed], || {
+        let Some(job) = jobs.state().into_iter().next() else {
+            return Look::Done(Err(Failure::critical(format!(
+                "job {name} was deleted in namespace {ns} before its pod ran"
+            ))
+            .with_next(format!("kubectl get jobs -n {ns}"))));
+        };
+        let view = job_view(&job, &await_watch::objects(&pods));
         let stuck = view.reason.as_deref().is_some_and(|r| STUCK.contains(&r));
         match view.state {
-            JobPhase::Active | JobPhase::Succeeded => return Ok(view),
-            JobPhase::Failed if view.exit_code.is_some() => return Ok(view),
-            JobPhase::Failed => {
-                return Err(Failure::critical(format!(
-                    "{}; its engine never ran",
-                    view.describe()
-                ))
-                .with_next(format!("kubectl describe job {name} -n {}", kube.namespace)));
-            }
-            JobPhase::Pending if stuck => {
-                return Err(Failure::critical(format!(
-                    "{}: the pod cannot start; the job stays until you delete it",
-                    view.describe()
-                ))
-                .with_next(format!(
-                    "kubectl delete job {name} -n {ns}   # then: … --detach --image IMAGE",
-                    ns = kube.namespace
-                )));
-            }
-            JobPhase::Pending if t0.elapsed() > START_LIMIT => {
-                return Err(Failure::unknown(format!(
-                    "{} after {} s: created, but its pod was not seen running",
-                    view.describe(),
-                    START_LIMIT.as_secs()
-                ))
-                .with_next(format!("kubectl describe job {name} -n {}", kube.namespace)));
-            }
-            JobPhase::Pending => tokio::time::sleep(Duration::from_millis(500)).await,
+            JobPhase::Active | JobPhase::Succeeded => Look::Done(Ok(view)),
+            JobPhase::Failed if view.exit_code.is_some() => Look::Done(Ok(view)),
+            JobPhase::Failed => Look::Done(Err(Failure::critical(format!(
+                "{}; its engine never ran",
+                view.describe()
+            ))
+            .with_next(describe()))),
+            JobPhase::Pending if stuck => Look::Done(Err(Failure::critical(format!(
+                "{}: the pod cannot start; the job stays until you delete it",
+                view.describe()
+            ))
+            .with_next(format!(
+                "kubectl delete job {name} -n {ns}   # then: … --detach --image IMAGE"
+            )))),
+            JobPhase::Pending => Look::Waiting(Ok(view)),
         }
+    })
+    .await;
+    match ended {
+        Ended::Done(started) | Ended::OutOfTime(Some(started @ Err(_))) => started,
+        Ended::OutOfTime(Some(Ok(view))) => Err(Failure::unknown(format!(
+            "{} after {} s: created, but its pod was not seen running",
+            view.describe(),
+            START_LIMIT.as_secs()
+        ))
+        .with_next(describe())),
+        Ended::OutOfTime(None) => Err(Failure::unknown(format!(
+            "job {name} was created, but the API server did not answer the watch of it within {} s",
+            START_LIMIT.as_secs()
+        ))
+        .with_next(describe())),
+        Ended::Failed(w) => Err(w.failure(kube)),
     }
 }
 

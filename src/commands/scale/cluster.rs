@@ -15,6 +15,7 @@ use super::plan::{
 use super::report::{Change, ScaleReport};
 use super::settings::ClusterScaleSettings;
 use crate::cli::Ctx;
+use crate::cluster::await_watch::{self, Ended, Look};
 use crate::cluster::conflict_retry::unless_stale;
 use crate::cluster::{Kube, Op, api_error, facts};
 use crate::exit::{Exit, Failure};
@@ -274,39 +275,18 @@ fn partly(
     })
 }
 
-/// Re-read the Deployment and its pods after a write of `generation`.
-/// API errors are retried until `deadline`: the write is already done.
-async fn read_back(
-    kube: &Kube,
-    name: &str,
-    generation: i64,
-    deadline: Instant,
-) -> Result<ReadBack, Failure> {
-    let api = deployments(kube);
-    let d = crate::cluster::wait_retry::until(deadline, || api.get(name))
-        .await
-        .map_err(|e| api_error(kube, Op::named("get", "deployments", name), e))?;
-    let pods = match facts::selector(&d) {
-        None => Vec::new(),
-        Some(sel) => {
-            let pods: Api<k8s_openapi::api::core::v1::Pod> =
-                Api::namespaced(kube.client.clone(), &kube.namespace);
-            let lp = kube::api::ListParams::default().labels(&sel);
-            crate::cluster::wait_retry::until(deadline, || pods.list(&lp))
-                .await
-                .map_err(|e| api_error(kube, Op::new("list", "pods"), e))?
-                .items
-        }
-    };
+/// What a Deployment and the number of its pods say about a write of
+/// `generation`.
+fn read_back(d: &Deployment, generation: i64, pods: usize) -> ReadBack {
     let st = d.status.as_ref();
     let want_generation = generation.max(d.metadata.generation.unwrap_or(0));
-    Ok(ReadBack {
-        replicas: replicas(&d),
+    ReadBack {
+        replicas: replicas(d),
         observed: st.and_then(|s| s.observed_generation).unwrap_or(0) >= want_generation,
         counted: st.and_then(|s| s.replicas).unwrap_or(0),
-        pods: i32::try_from(pods.len()).unwrap_or(i32::MAX),
+        pods: i32::try_from(pods).unwrap_or(i32::MAX),
         ready: st.and_then(|s| s.ready_replicas).unwrap_or(0),
-    })
+    }
 }
 
 /// The generation the API server gave our write: read after it, so it is
@@ -356,63 +336,101 @@ async fn settle(
     let bar = crate::output::progress::bar(want.hi.max(0) as u64, quiet);
     bar.set_message(format!("waiting for {} replicas, {floor} ready", want.lo));
     let deadline = Instant::now() + wait;
-    let mut last = None;
-    loop {
-        let r = match read_back(kube, name, generation, deadline).await {
-            Ok(r) => r,
-            Err(f) => {
-                bar.finish_and_clear();
-                // Retried until the wait ran out: the write stands, only
-                // its outcome is unconfirmed, and the caller reports both.
-                return Ok((
-                    last.unwrap_or_default(),
-                    vec![format!(
-                        "not confirmed: the API server stopped answering during the wait ({}); what was applied above stands",
-                        f.message
-                    )],
-                ));
-            }
-        };
-        last = Some(r);
-        bar.set_position(r.ready.max(0) as u64);
-        let mismatch = !want.contains(r.replicas);
-        if mismatch && (!hpa_converges || Instant::now() >= deadline) {
+    let stopped = |why: String, last: ReadBack| {
+        // Retried until the wait ran out: the write stands, only its
+        // outcome is unconfirmed, and the caller reports both.
+        (
+            last,
+            vec![format!(
+                "not confirmed: the API server stopped answering during the wait ({why}); what was applied above stands"
+            )],
+        )
+    };
+    let api = deployments(kube);
+    // The selector of an apps/v1 Deployment cannot change: one read names
+    // the pods to watch for the whole wait.
+    let d = match crate::cluster::wait_retry::until(deadline, || api.get(name)).await {
+        Ok(d) => d,
+        Err(e) => {
             bar.finish_and_clear();
-            return Ok((
-                r,
+            let f = api_error(kube, Op::named("get", "deployments", name), e);
+            return Ok(stopped(f.message, ReadBack::default()));
+        }
+    };
+    let first = read_back(&d, generation, 0);
+    let (deployment, feed) = await_watch::named(api, "deployments", name);
+    let mut feeds = vec![feed];
+    let pods = facts::selector(&d).map(|sel| {
+        let (store, feed) = await_watch::labelled(
+            Api::<k8s_openapi::api::core::v1::Pod>::namespaced(
+                kube.client.clone(),
+                &kube.namespace,
+            ),
+            "pods",
+            &sel,
+        );
+        feeds.push(feed);
+        store
+    });
+    let mismatch = |r: &ReadBack| {
+        format!(
+            "replicas read back as {}, not {}: something else changed them after this write",
+            r.replicas, want.lo
+        )
+    };
+    let ended = await_watch::until(deadline, feeds, || {
+        let Some(d) = deployment.state().into_iter().next() else {
+            return Look::Done((
+                first,
                 vec![format!(
-                    "replicas read back as {}, not {}: something else changed them after this write",
-                    r.replicas, want.lo
+                    "not confirmed: deployment {name} was deleted during the wait"
                 )],
             ));
+        };
+        let r = read_back(&d, generation, pods.as_ref().map_or(0, |p| p.len()));
+        bar.set_position(r.ready.max(0) as u64);
+        if !want.contains(r.replicas) && !hpa_converges {
+            return Look::Done((r, vec![mismatch(&r)]));
         }
         if plan::settled(want, &r) && r.ready >= floor.min(r.replicas) {
-            bar.finish_and_clear();
-            return Ok((r, Vec::new()));
+            return Look::Done((r, Vec::new()));
         }
-        if Instant::now() >= deadline {
-            bar.finish_and_clear();
-            let mut why = Vec::new();
-            if !r.observed {
-                why.push("the Deployment controller has not observed the change yet".to_string());
-            } else if r.pods > r.replicas {
-                why.push(format!(
-                    "{} pods of the old size are still terminating",
-                    r.pods - r.replicas
-                ));
-            }
-            // The write is done; failing to explain the shortfall must not hide it.
-            match facts::gather(kube, name).await {
-                Ok(f) => {
-                    why.extend(crate::cluster::pod_state::containers_detail(&f.pods));
-                    why.extend(crate::cluster::pod_state::scheduling_detail(&f));
-                }
-                Err(e) => why.push(format!("why pods are not ready is unknown: {e}")),
-            }
-            return Ok((r, why));
+        Look::Waiting((r, Vec::new()))
+    })
+    .await;
+    bar.finish_and_clear();
+    let r = match ended {
+        Ended::Done(done) => return Ok(done),
+        Ended::Failed(w) => return Ok(stopped(w.failure(kube).message, first)),
+        Ended::OutOfTime(None) => {
+            return Ok(stopped(
+                "no answer to the watch within the wait".into(),
+                first,
+            ));
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        Ended::OutOfTime(Some((r, _))) => r,
+    };
+    if !want.contains(r.replicas) {
+        return Ok((r, vec![mismatch(&r)]));
     }
+    let mut why = Vec::new();
+    if !r.observed {
+        why.push("the Deployment controller has not observed the change yet".to_string());
+    } else if r.pods > r.replicas {
+        why.push(format!(
+            "{} pods of the old size are still terminating",
+            r.pods - r.replicas
+        ));
+    }
+    // The write is done; failing to explain the shortfall must not hide it.
+    match facts::gather(kube, name).await {
+        Ok(f) => {
+            why.extend(crate::cluster::pod_state::containers_detail(&f.pods));
+            why.extend(crate::cluster::pod_state::scheduling_detail(&f));
+        }
+        Err(e) => why.push(format!("why pods are not ready is unknown: {e}")),
+    }
+    Ok((r, why))
 }
 
 pub async fn emergency(

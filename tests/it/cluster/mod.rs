@@ -945,9 +945,9 @@ fn a_forbidden_deployment_write_after_the_hpa_write_is_partly_done_and_names_the
         limit_to(
             &c,
             serde_json::json!([
-                {"apiGroups": ["apps"], "resources": ["deployments", "deployments/scale", "replicasets"], "verbs": ["get", "list"]},
+                {"apiGroups": ["apps"], "resources": ["deployments", "deployments/scale", "replicasets"], "verbs": ["get", "list", "watch"]},
                 {"apiGroups": ["autoscaling"], "resources": ["horizontalpodautoscalers"], "verbs": ["get", "list", "patch"]},
-                {"apiGroups": [""], "resources": ["pods", "events"], "verbs": ["get", "list"]}
+                {"apiGroups": [""], "resources": ["pods", "events"], "verbs": ["get", "list", "watch"]}
             ]),
         )
         .await;

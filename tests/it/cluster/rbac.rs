@@ -128,3 +128,52 @@ fn the_shipped_operator_role_lets_health_rollback_and_status_read_the_pods_throu
         assert_eq!(o.status.code(), Some(2), "{all}");
     });
 }
+
+/// The waits watch what they wait on (the Deployment, its pods and
+/// ReplicaSets): the shipped Role must grant `watch` on each, or a scale
+/// or restart that was applied reads as unconfirmed.
+#[test]
+fn the_shipped_operator_role_lets_scale_and_restart_watch_their_wait_through() {
+    let kc = cluster_or_skip!();
+    rt().block_on(async {
+        let c = TestCluster::new(kc.clone(), "hal9-rbac-watch").await;
+        c.deployment("hal9-server", 1).await;
+        c.wait_deployment("hal9-server", Duration::from_secs(60), "1 ready", |d| {
+            ready(d) == 1
+        })
+        .await;
+        let mut child = std::process::Command::new("kubectl")
+            .args(["--kubeconfig", kc.to_str().unwrap(), "apply", "-f", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(operator_role_for(&c.ns).as_bytes())
+            .unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+
+        let st = tempdir();
+        let as_operator = |args: &[&str]| {
+            let mut cmd = c.hal9ctl(st.path());
+            cmd.args(args)
+                .args(["--cluster", "--context", "hal9-limited", "-n", &c.ns]);
+            run(cmd.stdin(std::process::Stdio::null()))
+        };
+        for args in [
+            &["scale", "--replicas", "2", "--wait", "60s", "-o", "json"][..],
+            &["restart", "--yes", "--wait", "60s", "-o", "json"][..],
+        ] {
+            let o = as_operator(args);
+            let all = format!("{}{}", stdout(&o), stderr(&o));
+            assert!(!all.contains("forbidden"), "{args:?}: {all}");
+            assert!(!all.contains("not confirmed"), "{args:?}: {all}");
+            assert_eq!(o.status.code(), Some(0), "{args:?}: {all}");
+        }
+    });
+}
