@@ -6,7 +6,7 @@
 #   scripts/cargo-deps-cache.sh restore   seed target/debug from the cache, if any
 #   scripts/cargo-deps-cache.sh save      store target/debug's third-party artifacts (once per key)
 #
-# The key is Cargo.lock plus `rustc -vV`: a seed of another key would only be
+# The key is Cargo.lock, Cargo.toml (features, profiles) and `rustc -vV`: a seed of another key would only be
 # rebuilt by cargo, which judges every artifact by its own fingerprint, so a
 # stale seed costs time, never correctness. hal9ctl's own artifacts are never
 # cached: the clone's sources are what gets built and tested.
@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 root="${HAL9_CARGO_DEPS_CACHE:-$HOME/.cache/hal9/cargo-deps}"
-key=$({ cat Cargo.lock; rustc -vV; } | sha256sum | cut -c1-16)
+key=$({ cat Cargo.lock Cargo.toml; rustc -vV; } | sha256sum | cut -c1-16)
 cache="$root/$key"
 log() { printf 'cargo-deps-cache: %s\n' "$*" >&2; }
 
