@@ -124,4 +124,27 @@ mod tests {
         assert_eq!(title(md), "Disk full");
         assert_eq!(commands(md), vec!["hal9ctl health", "hal9ctl disk usage"]);
     }
+
+    #[test]
+    fn a_name_is_found_with_or_without_md_and_an_unknown_one_is_a_usage_error() {
+        let Some((name, _)) = RUNBOOKS.first() else {
+            panic!("no runbooks embedded")
+        };
+        for given in [name.to_string(), format!("{name}.md")] {
+            match run(Some(&given)).unwrap() {
+                RunbookReport::One { name: n, .. } => assert_eq!(n, *name),
+                other => panic!("{other:?}"),
+            }
+        }
+        let f = run(Some("no-such-runbook")).unwrap_err();
+        assert_eq!(f.exit, crate::exit::Exit::Usage);
+        assert!(
+            f.message
+                .starts_with("no runbook named \"no-such-runbook\"; there are: "),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.next.as_deref(), Some("hal9ctl runbook"));
+        assert!(matches!(run(None).unwrap(), RunbookReport::List { .. }));
+    }
 }

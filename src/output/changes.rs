@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Mark, Styles, table};
+use super::{Mark, Report, Styles, table, to_value};
 use crate::exit::Exit;
 
 #[derive(Debug, Clone, Serialize)]
@@ -33,66 +33,88 @@ impl Change {
     }
 }
 
-/// The parts of a change report, borrowed from whichever report owns them.
-pub struct ChangeView<'a> {
-    pub target: &'a str,
+/// What a command that changes settings did (or, with `--dry-run`, would
+/// do): scale and restart both report this.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeReport {
+    pub target: String,
+    pub action: String,
     pub dry_run: bool,
-    pub changes: &'a [Change],
-    pub warnings: &'a [String],
-    pub summary: &'a str,
+    pub changes: Vec<Change>,
+    pub warnings: Vec<String>,
+    /// The exact command that undoes this, when there is something to undo
+    /// (a restart never has: a later restart or a rollback is the way back).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undo: Option<String>,
+    pub summary: String,
     pub status: Exit,
 }
 
-/// The heading, the table (with a "read back" column once anything was
-/// re-read; "unknown" where a value could not be), warnings, then the
-/// summary marked by the exit it stands for.
-pub fn render_changes(v: &ChangeView<'_>, st: &Styles) -> String {
-    let mut out = String::new();
-    let head = if v.dry_run {
-        format!("{} (dry run, nothing changed)", v.target)
-    } else {
-        v.target.to_string()
-    };
-    out.push_str(&st.bold(&head));
-    out.push('\n');
-    if !v.changes.is_empty() {
-        let read_back = v.changes.iter().any(|c| c.read_back.is_some());
-        let mut t = if read_back {
-            table(&["", "from", "to", "read back"])
+impl Report for ChangeReport {
+    fn to_json(&self) -> serde_json::Value {
+        to_value(self)
+    }
+
+    /// The heading, the table (with a "read back" column once anything was
+    /// re-read; "unknown" where a value could not be), warnings, the summary
+    /// marked by the exit it stands for, then the undo.
+    fn render(&self, st: &Styles) -> String {
+        let mut out = String::new();
+        let head = if self.dry_run {
+            format!("{} (dry run, nothing changed)", self.target)
         } else {
-            table(&["", "from", "to"])
+            self.target.to_string()
         };
-        for c in v.changes {
-            let mut row = vec![c.what.clone(), c.from.clone(), c.to.clone()];
-            if read_back {
-                row.push(c.read_back.clone().unwrap_or_else(|| "unknown".into()));
+        out.push_str(&st.bold(&head));
+        out.push('\n');
+        if !self.changes.is_empty() {
+            let read_back = self.changes.iter().any(|c| c.read_back.is_some());
+            let mut t = if read_back {
+                table(&["", "from", "to", "read back"])
+            } else {
+                table(&["", "from", "to"])
+            };
+            for c in &self.changes {
+                let mut row = vec![c.what.clone(), c.from.clone(), c.to.clone()];
+                if read_back {
+                    row.push(c.read_back.clone().unwrap_or_else(|| "unknown".into()));
+                }
+                t.add_row(row);
             }
-            t.add_row(row);
+            out.push_str(&format!("{t}\n"));
         }
-        out.push_str(&format!("{t}\n"));
+        for w in &self.warnings {
+            out.push_str(&format!("{} {w}\n", st.mark(Mark::Warn)));
+        }
+        out.push_str(&format!(
+            "{} {}\n",
+            st.mark(Mark::for_exit(self.status)),
+            self.summary
+        ));
+        if let Some(u) = &self.undo {
+            out.push_str(&format!("undo with: {u}\n"));
+        }
+        out
     }
-    for w in v.warnings {
-        out.push_str(&format!("{} {w}\n", st.mark(Mark::Warn)));
+
+    fn exit(&self) -> Exit {
+        self.status
     }
-    out.push_str(&format!(
-        "{} {}\n",
-        st.mark(Mark::for_exit(v.status)),
-        v.summary
-    ));
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn view<'a>(changes: &'a [Change], warnings: &'a [String]) -> ChangeView<'a> {
-        ChangeView {
-            target: "deployment hal9/hal9-server",
+    fn report(changes: &[Change], warnings: &[String]) -> ChangeReport {
+        ChangeReport {
+            target: "deployment hal9/hal9-server".into(),
+            action: "scale".into(),
             dry_run: false,
-            changes,
-            warnings,
-            summary: "scaled to 6",
+            changes: changes.to_vec(),
+            warnings: warnings.to_vec(),
+            undo: None,
+            summary: "scaled to 6".into(),
             status: Exit::Ok,
         }
     }
@@ -103,7 +125,7 @@ mod tests {
             Change::new("replicas", 3, 6).read_back(6),
             Change::new("HPA minReplicas", 2, 6),
         ];
-        let out = render_changes(&view(&changes, &[]), &Styles { color: false });
+        let out = report(&changes, &[]).render(&Styles { color: false });
         assert!(out.contains("READ BACK"), "{out}");
         assert!(out.contains("unknown"), "{out}");
     }
@@ -112,9 +134,9 @@ mod tests {
     fn a_dry_run_says_so_in_the_heading_and_warnings_come_before_the_summary() {
         let changes = [Change::new("replicas", 3, 6)];
         let warnings = ["an HPA targets it".to_string()];
-        let mut v = view(&changes, &warnings);
-        v.dry_run = true;
-        let out = render_changes(&v, &Styles { color: false });
+        let mut r = report(&changes, &warnings);
+        r.dry_run = true;
+        let out = r.render(&Styles { color: false });
         assert!(out.starts_with("deployment hal9/hal9-server (dry run, nothing changed)"));
         assert!(!out.contains("READ BACK"), "{out}");
         let (w, s) = (
@@ -122,5 +144,24 @@ mod tests {
             out.find("scaled to 6").unwrap(),
         );
         assert!(w < s, "{out}");
+    }
+
+    #[test]
+    fn the_undo_comes_last_and_only_when_there_is_one() {
+        let changes = [Change::new("replicas", 3, 6).read_back(6)];
+        let none = report(&changes, &[]);
+        assert!(!none.render(&Styles { color: false }).contains("undo"));
+        assert!(none.to_json().get("undo").is_none());
+        let mut some = none.clone();
+        some.undo = Some("hal9ctl scale --restore --cluster".into());
+        let out = some.render(&Styles { color: false });
+        assert!(
+            out.ends_with("scaled to 6\nundo with: hal9ctl scale --restore --cluster\n"),
+            "{out}"
+        );
+        assert_eq!(
+            some.to_json()["undo"],
+            serde_json::json!("hal9ctl scale --restore --cluster")
+        );
     }
 }

@@ -82,6 +82,7 @@ pub async fn restart(
             dry_run: true,
             changes,
             warnings,
+            undo: None,
             summary: format!("would roll all {} pods", rf.desired),
             status: Exit::Ok,
         });
@@ -142,6 +143,7 @@ pub async fn restart(
             dry_run: false,
             changes,
             warnings: warnings.clone(),
+            undo: None,
             summary: format!(
                 "nothing changed: the pod template already had restartedAt {stamp} (another restart this second), so this restart rolled no pod; run it again to roll them once more"
             ),
@@ -178,6 +180,7 @@ pub async fn restart(
             dry_run: false,
             changes,
             warnings: warnings.clone(),
+            undo: None,
             summary: format!(
                 "rolled out: {} of {} pods updated and available",
                 rf.available, rf.desired

@@ -284,6 +284,7 @@ pub async fn restart(ctx: &Ctx, a: &RestartSettings) -> anyhow::Result<RestartRe
             dry_run: true,
             changes,
             warnings: unit_note.into_iter().collect(),
+            undo: None,
             summary,
             status: Exit::Ok,
         });
@@ -380,6 +381,7 @@ pub async fn restart(ctx: &Ctx, a: &RestartSettings) -> anyhow::Result<RestartRe
                 dry_run: false,
                 changes: vec![Change::new("pid", old_pid, new_pid)],
                 warnings,
+                undo: None,
                 summary: format!("pid {new_pid} serves on {}; pid {old_pid} {how}", f.listen),
                 status,
             })
@@ -423,6 +425,7 @@ pub async fn restart(ctx: &Ctx, a: &RestartSettings) -> anyhow::Result<RestartRe
                 } else {
                     vec![]
                 },
+                undo: None,
                 summary: format!(
                     "nothing healthy was running; started pid {pid}, ready on {}",
                     f.listen
@@ -436,6 +439,7 @@ pub async fn restart(ctx: &Ctx, a: &RestartSettings) -> anyhow::Result<RestartRe
             dry_run: false,
             changes,
             warnings: vec![],
+            undo: None,
             summary: String::new(),
             status: Exit::Critical,
         }),

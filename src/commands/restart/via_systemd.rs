@@ -143,6 +143,7 @@ pub async fn route(
         dry_run: ctx.global.dry_run,
         changes: vec![Change::new("pid", pid, "new instance")],
         warnings: vec![],
+        undo: None,
         summary: format!("would run `{command}`, because {why}"),
         status: Exit::Ok,
     };
