@@ -99,7 +99,17 @@ fn health_looks_inside_real_pods_and_names_skew_a_stray_pod_and_a_drained_one() 
         c.wait_ready("hal9-server", 3, READY_LIMIT).await;
 
         // Healthy: the inside of both pods is read, and agrees with the ConfigMap.
-        let v = health(&c);
+        // Pods just started on a busy 2-core node can report their event loop
+        // degraded for a while (timer lag, seen in a loaded run): that is the
+        // runtime telling the truth, so the test asks again until it passes.
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let v = loop {
+            let v = health(&c);
+            if check(&v, "pods inside")["status"] == "ok" || std::time::Instant::now() > deadline {
+                break v;
+            }
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        };
         let inside = check(&v, "pods inside");
         assert_eq!(inside["status"], "ok", "{v:#}");
         assert!(
