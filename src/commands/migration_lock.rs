@@ -3,7 +3,7 @@
 //! released when it ends, whichever way it ends.
 
 use crate::cli::Ctx;
-use crate::cli::args::{ClusterArgs, LockArgs};
+use crate::cluster::Target;
 use crate::cluster::lease::{self, Held, Holder, Released, Timing};
 use crate::exit::Failure;
 
@@ -11,16 +11,16 @@ const STEAL: &str = "--steal-expired-lock";
 
 /// The Lease for a `--cluster` run that writes; `None` locally (the flock
 /// does that job) and with `--dry-run` (nothing is written).
+/// `steal_expired_lock` is `--steal-expired-lock`.
 pub async fn hold(
     ctx: &Ctx,
-    cluster: &ClusterArgs,
-    lock: &LockArgs,
+    cluster: Option<&Target>,
+    steal_expired_lock: bool,
 ) -> Result<Option<Held>, Failure> {
-    if !cluster.cluster || ctx.global.dry_run {
+    let Some(target) = cluster.filter(|_| !ctx.global.dry_run) else {
         return Ok(None);
-    }
-    let target = cluster.target(&ctx.config().cluster);
-    let kube = crate::cluster::connect(&target).await?;
+    };
+    let kube = crate::cluster::connect(target).await?;
     let me = Holder::here();
     let takeover = if me.command.split(' ').any(|w| w == STEAL) {
         me.command.clone()
@@ -32,7 +32,7 @@ pub async fn hold(
         duration: c.duration,
         renew_every: c.renew_every,
     };
-    let held = lease::acquire(&kube, &me, timing, lock.steal_expired_lock, &takeover).await?;
+    let held = lease::acquire(&kube, &me, timing, steal_expired_lock, &takeover).await?;
     tracing::info!("holding {} as {}", lease::describe(&kube), me.identity());
     Ok(Some(held))
 }
@@ -58,11 +58,11 @@ pub async fn release(held: Option<Held>) {
 /// Lease, so it does not stay held until it expires.
 pub async fn under<T>(
     ctx: &Ctx,
-    cluster: &ClusterArgs,
-    lock: &LockArgs,
+    cluster: Option<&Target>,
+    steal_expired_lock: bool,
     work: impl Future<Output = anyhow::Result<T>>,
 ) -> anyhow::Result<T> {
-    let held = hold(ctx, cluster, lock).await?;
+    let held = hold(ctx, cluster, steal_expired_lock).await?;
     if held.is_none() {
         return work.await;
     }

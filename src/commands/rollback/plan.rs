@@ -18,6 +18,17 @@ pub enum Strategy {
     Partial,
 }
 
+impl Strategy {
+    /// The flag's spelling, also what a detached Job is given.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Immediate => "immediate",
+            Strategy::Gradual => "gradual",
+            Strategy::Partial => "partial",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Component {
@@ -27,6 +38,17 @@ pub enum Component {
     Features,
     /// The migrated data (needs the snapshot taken when it was migrated).
     State,
+}
+
+impl Component {
+    /// The `--components` spelling, also what a detached Job is given.
+    pub fn name(self) -> &'static str {
+        match self {
+            Component::Routing => "routing",
+            Component::Features => "features",
+            Component::State => "state",
+        }
+    }
 }
 
 /// Where one step leaves the migration state. Applying a step is idempotent:

@@ -313,10 +313,9 @@ pub async fn abort_running(
 /// `migrate --pause --cluster`: reaches the run wherever it runs.
 pub async fn pause_cluster(
     ctx: &Ctx,
-    cluster: &crate::cli::args::ClusterArgs,
+    target: &crate::cluster::Target,
 ) -> anyhow::Result<RollbackReport> {
-    let target = cluster.target(&ctx.config().cluster);
-    let kube = crate::cluster::connect(&target).await?;
+    let kube = crate::cluster::connect(target).await?;
     let cm = cms(&kube)
         .get(NAME)
         .await

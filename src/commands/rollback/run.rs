@@ -6,15 +6,16 @@ use std::time::Duration;
 use super::backend::Drain;
 use super::backend::{Backend, ClusterBackend, LocalBackend, PutError};
 use super::direction::{self, Direction, ForwardError};
-use super::gates::{self, Thresholds, Verdict};
+use super::gates::{self, Verdict};
 use super::journal::{
     GateResult, Journal, JournalDir, JournalStep, LockError, RollbackStatus, StepStatus,
 };
 use super::plan::{self, PlanError, StepTarget, Strategy};
 use super::report::RollbackReport;
 use super::resume::{self, ResumeRefusal};
+use super::settings::{OnFailure, RollbackSettings};
 use crate::cli::Ctx;
-use crate::cli::args::{OnFailure, RollbackArgs};
+use crate::cluster::Target;
 use crate::exit::{Exit, Failure};
 use crate::runtime::migration::{MigrationDoc, Phase};
 use crate::runtime::state::StateDir;
@@ -28,14 +29,6 @@ fn now() -> String {
 fn io_failure(what: &str, e: std::io::Error) -> Failure {
     Failure::critical(format!("{what}: {e}"))
         .with_next("check the state dir's permissions and free space: hal9ctl disk usage")
-}
-
-pub fn thresholds(ctx: &Ctx, a: &RollbackArgs) -> Thresholds {
-    let c = &ctx.config().rollback;
-    Thresholds {
-        max_error_rate: a.max_error_percent.unwrap_or(c.max_error_percent) / 100.0,
-        max_p99_s: a.max_p99.unwrap_or(c.max_p99).as_secs_f64(),
-    }
 }
 
 /// Apply one step idempotently: if the runtime is already there (a resumed
@@ -123,9 +116,9 @@ pub struct ForwardRun {
 }
 
 /// The local runtime's admin API, or with `--cluster` the ConfigMap.
-async fn backend(ctx: &Ctx, cluster: &crate::cli::args::ClusterArgs) -> Result<Backend, Failure> {
-    if cluster.cluster {
-        let target = cluster.target(&ctx.config().cluster);
+async fn backend(ctx: &Ctx, cluster: Option<&Target>) -> Result<Backend, Failure> {
+    if let Some(target) = cluster {
+        let target = target.clone();
         let kube = crate::cluster::connect(&target).await?;
         let store = crate::cluster::migration::ConfigMapStore {
             kube,
@@ -144,7 +137,7 @@ async fn backend(ctx: &Ctx, cluster: &crate::cli::args::ClusterArgs) -> Result<B
     Ok(Backend::Local(LocalBackend::new(&ctx.url, token)?))
 }
 
-pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> {
+pub async fn run(ctx: &Ctx, a: &RollbackSettings) -> anyhow::Result<RollbackReport> {
     engine(ctx, a, None).await
 }
 
@@ -152,10 +145,12 @@ pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> 
 /// In the cluster the whole run holds the migration Lease.
 pub async fn engine(
     ctx: &Ctx,
-    a: &RollbackArgs,
+    a: &RollbackSettings,
     forward: Option<ForwardRun>,
 ) -> anyhow::Result<RollbackReport> {
-    let held = match crate::commands::migration_lock::hold(ctx, &a.cluster, &a.lock).await {
+    let lease =
+        crate::commands::migration_lock::hold(ctx, a.cluster.as_ref(), a.steal_expired_lock);
+    let held = match lease.await {
         Ok(h) => h,
         // A live run holds the Lease: `--abort` is a request to that run
         // (it stops after its step), never a write of ours under its Lease.
@@ -172,10 +167,10 @@ pub async fn engine(
 /// stands: its holder renews it, so it is not dead, and we write nothing.
 async fn abort_without_lease(
     ctx: &Ctx,
-    a: &RollbackArgs,
+    a: &RollbackSettings,
     refused: Failure,
 ) -> anyhow::Result<RollbackReport> {
-    let backend = backend(ctx, &a.cluster).await?;
+    let backend = backend(ctx, a.cluster.as_ref()).await?;
     let jd = JournalDir::new(&ctx.state_dir);
     if let Some(j) = backend.remote_journal().await
         && !j.status.is_finished()
@@ -188,7 +183,7 @@ async fn abort_without_lease(
 
 async fn engine_held(
     ctx: &Ctx,
-    a: &RollbackArgs,
+    a: &RollbackSettings,
     forward: Option<ForwardRun>,
     lease: Option<crate::cluster::lease::LeaseWatch>,
 ) -> anyhow::Result<RollbackReport> {
@@ -198,12 +193,7 @@ async fn engine_held(
     } else {
         "rollback"
     };
-    if a.revision && a.strategy.is_some_and(|s| s != Strategy::Immediate) {
-        return Err(Failure::usage("--revision goes with --strategy immediate")
-            .with_next("hal9ctl rollback --cluster --strategy immediate --revision")
-            .into());
-    }
-    let mut backend = backend(ctx, &a.cluster).await?;
+    let mut backend = backend(ctx, a.cluster.as_ref()).await?;
     if let Backend::Cluster(c) = &mut backend {
         c.lease = lease;
     }
@@ -342,11 +332,7 @@ async fn engine_held(
                 (Some(Err(e)), _) => return Err(forward_error(e).into()),
                 (None, strategy) => match strategy {
                     Strategy::Immediate => plan::immediate(&cur, a.to_phase),
-                    Strategy::Gradual => plan::gradual(
-                        &cur,
-                        a.to_phase,
-                        a.steps.unwrap_or(ctx.config().rollback.steps),
-                    ),
+                    Strategy::Gradual => plan::gradual(&cur, a.to_phase, a.steps),
                     Strategy::Partial => plan::partial(&cur, a.to_phase, &a.components),
                 },
             };
@@ -366,7 +352,7 @@ async fn engine_held(
                 }
                 Err(e) => return Err(plan_error(e).into()),
             };
-            let interval = a.interval.unwrap_or(ctx.config().rollback.interval);
+            let interval = a.interval;
             let j = Journal {
                 id: format!(
                     "{}-{}-{}",
@@ -477,7 +463,7 @@ async fn halt(
 
 async fn execute(
     ctx: &Ctx,
-    a: &RollbackArgs,
+    a: &RollbackSettings,
     forward: Option<ForwardRun>,
     jd: &JournalDir,
     b: &Backend,
@@ -486,7 +472,7 @@ async fn execute(
     let cmd = j.direction.command();
     let mut notes: Vec<String> = Vec::new();
     let interrupted = interrupt_flag();
-    let th = thresholds(ctx, a);
+    let th = a.thresholds();
     let save = |j: &Journal| {
         jd.save(j)
             .map_err(|e| io_failure("cannot write the rollback journal", e))
@@ -575,7 +561,7 @@ async fn execute(
                 return interrupted_report(j, jd, b, "interrupted (Ctrl-C) after a completed step")
                     .await;
             }
-            let min = ctx.config().rollback.min_requests;
+            let min = a.min_requests;
             let mut judged = b.gates(&window, th).await?;
             let mut verdict = gates::judge(&judged.gates, judged.requests, min);
             let mut probes = 0;
@@ -944,10 +930,7 @@ async fn interrupted_report(
 }
 
 /// `hal9ctl rollback status`: the migration state and the running or last rollback.
-pub async fn status(
-    ctx: &Ctx,
-    cluster: &crate::cli::args::ClusterArgs,
-) -> anyhow::Result<RollbackReport> {
+pub async fn status(ctx: &Ctx, cluster: Option<&Target>) -> anyhow::Result<RollbackReport> {
     let jd = JournalDir::new(&ctx.state_dir);
     let local = jd
         .load()

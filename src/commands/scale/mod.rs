@@ -38,12 +38,12 @@ pub async fn run(ctx: &Ctx, a: &ScaleArgs) -> anyhow::Result<ScaleReport> {
     let kube = connect(&t).await?;
     // Two operators scaling the same Deployment race as two rollbacks do.
     Ok(if a.restore {
-        under(ctx, &a.cluster, &a.lock, async {
+        under(ctx, Some(&t), a.lock.steal_expired_lock, async {
             Ok(cluster::restore(ctx, &kube, &t, a.wait).await?)
         })
         .await?
     } else if a.emergency {
-        under(ctx, &a.cluster, &a.lock, async {
+        under(ctx, Some(&t), a.lock.steal_expired_lock, async {
             Ok(cluster::emergency(ctx, &kube, &t, a.replicas, a.wait).await?)
         })
         .await?
