@@ -354,7 +354,7 @@ pub struct RollbackArgs {
 
     /// How to roll back
     #[arg(long, value_enum, required_unless_present_any = ["resume", "abort"])]
-    pub strategy: Option<crate::commands::rollback::plan::Strategy>,
+    pub strategy: Option<crate::commands::rollback::plan::RollbackStrategy>,
 
     /// Phase to roll back to [default: the previous phase]; `flat` turns everything off
     #[arg(long, value_name = "PHASE", value_parser = parse_phase)]

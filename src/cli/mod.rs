@@ -272,7 +272,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<Box<dyn Report>> {
                         ctx, &s,
                     ))??)
                 } else {
-                    Box::new(block_on(commands::rollback::run::run(ctx, &s))??)
+                    Box::new(block_on(commands::rollback::run::rollback(ctx, &s))??)
                 }
             }
         },

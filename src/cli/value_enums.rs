@@ -6,7 +6,7 @@
 use clap::ValueEnum;
 use clap::builder::PossibleValue;
 
-use crate::commands::rollback::plan::{Component, Strategy};
+use crate::commands::rollback::plan::{Component, RollbackStrategy};
 use crate::commands::rollback::settings::{ForwardOnFailure, OnFailure};
 use crate::output::OutputFormat;
 
@@ -33,19 +33,23 @@ impl ValueEnum for OutputFormat {
     }
 }
 
-impl ValueEnum for Strategy {
+impl ValueEnum for RollbackStrategy {
     fn value_variants<'a>() -> &'a [Self] {
-        &[Strategy::Immediate, Strategy::Gradual, Strategy::Partial]
+        &[
+            RollbackStrategy::Immediate,
+            RollbackStrategy::Gradual,
+            RollbackStrategy::Partial,
+        ]
     }
 
     fn to_possible_value(&self) -> Option<PossibleValue> {
         let v = PossibleValue::new(self.name());
         Some(match self {
-            Strategy::Immediate => v.help("One step to the target phase"),
-            Strategy::Gradual => {
+            RollbackStrategy::Immediate => v.help("One step to the target phase"),
+            RollbackStrategy::Gradual => {
                 v.help("The share moves to the target in N steps, gated on the runtime's metrics")
             }
-            Strategy::Partial => v.help("Only the named components"),
+            RollbackStrategy::Partial => v.help("Only the named components"),
         })
     }
 }
@@ -113,7 +117,7 @@ mod tests {
     #[test]
     fn every_variant_has_a_flag_spelling_that_parses_back() {
         round_trips::<OutputFormat>();
-        round_trips::<Strategy>();
+        round_trips::<RollbackStrategy>();
         round_trips::<Component>();
         round_trips::<OnFailure>();
         round_trips::<ForwardOnFailure>();

@@ -31,7 +31,7 @@ pub async fn detach(
     s: &MigrateSettings,
 ) -> anyhow::Result<crate::commands::rollback::detach::DetachReport> {
     use crate::commands::rollback::detach;
-    detach::run(
+    detach::start_job(
         ctx,
         &s.engine,
         Some(s.forward),

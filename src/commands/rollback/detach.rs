@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use super::direction::{self, ForwardError};
 use super::journal::Journal;
-use super::plan::{self, PlanError, Strategy};
+use super::plan::{self, PlanError, RollbackStrategy};
 use super::run::ForwardRun;
 use super::settings::{MigrateSettings, RollbackSettings, StatusSettings};
 use crate::cli::Ctx;
@@ -72,10 +72,10 @@ pub fn rollback_argv(a: &RollbackSettings) -> Vec<String> {
         if let Some(p) = a.to_phase {
             v.extend(["--to-phase".into(), p.to_string()]);
         }
-        if s == Strategy::Gradual {
+        if s == RollbackStrategy::Gradual {
             v.extend(["--steps".into(), a.steps.to_string()]);
         }
-        if s == Strategy::Partial && !a.components.is_empty() {
+        if s == RollbackStrategy::Partial && !a.components.is_empty() {
             let list: Vec<&str> = a.components.iter().map(|c| c.name()).collect();
             v.extend(["--components".into(), list.join(",")]);
         }
@@ -518,9 +518,9 @@ fn planned_steps(
         ));
     };
     let steps = match strategy {
-        Strategy::Immediate => plan::immediate(cur, a.to_phase),
-        Strategy::Gradual => plan::gradual(cur, a.to_phase, a.steps),
-        Strategy::Partial => plan::partial(cur, a.to_phase, &a.components),
+        RollbackStrategy::Immediate => plan::immediate(cur, a.to_phase),
+        RollbackStrategy::Gradual => plan::gradual(cur, a.to_phase, a.steps),
+        RollbackStrategy::Partial => plan::partial(cur, a.to_phase, &a.components),
     };
     match steps {
         Ok(s) => Ok(Ok(s.len())),
@@ -542,11 +542,11 @@ fn remote_journal(cm: &k8s_openapi::api::core::v1::ConfigMap) -> Option<Journal>
 
 /// `rollback --cluster --detach`.
 pub async fn run_rollback(ctx: &Ctx, a: &RollbackSettings) -> anyhow::Result<DetachReport> {
-    run(ctx, a, None, rollback_argv(a), a.image.as_deref()).await
+    start_job(ctx, a, None, rollback_argv(a), a.image.as_deref()).await
 }
 
 /// `rollback|migrate --cluster --detach`: plan here, run there.
-pub async fn run(
+pub async fn start_job(
     ctx: &Ctx,
     a: &RollbackSettings,
     forward: Option<ForwardRun>,
@@ -887,7 +887,7 @@ mod tests {
     };
 
     /// The shipped config: 5 steps, 30 s, 1 %, 500 ms, as the Job's image has.
-    fn rollback(strategy: Strategy) -> RollbackSettings {
+    fn rollback(strategy: RollbackStrategy) -> RollbackSettings {
         let argv = [
             "hal9ctl",
             "rollback",
@@ -997,7 +997,7 @@ mod tests {
 
     #[test]
     fn the_job_runs_the_same_rollback_in_cluster_with_yes_and_resolved_defaults() {
-        let argv = rollback_argv(&rollback(Strategy::Gradual));
+        let argv = rollback_argv(&rollback(RollbackStrategy::Gradual));
         assert_eq!(
             argv,
             [
@@ -1120,12 +1120,12 @@ mod tests {
 
     #[test]
     fn every_argv_the_job_gets_parses_as_the_command_it_names() {
-        let mut partial = rollback(Strategy::Partial);
+        let mut partial = rollback(RollbackStrategy::Partial);
         partial.components = vec![crate::commands::rollback::plan::Component::Routing];
         for argv in [
-            rollback_argv(&rollback(Strategy::Gradual)),
+            rollback_argv(&rollback(RollbackStrategy::Gradual)),
             rollback_argv(&partial),
-            rollback_argv(&rollback(Strategy::Immediate)),
+            rollback_argv(&rollback(RollbackStrategy::Immediate)),
             migrate_argv(&migrate(&["--to-phase", "canary"])),
             migrate_argv(&migrate(&["--continue"])),
         ] {

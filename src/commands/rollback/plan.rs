@@ -9,7 +9,7 @@ use crate::runtime::migration::state::{MigrationDoc, Phase, round_share};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Strategy {
+pub enum RollbackStrategy {
     /// One step to the target phase.
     Immediate,
     /// The share moves to the target in N steps, gated on the runtime's metrics.
@@ -18,13 +18,13 @@ pub enum Strategy {
     Partial,
 }
 
-impl Strategy {
+impl RollbackStrategy {
     /// The flag's spelling, also what a detached Job is given.
     pub fn name(self) -> &'static str {
         match self {
-            Strategy::Immediate => "immediate",
-            Strategy::Gradual => "gradual",
-            Strategy::Partial => "partial",
+            RollbackStrategy::Immediate => "immediate",
+            RollbackStrategy::Gradual => "gradual",
+            RollbackStrategy::Partial => "partial",
         }
     }
 }

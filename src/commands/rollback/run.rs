@@ -4,13 +4,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::backend::Drain;
-use super::backend::{Backend, ClusterBackend, LocalBackend, PutError};
+use super::backend::{Backend, ClusterBackend, LocalBackend, StepPutError};
 use super::direction::{self, Direction, ForwardError};
-use super::gates::{self, Verdict};
+use super::gates::{self, GateVerdict};
 use super::journal::{
-    GateResult, Journal, JournalDir, JournalStep, LockError, RollbackStatus, StepStatus,
+    GateResult, Journal, JournalDir, JournalLockError, JournalStep, RollbackStatus, StepStatus,
 };
-use super::plan::{self, PlanError, StepTarget, Strategy};
+use super::plan::{self, PlanError, RollbackStrategy, StepTarget};
 use super::report::RollbackReport;
 use super::resume::{self, ResumeRefusal};
 use super::settings::{OnFailure, RollbackSettings};
@@ -59,8 +59,8 @@ async fn apply_step(
         }
         match b.put(&target.as_update(&cur)).await {
             Ok(doc) => return Ok(doc),
-            Err(PutError::Stale) => continue,
-            Err(PutError::Other(f)) => return Err(f),
+            Err(StepPutError::Stale) => continue,
+            Err(StepPutError::Other(f)) => return Err(f),
         }
     }
     Err(
@@ -137,7 +137,7 @@ async fn backend(ctx: &Ctx, cluster: Option<&Target>) -> Result<Backend, Failure
     Ok(Backend::Local(LocalBackend::new(&ctx.url, token)?))
 }
 
-pub async fn run(ctx: &Ctx, a: &RollbackSettings) -> anyhow::Result<RollbackReport> {
+pub async fn rollback(ctx: &Ctx, a: &RollbackSettings) -> anyhow::Result<RollbackReport> {
     engine(ctx, a, None).await
 }
 
@@ -199,7 +199,7 @@ async fn engine_held(
     }
     let _lock = match jd.lock() {
         Ok(l) => l,
-        Err(LockError::Busy(p)) => {
+        Err(JournalLockError::Busy(p)) => {
             return Err(Failure::critical(format!(
                 "refused: another rollback or migration is running (it holds {})",
                 p.display()
@@ -331,9 +331,9 @@ async fn engine_held(
                 }
                 (Some(Err(e)), _) => return Err(forward_error(e).into()),
                 (None, strategy) => match strategy {
-                    Strategy::Immediate => plan::immediate(&cur, a.to_phase),
-                    Strategy::Gradual => plan::gradual(&cur, a.to_phase, a.steps),
-                    Strategy::Partial => plan::partial(&cur, a.to_phase, &a.components),
+                    RollbackStrategy::Immediate => plan::immediate(&cur, a.to_phase),
+                    RollbackStrategy::Gradual => plan::gradual(&cur, a.to_phase, a.steps),
+                    RollbackStrategy::Partial => plan::partial(&cur, a.to_phase, &a.components),
                 },
             };
             let steps = match steps {
@@ -548,7 +548,7 @@ async fn execute(
         );
 
         let last = i + 1 == j.steps.len();
-        if j.strategy == Strategy::Gradual && !last {
+        if j.strategy == RollbackStrategy::Gradual && !last {
             let window = b.window_start().await?;
             let waited = tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(j.interval_ms)) => true,
@@ -568,7 +568,7 @@ async fn execute(
             // No evidence yet: wait up to two more intervals for traffic, or,
             // when the operator allowed it, make the evidence with probes.
             let mut windows = 1;
-            while let Verdict::Inconclusive { requests, min } = verdict {
+            while let GateVerdict::Inconclusive { requests, min } = verdict {
                 if a.allow_no_traffic && probes == 0 {
                     probes = b
                         .fill_with_probes(min.saturating_sub(requests as u64))
@@ -616,19 +616,19 @@ async fn execute(
                 String::new()
             };
             let (failed, detail) = match &verdict {
-                Verdict::Passed if judged.requests.is_some() => (
+                GateVerdict::Passed if judged.requests.is_some() => (
                     Vec::new(),
                     vec![format!("all gates passed on {seen:.0} requests{synthetic}")],
                 ),
-                Verdict::Passed => (Vec::new(), vec!["all gates passed".into()]),
-                Verdict::Failed(f) => {
+                GateVerdict::Passed => (Vec::new(), vec!["all gates passed".into()]),
+                GateVerdict::Failed(f) => {
                     let mut d = f.clone();
                     if probes > 0 {
                         d.push(format!("window held{synthetic}"));
                     }
                     (f.clone(), d)
                 }
-                Verdict::Inconclusive { requests, min } => {
+                GateVerdict::Inconclusive { requests, min } => {
                     let d = format!(
                         "inconclusive: {requests:.0} requests in {windows} window(s) of {} ms (min_requests {min}){synthetic}",
                         j.interval_ms
@@ -636,7 +636,7 @@ async fn execute(
                     (Vec::new(), vec![d])
                 }
             };
-            let inconclusive = matches!(verdict, Verdict::Inconclusive { .. });
+            let inconclusive = matches!(verdict, GateVerdict::Inconclusive { .. });
             j.steps[i].gate = Some(GateResult {
                 passed: failed.is_empty() && !inconclusive,
                 detail: detail.clone(),
@@ -772,7 +772,7 @@ async fn execute(
     // Immediate and final steps: re-read the state, probe the paths, judge the window.
     let mut problems = Vec::new();
     let mut unknown = Vec::new();
-    if j.strategy == Strategy::Immediate {
+    if j.strategy == RollbackStrategy::Immediate {
         match b.drain_hierarchical(Duration::from_secs(30)).await? {
             Drain::Done => {}
             Drain::Left(n) => problems.push(format!(
@@ -851,7 +851,7 @@ async fn execute(
     let mut next = (status != Exit::Ok).then(|| "hal9ctl health".to_string());
     let (status, summary) = match b {
         // --revision: the Deployment goes back to its previous template too.
-        Backend::Cluster(c) if a.revision && j.strategy == Strategy::Immediate => {
+        Backend::Cluster(c) if a.revision && j.strategy == RollbackStrategy::Immediate => {
             let wait = Duration::from_secs(300);
             let d = &c.target.deployment;
             let target = format!("deployment {}/{d}", c.target.namespace);

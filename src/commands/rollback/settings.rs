@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::gates::Thresholds;
-use super::plan::{Component, Strategy};
+use super::plan::{Component, RollbackStrategy};
 use super::run::ForwardRun;
 use crate::cli::args::{ClusterArgs, MigrateArgs, RollbackArgs};
 use crate::cluster::Target;
@@ -59,7 +59,7 @@ pub struct RollbackSettings {
     pub steal_expired_lock: bool,
     /// `None` with `--resume`/`--abort` (and `migrate --continue`): the
     /// journal's run goes on, no new plan is made.
-    pub strategy: Option<Strategy>,
+    pub strategy: Option<RollbackStrategy>,
     pub to_phase: Option<Phase>,
     /// Gradual: the number of steps.
     pub steps: u32,
@@ -85,7 +85,7 @@ pub struct RollbackSettings {
 impl RollbackSettings {
     /// Refuses what no plan can honour before anything is read or written.
     pub fn resolve(a: &RollbackArgs, c: &Config) -> Result<RollbackSettings, Failure> {
-        if a.revision && a.strategy.is_some_and(|s| s != Strategy::Immediate) {
+        if a.revision && a.strategy.is_some_and(|s| s != RollbackStrategy::Immediate) {
             return Err(Failure::usage("--revision goes with --strategy immediate")
                 .with_next("hal9ctl rollback --cluster --strategy immediate --revision"));
         }
@@ -144,7 +144,7 @@ impl MigrateSettings {
                 steal_expired_lock: a.lock.steal_expired_lock,
                 // Every forward step but the last is gated, as a gradual
                 // rollback's are; a resumed or abandoned run keeps its journal's.
-                strategy: (!resume && !a.abort).then_some(Strategy::Gradual),
+                strategy: (!resume && !a.abort).then_some(RollbackStrategy::Gradual),
                 to_phase: a.to_phase,
                 steps,
                 interval: a.interval.unwrap_or(r.interval),
@@ -285,7 +285,7 @@ mod tests {
         let d = rollback(&["--strategy", "immediate"], &c).unwrap();
         assert_eq!(
             (d.strategy, d.on_failure),
-            (Some(Strategy::Immediate), OnFailure::Abort)
+            (Some(RollbackStrategy::Immediate), OnFailure::Abort)
         );
         let p = rollback(
             &[
@@ -299,7 +299,7 @@ mod tests {
             &c,
         )
         .unwrap();
-        assert_eq!(p.strategy, Some(Strategy::Partial));
+        assert_eq!(p.strategy, Some(RollbackStrategy::Partial));
         assert_eq!(p.on_failure, OnFailure::Pause);
         assert_eq!(p.components, [Component::Routing, Component::State]);
         let resume = rollback(&["--resume"], &c).unwrap();
@@ -399,7 +399,7 @@ mod tests {
         assert_eq!(m.forward.steps, 1, "not the config's rollback steps");
         assert_eq!(m.forward.to, Some(Phase::Canary));
         assert!(!m.forward.rollback_on_failure);
-        assert_eq!(m.engine.strategy, Some(Strategy::Gradual));
+        assert_eq!(m.engine.strategy, Some(RollbackStrategy::Gradual));
         assert_eq!(m.engine.interval, Duration::from_secs(11));
         assert_eq!(
             (m.engine.max_error_percent, m.engine.max_p99),
