@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::commands::rollback::settings::{ForwardOnFailure, OnFailure};
 use crate::runtime::Layer;
 
 #[derive(Debug, Parser)]
@@ -353,7 +354,7 @@ pub struct RollbackArgs {
 
     /// How to roll back
     #[arg(long, value_enum, required_unless_present_any = ["resume", "abort"])]
-    pub strategy: Option<crate::commands::rollback::plan::Strategy>,
+    pub strategy: Option<crate::commands::rollback::plan::RollbackStrategy>,
 
     /// Phase to roll back to [default: the previous phase]; `flat` turns everything off
     #[arg(long, value_name = "PHASE", value_parser = parse_phase)]
@@ -494,14 +495,6 @@ pub enum MigrateSub {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ForwardOnFailure {
-    /// Stop after the failed step and wait for --resume or --abort
-    Stop,
-    /// Go back to the last phase whose gates passed
-    Rollback,
-}
-
 #[derive(Debug, Clone, Subcommand)]
 pub enum RollbackSub {
     /// The migration state, and the running or last rollback with its steps
@@ -512,14 +505,6 @@ pub enum RollbackSub {
         #[command(flatten)]
         cluster: ClusterArgs,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OnFailure {
-    /// Go straight to the target (immediate)
-    Abort,
-    /// Stop and wait for --resume or --abort
-    Pause,
 }
 
 #[derive(Debug, Clone, Subcommand)]

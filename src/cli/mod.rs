@@ -267,19 +267,33 @@ fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<Box<dyn Report>> {
         }
         Command::Rollback(a) => match a.sub {
             Some(args::RollbackSub::Status { ref cluster }) => {
-                Box::new(block_on(commands::rollback::detach::status(ctx, cluster))??)
+                let s = commands::rollback::StatusSettings::resolve(cluster, ctx.config());
+                Box::new(block_on(commands::rollback::detach::status(ctx, &s))??)
             }
-            None if a.detach.detach => Box::new(block_on(
-                commands::rollback::detach::run_rollback(ctx, &a),
-            )??),
-            None => Box::new(block_on(commands::rollback::run::run(ctx, &a))??),
+            None => {
+                let s = commands::rollback::RollbackSettings::resolve(&a, ctx.config())?;
+                if s.detach {
+                    Box::new(block_on(commands::rollback::detach::run_rollback(
+                        ctx, &s,
+                    ))??)
+                } else {
+                    Box::new(block_on(commands::rollback::run::rollback(ctx, &s))??)
+                }
+            }
         },
         Command::Migrate(a) => match a.sub {
             Some(args::MigrateSub::Status { ref cluster }) => {
-                Box::new(block_on(commands::rollback::detach::status(ctx, cluster))??)
+                let s = commands::rollback::StatusSettings::resolve(cluster, ctx.config());
+                Box::new(block_on(commands::rollback::detach::status(ctx, &s))??)
             }
-            None if a.detach.detach => Box::new(block_on(commands::migrate::detach(ctx, &a))??),
-            None => Box::new(block_on(commands::migrate::run(ctx, &a))??),
+            None => {
+                let s = commands::rollback::MigrateSettings::resolve(&a, ctx.config());
+                if s.engine.detach {
+                    Box::new(block_on(commands::migrate::detach(ctx, &s))??)
+                } else {
+                    Box::new(block_on(commands::migrate::run(ctx, &s))??)
+                }
+            }
         },
         Command::Disk(args::DiskCommand::Usage(a)) => {
             let s = commands::disk::DiskUsageSettings::resolve(&a, ctx.config());

@@ -1,11 +1,14 @@
 //! How the parser spells the library's plain enums. The mapping lives here so
 //! that output/ and commands/ stay free of clap (no cli → commands → cli loop).
+//! The spellings themselves are the enums' own `name()`: a detached Job's
+//! command line is written with them, without clap.
 
 use clap::ValueEnum;
 use clap::builder::PossibleValue;
 
 use crate::commands::audit::AuditExport;
-use crate::commands::rollback::plan::{Component, Strategy};
+use crate::commands::rollback::plan::{Component, RollbackStrategy};
+use crate::commands::rollback::settings::{ForwardOnFailure, OnFailure};
 use crate::output::OutputFormat;
 
 impl ValueEnum for OutputFormat {
@@ -31,19 +34,23 @@ impl ValueEnum for OutputFormat {
     }
 }
 
-impl ValueEnum for Strategy {
+impl ValueEnum for RollbackStrategy {
     fn value_variants<'a>() -> &'a [Self] {
-        &[Strategy::Immediate, Strategy::Gradual, Strategy::Partial]
+        &[
+            RollbackStrategy::Immediate,
+            RollbackStrategy::Gradual,
+            RollbackStrategy::Partial,
+        ]
     }
 
     fn to_possible_value(&self) -> Option<PossibleValue> {
+        let v = PossibleValue::new(self.name());
         Some(match self {
-            Strategy::Immediate => {
-                PossibleValue::new("immediate").help("One step to the target phase")
+            RollbackStrategy::Immediate => v.help("One step to the target phase"),
+            RollbackStrategy::Gradual => {
+                v.help("The share moves to the target in N steps, gated on the runtime's metrics")
             }
-            Strategy::Gradual => PossibleValue::new("gradual")
-                .help("The share moves to the target in N steps, gated on the runtime's metrics"),
-            Strategy::Partial => PossibleValue::new("partial").help("Only the named components"),
+            RollbackStrategy::Partial => v.help("Only the named components"),
         })
     }
 }
@@ -54,12 +61,45 @@ impl ValueEnum for Component {
     }
 
     fn to_possible_value(&self) -> Option<PossibleValue> {
+        let v = PossibleValue::new(self.name());
         Some(match self {
-            Component::Routing => PossibleValue::new("routing")
-                .help("The hierarchical share and the `hierarchical_routing` flag"),
-            Component::Features => PossibleValue::new("features").help("The layer feature flags"),
-            Component::State => PossibleValue::new("state")
-                .help("The migrated data (needs the snapshot taken when it was migrated)"),
+            Component::Routing => {
+                v.help("The hierarchical share and the `hierarchical_routing` flag")
+            }
+            Component::Features => v.help("The layer feature flags"),
+            Component::State => {
+                v.help("The migrated data (needs the snapshot taken when it was migrated)")
+            }
+        })
+    }
+}
+
+impl ValueEnum for OnFailure {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[OnFailure::Abort, OnFailure::Pause]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let v = PossibleValue::new(self.name());
+        Some(match self {
+            OnFailure::Abort => v.help("Go straight to the target (immediate)"),
+            OnFailure::Pause => v.help("Stop and wait for --resume or --abort"),
+        })
+    }
+}
+
+impl ValueEnum for ForwardOnFailure {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[ForwardOnFailure::Stop, ForwardOnFailure::Rollback]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let v = PossibleValue::new(self.name());
+        Some(match self {
+            ForwardOnFailure::Stop => {
+                v.help("Stop after the failed step and wait for --resume or --abort")
+            }
+            ForwardOnFailure::Rollback => v.help("Go back to the last phase whose gates passed"),
         })
     }
 }
@@ -81,23 +121,20 @@ impl ValueEnum for AuditExport {
 mod tests {
     use super::*;
 
+    fn round_trips<T: ValueEnum + PartialEq + std::fmt::Debug>() {
+        for v in T::value_variants() {
+            let name = v.to_possible_value().map(|p| p.get_name().to_string());
+            assert_eq!(T::from_str(&name.unwrap(), false).ok().as_ref(), Some(v));
+        }
+    }
+
     #[test]
     fn every_variant_has_a_flag_spelling_that_parses_back() {
-        for f in OutputFormat::value_variants() {
-            let name = f.to_possible_value().map(|v| v.get_name().to_string());
-            assert_eq!(OutputFormat::from_str(&name.unwrap(), false).ok(), Some(*f));
-        }
-        for s in Strategy::value_variants() {
-            let name = s.to_possible_value().map(|v| v.get_name().to_string());
-            assert_eq!(Strategy::from_str(&name.unwrap(), false).ok(), Some(*s));
-        }
-        for c in Component::value_variants() {
-            let name = c.to_possible_value().map(|v| v.get_name().to_string());
-            assert_eq!(Component::from_str(&name.unwrap(), false).ok(), Some(*c));
-        }
-        for e in AuditExport::value_variants() {
-            let name = e.to_possible_value().map(|v| v.get_name().to_string());
-            assert_eq!(AuditExport::from_str(&name.unwrap(), false).ok(), Some(*e));
-        }
+        round_trips::<OutputFormat>();
+        round_trips::<RollbackStrategy>();
+        round_trips::<Component>();
+        round_trips::<OnFailure>();
+        round_trips::<ForwardOnFailure>();
+        round_trips::<AuditExport>();
     }
 }

@@ -1,85 +1,42 @@
-//! `hal9ctl migrate`: the forward direction of the rollback engine. It maps
-//! its flags onto the engine's and adds `--pause`, which reaches a running
-//! migration through a request beside its journal.
+//! `hal9ctl migrate`: the forward direction of the rollback engine. Its
+//! settings map its flags onto the engine's (rollback/settings.rs); it adds
+//! `--pause`, which reaches a running migration through a request beside its journal.
 
 use crate::cli::Ctx;
-use crate::cli::args::{ForwardOnFailure, MigrateArgs, OnFailure, RollbackArgs};
 use crate::commands::rollback::journal::JournalDir;
-use crate::commands::rollback::plan::Strategy;
 use crate::commands::rollback::report::RollbackReport;
-use crate::commands::rollback::run::{self, ForwardRun};
+use crate::commands::rollback::run;
+use crate::commands::rollback::settings::MigrateSettings;
 use crate::exit::{Exit, Failure};
 use crate::system::audit::current_user;
 
-fn engine_args(a: &MigrateArgs) -> RollbackArgs {
-    RollbackArgs {
-        sub: None,
-        cluster: a.cluster.clone(),
-        lock: a.lock.clone(),
-        // Every forward step but the last is gated, as a gradual rollback's are.
-        strategy: Some(Strategy::Gradual),
-        to_phase: a.to_phase,
-        steps: a.steps,
-        interval: a.interval,
-        components: Vec::new(),
-        resume: a.resume || a.continue_,
-        abort: a.abort,
-        on_failure: OnFailure::Pause,
-        revision: false,
-        max_error_percent: a.max_error_percent,
-        max_p99: a.max_p99,
-        allow_no_traffic: a.allow_no_traffic,
-        // The engine runs here; a detached run is the Job's own engine.
-        detach: Default::default(),
-    }
-}
-
-pub async fn run(ctx: &Ctx, a: &MigrateArgs) -> anyhow::Result<RollbackReport> {
+pub async fn run(ctx: &Ctx, s: &MigrateSettings) -> anyhow::Result<RollbackReport> {
     let jd = JournalDir::new(&ctx.state_dir);
-    if a.pause {
-        if a.cluster.cluster {
-            return crate::commands::rollback::request::pause_cluster(ctx, &a.cluster).await;
+    if s.pause {
+        if let Some(target) = &s.engine.cluster {
+            return crate::commands::rollback::request::pause_cluster(ctx, target).await;
         }
         return pause(&jd);
     }
-    if a.resume || a.continue_ || a.abort {
+    if s.clears_pause() {
         jd.clear_pause()
             .map_err(|e| Failure::critical(format!("cannot clear the pause request: {e}")))?;
     }
-    let forward = ForwardRun {
-        to: a.to_phase,
-        steps: a.steps.unwrap_or(1),
-        rollback_on_failure: a.on_failure == ForwardOnFailure::Rollback,
-    };
-    let mut rb = engine_args(a);
-    if a.resume || a.continue_ || a.abort {
-        rb.strategy = None;
-    }
-    run::engine(ctx, &rb, Some(forward)).await
+    run::engine(ctx, &s.engine, Some(s.forward)).await
 }
 
 /// `migrate --cluster --detach`: the same forward run, as a Job in the cluster.
 pub async fn detach(
     ctx: &Ctx,
-    a: &MigrateArgs,
+    s: &MigrateSettings,
 ) -> anyhow::Result<crate::commands::rollback::detach::DetachReport> {
     use crate::commands::rollback::detach;
-    let forward = ForwardRun {
-        to: a.to_phase,
-        steps: a.steps.unwrap_or(1),
-        rollback_on_failure: a.on_failure == ForwardOnFailure::Rollback,
-    };
-    let mut rb = engine_args(a);
-    if a.resume || a.continue_ {
-        rb.strategy = None;
-    }
-    let r = detach::Resolved::of(ctx, a.steps, a.interval);
-    detach::run(
+    detach::start_job(
         ctx,
-        &rb,
-        Some(forward),
-        detach::migrate_argv(a, &r),
-        a.detach.image.as_deref(),
+        &s.engine,
+        Some(s.forward),
+        detach::migrate_argv(s),
+        s.engine.image.as_deref(),
     )
     .await
 }

@@ -11,6 +11,7 @@ const STEAL: &str = "--steal-expired-lock";
 
 /// The Lease for a `--cluster` run that writes; `None` locally (the flock
 /// does that job) and with `--dry-run` (nothing is written).
+/// `steal_expired_lock` is `--steal-expired-lock`.
 pub async fn hold(
     ctx: &Ctx,
     cluster: Option<&Target>,

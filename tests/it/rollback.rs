@@ -891,3 +891,34 @@ fn answering_no_at_the_terminal_prompt_changes_nothing() {
     assert!(after.contains("answered no"), "{after}");
     assert_eq!(migration(&s), before, "a no changed the migration");
 }
+
+/// `--revision` only rolls the Deployment back with an immediate rollback:
+/// refused as a usage error before any cluster is contacted, also when the
+/// engine would run detached (the Job would only have refused it later).
+#[test]
+fn revision_with_a_gradual_strategy_is_refused_before_the_cluster_is_contacted() {
+    let d = tempdir();
+    let nowhere = d.path().join("no-such-kubeconfig");
+    for detach in [false, true] {
+        let mut cmd = hal9ctl(d.path());
+        cmd.env("KUBECONFIG", &nowhere).args([
+            "rollback",
+            "--cluster",
+            "--strategy",
+            "gradual",
+            "--revision",
+            "--yes",
+        ]);
+        if detach {
+            cmd.arg("--detach");
+        }
+        let o = run(&mut cmd);
+        assert_eq!(o.status.code(), Some(64), "{}\n{}", stdout(&o), stderr(&o));
+        assert!(
+            stderr(&o).contains("--revision goes with --strategy immediate"),
+            "{}",
+            stderr(&o)
+        );
+        assert!(!stderr(&o).contains("kubeconfig"), "{}", stderr(&o));
+    }
+}

@@ -16,7 +16,7 @@ use super::gates::{Samples, parse};
 
 /// A conditional write lost the race: someone else changed the state.
 #[derive(Debug)]
-pub enum PutError {
+pub enum StepPutError {
     Stale,
     Other(Failure),
 }
@@ -50,7 +50,7 @@ impl LocalBackend {
             .map_err(|e| failure(&self.url, e))
     }
 
-    pub async fn put(&self, doc: &MigrationDoc) -> Result<MigrationDoc, PutError> {
+    pub async fn put(&self, doc: &MigrationDoc) -> Result<MigrationDoc, StepPutError> {
         match self
             .client
             .admin_put(&self.token, "/admin/migration", doc)
@@ -64,16 +64,16 @@ impl LocalBackend {
                 ..
             }) if code == "stale_version" => {
                 tracing::debug!("stale version: {message}");
-                Err(PutError::Stale)
+                Err(StepPutError::Stale)
             }
             Err(ClientError::Status {
                 status: 409,
                 message,
                 ..
-            }) => Err(PutError::Other(Failure::critical(format!(
+            }) => Err(StepPutError::Other(Failure::critical(format!(
                 "the runtime refused the step: {message}"
             )))),
-            Err(e) => Err(PutError::Other(failure(&self.url, e))),
+            Err(e) => Err(StepPutError::Other(failure(&self.url, e))),
         }
     }
 
@@ -251,17 +251,17 @@ impl Backend {
         }
     }
 
-    pub async fn put(&self, doc: &MigrationDoc) -> Result<MigrationDoc, PutError> {
+    pub async fn put(&self, doc: &MigrationDoc) -> Result<MigrationDoc, StepPutError> {
         match self {
             Backend::Local(b) => b.put(doc).await,
             Backend::Cluster(c) => {
-                c.may_write().map_err(PutError::Other)?;
+                c.may_write().map_err(StepPutError::Other)?;
                 c.store.put(doc).await.map_err(|e| match e {
-                    crate::cluster::migration::PutError::Stale => PutError::Stale,
+                    crate::cluster::migration::PutError::Stale => StepPutError::Stale,
                     crate::cluster::migration::PutError::Rejected(r) => {
-                        PutError::Other(Failure::critical(format!("refused: {r}")))
+                        StepPutError::Other(Failure::critical(format!("refused: {r}")))
                     }
-                    crate::cluster::migration::PutError::Other(f) => PutError::Other(f),
+                    crate::cluster::migration::PutError::Other(f) => StepPutError::Other(f),
                 })
             }
         }

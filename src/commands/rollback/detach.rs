@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use clap::ValueEnum;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
@@ -22,10 +21,10 @@ use serde::Serialize;
 
 use super::direction::{self, ForwardError};
 use super::journal::Journal;
-use super::plan::{self, PlanError, Strategy};
+use super::plan::{self, PlanError, RollbackStrategy};
 use super::run::ForwardRun;
+use super::settings::{MigrateSettings, RollbackSettings, StatusSettings};
 use crate::cli::Ctx;
-use crate::cli::args::{ForwardOnFailure, MigrateArgs, RollbackArgs};
 use crate::cluster::client::{Kube, Op, api_error, is_not_found};
 use crate::exit::{Exit, Failure};
 use crate::output::{Mark, Report, Styles, to_value};
@@ -47,76 +46,46 @@ const TTL_AFTER_FINISHED_S: i32 = 3600;
 /// How long this machine waits for the Job's pod to start.
 const START_LIMIT: Duration = Duration::from_secs(120);
 
-/// The flags the operator's config would have filled in, resolved here so the
-/// Job (which has the image's embedded default config) runs the same plan.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Resolved {
-    pub steps: u32,
-    pub interval: Duration,
-    pub max_error_percent: f64,
-    pub max_p99: Duration,
-}
-
-impl Resolved {
-    pub fn of(ctx: &Ctx, steps: Option<u32>, interval: Option<Duration>) -> Resolved {
-        let c = &ctx.config().rollback;
-        Resolved {
-            steps: steps.unwrap_or(c.steps),
-            interval: interval.unwrap_or(c.interval),
-            max_error_percent: c.max_error_percent,
-            max_p99: c.max_p99,
-        }
-    }
-}
-
-fn name_of<T: ValueEnum>(v: &T) -> String {
-    v.to_possible_value()
-        .map(|p| p.get_name().to_string())
-        .unwrap_or_default()
-}
-
 fn dur(d: Duration) -> String {
     humantime::format_duration(d).to_string()
 }
 
-fn thresholds_argv(
-    max_error_percent: Option<f64>,
-    max_p99: Option<Duration>,
-    r: &Resolved,
-) -> Vec<String> {
+/// The gates as resolved here: the Job has the image's embedded default
+/// config, not the operator's, so every value it would fill in is spelled out.
+fn thresholds_argv(a: &RollbackSettings) -> Vec<String> {
     vec![
         "--max-error-percent".into(),
-        max_error_percent.unwrap_or(r.max_error_percent).to_string(),
+        a.max_error_percent.to_string(),
         "--max-p99".into(),
-        dur(max_p99.unwrap_or(r.max_p99)),
+        dur(a.max_p99),
     ]
 }
 
 /// The rollback command line the Job runs (after the image's entrypoint,
 /// before the cluster flags): what the operator typed, defaults resolved.
-pub fn rollback_argv(a: &RollbackArgs, r: &Resolved) -> Vec<String> {
+pub fn rollback_argv(a: &RollbackSettings) -> Vec<String> {
     let mut v: Vec<String> = vec!["rollback".into()];
     if a.resume {
         v.push("--resume".into());
     } else if let Some(s) = a.strategy {
-        v.extend(["--strategy".into(), name_of(&s)]);
+        v.extend(["--strategy".into(), s.name().into()]);
         if let Some(p) = a.to_phase {
             v.extend(["--to-phase".into(), p.to_string()]);
         }
-        if s == Strategy::Gradual {
-            v.extend(["--steps".into(), r.steps.to_string()]);
+        if s == RollbackStrategy::Gradual {
+            v.extend(["--steps".into(), a.steps.to_string()]);
         }
-        if s == Strategy::Partial && !a.components.is_empty() {
-            let list: Vec<String> = a.components.iter().map(name_of).collect();
+        if s == RollbackStrategy::Partial && !a.components.is_empty() {
+            let list: Vec<&str> = a.components.iter().map(|c| c.name()).collect();
             v.extend(["--components".into(), list.join(",")]);
         }
     }
-    v.extend(["--interval".into(), dur(r.interval)]);
-    v.extend(["--on-failure".into(), name_of(&a.on_failure)]);
+    v.extend(["--interval".into(), dur(a.interval)]);
+    v.extend(["--on-failure".into(), a.on_failure.name().into()]);
     if a.revision {
         v.push("--revision".into());
     }
-    v.extend(thresholds_argv(a.max_error_percent, a.max_p99, r));
+    v.extend(thresholds_argv(a));
     if a.allow_no_traffic {
         v.push("--allow-no-traffic".into());
     }
@@ -124,23 +93,18 @@ pub fn rollback_argv(a: &RollbackArgs, r: &Resolved) -> Vec<String> {
 }
 
 /// The migrate command line the Job runs; `--continue` is `--resume` there.
-pub fn migrate_argv(a: &MigrateArgs, r: &Resolved) -> Vec<String> {
+pub fn migrate_argv(m: &MigrateSettings) -> Vec<String> {
+    let a = &m.engine;
     let mut v: Vec<String> = vec!["migrate".into()];
-    if a.resume || a.continue_ {
+    if a.resume {
         v.push("--resume".into());
-    } else if let Some(p) = a.to_phase {
+    } else if let Some(p) = m.forward.to {
         v.extend(["--to-phase".into(), p.to_string()]);
-        if let Some(n) = a.steps {
-            v.extend(["--steps".into(), n.to_string()]);
-        }
+        v.extend(["--steps".into(), m.forward.steps.to_string()]);
     }
-    v.extend(["--interval".into(), dur(r.interval)]);
-    let on_failure = match a.on_failure {
-        ForwardOnFailure::Stop => "stop",
-        ForwardOnFailure::Rollback => "rollback",
-    };
-    v.extend(["--on-failure".into(), on_failure.into()]);
-    v.extend(thresholds_argv(a.max_error_percent, a.max_p99, r));
+    v.extend(["--interval".into(), dur(a.interval)]);
+    v.extend(["--on-failure".into(), m.on_failure.name().into()]);
+    v.extend(thresholds_argv(a));
     if a.allow_no_traffic {
         v.push("--allow-no-traffic".into());
     }
@@ -535,8 +499,7 @@ fn args_line(args: &serde_json::Value) -> String {
 /// How many steps the Job will run, or why it has nothing to do; the same
 /// pure planners the engine uses, on the state read now.
 fn planned_steps(
-    ctx: &Ctx,
-    a: &RollbackArgs,
+    a: &RollbackSettings,
     forward: Option<ForwardRun>,
     cur: &MigrationDoc,
 ) -> Result<Result<usize, String>, Failure> {
@@ -555,13 +518,9 @@ fn planned_steps(
         ));
     };
     let steps = match strategy {
-        Strategy::Immediate => plan::immediate(cur, a.to_phase),
-        Strategy::Gradual => plan::gradual(
-            cur,
-            a.to_phase,
-            a.steps.unwrap_or(ctx.config().rollback.steps),
-        ),
-        Strategy::Partial => plan::partial(cur, a.to_phase, &a.components),
+        RollbackStrategy::Immediate => plan::immediate(cur, a.to_phase),
+        RollbackStrategy::Gradual => plan::gradual(cur, a.to_phase, a.steps),
+        RollbackStrategy::Partial => plan::partial(cur, a.to_phase, &a.components),
     };
     match steps {
         Ok(s) => Ok(Ok(s.len())),
@@ -582,22 +541,14 @@ fn remote_journal(cm: &k8s_openapi::api::core::v1::ConfigMap) -> Option<Journal>
 }
 
 /// `rollback --cluster --detach`.
-pub async fn run_rollback(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<DetachReport> {
-    let r = Resolved::of(ctx, a.steps, a.interval);
-    run(
-        ctx,
-        a,
-        None,
-        rollback_argv(a, &r),
-        a.detach.image.as_deref(),
-    )
-    .await
+pub async fn run_rollback(ctx: &Ctx, a: &RollbackSettings) -> anyhow::Result<DetachReport> {
+    start_job(ctx, a, None, rollback_argv(a), a.image.as_deref()).await
 }
 
 /// `rollback|migrate --cluster --detach`: plan here, run there.
-pub async fn run(
+pub async fn start_job(
     ctx: &Ctx,
-    a: &RollbackArgs,
+    a: &RollbackSettings,
     forward: Option<ForwardRun>,
     engine_argv: Vec<String>,
     image: Option<&str>,
@@ -607,8 +558,15 @@ pub async fn run(
     } else {
         "rollback"
     };
-    let target = a.cluster.target(&ctx.config().cluster);
-    let kube = crate::cluster::connect(&target).await?;
+    // The parser already requires --cluster with --detach.
+    let Some(target) = a.cluster.as_ref() else {
+        return Err(
+            Failure::usage(format!("{cmd} --detach runs in the cluster: add --cluster"))
+                .with_next(format!("hal9ctl {cmd} --cluster --detach …"))
+                .into(),
+        );
+    };
+    let kube = crate::cluster::connect(target).await?;
     let ns = kube.namespace.clone();
     let store = crate::cluster::migration::ConfigMapStore {
         kube: kube.clone(),
@@ -645,7 +603,7 @@ pub async fn run(
             ))
             .into());
         }
-        (None, false) => match planned_steps(ctx, a, forward, &cur)? {
+        (None, false) => match planned_steps(a, forward, &cur)? {
             Ok(n) => n,
             Err(nothing) => {
                 return Ok(DetachReport {
@@ -687,7 +645,7 @@ pub async fn run(
     let interval = journal
         .as_ref()
         .map(|j| Duration::from_millis(j.interval_ms))
-        .unwrap_or_else(|| a.interval.unwrap_or(ctx.config().rollback.interval));
+        .unwrap_or(a.interval);
     let plan = DetachPlan {
         name: format!("hal9-{cmd}-{}", short_id()),
         engine_argv,
@@ -901,20 +859,16 @@ impl Report for StatusWithJob {
 }
 
 /// `rollback status` / `migrate status`: with `--cluster`, the newest Job too.
-pub async fn status(
-    ctx: &Ctx,
-    cluster: &crate::cli::args::ClusterArgs,
-) -> anyhow::Result<StatusWithJob> {
-    let report = super::status::status(ctx, cluster).await?;
-    if !cluster.cluster {
+pub async fn status(ctx: &Ctx, s: &StatusSettings) -> anyhow::Result<StatusWithJob> {
+    let report = super::status::status(ctx, s.cluster.as_ref()).await?;
+    let Some(target) = s.cluster.as_ref() else {
         return Ok(StatusWithJob {
             report,
             job: None,
             job_unknown: None,
         });
-    }
-    let target = cluster.target(&ctx.config().cluster);
-    let found = match crate::cluster::connect(&target).await {
+    };
+    let found = match crate::cluster::connect(target).await {
         Ok(kube) => latest(&kube).await,
         Err(f) => Err(f),
     };
@@ -935,7 +889,9 @@ pub async fn status(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::args::{ClusterArgs, DetachArgs, OnFailure};
+    use crate::cli::args::{Cli, Command};
+    use crate::config::Config;
+    use clap::Parser;
     use k8s_openapi::api::apps::v1::DeploymentSpec;
     use k8s_openapi::api::batch::v1::{JobCondition, JobStatus};
     use k8s_openapi::api::core::v1::{
@@ -943,41 +899,37 @@ mod tests {
         EnvVarSource, PodStatus, SecretKeySelector,
     };
 
-    fn resolved() -> Resolved {
-        Resolved {
-            steps: 5,
-            interval: Duration::from_secs(30),
-            max_error_percent: 1.0,
-            max_p99: Duration::from_millis(500),
+    /// The shipped config: 5 steps, 30 s, 1 %, 500 ms, as the Job's image has.
+    fn rollback(strategy: RollbackStrategy) -> RollbackSettings {
+        let argv = [
+            "hal9ctl",
+            "rollback",
+            "--cluster",
+            "--context",
+            "prod-admin",
+            "-n",
+            "hal9",
+            "--strategy",
+            strategy.name(),
+            "--to-phase",
+            "state_migration",
+            "--on-failure",
+            "pause",
+            "--detach",
+        ];
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Rollback(a) => RollbackSettings::resolve(&a, &Config::default()).unwrap(),
+            _ => unreachable!("parsed as rollback"),
         }
     }
 
-    fn rollback(strategy: Strategy) -> RollbackArgs {
-        RollbackArgs {
-            sub: None,
-            cluster: ClusterArgs {
-                cluster: true,
-                context: Some("prod-admin".into()),
-                namespace: Some("hal9".into()),
-                deployment: None,
-            },
-            strategy: Some(strategy),
-            to_phase: Some(Phase::StateMigration),
-            steps: None,
-            interval: Some(Duration::from_secs(3)),
-            components: Vec::new(),
-            resume: false,
-            abort: false,
-            on_failure: OnFailure::Pause,
-            revision: false,
-            lock: Default::default(),
-            max_error_percent: None,
-            max_p99: None,
-            allow_no_traffic: false,
-            detach: DetachArgs {
-                detach: true,
-                image: None,
-            },
+    fn migrate(argv: &[&str]) -> MigrateSettings {
+        let full = ["hal9ctl", "migrate", "--cluster", "-n", "hal9"]
+            .iter()
+            .chain(argv);
+        match Cli::try_parse_from(full).unwrap().command {
+            Command::Migrate(a) => MigrateSettings::resolve(&a, &Config::default()),
+            _ => unreachable!("parsed as migrate"),
         }
     }
 
@@ -1058,7 +1010,7 @@ mod tests {
 
     #[test]
     fn the_job_runs_the_same_rollback_in_cluster_with_yes_and_resolved_defaults() {
-        let argv = rollback_argv(&rollback(Strategy::Gradual), &resolved());
+        let argv = rollback_argv(&rollback(RollbackStrategy::Gradual));
         assert_eq!(
             argv,
             [
@@ -1142,24 +1094,20 @@ mod tests {
 
     #[test]
     fn migrate_continue_is_a_resume_and_on_failure_and_thresholds_pass_through() {
-        let a = MigrateArgs {
-            sub: None,
-            cluster: rollback(Strategy::Gradual).cluster,
-            to_phase: Some(Phase::Full),
-            steps: Some(3),
-            interval: None,
-            resume: false,
-            abort: false,
-            pause: false,
-            continue_: false,
-            on_failure: ForwardOnFailure::Rollback,
-            max_error_percent: Some(0.5),
-            max_p99: Some(Duration::from_secs(1)),
-            allow_no_traffic: true,
-            detach: DetachArgs::default(),
-            lock: Default::default(),
-        };
-        let v = migrate_argv(&a, &resolved());
+        let a = migrate(&[
+            "--to-phase",
+            "full",
+            "--steps",
+            "3",
+            "--on-failure",
+            "rollback",
+            "--max-error-percent",
+            "0.5",
+            "--max-p99",
+            "1s",
+            "--allow-no-traffic",
+        ]);
+        let v = migrate_argv(&a);
         assert_eq!(
             v,
             [
@@ -1179,32 +1127,25 @@ mod tests {
                 "--allow-no-traffic"
             ]
         );
-        let cont = MigrateArgs {
-            to_phase: None,
-            continue_: true,
-            ..a
-        };
-        assert_eq!(
-            migrate_argv(&cont, &resolved())[..2],
-            ["migrate", "--resume"]
-        );
+        let cont = migrate(&["--continue"]);
+        assert_eq!(migrate_argv(&cont)[..2], ["migrate", "--resume"]);
     }
 
     #[test]
     fn every_argv_the_job_gets_parses_as_the_command_it_names() {
-        use clap::Parser;
-        let mut partial = rollback(Strategy::Partial);
+        let mut partial = rollback(RollbackStrategy::Partial);
         partial.components = vec![crate::commands::rollback::plan::Component::Routing];
         for argv in [
-            rollback_argv(&rollback(Strategy::Gradual), &resolved()),
-            rollback_argv(&partial, &resolved()),
-            rollback_argv(&rollback(Strategy::Immediate), &resolved()),
+            rollback_argv(&rollback(RollbackStrategy::Gradual)),
+            rollback_argv(&partial),
+            rollback_argv(&rollback(RollbackStrategy::Immediate)),
+            migrate_argv(&migrate(&["--to-phase", "canary"])),
+            migrate_argv(&migrate(&["--continue"])),
         ] {
             let p = plan_for(argv);
             let mut full = vec!["hal9ctl".to_string()];
             full.extend(job_args(&p));
-            crate::cli::args::Cli::try_parse_from(&full)
-                .unwrap_or_else(|e| panic!("{full:?}: {e}"));
+            Cli::try_parse_from(&full).unwrap_or_else(|e| panic!("{full:?}: {e}"));
         }
     }
 

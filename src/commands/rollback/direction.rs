@@ -209,12 +209,12 @@ pub fn last_good_phase(j: &Journal, failed: usize) -> Phase {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::rollback::plan::{self, Strategy};
+    use crate::commands::rollback::plan::{self, RollbackStrategy};
 
     fn journal(direction: Direction, steps: Vec<StepTarget>) -> Journal {
         Journal {
             id: "mg-1".into(),
-            strategy: Strategy::Gradual,
+            strategy: RollbackStrategy::Gradual,
             components: vec![],
             target: "http://127.0.0.1:8080".into(),
             target_uid: None,

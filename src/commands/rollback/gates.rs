@@ -40,7 +40,7 @@ pub fn requests(before: &Samples, after: &Samples) -> f64 {
 /// A window's verdict. A failed gate is evidence even on few requests; a
 /// pass is only a pass on at least the minimum, else nothing was judged.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Verdict {
+pub enum GateVerdict {
     Passed,
     Failed(Vec<String>),
     Inconclusive { requests: f64, min: u64 },
@@ -48,18 +48,18 @@ pub enum Verdict {
 
 /// `requests` is `None` where the gates do not rest on requests (the
 /// cluster's gates judge pod state, which is there without traffic).
-pub fn judge(gates: &[Gate], requests: Option<f64>, min: u64) -> Verdict {
+pub fn judge(gates: &[Gate], requests: Option<f64>, min: u64) -> GateVerdict {
     let failed: Vec<String> = gates
         .iter()
         .filter(|g| !g.passed)
         .map(|g| format!("{}: {}", g.name, g.value))
         .collect();
     if !failed.is_empty() {
-        return Verdict::Failed(failed);
+        return GateVerdict::Failed(failed);
     }
     match requests {
-        Some(n) if n < min as f64 => Verdict::Inconclusive { requests: n, min },
-        _ => Verdict::Passed,
+        Some(n) if n < min as f64 => GateVerdict::Inconclusive { requests: n, min },
+        _ => GateVerdict::Passed,
     }
 }
 
@@ -185,7 +185,7 @@ mod tests {
         );
         assert_eq!(
             judge(&g, Some(requests(&quiet, &quiet)), 20),
-            Verdict::Inconclusive {
+            GateVerdict::Inconclusive {
                 requests: 0.0,
                 min: 20
             }
@@ -193,12 +193,12 @@ mod tests {
         let busy = scrape(120.0, 0.0, 120.0, 0.0, 0.0);
         assert_eq!(
             judge(&g, Some(requests(&quiet, &busy)), 20),
-            Verdict::Passed
+            GateVerdict::Passed
         );
-        assert_eq!(judge(&g, None, 20), Verdict::Passed, "pod-state gates");
+        assert_eq!(judge(&g, None, 20), GateVerdict::Passed, "pod-state gates");
         let bad = evaluate(&quiet, &scrape(101.0, 1.0, 101.0, 0.0, 0.0), true, T);
         assert!(
-            matches!(judge(&bad, Some(1.0), 20), Verdict::Failed(f) if f[0].contains("error rate"))
+            matches!(judge(&bad, Some(1.0), 20), GateVerdict::Failed(f) if f[0].contains("error rate"))
         );
     }
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
 
-use super::plan::{Component, StepTarget, Strategy};
+use super::plan::{Component, RollbackStrategy, StepTarget};
 use crate::system::fsio::{ensure_private_dir, write_atomic};
 
 pub const DIR: &str = "rollback";
@@ -86,7 +86,7 @@ impl RollbackStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Journal {
     pub id: String,
-    pub strategy: Strategy,
+    pub strategy: RollbackStrategy,
     #[serde(default)]
     pub components: Vec<Component>,
     /// What is rolled back: a runtime URL or `configmap NS/NAME`.
@@ -146,7 +146,7 @@ pub struct RollbackLock {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum LockError {
+pub enum JournalLockError {
     #[error("another rollback is running (it holds {0})")]
     Busy(PathBuf),
     #[error("cannot open the rollback lock {path}: {source}")]
@@ -164,9 +164,9 @@ impl JournalDir {
         self.dir.join(CURRENT)
     }
 
-    pub fn lock(&self) -> Result<RollbackLock, LockError> {
+    pub fn lock(&self) -> Result<RollbackLock, JournalLockError> {
         let path = self.dir.join(LOCK);
-        ensure_private_dir(&self.dir).map_err(|source| LockError::Io {
+        ensure_private_dir(&self.dir).map_err(|source| JournalLockError::Io {
             path: path.clone(),
             source,
         })?;
@@ -178,14 +178,14 @@ impl JournalDir {
                 .write(true)
                 .mode(0o600),
         )
-        .map_err(|source| LockError::Io {
+        .map_err(|source| JournalLockError::Io {
             path: path.clone(),
             source,
         })?;
         match Flock::lock(f, FlockArg::LockExclusiveNonblock) {
             Ok(l) => Ok(RollbackLock { _lock: l }),
-            Err((_, nix::errno::Errno::EWOULDBLOCK)) => Err(LockError::Busy(path)),
-            Err((_, e)) => Err(LockError::Io {
+            Err((_, nix::errno::Errno::EWOULDBLOCK)) => Err(JournalLockError::Busy(path)),
+            Err((_, e)) => Err(JournalLockError::Io {
                 path,
                 source: io::Error::from(e),
             }),
@@ -269,7 +269,7 @@ mod tests {
         let t = StepTarget::of(&MigrationDoc::at_phase(Phase::Canary, 0));
         Journal {
             id: "r1".into(),
-            strategy: Strategy::Gradual,
+            strategy: RollbackStrategy::Gradual,
             components: vec![],
             target: "http://127.0.0.1:8080".into(),
             target_uid: None,
@@ -348,7 +348,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let jd = JournalDir::new(d.path());
         let first = jd.lock().unwrap();
-        assert!(matches!(jd.lock(), Err(LockError::Busy(_))));
+        assert!(matches!(jd.lock(), Err(JournalLockError::Busy(_))));
         drop(first);
         assert!(jd.lock().is_ok());
     }

@@ -13,4 +13,7 @@ pub mod report;
 pub mod request;
 pub mod resume;
 pub mod run;
+pub mod settings;
 pub mod status;
+
+pub use settings::{MigrateSettings, RollbackSettings, StatusSettings};

@@ -9,13 +9,24 @@ use crate::runtime::migration::state::{MigrationDoc, Phase, round_share};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Strategy {
+pub enum RollbackStrategy {
     /// One step to the target phase.
     Immediate,
     /// The share moves to the target in N steps, gated on the runtime's metrics.
     Gradual,
     /// Only the named components.
     Partial,
+}
+
+impl RollbackStrategy {
+    /// The flag's spelling, also what a detached Job is given.
+    pub fn name(self) -> &'static str {
+        match self {
+            RollbackStrategy::Immediate => "immediate",
+            RollbackStrategy::Gradual => "gradual",
+            RollbackStrategy::Partial => "partial",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -27,6 +38,17 @@ pub enum Component {
     Features,
     /// The migrated data (needs the snapshot taken when it was migrated).
     State,
+}
+
+impl Component {
+    /// The `--components` spelling, also what a detached Job is given.
+    pub fn name(self) -> &'static str {
+        match self {
+            Component::Routing => "routing",
+            Component::Features => "features",
+            Component::State => "state",
+        }
+    }
 }
 
 /// Where one step leaves the migration state. Applying a step is idempotent:

@@ -32,7 +32,7 @@ const ANSWER_LIMIT: Duration = Duration::from_secs(20);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Action {
+pub enum RequestAction {
     Pause,
     Abort,
 }
@@ -40,7 +40,7 @@ pub enum Action {
 /// `hal9.io/migration-request: {"action":"abort","journal":"rb-…","by":"alice@laptop","at":"…"}`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Request {
-    pub action: Action,
+    pub action: RequestAction,
     /// Only the run of this journal honours it: a request left behind never
     /// stops a later run.
     pub journal: String,
@@ -65,13 +65,13 @@ fn journal_of(cm: &ConfigMap) -> Option<Journal> {
 }
 
 /// What the asker concludes from the journal re-read on the ConfigMap.
-pub fn answered(action: Action, id: &str, now: Option<&Journal>) -> bool {
+pub fn answered(action: RequestAction, id: &str, now: Option<&Journal>) -> bool {
     let Some(j) = now.filter(|j| j.id == id) else {
         return false;
     };
     match action {
-        Action::Pause => j.status != RollbackStatus::Running,
-        Action::Abort => j.status.is_finished(),
+        RequestAction::Pause => j.status != RollbackStatus::Running,
+        RequestAction::Abort => j.status.is_finished(),
     }
 }
 
@@ -149,8 +149,8 @@ pub async fn honour(
 ) -> anyhow::Result<RollbackReport> {
     let cmd = j.direction.command();
     let (status, verb) = match r.action {
-        Action::Pause => (RollbackStatus::Interrupted, "paused"),
-        Action::Abort => (RollbackStatus::Abandoned, "aborted"),
+        RequestAction::Pause => (RollbackStatus::Interrupted, "paused"),
+        RequestAction::Abort => (RollbackStatus::Abandoned, "aborted"),
     };
     j.status = status;
     j.reason = Some(format!(
@@ -186,9 +186,11 @@ pub async fn honour(
         dry_run: false,
         migration,
         next: Some(match (r.action, j.direction) {
-            (Action::Abort, _) => format!("hal9ctl {cmd} status --cluster"),
-            (Action::Pause, Direction::Forward) => "hal9ctl migrate --continue --cluster".into(),
-            (Action::Pause, Direction::Back) => "hal9ctl rollback --resume --cluster".into(),
+            (RequestAction::Abort, _) => format!("hal9ctl {cmd} status --cluster"),
+            (RequestAction::Pause, Direction::Forward) => {
+                "hal9ctl migrate --continue --cluster".into()
+            }
+            (RequestAction::Pause, Direction::Back) => "hal9ctl rollback --resume --cluster".into(),
         }),
         journal: Some(j.clone()),
     })
@@ -196,7 +198,7 @@ pub async fn honour(
 
 /// Write the request for the run of `id`, conditional on the ConfigMap not
 /// having changed since it was read (a 409 is re-read).
-async fn write(kube: &Kube, action: Action, id: &str) -> Result<Request, Failure> {
+async fn write(kube: &Kube, action: RequestAction, id: &str) -> Result<Request, Failure> {
     let req = Request {
         action,
         journal: id.to_string(),
@@ -230,14 +232,14 @@ async fn write(kube: &Kube, action: Action, id: &str) -> Result<Request, Failure
 
 /// What came of a request: honoured (the journal re-read says so), or no
 /// engine answered in time.
-pub enum Outcome {
+pub enum RequestOutcome {
     Honoured(Journal),
     Unanswered(Request),
 }
 
 /// Ask the engine running journal `id` to pause or abort, and re-read the
 /// journal on the ConfigMap until it says it did.
-pub async fn ask(kube: &Kube, action: Action, id: &str) -> Result<Outcome, Failure> {
+pub async fn ask(kube: &Kube, action: RequestAction, id: &str) -> Result<RequestOutcome, Failure> {
     let req = write(kube, action, id).await?;
     let t0 = Instant::now();
     while t0.elapsed() < ANSWER_LIMIT {
@@ -250,10 +252,10 @@ pub async fn ask(kube: &Kube, action: Action, id: &str) -> Result<Outcome, Failu
         if answered(action, id, now.as_ref())
             && let Some(j) = now
         {
-            return Ok(Outcome::Honoured(j));
+            return Ok(RequestOutcome::Honoured(j));
         }
     }
-    Ok(Outcome::Unanswered(req))
+    Ok(RequestOutcome::Unanswered(req))
 }
 
 /// `--abort --cluster` while the journal on the ConfigMap says a run is
@@ -273,8 +275,8 @@ pub async fn abort_running(
         return Ok(None);
     }
     let cmd = j.direction.command();
-    match ask(kube, Action::Abort, &j.id).await? {
-        Outcome::Honoured(now) => Ok(Some(RollbackReport {
+    match ask(kube, RequestAction::Abort, &j.id).await? {
+        RequestOutcome::Honoured(now) => Ok(Some(RollbackReport {
             summary: if now.status == RollbackStatus::Abandoned {
                 format!(
                     "{cmd} {} aborted by its running engine after {} of {} steps (journal re-read: abandoned); the migration state stays where it is",
@@ -298,7 +300,7 @@ pub async fn abort_running(
             next: Some(format!("hal9ctl {cmd} status --cluster")),
             journal: Some(now),
         })),
-        Outcome::Unanswered(_) => {
+        RequestOutcome::Unanswered(_) => {
             tracing::warn!(
                 "no running engine answered the abort request for {} within {} s; abandoning its journal here",
                 j.id,
@@ -313,10 +315,9 @@ pub async fn abort_running(
 /// `migrate --pause --cluster`: reaches the run wherever it runs.
 pub async fn pause_cluster(
     ctx: &Ctx,
-    cluster: &crate::cli::args::ClusterArgs,
+    target: &crate::cluster::Target,
 ) -> anyhow::Result<RollbackReport> {
-    let target = cluster.target(&ctx.config().cluster);
-    let kube = crate::cluster::connect(&target).await?;
+    let kube = crate::cluster::connect(target).await?;
     let cm = cms(&kube)
         .get(NAME)
         .await
@@ -348,8 +349,8 @@ pub async fn pause_cluster(
             next: None,
         });
     }
-    Ok(match ask(&kube, Action::Pause, &j.id).await? {
-        Outcome::Honoured(now) => RollbackReport {
+    Ok(match ask(&kube, RequestAction::Pause, &j.id).await? {
+        RequestOutcome::Honoured(now) => RollbackReport {
             summary: format!(
                 "{cmd} {} paused after {} of {} steps (journal re-read: {:?})",
                 now.id,
@@ -366,7 +367,7 @@ pub async fn pause_cluster(
                 Direction::Back => format!("hal9ctl rollback --resume --cluster -n {ns}"),
             }),
         },
-        Outcome::Unanswered(r) => RollbackReport {
+        RequestOutcome::Unanswered(r) => RollbackReport {
             summary: format!(
                 "the pause request for {cmd} {} is on configmap {ns}/{NAME}, but no running engine answered within {} s; it is unknown whether one runs",
                 j.id,
@@ -400,7 +401,7 @@ mod tests {
     fn only_the_run_it_names_sees_a_request_and_garbage_is_none() {
         let r = r#"{"action":"abort","journal":"rb-1","by":"alice@laptop","at":"2026-12-01T16:00:00Z"}"#;
         let got = for_journal(&cm(Some(r)), "rb-1").unwrap();
-        assert_eq!(got.action, Action::Abort);
+        assert_eq!(got.action, RequestAction::Abort);
         assert_eq!(got.by, "alice@laptop");
         assert_eq!(for_journal(&cm(Some(r)), "rb-2"), None);
         assert_eq!(for_journal(&cm(Some("{nope")), "rb-1"), None);

@@ -140,13 +140,13 @@ pub fn check(j: &Journal, here: &TargetId, current: &MigrationDoc) -> Result<(),
 mod tests {
     use super::*;
     use crate::commands::rollback::journal::{JournalStep, RollbackStatus, StepStatus};
-    use crate::commands::rollback::plan::{self, Strategy};
+    use crate::commands::rollback::plan::{self, RollbackStrategy};
     use crate::runtime::migration::state::Phase;
 
     fn journal(from: &MigrationDoc, to: Phase, steps: u32) -> Journal {
         Journal {
             id: "rb-1".into(),
-            strategy: Strategy::Gradual,
+            strategy: RollbackStrategy::Gradual,
             components: vec![],
             target: "http://127.0.0.1:8080".into(),
             target_uid: None,

@@ -4,17 +4,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::backend::Drain;
-use super::backend::{Backend, ClusterBackend, LocalBackend, PutError};
+use super::backend::{Backend, ClusterBackend, LocalBackend, StepPutError};
 use super::direction::{self, Direction, ForwardError};
-use super::gates::{self, Thresholds, Verdict};
+use super::gates::{self, GateVerdict};
 use super::journal::{
-    GateResult, Journal, JournalDir, JournalStep, LockError, RollbackStatus, StepStatus,
+    GateResult, Journal, JournalDir, JournalLockError, JournalStep, RollbackStatus, StepStatus,
 };
-use super::plan::{self, PlanError, StepTarget, Strategy};
+use super::plan::{self, PlanError, RollbackStrategy, StepTarget};
 use super::report::RollbackReport;
 use super::resume::{self, ResumeRefusal};
+use super::settings::{OnFailure, RollbackSettings};
 use crate::cli::Ctx;
-use crate::cli::args::{OnFailure, RollbackArgs};
+use crate::cluster::Target;
 use crate::exit::{Exit, Failure};
 use crate::runtime::migration::{MigrationDoc, Phase};
 use crate::runtime::state::StateDir;
@@ -28,14 +29,6 @@ fn now() -> String {
 fn io_failure(what: &str, e: std::io::Error) -> Failure {
     Failure::critical(format!("{what}: {e}"))
         .with_next("check the state dir's permissions and free space: hal9ctl disk usage")
-}
-
-pub fn thresholds(ctx: &Ctx, a: &RollbackArgs) -> Thresholds {
-    let c = &ctx.config().rollback;
-    Thresholds {
-        max_error_rate: a.max_error_percent.unwrap_or(c.max_error_percent) / 100.0,
-        max_p99_s: a.max_p99.unwrap_or(c.max_p99).as_secs_f64(),
-    }
 }
 
 /// Apply one step idempotently: if the runtime is already there (a resumed
@@ -66,8 +59,8 @@ async fn apply_step(
         }
         match b.put(&target.as_update(&cur)).await {
             Ok(doc) => return Ok(doc),
-            Err(PutError::Stale) => continue,
-            Err(PutError::Other(f)) => return Err(f),
+            Err(StepPutError::Stale) => continue,
+            Err(StepPutError::Other(f)) => return Err(f),
         }
     }
     Err(
@@ -123,9 +116,9 @@ pub struct ForwardRun {
 }
 
 /// The local runtime's admin API, or with `--cluster` the ConfigMap.
-async fn backend(ctx: &Ctx, cluster: &crate::cli::args::ClusterArgs) -> Result<Backend, Failure> {
-    if cluster.cluster {
-        let target = cluster.target(&ctx.config().cluster);
+async fn backend(ctx: &Ctx, cluster: Option<&Target>) -> Result<Backend, Failure> {
+    if let Some(target) = cluster {
+        let target = target.clone();
         let kube = crate::cluster::connect(&target).await?;
         let store = crate::cluster::migration::ConfigMapStore {
             kube,
@@ -144,7 +137,7 @@ async fn backend(ctx: &Ctx, cluster: &crate::cli::args::ClusterArgs) -> Result<B
     Ok(Backend::Local(LocalBackend::new(&ctx.url, token)?))
 }
 
-pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> {
+pub async fn rollback(ctx: &Ctx, a: &RollbackSettings) -> anyhow::Result<RollbackReport> {
     engine(ctx, a, None).await
 }
 
@@ -152,20 +145,12 @@ pub async fn run(ctx: &Ctx, a: &RollbackArgs) -> anyhow::Result<RollbackReport> 
 /// In the cluster the whole run holds the migration Lease.
 pub async fn engine(
     ctx: &Ctx,
-    a: &RollbackArgs,
+    a: &RollbackSettings,
     forward: Option<ForwardRun>,
 ) -> anyhow::Result<RollbackReport> {
-    let target = a
-        .cluster
-        .cluster
-        .then(|| a.cluster.target(&ctx.config().cluster));
-    let held = match crate::commands::migration_lock::hold(
-        ctx,
-        target.as_ref(),
-        a.lock.steal_expired_lock,
-    )
-    .await
-    {
+    let lease =
+        crate::commands::migration_lock::hold(ctx, a.cluster.as_ref(), a.steal_expired_lock);
+    let held = match lease.await {
         Ok(h) => h,
         // A live run holds the Lease: `--abort` is a request to that run
         // (it stops after its step), never a write of ours under its Lease.
@@ -182,10 +167,10 @@ pub async fn engine(
 /// stands: its holder renews it, so it is not dead, and we write nothing.
 async fn abort_without_lease(
     ctx: &Ctx,
-    a: &RollbackArgs,
+    a: &RollbackSettings,
     refused: Failure,
 ) -> anyhow::Result<RollbackReport> {
-    let backend = backend(ctx, &a.cluster).await?;
+    let backend = backend(ctx, a.cluster.as_ref()).await?;
     let jd = JournalDir::new(&ctx.state_dir);
     if let Some(j) = backend.remote_journal().await
         && !j.status.is_finished()
@@ -198,7 +183,7 @@ async fn abort_without_lease(
 
 async fn engine_held(
     ctx: &Ctx,
-    a: &RollbackArgs,
+    a: &RollbackSettings,
     forward: Option<ForwardRun>,
     lease: Option<crate::cluster::lease::LeaseWatch>,
 ) -> anyhow::Result<RollbackReport> {
@@ -208,18 +193,13 @@ async fn engine_held(
     } else {
         "rollback"
     };
-    if a.revision && a.strategy.is_some_and(|s| s != Strategy::Immediate) {
-        return Err(Failure::usage("--revision goes with --strategy immediate")
-            .with_next("hal9ctl rollback --cluster --strategy immediate --revision")
-            .into());
-    }
-    let mut backend = backend(ctx, &a.cluster).await?;
+    let mut backend = backend(ctx, a.cluster.as_ref()).await?;
     if let Backend::Cluster(c) = &mut backend {
         c.lease = lease;
     }
     let _lock = match jd.lock() {
         Ok(l) => l,
-        Err(LockError::Busy(p)) => {
+        Err(JournalLockError::Busy(p)) => {
             return Err(Failure::critical(format!(
                 "refused: another rollback or migration is running (it holds {})",
                 p.display()
@@ -351,13 +331,9 @@ async fn engine_held(
                 }
                 (Some(Err(e)), _) => return Err(forward_error(e).into()),
                 (None, strategy) => match strategy {
-                    Strategy::Immediate => plan::immediate(&cur, a.to_phase),
-                    Strategy::Gradual => plan::gradual(
-                        &cur,
-                        a.to_phase,
-                        a.steps.unwrap_or(ctx.config().rollback.steps),
-                    ),
-                    Strategy::Partial => plan::partial(&cur, a.to_phase, &a.components),
+                    RollbackStrategy::Immediate => plan::immediate(&cur, a.to_phase),
+                    RollbackStrategy::Gradual => plan::gradual(&cur, a.to_phase, a.steps),
+                    RollbackStrategy::Partial => plan::partial(&cur, a.to_phase, &a.components),
                 },
             };
             let steps = match steps {
@@ -376,7 +352,7 @@ async fn engine_held(
                 }
                 Err(e) => return Err(plan_error(e).into()),
             };
-            let interval = a.interval.unwrap_or(ctx.config().rollback.interval);
+            let interval = a.interval;
             let j = Journal {
                 id: format!(
                     "{}-{}-{}",
@@ -487,7 +463,7 @@ async fn halt(
 
 async fn execute(
     ctx: &Ctx,
-    a: &RollbackArgs,
+    a: &RollbackSettings,
     forward: Option<ForwardRun>,
     jd: &JournalDir,
     b: &Backend,
@@ -496,7 +472,7 @@ async fn execute(
     let cmd = j.direction.command();
     let mut notes: Vec<String> = Vec::new();
     let interrupted = interrupt::flag();
-    let th = thresholds(ctx, a);
+    let th = a.thresholds();
     let save = |j: &Journal| {
         jd.save(j)
             .map_err(|e| io_failure("cannot write the rollback journal", e))
@@ -572,7 +548,7 @@ async fn execute(
         );
 
         let last = i + 1 == j.steps.len();
-        if j.strategy == Strategy::Gradual && !last {
+        if j.strategy == RollbackStrategy::Gradual && !last {
             let window = b.window_start().await?;
             let waited = tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(j.interval_ms)) => true,
@@ -585,14 +561,14 @@ async fn execute(
                 return interrupted_report(j, jd, b, "interrupted (Ctrl-C) after a completed step")
                     .await;
             }
-            let min = ctx.config().rollback.min_requests;
+            let min = a.min_requests;
             let mut judged = b.gates(&window, th).await?;
             let mut verdict = gates::judge(&judged.gates, judged.requests, min);
             let mut probes = 0;
             // No evidence yet: wait up to two more intervals for traffic, or,
             // when the operator allowed it, make the evidence with probes.
             let mut windows = 1;
-            while let Verdict::Inconclusive { requests, min } = verdict {
+            while let GateVerdict::Inconclusive { requests, min } = verdict {
                 if a.allow_no_traffic && probes == 0 {
                     probes = b
                         .fill_with_probes(min.saturating_sub(requests as u64))
@@ -656,23 +632,23 @@ async fn execute(
                 String::new()
             };
             let (failed, detail) = match &verdict {
-                Verdict::Passed if judged.requests.is_some() => (
+                GateVerdict::Passed if judged.requests.is_some() => (
                     Vec::new(),
                     vec![format!("all gates passed on {seen:.0} requests{synthetic}")],
                 ),
-                Verdict::Passed => {
+                GateVerdict::Passed => {
                     let mut d = vec!["all gates passed".to_string()];
                     d.extend(pods.as_ref().map(|c| c.summary()));
                     (Vec::new(), d)
                 }
-                Verdict::Failed(f) => {
+                GateVerdict::Failed(f) => {
                     let mut d = f.clone();
                     if probes > 0 {
                         d.push(format!("window held{synthetic}"));
                     }
                     (f.clone(), d)
                 }
-                Verdict::Inconclusive { requests, min } => {
+                GateVerdict::Inconclusive { requests, min } => {
                     let d = format!(
                         "inconclusive: {requests:.0} requests in {windows} window(s) of {} ms (min_requests {min}){synthetic}",
                         j.interval_ms
@@ -680,7 +656,7 @@ async fn execute(
                     (Vec::new(), vec![d])
                 }
             };
-            let inconclusive = matches!(verdict, Verdict::Inconclusive { .. });
+            let inconclusive = matches!(verdict, GateVerdict::Inconclusive { .. });
             j.steps[i].gate = Some(GateResult {
                 passed: failed.is_empty() && !inconclusive,
                 detail: detail.clone(),
@@ -817,7 +793,7 @@ async fn execute(
     // Immediate and final steps: re-read the state, probe the paths, judge the window.
     let mut problems = Vec::new();
     let mut unknown = Vec::new();
-    if j.strategy == Strategy::Immediate {
+    if j.strategy == RollbackStrategy::Immediate {
         match b.drain_hierarchical(Duration::from_secs(30)).await? {
             Drain::Done => {}
             Drain::Left(n) => problems.push(format!(
@@ -896,7 +872,7 @@ async fn execute(
     let mut next = (status != Exit::Ok).then(|| "hal9ctl health".to_string());
     let (status, summary) = match b {
         // --revision: the Deployment goes back to its previous template too.
-        Backend::Cluster(c) if a.revision && j.strategy == Strategy::Immediate => {
+        Backend::Cluster(c) if a.revision && j.strategy == RollbackStrategy::Immediate => {
             let wait = Duration::from_secs(300);
             let d = &c.target.deployment;
             let target = format!("deployment {}/{d}", c.target.namespace);
@@ -975,10 +951,7 @@ async fn interrupted_report(
 }
 
 /// `hal9ctl rollback status`: the migration state and the running or last rollback.
-pub async fn status(
-    ctx: &Ctx,
-    cluster: &crate::cli::args::ClusterArgs,
-) -> anyhow::Result<RollbackReport> {
+pub async fn status(ctx: &Ctx, cluster: Option<&Target>) -> anyhow::Result<RollbackReport> {
     let jd = JournalDir::new(&ctx.state_dir);
     let local = jd
         .load()

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::journal::Journal;
 use super::report::RollbackReport;
 use crate::cli::Ctx;
-use crate::cli::args::ClusterArgs;
+use crate::cluster::Target;
 use crate::cluster::pod_confirm::{self, Confirmation};
 use crate::exit::Exit;
 use crate::output::{Mark, Report, Styles, to_value};
@@ -50,13 +50,12 @@ pub fn with_pods(mut report: RollbackReport, pods: Option<Confirmation>) -> Stat
     StatusReport { report, pods }
 }
 
-pub async fn status(ctx: &Ctx, cluster: &ClusterArgs) -> anyhow::Result<StatusReport> {
+pub async fn status(ctx: &Ctx, cluster: Option<&Target>) -> anyhow::Result<StatusReport> {
     let mut report = super::run::status(ctx, cluster).await?;
-    if !cluster.cluster {
+    let Some(target) = cluster else {
         return Ok(StatusReport { report, pods: None });
-    }
-    let target = cluster.target(&ctx.config().cluster);
-    let kube = crate::cluster::connect(&target).await?;
+    };
+    let kube = crate::cluster::connect(target).await?;
     let store = crate::cluster::migration::ConfigMapStore {
         kube: kube.clone(),
         name: crate::cluster::migration::NAME.to_string(),
