@@ -107,7 +107,17 @@ start_bg() {
         done
         exec setsid "$@"
     ) >"$dir/$name.log" 2>&1 </dev/null &
-    echo $! >"$dir/$name.pid"
+    local pid=$! i
+    echo "$pid" >"$dir/$name.pid"
+    # Until the subshell has exec'd the daemon, its command line is this
+    # script's, which `alive` takes for a recycled pid: on a busy machine
+    # (cargo building alongside) the first check came before the exec and
+    # read as "kubelet exited".
+    for i in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$dir/" && break
+        sleep 0.1
+    done
 }
 
 api() {
