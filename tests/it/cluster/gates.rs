@@ -139,9 +139,23 @@ async fn bare_pod(c: &TestCluster, name: &str, args: &[&str]) {
         "spec": {"schedulerName": super::harness::STAND_IN_SCHEDULER,
             "containers": [{"name": "hal9", "image": "hal9ctl:test", "args": args}]}
     });
-    pods.create(&Default::default(), &serde_json::from_value(p).unwrap())
-        .await
-        .unwrap();
+    let pod: Pod = serde_json::from_value(p).unwrap();
+    // In a namespace just made, the admission plugin refuses pods (500, "No
+    // API token found for service account") until the token controller has
+    // caught up; the ReplicaSet controller retries, and so does this.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match pods.create(&Default::default(), &pod).await {
+            Ok(_) => return,
+            Err(kube::Error::Api(e))
+                if e.message.contains("No API token found")
+                    && std::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await
+            }
+            Err(e) => panic!("creating pod {name}: {e}"),
+        }
+    }
 }
 
 #[test]
