@@ -1,6 +1,11 @@
 //! Gathering what the cluster says about one Deployment: the Deployment, its
 //! pods, the HPA that targets it, recent warning events, node capacity.
 
+/// The annotation that records what an emergency scale changed, on both the
+/// Deployment and the HPA, so `scale --restore` (from any machine) can undo it,
+/// and health can say an emergency scale is in force.
+pub const ORIGINAL_ANNOTATION: &str = "hal9.io/emergency-original";
+
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v1::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod};

@@ -233,7 +233,7 @@ pub fn plan(f: &DeploymentFacts, t: &Target, now: i64) -> Vec<Check> {
                         &Issue::HpaAtMax {
                             hpa: hname.to_string(),
                             emergency_done: h.metadata.annotations.as_ref().is_some_and(|a| {
-                                a.contains_key(crate::commands::scale::plan::ORIGINAL_ANNOTATION)
+                                a.contains_key(crate::cluster::facts::ORIGINAL_ANNOTATION)
                             }),
                         },
                         t,

@@ -485,7 +485,7 @@ pub fn cluster_notes(pods: &[k8s_openapi::api::core::v1::Pod], usage: &PodUsage)
                         .get("memory")
                         .cloned()
                 })
-                .and_then(|q| crate::commands::scale::plan::parse_quantity(&q.0, false))
+                .and_then(|q| crate::cluster::quantity::parse_quantity(&q.0, false))
                 .map(|b| format!("limit {}", human_bytes(b as u64)))
                 .unwrap_or_else(|| "no memory limit".into());
             let used = match usage {
@@ -539,7 +539,7 @@ pub fn parse_pod_metrics(text: &str) -> PodUsage {
                 c["name"].as_str(),
                 c["usage"]["memory"]
                     .as_str()
-                    .and_then(|q| crate::commands::scale::plan::parse_quantity(q, false)),
+                    .and_then(|q| crate::cluster::quantity::parse_quantity(q, false)),
             ) {
                 m.insert((pod.to_string(), name.to_string()), b as u64);
             }

@@ -563,7 +563,7 @@ pub fn plan(f: &InsideFacts, d: &DeploymentFacts, t: &Target, rolling_out: bool)
         h.metadata
             .annotations
             .as_ref()
-            .is_some_and(|a| a.contains_key(crate::commands::scale::plan::ORIGINAL_ANNOTATION))
+            .is_some_and(|a| a.contains_key(crate::cluster::facts::ORIGINAL_ANNOTATION))
     });
     let selector = crate::cluster::facts::selector(&d.deployment).unwrap_or_default();
     vec![

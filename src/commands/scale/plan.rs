@@ -5,9 +5,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::cluster::quantity::{Resources, parse_quantity, pods_that_fit};
 use crate::runtime::api::Limits;
 
-/// The annotation that records what an emergency scale changed, on both the
-/// Deployment and the HPA, so `--restore` (from any machine) can undo it.
-pub const ORIGINAL_ANNOTATION: &str = "hal9.io/emergency-original";
+pub use crate::cluster::facts::ORIGINAL_ANNOTATION;
 
 /// What was there before the emergency: who raised it, when, and the old values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
