@@ -143,17 +143,20 @@ pub async fn confirm(
     }
 }
 
+/// What a pod said, built from plain data for the judgement's unit tests
+/// (here and in the rollback step gate's).
+#[cfg(test)]
+pub(crate) fn said(pod: &str, follows: bool, read: Result<(u64, f64), &str>) -> PodSaid {
+    PodSaid {
+        pod: pod.into(),
+        follows: follows.then(|| "configmap:hal9/hal9-migration".into()),
+        read: read.map_err(String::from),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn said(pod: &str, follows: bool, read: Result<(u64, f64), &str>) -> PodSaid {
-        PodSaid {
-            pod: pod.into(),
-            follows: follows.then(|| "configmap:hal9/hal9-migration".into()),
-            read: read.map_err(String::from),
-        }
-    }
 
     #[test]
     fn verified_only_when_every_ready_pod_reports_the_written_state() {

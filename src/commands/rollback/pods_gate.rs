@@ -29,15 +29,7 @@ pub fn gate(c: &Confirmation) -> Gate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::pod_confirm::{PodSaid, judge};
-
-    fn said(pod: &str, follows: bool, read: Result<(u64, f64), &str>) -> PodSaid {
-        PodSaid {
-            pod: pod.into(),
-            follows: follows.then(|| "configmap:hal9/hal9-migration".into()),
-            read: read.map_err(String::from),
-        }
-    }
+    use crate::cluster::pod_confirm::{judge, said};
 
     #[test]
     fn every_pod_reporting_the_write_passes_with_the_count() {
